@@ -1,0 +1,192 @@
+//! The graph of LangGraph's guide "How to stream LLM tokens from your graph", shared by the
+//! examples: one node, `call_model`, that asks a joke model and a poem model about a topic.
+//!
+//! With neither `OPENAI_BASE_URL` nor `OPENAI_API_KEY` set, the models are scripted with the
+//! guide's exact tokens; otherwise they are `ChatOpenAI` on the configured server, with the
+//! model from `OPENAI_MODEL` (default `gpt-4o-mini`).
+
+#![allow(dead_code)] // each example uses part of this module
+
+use serde::{Deserialize, Serialize};
+use stategraph::prelude::*;
+use stategraph::{AnyChatModel, ModelIdentity};
+
+/// The graph's state, as in the guide.
+#[derive(Clone, Debug, Default, PartialEq, State, Serialize, Deserialize)]
+pub struct Topic {
+    /// What the joke and the poem are about.
+    pub topic: String,
+    /// The joke model's answer.
+    pub joke: String,
+    /// The poem model's answer.
+    pub poem: String,
+}
+
+/// The guide's two chat models.
+pub struct Models {
+    /// Tagged `joke`.
+    pub joke: AnyChatModel,
+    /// Tagged `poem`.
+    pub poem: AnyChatModel,
+}
+
+/// A raw OpenAI-style delta, as the guide's custom-mode half streams it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Delta {
+    /// `assistant`.
+    pub role: String,
+    /// The token.
+    pub content: String,
+}
+
+#[derive(Deserialize)]
+struct GuideTokens {
+    joke: Vec<String>,
+    poem: Vec<String>,
+}
+
+/// The guide's exact tokens: `(joke, poem)`.
+pub fn guide_tokens() -> (Vec<String>, Vec<String>) {
+    let tokens: GuideTokens =
+        serde_json::from_str(include_str!("tokens.json")).unwrap_or_else(|error| {
+            panic!("examples/guide/tokens.json is not the guide's token list: {error}")
+        });
+    (tokens.joke, tokens.poem)
+}
+
+/// The guide's models replayed: `gpt-4o-mini` at temperature 0.7, scripted with its tokens.
+pub fn scripted_models() -> Models {
+    let (joke, poem) = guide_tokens();
+    let identity = ModelIdentity::new("scripted", "gpt-4o-mini").with_temperature(0.7);
+    Models {
+        joke: AnyChatModel::new(ScriptedModel::new(joke).with_identity(identity.clone())),
+        poem: AnyChatModel::new(ScriptedModel::new(poem).with_identity(identity)),
+    }
+}
+
+/// Whether the environment points at an OpenAI-compatible server.
+pub fn server_configured() -> bool {
+    std::env::var_os("OPENAI_BASE_URL").is_some() || std::env::var_os("OPENAI_API_KEY").is_some()
+}
+
+/// `ChatOpenAI` from the environment when a server is configured, the scripted guide
+/// models otherwise (saying so on stderr).
+pub fn models() -> Models {
+    if server_configured() {
+        let model = |_| -> AnyChatModel {
+            let model = ScriptedModel::new(["pending"]);
+            AnyChatModel::new(model)
+        };
+        let models = Models {
+            joke: model("joke"),
+            poem: model("poem"),
+        };
+        eprintln!(
+            "using the OpenAI-compatible server at {} (model {})",
+            std::env::var("OPENAI_BASE_URL").unwrap_or_else(|_| "https://api.openai.com/v1".into()),
+            models.joke.identity().model_name
+        );
+        models
+    } else {
+        eprintln!(
+            "OPENAI_BASE_URL and OPENAI_API_KEY are unset: using the scripted model with the guide's tokens"
+        );
+        scripted_models()
+    }
+}
+
+/// The guide's graph: `START -> call_model -> END`, messages mode.
+#[graph(state = Topic, context = Models, edges = [START -> call_model -> END])]
+pub mod joke_poem {
+    use super::*;
+
+    /// The graph's two LLM calls, for filtering the stream.
+    #[tags]
+    pub enum Tag {
+        /// The joke model's call.
+        Joke,
+        /// The poem model's call.
+        Poem,
+    }
+
+    /// Asks for a joke, then a poem, about the topic. The model calls are plain `invoke`s:
+    /// the graph streams their tokens because someone listens in messages mode.
+    #[node]
+    pub async fn call_model(state: &Topic, ctx: &Ctx) -> Result<TopicUpdate, NodeError> {
+        let models = ctx.context();
+        let joke = ctx
+            .chat(&models.joke)
+            .tag(Tag::Joke)
+            .invoke([Message::user(format!("Write a joke about {}", state.topic))])
+            .await?;
+        let poem = ctx
+            .chat(&models.poem)
+            .tag(Tag::Poem)
+            .invoke([Message::user(format!(
+                "Write a short poem about {}",
+                state.topic
+            ))])
+            .await?;
+        Ok(TopicUpdate::default().joke(joke.content).poem(poem.content))
+    }
+}
+
+/// The guide's custom-mode half: the node streams each model delta as a `{role, content}`
+/// payload through the writer, tagged with its call.
+#[graph(state = Topic, context = Models, custom = Delta, edges = [START -> call_model -> END])]
+pub mod custom_joke_poem {
+    use super::*;
+
+    /// The node's two model calls.
+    #[tags]
+    pub enum Tag {
+        /// The joke's deltas.
+        Joke,
+        /// The poem's deltas.
+        Poem,
+    }
+
+    /// Streams a joke and a poem, writing every delta as a custom payload.
+    #[node]
+    pub async fn call_model(state: &Topic, ctx: &Ctx) -> Result<TopicUpdate, NodeError> {
+        let models = ctx.context();
+        let joke = stream_deltas(
+            ctx,
+            &models.joke,
+            Tag::Joke,
+            format!("Write a joke about {}", state.topic),
+        )
+        .await?;
+        let poem = stream_deltas(
+            ctx,
+            &models.poem,
+            Tag::Poem,
+            format!("Write a short poem about {}", state.topic),
+        )
+        .await?;
+        Ok(TopicUpdate::default().joke(joke).poem(poem))
+    }
+
+    async fn stream_deltas(
+        ctx: &Ctx,
+        model: &AnyChatModel,
+        tag: Tag,
+        prompt: String,
+    ) -> Result<String, NodeError> {
+        let writer = ctx.writer().tag(tag);
+        let mut chunks = std::pin::pin!(ctx.chat(model).stream([Message::user(prompt)]));
+        let mut text = String::new();
+        while let Some(chunk) = chunks.try_next().await? {
+            text.push_str(&chunk.content);
+            if !chunk.content.is_empty() {
+                writer
+                    .write(Delta {
+                        role: "assistant".into(),
+                        content: chunk.content,
+                    })
+                    .await;
+            }
+        }
+        Ok(text)
+    }
+}

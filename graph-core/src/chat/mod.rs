@@ -1,0 +1,17 @@
+//! Chat models: the messages a node sends, the chunks a model streams back, and the
+//! [`ChatModel`] trait that any provider implements.
+//!
+//! These types are provider-neutral. `stategraph-openai` maps them onto the OpenAI wire
+//! format; [`ScriptedModel`](crate::ScriptedModel) produces them from a fixed script.
+
+mod aggregate;
+mod any;
+mod chunk;
+mod message;
+mod model;
+
+pub use aggregate::MessageBuilder;
+pub use any::{AnyChatError, AnyChatModel};
+pub use chunk::{ChatChunk, ToolCallChunk};
+pub use message::{FinishReason, Message, Role, ToolCall, ToolDefinition, Usage};
+pub use model::{ChatChunkStream, ChatModel, ChatRequest, ModelIdentity};

@@ -1,0 +1,80 @@
+//! Per-run settings.
+
+use uuid::Uuid;
+
+use crate::{GraphTag, TagSet};
+
+/// Settings of one run: recursion limit, run id, extra tags and metadata, buffer size.
+///
+/// ```
+/// # use stategraph_core::{GraphTag, RunConfig};
+/// # fn demo<T: GraphTag>() {
+/// let config = RunConfig::<T>::default().recursion_limit(5).metadata("user", "ada");
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct RunConfig<T: GraphTag> {
+    pub(crate) recursion_limit: u32,
+    pub(crate) run_id: Option<Uuid>,
+    pub(crate) tags: TagSet<T>,
+    pub(crate) metadata: serde_json::Map<String, serde_json::Value>,
+    pub(crate) buffer: usize,
+}
+
+/// LangGraph's default recursion limit.
+pub const DEFAULT_RECURSION_LIMIT: u32 = 25;
+
+/// How many items may wait between the graph and a consumer that is not reading.
+pub const DEFAULT_BUFFER: usize = 64;
+
+impl<T: GraphTag> Default for RunConfig<T> {
+    fn default() -> Self {
+        Self {
+            recursion_limit: DEFAULT_RECURSION_LIMIT,
+            run_id: None,
+            tags: TagSet::empty(),
+            metadata: serde_json::Map::new(),
+            buffer: DEFAULT_BUFFER,
+        }
+    }
+}
+
+impl<T: GraphTag> RunConfig<T> {
+    /// The most steps the run may take before it stops with
+    /// [`GraphError::RecursionLimit`](crate::GraphError::RecursionLimit). Default 25.
+    #[must_use]
+    pub fn recursion_limit(mut self, steps: u32) -> Self {
+        self.recursion_limit = steps;
+        self
+    }
+
+    /// The run's id; task ids derive from it, so a fixed id gives reproducible ids.
+    /// Default: a random one.
+    #[must_use]
+    pub fn run_id(mut self, run_id: Uuid) -> Self {
+        self.run_id = Some(run_id);
+        self
+    }
+
+    /// A tag added to every model call and custom write of the run.
+    #[must_use]
+    pub fn tag(mut self, tag: T) -> Self {
+        self.tags.insert(tag);
+        self
+    }
+
+    /// An entry added to the metadata of every item of the run.
+    #[must_use]
+    pub fn metadata(mut self, key: impl Into<String>, value: impl Into<serde_json::Value>) -> Self {
+        self.metadata.insert(key.into(), value.into());
+        self
+    }
+
+    /// How many items may wait for a consumer before nodes wait in turn (at least 1).
+    /// Default 64.
+    #[must_use]
+    pub fn buffer(mut self, items: usize) -> Self {
+        self.buffer = items.max(1);
+        self
+    }
+}

@@ -1,0 +1,304 @@
+//! What a node gets besides the state: the graph's dependencies, model calls that stream
+//! into the graph, the custom writer, and spawning tied to the run.
+
+use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use futures::{Stream, StreamExt};
+use tokio::sync::mpsc;
+use tokio::task::{AbortHandle, JoinHandle};
+
+use crate::mode::{Event, ModeSet};
+use crate::{
+    ChatChunk, ChatModel, ChatRequest, CustomChunk, GraphDef, Message, MessageBuilder,
+    MessageChunk, MessageMetadata, TagSet, TaskMetadata, ToolDefinition,
+};
+
+/// What all tasks of one run share.
+pub(crate) struct RunShared<G: GraphDef> {
+    pub(crate) context: Arc<G::Context>,
+    pub(crate) modes: ModeSet,
+    pub(crate) sender: mpsc::Sender<Event<G>>,
+    pub(crate) tags: TagSet<G::Tag>,
+    pub(crate) spawned: Mutex<SpawnedTasks>,
+}
+
+/// Work spawned by the run's nodes, aborted when the run ends or its stream is dropped.
+#[derive(Default)]
+pub(crate) struct SpawnedTasks {
+    handles: Vec<AbortHandle>,
+    closed: bool,
+}
+
+impl SpawnedTasks {
+    fn track(&mut self, handle: AbortHandle) {
+        if self.closed {
+            // The run is over: nothing would read what this task produces.
+            handle.abort();
+            return;
+        }
+        self.handles.retain(|running| !running.is_finished());
+        self.handles.push(handle);
+    }
+
+    pub(crate) fn abort_all(&mut self) {
+        self.closed = true;
+        for handle in self.handles.drain(..) {
+            handle.abort();
+        }
+    }
+}
+
+impl<G: GraphDef> RunShared<G> {
+    async fn emit(&self, event: Event<G>) {
+        // A send fails only when the stream was dropped; the run is being torn down then.
+        let _ = self.sender.send(event).await;
+    }
+}
+
+/// The context of one node task: `ctx` in a `#[node]` fn.
+///
+/// `#[graph]` names it `Ctx` in the graph's module. It is cheap to clone, `Send` and
+/// `'static`, so a clone can move into work spawned with [`spawn`](Self::spawn).
+///
+/// Nodes of one step run concurrently on the task that polls the stream. Work that computes
+/// for long without awaiting stalls the other nodes: run it with
+/// `tokio::task::spawn_blocking` (or `ctx.spawn` for async work).
+pub struct NodeContext<G: GraphDef> {
+    run: Arc<RunShared<G>>,
+    task: Arc<TaskMetadata<G::Node>>,
+}
+
+impl<G: GraphDef> Clone for NodeContext<G> {
+    fn clone(&self) -> Self {
+        Self {
+            run: Arc::clone(&self.run),
+            task: Arc::clone(&self.task),
+        }
+    }
+}
+
+impl<G: GraphDef> NodeContext<G> {
+    pub(crate) fn new(run: Arc<RunShared<G>>, task: Arc<TaskMetadata<G::Node>>) -> Self {
+        Self { run, task }
+    }
+
+    /// The dependencies given to `Graph::new`.
+    pub fn context(&self) -> &G::Context {
+        &self.run.context
+    }
+
+    /// The node this task runs.
+    pub fn node(&self) -> G::Node {
+        self.task.node()
+    }
+
+    /// The step this task runs in.
+    pub fn step(&self) -> u64 {
+        self.task.step()
+    }
+
+    /// Everything known about this task.
+    pub fn metadata(&self) -> &TaskMetadata<G::Node> {
+        &self.task
+    }
+
+    /// A call to `model` that streams into the graph: in messages mode every chunk becomes
+    /// a [`MessageChunk`] labelled with this task and the call's tags.
+    pub fn chat<'a, M: ChatModel + ?Sized>(&'a self, model: &'a M) -> ChatCall<'a, G, M> {
+        ChatCall {
+            ctx: self,
+            model,
+            tags: self.run.tags,
+            tools: Vec::new(),
+            streams: true,
+        }
+    }
+
+    /// A writer for custom-mode payloads, owned, for tasks and closures.
+    pub fn writer(&self) -> Writer<G> {
+        Writer {
+            run: Arc::clone(&self.run),
+            task: Arc::clone(&self.task),
+            tags: self.run.tags,
+        }
+    }
+
+    /// Writes a custom-mode payload. Waits while the stream's buffer is full; returns at
+    /// once, allocating nothing, when no one streams custom mode.
+    pub async fn write(&self, payload: G::Custom) {
+        if self.run.modes.custom {
+            let chunk = CustomChunk::new(payload, Arc::clone(&self.task), self.run.tags);
+            self.run.emit(Event::Custom(chunk)).await;
+        }
+    }
+
+    /// Whether someone streams custom mode, for payloads that are costly to build.
+    pub fn is_custom_streamed(&self) -> bool {
+        self.run.modes.custom
+    }
+
+    /// Runs `future` on the Tokio runtime, tied to the run: when the run ends or its stream
+    /// is dropped, the task is aborted. Model chunks and writes it makes through a clone of
+    /// this context reach the stream like the node's own; await the handle in the node to
+    /// be sure they all do before the node returns.
+    ///
+    /// # Panics
+    /// Outside a Tokio runtime, as `tokio::spawn`.
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let handle = tokio::spawn(future);
+        self.run
+            .spawned
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .track(handle.abort_handle());
+        handle
+    }
+}
+
+/// A model call being set up: `ctx.chat(&model).tag(Tag::Joke).invoke(messages)`.
+#[must_use = "a chat call does nothing until `.invoke(..)` or `.stream(..)`"]
+pub struct ChatCall<'a, G: GraphDef, M: ?Sized> {
+    ctx: &'a NodeContext<G>,
+    model: &'a M,
+    tags: TagSet<G::Tag>,
+    tools: Vec<ToolDefinition>,
+    streams: bool,
+}
+
+impl<'a, G: GraphDef, M: ChatModel + ?Sized> ChatCall<'a, G, M> {
+    /// Tags the call; stream consumers filter on it with `chunk.has_tag(..)`.
+    pub fn tag(mut self, tag: G::Tag) -> Self {
+        self.tags.insert(tag);
+        self
+    }
+
+    /// Tags the call with several tags.
+    pub fn tags(mut self, tags: impl IntoIterator<Item = G::Tag>) -> Self {
+        self.tags.extend(tags);
+        self
+    }
+
+    /// Offers tools to the model for this call.
+    pub fn tools(mut self, tools: impl IntoIterator<Item = ToolDefinition>) -> Self {
+        self.tools.extend(tools);
+        self
+    }
+
+    /// Keeps this call out of messages mode (LangGraph's `nostream` tag): it runs normally
+    /// but none of its chunks reach the stream.
+    pub fn nostream(mut self) -> Self {
+        self.streams = false;
+        self
+    }
+
+    fn start(
+        self,
+        messages: impl IntoIterator<Item = Message>,
+    ) -> (
+        crate::ChatChunkStream<M::Error>,
+        Option<Arc<MessageMetadata<G::Tag>>>,
+        String,
+    ) {
+        let call_id = self.ctx.task.next_call_id();
+        let metadata = (self.streams && self.ctx.run.modes.messages).then(|| {
+            Arc::new(MessageMetadata::new(
+                Arc::clone(&self.ctx.task),
+                self.model.identity().clone(),
+                self.tags,
+                call_id.clone(),
+            ))
+        });
+        let request = ChatRequest::new(messages).with_tools(self.tools);
+        (self.model.stream(request), metadata, call_id)
+    }
+
+    /// Calls the model and returns its whole answer. When someone streams messages mode,
+    /// each chunk reaches the stream as it arrives; the next chunk is read from the model
+    /// only once the stream has room for it.
+    ///
+    /// # Errors
+    /// The model's error; every chunk before it has already reached the stream.
+    pub async fn invoke(
+        self,
+        messages: impl IntoIterator<Item = Message>,
+    ) -> Result<Message, M::Error> {
+        let run = Arc::clone(&self.ctx.run);
+        let (mut chunks, metadata, call_id) = self.start(messages);
+        let mut message = MessageBuilder::with_id(call_id);
+        while let Some(chunk) = chunks.next().await {
+            let chunk = chunk?;
+            message.push(&chunk);
+            if let Some(metadata) = &metadata {
+                let item = MessageChunk::new(chunk, Arc::clone(metadata));
+                run.emit(Event::Message(item)).await;
+            }
+        }
+        Ok(message.finish())
+    }
+
+    /// Calls the model and gives the node its chunks as they arrive; each also reaches the
+    /// graph's stream (in messages mode) before the node sees it.
+    pub fn stream(
+        self,
+        messages: impl IntoIterator<Item = Message>,
+    ) -> impl Stream<Item = Result<ChatChunk, M::Error>> + Send + 'static {
+        let run = Arc::clone(&self.ctx.run);
+        let (chunks, metadata, _) = self.start(messages);
+        chunks.then(move |chunk| {
+            let run = Arc::clone(&run);
+            let metadata = metadata.clone();
+            async move {
+                if let (Ok(chunk), Some(metadata)) = (&chunk, metadata) {
+                    let item = MessageChunk::new(chunk.clone(), metadata);
+                    run.emit(Event::Message(item)).await;
+                }
+                chunk
+            }
+        })
+    }
+}
+
+/// Writes custom-mode payloads for one task. Clone it into spawned work freely.
+pub struct Writer<G: GraphDef> {
+    run: Arc<RunShared<G>>,
+    task: Arc<TaskMetadata<G::Node>>,
+    tags: TagSet<G::Tag>,
+}
+
+impl<G: GraphDef> Clone for Writer<G> {
+    fn clone(&self) -> Self {
+        Self {
+            run: Arc::clone(&self.run),
+            task: Arc::clone(&self.task),
+            tags: self.tags,
+        }
+    }
+}
+
+impl<G: GraphDef> Writer<G> {
+    /// This writer with `tag` on every payload it writes.
+    #[must_use]
+    pub fn tag(mut self, tag: G::Tag) -> Self {
+        self.tags.insert(tag);
+        self
+    }
+
+    /// Whether someone streams custom mode.
+    pub fn is_streamed(&self) -> bool {
+        self.run.modes.custom
+    }
+
+    /// Writes a payload. Waits while the stream's buffer is full; returns at once,
+    /// allocating nothing, when no one streams custom mode.
+    pub async fn write(&self, payload: G::Custom) {
+        if self.run.modes.custom {
+            let chunk = CustomChunk::new(payload, Arc::clone(&self.task), self.tags);
+            self.run.emit(Event::Custom(chunk)).await;
+        }
+    }
+}

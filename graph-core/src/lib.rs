@@ -1,0 +1,54 @@
+//! The runtime of [stategraph](https://docs.rs/stategraph): the pull-driven executor of
+//! graphs that `#[graph]` generates, the typed items their streams yield, and the
+//! [`ChatModel`] trait with a [`ScriptedModel`].
+//!
+//! Users depend on the `stategraph` facade, which re-exports this crate. The pieces:
+//!
+//! | item | what it is |
+//! |---|---|
+//! | [`GraphStream`] | a running graph: a `Stream` of typed items, bounded and cancel-on-drop |
+//! | [`Messages`], [`Custom`] | stream modes; the mode decides the item type |
+//! | [`MessageChunk`], [`CustomChunk`] | the items, with [`MessageMetadata`] / [`TaskMetadata`] |
+//! | [`NodeContext`] | `ctx` in a node: model calls, the custom writer, spawning |
+//! | [`ChatModel`], [`ScriptedModel`] | models, and one that streams fixed tokens |
+//! | [`State`], [`GraphNode`], [`GraphTag`], [`GraphDef`] | what `#[graph]` and `#[derive(State)]` implement |
+#![warn(missing_docs, unreachable_pub)]
+
+mod chat;
+mod config;
+mod context;
+mod error;
+mod graph;
+mod items;
+mod metadata;
+mod mode;
+mod node;
+mod run;
+mod scripted;
+mod state;
+mod stream;
+mod tag;
+mod topology;
+
+pub use chat::{
+    AnyChatError, AnyChatModel, ChatChunk, ChatChunkStream, ChatModel, ChatRequest, FinishReason,
+    Message, MessageBuilder, ModelIdentity, Role, ToolCall, ToolCallChunk, ToolDefinition, Usage,
+};
+pub use config::{DEFAULT_BUFFER, DEFAULT_RECURSION_LIMIT, RunConfig};
+pub use context::{ChatCall, NodeContext, Writer};
+pub use error::{BoxError, GraphError, NodeError, UpdateConflict};
+pub use graph::{GraphDef, NodeFuture};
+pub use items::{CustomChunk, MessageChunk};
+pub use metadata::{MessageMetadata, TaskMetadata};
+pub use mode::{Custom, Messages, StreamMode};
+#[doc(hidden)]
+pub use mode::{Event, ModeSet};
+pub use node::GraphNode;
+pub use scripted::{ScriptedError, ScriptedModel};
+#[doc(hidden)]
+pub use state::MissingState;
+pub use state::{IntoNodeResult, State, append};
+pub use stream::{GraphStream, invoke};
+pub use tag::{GraphTag, TagSet};
+pub use topology::{Edge, Source, Target, Topology};
+pub use uuid::Uuid;

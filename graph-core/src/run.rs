@@ -1,0 +1,322 @@
+//! The executor: LangGraph's supersteps, driven by whoever polls the stream.
+//!
+//! Nothing runs unless the consumer polls. Each poll hands out a waiting item if there is
+//! one; otherwise it polls the current step's node futures, which put items into a bounded
+//! channel as they produce them. When every node of the step has finished, their updates
+//! merge in declaration order, the edges and routers pick the next step's nodes, and those
+//! start. A slow consumer therefore slows the graph instead of growing memory.
+
+use std::any::Any;
+use std::collections::VecDeque;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
+
+use futures::future::BoxFuture;
+use futures::stream::FuturesUnordered;
+use futures::{FutureExt, StreamExt};
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use crate::context::{RunShared, SpawnedTasks};
+use crate::error::panic_message;
+use crate::metadata::RunMetadata;
+use crate::mode::{Event, ModeSet};
+use crate::topology::{Edge, Source, Target};
+use crate::{
+    GraphDef, GraphError, GraphNode, NodeContext, NodeError, RunConfig, State, TaskMetadata,
+};
+
+type Update<G> = <<G as GraphDef>::State as State>::Update;
+type Caught<T> = Result<T, Box<dyn Any + Send>>;
+type TaskFuture<G> = BoxFuture<'static, (usize, Caught<Result<Update<G>, NodeError>>)>;
+
+/// One node of the current step and, once it has finished, its update.
+struct StepTask<G: GraphDef> {
+    node: G::Node,
+    update: Option<Update<G>>,
+}
+
+/// Aborts the run's spawned work when the run goes away, however it goes.
+struct AbortSpawnedOnDrop<G: GraphDef>(Arc<RunShared<G>>);
+
+impl<G: GraphDef> Drop for AbortSpawnedOnDrop<G> {
+    fn drop(&mut self) {
+        self.0
+            .spawned
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .abort_all();
+    }
+}
+
+/// The state of one run of a graph.
+pub(crate) struct Run<G: GraphDef> {
+    shared: AbortSpawnedOnDrop<G>,
+    run: Arc<RunMetadata>,
+    receiver: mpsc::Receiver<Event<G>>,
+    state: Arc<G::State>,
+    step: u64,
+    recursion_limit: u32,
+    step_tasks: Vec<StepTask<G>>,
+    running: FuturesUnordered<TaskFuture<G>>,
+    /// For each edge, which of a fan-in's sources have run since it last fired.
+    join_seen: Vec<Vec<bool>>,
+    /// Items that must go out before anything else: the channel's contents at the moment a
+    /// node failed, then the error.
+    ready: VecDeque<Result<Event<G>, GraphError>>,
+    started: bool,
+    finished: bool,
+}
+
+impl<G: GraphDef> Run<G> {
+    pub(crate) fn new(
+        context: Arc<G::Context>,
+        input: G::State,
+        modes: ModeSet,
+        config: RunConfig<G::Tag>,
+    ) -> Self {
+        let (sender, receiver) = mpsc::channel(config.buffer);
+        let shared = Arc::new(RunShared {
+            context,
+            modes,
+            sender,
+            tags: config.tags,
+            spawned: Mutex::new(SpawnedTasks::default()),
+        });
+        let join_seen = G::topology()
+            .edges()
+            .iter()
+            .map(|edge| match edge {
+                Edge::Join { from, .. } => vec![false; from.len()],
+                _ => Vec::new(),
+            })
+            .collect();
+        Self {
+            shared: AbortSpawnedOnDrop(shared),
+            run: Arc::new(RunMetadata {
+                run_id: config.run_id.unwrap_or_else(Uuid::new_v4),
+                extra: config.metadata,
+            }),
+            receiver,
+            state: Arc::new(input),
+            step: 0,
+            recursion_limit: config.recursion_limit,
+            step_tasks: Vec::new(),
+            running: FuturesUnordered::new(),
+            join_seen,
+            ready: VecDeque::new(),
+            started: false,
+            finished: false,
+        }
+    }
+
+    /// The state as of the last finished step.
+    pub(crate) fn state(&self) -> &G::State {
+        &self.state
+    }
+
+    /// Takes the final state out.
+    pub(crate) fn into_state(self) -> G::State {
+        let Self { state, .. } = self;
+        Arc::unwrap_or_clone(state)
+    }
+
+    /// Drives the run until it has an item, finishes, or waits on its nodes.
+    pub(crate) fn poll_event(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Event<G>, GraphError>>> {
+        loop {
+            if let Some(item) = self.ready.pop_front() {
+                return Poll::Ready(Some(item));
+            }
+            if self.finished {
+                return Poll::Ready(None);
+            }
+            if let Poll::Ready(Some(event)) = self.receiver.poll_recv(cx) {
+                return Poll::Ready(Some(Ok(event)));
+            }
+            if self.running.is_empty() {
+                if let Err(error) = self.advance() {
+                    self.fail(error);
+                }
+                continue;
+            }
+            match self.running.poll_next_unpin(cx) {
+                Poll::Ready(Some((index, Ok(Ok(update))))) => {
+                    self.step_tasks[index].update = Some(update);
+                }
+                Poll::Ready(Some((index, Ok(Err(error))))) => {
+                    let node = self.step_tasks[index].node.name();
+                    let step = self.step;
+                    self.fail(GraphError::Node {
+                        node,
+                        step,
+                        source: error.into_inner(),
+                    });
+                }
+                Poll::Ready(Some((index, Err(panic)))) => {
+                    let node = self.step_tasks[index].node.name();
+                    let step = self.step;
+                    self.fail(GraphError::NodePanicked {
+                        node,
+                        step,
+                        message: panic_message(&*panic),
+                    });
+                }
+                Poll::Ready(None) => {}
+                Poll::Pending => {
+                    // A node may have produced an item in this very poll before it waited.
+                    return match self.receiver.poll_recv(cx) {
+                        Poll::Ready(Some(event)) => Poll::Ready(Some(Ok(event))),
+                        _ => Poll::Pending,
+                    };
+                }
+            }
+        }
+    }
+
+    /// Ends the run with `error`, after everything produced before it.
+    fn fail(&mut self, error: GraphError) {
+        // Dropping the other nodes cancels their model calls; aborting spawned work stops
+        // it from producing more. What they produced already is still delivered.
+        self.running = FuturesUnordered::new();
+        self.abort_spawned();
+        while let Ok(event) = self.receiver.try_recv() {
+            self.ready.push_back(Ok(event));
+        }
+        self.ready.push_back(Err(error));
+        self.finished = true;
+    }
+
+    fn abort_spawned(&self) {
+        self.shared
+            .0
+            .spawned
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .abort_all();
+    }
+
+    /// Ends the step that just finished and starts the next one, or finishes the run.
+    fn advance(&mut self) -> Result<(), GraphError> {
+        let sources: Vec<Source<G::Node>> = if self.started {
+            let step_tasks = std::mem::take(&mut self.step_tasks);
+            let mut ran = Vec::with_capacity(step_tasks.len());
+            let mut updates = Vec::with_capacity(step_tasks.len());
+            for task in step_tasks {
+                ran.push(Source::Node(task.node));
+                if let Some(update) = task.update {
+                    updates.push((task.node.name(), update));
+                }
+            }
+            let step = self.step;
+            Arc::make_mut(&mut self.state)
+                .merge(updates)
+                .map_err(|conflict| GraphError::ConflictingUpdate { step, conflict })?;
+            ran
+        } else {
+            self.started = true;
+            vec![Source::Start]
+        };
+
+        let next = self.next_tasks(&sources)?;
+        if next.is_empty() {
+            self.finished = true;
+            // Items sent by spawned work before the end still go out; nothing is dropped.
+            self.abort_spawned();
+            while let Ok(event) = self.receiver.try_recv() {
+                self.ready.push_back(Ok(event));
+            }
+            return Ok(());
+        }
+        if self.step >= u64::from(self.recursion_limit) {
+            return Err(GraphError::RecursionLimit {
+                limit: self.recursion_limit,
+            });
+        }
+        self.step += 1;
+        for (node, triggers) in next {
+            self.start(node, triggers);
+        }
+        Ok(())
+    }
+
+    /// The nodes triggered by `sources` having run, in declaration order, with triggers.
+    fn next_tasks(
+        &mut self,
+        sources: &[Source<G::Node>],
+    ) -> Result<Vec<(G::Node, Vec<&'static str>)>, GraphError> {
+        let mut triggered: Vec<Vec<&'static str>> = vec![Vec::new(); G::Node::ALL.len()];
+        let mut trigger = |target: Target<G::Node>, why: Option<&'static str>| {
+            if let Target::Node(node) = target {
+                let why = why.unwrap_or_else(|| node.branch_trigger());
+                let slot = &mut triggered[node.index()];
+                if !slot.contains(&why) {
+                    slot.push(why);
+                }
+            }
+        };
+        for (edge, seen) in G::topology().edges().iter().zip(&mut self.join_seen) {
+            match edge {
+                Edge::Direct { from, to } => {
+                    if sources.contains(from) {
+                        trigger(*to, None);
+                    }
+                }
+                Edge::Join {
+                    from,
+                    to,
+                    trigger: why,
+                } => {
+                    for (waits_for, seen) in from.iter().zip(seen.iter_mut()) {
+                        *seen |= sources.contains(&Source::Node(*waits_for));
+                    }
+                    if seen.iter().all(|seen| *seen) {
+                        seen.iter_mut().for_each(|seen| *seen = false);
+                        trigger(*to, Some(why));
+                    }
+                }
+                Edge::Routed {
+                    from,
+                    router,
+                    route,
+                } => {
+                    if sources.contains(from) {
+                        let state = &*self.state;
+                        let target = std::panic::catch_unwind(AssertUnwindSafe(|| route(state)))
+                            .map_err(|panic| GraphError::RouterPanicked {
+                                router,
+                                step: self.step,
+                                message: panic_message(&*panic),
+                            })?;
+                        trigger(target, None);
+                    }
+                }
+            }
+        }
+        Ok(G::Node::ALL
+            .iter()
+            .zip(triggered)
+            .filter(|(_, triggers)| !triggers.is_empty())
+            .map(|(node, triggers)| (*node, triggers))
+            .collect())
+    }
+
+    fn start(&mut self, node: G::Node, triggers: Vec<&'static str>) {
+        let task = Arc::new(TaskMetadata::new(
+            self.step,
+            node,
+            triggers,
+            Arc::clone(&self.run),
+        ));
+        let ctx = NodeContext::new(Arc::clone(&self.shared.0), task);
+        let index = self.step_tasks.len();
+        self.step_tasks.push(StepTask { node, update: None });
+        let future =
+            AssertUnwindSafe(G::run_node(node, Arc::clone(&self.state), ctx)).catch_unwind();
+        self.running
+            .push(Box::pin(future.map(move |outcome| (index, outcome))));
+    }
+}

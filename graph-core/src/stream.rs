@@ -1,0 +1,83 @@
+//! The stream a graph run returns.
+
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use futures::Stream;
+
+use crate::run::Run;
+use crate::{GraphDef, GraphError, RunConfig, StreamMode};
+
+/// A running graph, as a stream of the items of mode `M`.
+///
+/// The stream owns the run: nothing runs unless it is polled, at most the configured
+/// buffer of items waits for a slow consumer, and dropping it cancels every running node,
+/// their model calls and the work they spawned. When a node fails, the stream yields
+/// everything produced before the failure, then one [`GraphError`], then ends.
+///
+/// It is `Send + 'static`, so a web handler can return it.
+#[must_use = "streams do nothing unless polled"]
+pub struct GraphStream<G: GraphDef, M> {
+    run: Run<G>,
+    mode: PhantomData<fn() -> M>,
+}
+
+impl<G: GraphDef, M: StreamMode<G>> GraphStream<G, M> {
+    /// Starts a run of `G` on `input`. Generated `Graph::stream` calls this.
+    pub fn new(context: Arc<G::Context>, input: G::State, config: RunConfig<G::Tag>) -> Self {
+        Self {
+            run: Run::new(context, input, M::MODES, config),
+            mode: PhantomData,
+        }
+    }
+
+    /// The state as of the last finished step; after the stream has ended, the final state.
+    pub fn state(&self) -> &G::State {
+        self.run.state()
+    }
+
+    /// The final state, once the stream has ended (the state so far before that).
+    pub fn into_state(self) -> G::State {
+        self.run.into_state()
+    }
+}
+
+// The run holds only boxed futures and owned values, so the stream never needs pinning.
+impl<G: GraphDef, M> Unpin for GraphStream<G, M> {}
+
+impl<G: GraphDef, M: StreamMode<G>> Stream for GraphStream<G, M> {
+    type Item = Result<M::Item, GraphError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        loop {
+            return match self.run.poll_event(cx) {
+                Poll::Ready(Some(Ok(event))) => match M::select(event) {
+                    Some(item) => Poll::Ready(Some(Ok(item))),
+                    None => continue,
+                },
+                Poll::Ready(Some(Err(error))) => Poll::Ready(Some(Err(error))),
+                Poll::Ready(None) => Poll::Ready(None),
+                Poll::Pending => Poll::Pending,
+            };
+        }
+    }
+}
+
+/// Runs `G` on `input` to the end and returns the final state. Generated `Graph::invoke`
+/// calls this.
+///
+/// # Errors
+/// The first error of the run.
+pub async fn invoke<G: GraphDef>(
+    context: Arc<G::Context>,
+    input: G::State,
+    config: RunConfig<G::Tag>,
+) -> Result<G::State, GraphError> {
+    let mut run = Run::<G>::new(context, input, crate::mode::ModeSet::default(), config);
+    while let Some(event) = futures::future::poll_fn(|cx| run.poll_event(cx)).await {
+        event?;
+    }
+    Ok(run.into_state())
+}

@@ -1,0 +1,39 @@
+#![doc = include_str!("../README.md")]
+//!
+//! # Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `macros` | yes | `#[graph]` and `#[derive(State)]` |
+//! | `openai` | no | [`openai`]: `ChatOpenAI`, the OpenAI-compatible streaming client |
+#![warn(missing_docs, unreachable_pub)]
+
+pub use stategraph_core::*;
+
+#[cfg(feature = "macros")]
+pub use stategraph_macros::{State, graph, node, router, tags};
+
+/// `ChatOpenAI`, the OpenAI-compatible streaming client (feature `openai`).
+#[cfg(feature = "openai")]
+pub use stategraph_openai as openai;
+
+/// What a graph module and its consumers need: `use stategraph::prelude::*;`.
+pub mod prelude {
+    #[cfg(feature = "macros")]
+    pub use crate::graph;
+    // Brings both the trait and, with `macros`, the derive.
+    pub use crate::State;
+    pub use crate::{
+        ChatModel, Custom, GraphError, Message, MessageChunk, Messages, NodeError, RunConfig,
+        ScriptedModel,
+    };
+    pub use futures::{StreamExt as _, TryStreamExt as _};
+}
+
+/// What generated code names; not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use serde;
+    pub use stategraph_core::*;
+    pub use std::sync::Arc;
+}
