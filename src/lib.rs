@@ -5,7 +5,8 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `macros` | yes | `#[graph]` and `#[derive(State)]` |
-//! | `openai` | no | [`openai`]: `ChatOpenAI`, the OpenAI-compatible streaming client |
+//! | `openai` | no | `stategraph::openai`: `ChatOpenAI`, the OpenAI-compatible streaming client |
+#![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 
 pub use stategraph_core::*;

@@ -95,6 +95,31 @@ pub fn models() -> Models {
     }
 }
 
+/// Prints every item of `stream` with `print_item`, then a newline. When the stream ends
+/// in an error, prints it on stderr after what was received and fails.
+pub async fn print_stream<T>(
+    stream: impl futures::Stream<Item = Result<T, stategraph::GraphError>>,
+    mut print_item: impl FnMut(&T),
+) -> Result<Option<T>, stategraph::GraphError> {
+    use std::io::Write as _;
+    let mut stream = std::pin::pin!(stream);
+    let mut last = None;
+    let outcome = loop {
+        match stream.try_next().await {
+            Ok(Some(item)) => {
+                print_item(&item);
+                // Tokens should appear as they arrive, not when the line ends.
+                let _ = std::io::stdout().flush();
+                last = Some(item);
+            }
+            Ok(None) => break Ok(last),
+            Err(error) => break Err(error),
+        }
+    };
+    println!();
+    outcome
+}
+
 /// The guide's graph: `START -> call_model -> END`, messages mode.
 #[graph(state = Topic, context = Models, edges = [START -> call_model -> END])]
 pub mod joke_poem {

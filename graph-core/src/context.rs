@@ -196,14 +196,7 @@ impl<'a, G: GraphDef, M: ChatModel + ?Sized> ChatCall<'a, G, M> {
         self
     }
 
-    fn start(
-        self,
-        messages: impl IntoIterator<Item = Message>,
-    ) -> (
-        crate::ChatChunkStream<M::Error>,
-        Option<Arc<MessageMetadata<G::Tag>>>,
-        String,
-    ) {
+    fn start(self, messages: impl IntoIterator<Item = Message>) -> StartedCall<G, M::Error> {
         let call_id = self.ctx.task.next_call_id();
         let metadata = (self.streams && self.ctx.run.modes.messages).then(|| {
             Arc::new(MessageMetadata::new(
@@ -214,7 +207,11 @@ impl<'a, G: GraphDef, M: ChatModel + ?Sized> ChatCall<'a, G, M> {
             ))
         });
         let request = ChatRequest::new(messages).with_tools(self.tools);
-        (self.model.stream(request), metadata, call_id)
+        StartedCall {
+            chunks: self.model.stream(request),
+            metadata,
+            call_id,
+        }
     }
 
     /// Calls the model and returns its whole answer. When someone streams messages mode,
@@ -228,7 +225,11 @@ impl<'a, G: GraphDef, M: ChatModel + ?Sized> ChatCall<'a, G, M> {
         messages: impl IntoIterator<Item = Message>,
     ) -> Result<Message, M::Error> {
         let run = Arc::clone(&self.ctx.run);
-        let (mut chunks, metadata, call_id) = self.start(messages);
+        let StartedCall {
+            mut chunks,
+            metadata,
+            call_id,
+        } = self.start(messages);
         let mut message = MessageBuilder::with_id(call_id);
         while let Some(chunk) = chunks.next().await {
             let chunk = chunk?;
@@ -248,7 +249,9 @@ impl<'a, G: GraphDef, M: ChatModel + ?Sized> ChatCall<'a, G, M> {
         messages: impl IntoIterator<Item = Message>,
     ) -> impl Stream<Item = Result<ChatChunk, M::Error>> + Send + 'static {
         let run = Arc::clone(&self.ctx.run);
-        let (chunks, metadata, _) = self.start(messages);
+        let StartedCall {
+            chunks, metadata, ..
+        } = self.start(messages);
         chunks.then(move |chunk| {
             let run = Arc::clone(&run);
             let metadata = metadata.clone();
@@ -261,6 +264,14 @@ impl<'a, G: GraphDef, M: ChatModel + ?Sized> ChatCall<'a, G, M> {
             }
         })
     }
+}
+
+/// A model call under way: its chunks, and the metadata to label them with when someone
+/// streams messages mode.
+struct StartedCall<G: GraphDef, E> {
+    chunks: crate::ChatChunkStream<E>,
+    metadata: Option<Arc<MessageMetadata<G::Tag>>>,
+    call_id: String,
 }
 
 /// Writes custom-mode payloads for one task. Clone it into spawned work freely.

@@ -12,6 +12,7 @@
 //! | [`NodeContext`] | `ctx` in a node: model calls, the custom writer, spawning |
 //! | [`ChatModel`], [`ScriptedModel`] | models, and one that streams fixed tokens |
 //! | [`State`], [`GraphNode`], [`GraphTag`], [`GraphDef`] | what `#[graph]` and `#[derive(State)]` implement |
+#![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 
 mod chat;

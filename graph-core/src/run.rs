@@ -29,6 +29,8 @@ use crate::{
 
 type Update<G> = <<G as GraphDef>::State as State>::Update;
 type Caught<T> = Result<T, Box<dyn Any + Send>>;
+/// A node to start, with the triggers that started it.
+type NextTask<N> = (N, Vec<&'static str>);
 type TaskFuture<G> = BoxFuture<'static, (usize, Caught<Result<Update<G>, NodeError>>)>;
 
 /// One node of the current step and, once it has finished, its update.
@@ -247,7 +249,7 @@ impl<G: GraphDef> Run<G> {
     fn next_tasks(
         &mut self,
         sources: &[Source<G::Node>],
-    ) -> Result<Vec<(G::Node, Vec<&'static str>)>, GraphError> {
+    ) -> Result<Vec<NextTask<G::Node>>, GraphError> {
         let mut triggered: Vec<Vec<&'static str>> = vec![Vec::new(); G::Node::ALL.len()];
         let mut trigger = |target: Target<G::Node>, why: Option<&'static str>| {
             if let Target::Node(node) = target {

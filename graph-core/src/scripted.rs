@@ -109,13 +109,12 @@ impl ChatModel for ScriptedModel {
                         tokio::time::sleep(delay).await;
                     }
                     if at == end {
-                        return match failure {
-                            Some((after, message)) => Some(Err(ScriptedError {
+                        return failure.map(|(after, message)| {
+                            Err(ScriptedError {
                                 after,
                                 message: message.to_string(),
-                            })),
-                            None => None,
-                        };
+                            })
+                        });
                     }
                     let mut chunk = ChatChunk::text(tokens[at].as_str());
                     if at + 1 == count {

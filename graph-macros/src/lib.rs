@@ -4,6 +4,7 @@
 //! Everything below the thin entry points works on `proc_macro2`, so each phase is
 //! unit-tested: `graph::parse` (syntax), `graph::model` (names resolved), `graph::validate`
 //! (one check per rule), `graph::expand` and `graph::docs` (generation).
+#![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 
 mod case;

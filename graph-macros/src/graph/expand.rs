@@ -46,6 +46,23 @@ pub(crate) fn module(graph: &GraphModel, stub: bool) -> TokenStream {
     }
 }
 
+/// The visibility of generated items: that of the module, seen from inside it. A private
+/// module's items are `pub(super)`, so a graph whose state is private to the parent still
+/// compiles, and nothing is reachable from further than the module itself.
+fn item_vis(graph: &GraphModel) -> TokenStream {
+    match &graph.module.vis {
+        syn::Visibility::Public(_) => quote!(pub),
+        syn::Visibility::Inherited => quote!(pub(super)),
+        syn::Visibility::Restricted(restricted) if restricted.path.is_ident("super") => {
+            quote!(pub(in super::super))
+        }
+        syn::Visibility::Restricted(restricted) if restricted.path.is_ident("self") => {
+            quote!(pub(super))
+        }
+        syn::Visibility::Restricted(_) => quote!(pub(crate)),
+    }
+}
+
 fn private(graph: &GraphModel) -> TokenStream {
     let krate = &graph.krate;
     quote!(#krate::__private)
@@ -73,13 +90,14 @@ fn node_enum(graph: &GraphModel) -> TokenStream {
     let names: Vec<String> = graph.nodes.iter().map(NodeModel::name).collect();
     let triggers = names.iter().map(|name| format!("branch:to:{name}"));
     let indices = 0..graph.nodes.len();
+    let vis = item_vis(graph);
     quote! {
         #docs
         #[derive(
             ::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug, ::core::cmp::PartialEq,
             ::core::cmp::Eq, ::core::hash::Hash, ::core::cmp::PartialOrd, ::core::cmp::Ord,
         )]
-        pub enum Node {
+        #vis enum Node {
             #( #variant_docs #variants, )*
         }
 
@@ -151,6 +169,7 @@ fn missing_tag_derives(tags: &syn::ItemEnum) -> Vec<TokenStream> {
 
 fn tag_enum(graph: &GraphModel) -> TokenStream {
     let private = private(graph);
+    let vis = item_vis(graph);
     let ident = graph.tag_ident();
     let declaration = match &graph.tags {
         Some(tags) => {
@@ -163,7 +182,7 @@ fn tag_enum(graph: &GraphModel) -> TokenStream {
                 ::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug,
                 ::core::cmp::PartialEq, ::core::cmp::Eq, ::core::hash::Hash,
             )]
-            pub enum Tag {}
+            #vis enum Tag {}
         },
     };
     let (variants, names): (Vec<Ident>, Vec<String>) = graph.tag_names().into_iter().unzip();
@@ -216,6 +235,7 @@ fn routed_edge<'g>(
 fn route_enum(graph: &GraphModel, router: &RouterModel) -> Option<TokenStream> {
     let (from, targets) = routed_edge(graph, router)?;
     let ident = &router.enum_ident;
+    let vis = item_vis(graph);
     let docs = docs::route_enum_docs(router, from, targets);
     let variants = targets.iter().map(|target| {
         let variant = target.route_variant();
@@ -231,7 +251,7 @@ fn route_enum(graph: &GraphModel, router: &RouterModel) -> Option<TokenStream> {
             ::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug,
             ::core::cmp::PartialEq, ::core::cmp::Eq, ::core::hash::Hash,
         )]
-        pub enum #ident {
+        #vis enum #ident {
             #( #variants, )*
         }
     })
@@ -244,6 +264,7 @@ fn graph_struct(graph: &GraphModel) -> TokenStream {
     let tag = graph.tag_ident();
     let docs = docs::graph_docs(graph);
     let mermaid = docs::mermaid(graph);
+    let vis = item_vis(graph);
     let (new, default) = match &graph.context {
         Some(context) => (
             quote! {
@@ -272,12 +293,12 @@ fn graph_struct(graph: &GraphModel) -> TokenStream {
     };
     quote! {
         #docs
-        pub struct Graph {
+        #vis struct Graph {
             context: #private::Arc<#context>,
         }
 
         /// The context type of this graph's nodes: `ctx: &Ctx` in a `#[node]` fn.
-        pub type Ctx = #private::NodeContext<Graph>;
+        #vis type Ctx = #private::NodeContext<Graph>;
 
         impl Graph {
             #new

@@ -250,15 +250,15 @@ pub(crate) fn parse_module(module: ItemMod, cx: &mut Ctxt) -> ModuleSyntax {
                 None => syntax.other.push(syn::Item::Enum(item)),
             },
             mut other => {
-                if let Some(attrs) = item_attrs(&mut other) {
-                    if let Some(marker) = take_marker(attrs, &["node", "router", "tags"], cx) {
-                        let expected = if marker == "tags" {
-                            "an `enum`"
-                        } else {
-                            "an `async fn`"
-                        };
-                        cx.error_spanned_by(&other, format!("`#[{marker}]` goes on {expected}"));
-                    }
+                if let Some(attrs) = item_attrs(&mut other)
+                    && let Some(marker) = take_marker(attrs, &["node", "router", "tags"], cx)
+                {
+                    let expected = if marker == "tags" {
+                        "an `enum`"
+                    } else {
+                        "an `async fn`"
+                    };
+                    cx.error_spanned_by(&other, format!("`#[{marker}]` goes on {expected}"));
                 }
                 syntax.other.push(other);
             }

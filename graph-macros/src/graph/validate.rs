@@ -310,11 +310,11 @@ fn reachable_from_start(graph: &GraphModel) -> Vec<bool> {
             };
             if fires {
                 for target in edge.targets() {
-                    if let Some(at) = target.node() {
-                        if !reached[at] {
-                            reached[at] = true;
-                            changed = true;
-                        }
+                    if let Some(at) = target.node()
+                        && !reached[at]
+                    {
+                        reached[at] = true;
+                        changed = true;
                     }
                 }
             }
@@ -349,11 +349,11 @@ fn check_reaches_end(graph: &GraphModel, cx: &mut Ctxt) {
             });
             if leads_out {
                 for source in edge.sources() {
-                    if let Some(at) = source.node() {
-                        if !reaches[at] {
-                            reaches[at] = true;
-                            changed = true;
-                        }
+                    if let Some(at) = source.node()
+                        && !reaches[at]
+                    {
+                        reaches[at] = true;
+                        changed = true;
                     }
                 }
             }

@@ -1,0 +1,28 @@
+//! Only the poem's custom payloads, filtered by the writer's tag.
+
+mod guide;
+
+use std::process::ExitCode;
+
+use futures::TryStreamExt;
+use guide::{Topic, custom_joke_poem, models, print_stream};
+use stategraph::Custom;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let graph = custom_joke_poem::Graph::new(models());
+    let input = Topic {
+        topic: "cats".into(),
+        ..Topic::default()
+    };
+    let poems = graph
+        .stream(input, Custom)
+        .try_filter(|item| std::future::ready(item.has_tag(custom_joke_poem::Tag::Poem)));
+    match print_stream(poems, |item| print!("{}|", item.payload().content)).await {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

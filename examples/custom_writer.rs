@@ -1,0 +1,29 @@
+//! The guide's custom-mode half: the node streams `{role, content}` deltas through the
+//! writer, tagged joke or poem; each is printed as its content followed by `|`.
+
+mod guide;
+
+use std::process::ExitCode;
+
+use guide::{Topic, custom_joke_poem, models, print_stream};
+use stategraph::Custom;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let graph = custom_joke_poem::Graph::new(models());
+    let input = Topic {
+        topic: "cats".into(),
+        ..Topic::default()
+    };
+    match print_stream(graph.stream(input, Custom), |item| {
+        print!("{}|", item.payload().content)
+    })
+    .await
+    {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! A consumer that stops reading holds the producer back: it is never more than the
+//! buffer's capacity ahead, and nothing is dropped.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use futures::TryStreamExt;
+use stategraph::prelude::*;
+
+const WRITES: usize = 1_000;
+const BUFFER: usize = 8;
+
+#[derive(Clone, Debug, Default, State)]
+struct Empty {
+    done: bool,
+}
+
+#[graph(state = Empty, context = Arc<AtomicUsize>, custom = usize, edges = [START -> spawned -> END])]
+mod producer {
+    use super::*;
+
+    /// Writes from a spawned task on another thread, which runs whether or not the consumer
+    /// polls: only the bounded buffer holds it back.
+    #[node]
+    async fn spawned(_state: &Empty, ctx: &Ctx) -> EmptyUpdate {
+        let writer = ctx.writer();
+        let accepted = Arc::clone(ctx.context());
+        let task = ctx.spawn(async move {
+            for i in 0..WRITES {
+                writer.write(i).await;
+                accepted.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        let _ = task.await;
+        EmptyUpdate::default().done(true)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_consumer_holds_a_concurrent_producer_to_the_buffer_capacity() {
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let graph = producer::Graph::new(Arc::clone(&accepted));
+    let mut stream = graph.stream_with(
+        Empty::default(),
+        Custom,
+        RunConfig::default().buffer(BUFFER),
+    );
+
+    let mut received = Vec::new();
+    for _ in 0..5 {
+        received.push(*stream.try_next().await.unwrap().unwrap().payload());
+    }
+    // The consumer stops reading; give the producer every chance to run ahead.
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let ahead = accepted
+        .load(Ordering::SeqCst)
+        .saturating_sub(received.len());
+    assert!(
+        ahead <= BUFFER,
+        "the producer got {ahead} writes ahead with a buffer of {BUFFER}"
+    );
+
+    while let Some(item) = stream.try_next().await.unwrap() {
+        received.push(*item.payload());
+        let ahead = accepted
+            .load(Ordering::SeqCst)
+            .saturating_sub(received.len());
+        assert!(
+            ahead <= BUFFER,
+            "the producer got {ahead} writes ahead with a buffer of {BUFFER}"
+        );
+    }
+    assert_eq!(
+        received,
+        (0..WRITES).collect::<Vec<_>>(),
+        "nothing dropped, nothing reordered"
+    );
+}

@@ -1,0 +1,185 @@
+//! Failures end the stream with one error item, after everything produced before it.
+
+use std::time::Duration;
+
+use futures::TryStreamExt;
+use stategraph::prelude::*;
+use stategraph::{AnyChatModel, GraphError, ScriptedError};
+
+#[derive(Clone, Debug, Default, State)]
+struct Note {
+    text: String,
+}
+
+struct Models {
+    failing: AnyChatModel,
+    healthy: AnyChatModel,
+}
+
+#[graph(state = Note, context = Models, edges = [START -> [writer, breaker], [writer, breaker] -> END])]
+mod failing {
+    use super::*;
+
+    /// Streams a long answer.
+    #[node]
+    async fn writer(_state: &Note, ctx: &Ctx) -> Result<NoteUpdate, NodeError> {
+        ctx.chat(&ctx.context().healthy)
+            .invoke([Message::user("go")])
+            .await?;
+        Ok(NoteUpdate::default())
+    }
+
+    /// Streams three tokens, then its model fails.
+    #[node]
+    async fn breaker(_state: &Note, ctx: &Ctx) -> Result<NoteUpdate, NodeError> {
+        let answer = ctx
+            .chat(&ctx.context().failing)
+            .invoke([Message::user("go")])
+            .await?;
+        Ok(NoteUpdate::default().text(answer.content))
+    }
+}
+
+async fn collect<T>(
+    mut stream: impl futures::Stream<Item = Result<T, GraphError>> + Unpin,
+) -> (Vec<T>, Option<GraphError>, bool) {
+    let mut items = Vec::new();
+    let mut error = None;
+    while let Some(item) = stream.try_next().await.transpose() {
+        match item {
+            Ok(item) => items.push(item),
+            Err(e) => {
+                error = Some(e);
+                break;
+            }
+        }
+    }
+    let ended = stream
+        .try_next()
+        .await
+        .map(|next| next.is_none())
+        .unwrap_or(false);
+    (items, error, ended)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_model_error_comes_after_every_chunk_before_it_and_cancels_the_parallel_node() {
+    let models = Models {
+        failing: AnyChatModel::new(
+            ScriptedModel::new(["a", "b", "c", "d"])
+                .with_delay(Duration::from_millis(10))
+                .fail_after(3, "connection reset"),
+        ),
+        // 100 tokens at 4 ms: still running when the breaker fails at 40 ms.
+        healthy: AnyChatModel::new(
+            ScriptedModel::new((0..100).map(|i| format!("w{i}")))
+                .with_delay(Duration::from_millis(4)),
+        ),
+    };
+    let graph = failing::Graph::new(models);
+    let (chunks, error, ended) = collect(graph.stream(Note::default(), Messages)).await;
+
+    let from_breaker: Vec<&str> = chunks
+        .iter()
+        .filter(|chunk| chunk.node() == failing::Node::Breaker)
+        .map(|chunk| chunk.content())
+        .collect();
+    assert_eq!(
+        from_breaker,
+        ["a", "b", "c"],
+        "every chunk before the failure arrives"
+    );
+    let from_writer = chunks
+        .iter()
+        .filter(|chunk| chunk.node() == failing::Node::Writer)
+        .count();
+    // The failure is noticed at 40 ms; the writer had produced its 4, 8, .., 40 ms tokens.
+    assert!(
+        (9..=10).contains(&from_writer),
+        "the writer was cancelled, not run to the end: {from_writer}"
+    );
+
+    let error = error.expect("an error item");
+    match &error {
+        GraphError::Node { node, step, source } => {
+            assert_eq!((*node, *step), ("breaker", 1));
+            let any = source
+                .downcast_ref::<stategraph::AnyChatError>()
+                .expect("the model's error");
+            let scripted = any
+                .get_ref()
+                .downcast_ref::<ScriptedError>()
+                .expect("a scripted error");
+            assert_eq!(scripted.after, 3);
+        }
+        other => panic!("expected a node error, got {other:?}"),
+    }
+    assert_eq!(
+        error.to_string(),
+        "node `breaker` failed in step 1: scripted failure after 3 chunks: connection reset"
+    );
+    assert!(ended, "the stream ends after the error");
+}
+
+#[derive(Clone, Debug, Default, State)]
+struct Count {
+    n: u32,
+}
+
+#[graph(state = Count, custom = u32, edges = [START -> count -> explode -> END])]
+mod panicking {
+    use super::*;
+
+    #[node]
+    async fn count(_state: &Count, ctx: &Ctx) -> CountUpdate {
+        for i in 0..3 {
+            ctx.write(i).await;
+        }
+        CountUpdate::default().n(3u32)
+    }
+
+    #[node]
+    async fn explode(state: &Count, ctx: &Ctx) -> CountUpdate {
+        ctx.write(state.n).await;
+        let divisor = state.n - 3;
+        CountUpdate::default().n(state.n / divisor)
+    }
+}
+
+#[tokio::test]
+async fn a_panicking_node_becomes_an_error_item_after_its_writes() {
+    let graph = panicking::Graph::new();
+    let (items, error, ended) = collect(graph.stream(Count::default(), Custom)).await;
+    let payloads: Vec<u32> = items.iter().map(|item| *item.payload()).collect();
+    assert_eq!(payloads, [0, 1, 2, 3]);
+    match error.expect("an error item") {
+        GraphError::NodePanicked {
+            node,
+            step,
+            message,
+        } => {
+            assert_eq!((node, step), ("explode", 2));
+            assert!(message.contains("divide by zero"), "{message}");
+        }
+        other => panic!("expected a panic error, got {other:?}"),
+    }
+    assert!(ended);
+}
+
+#[tokio::test]
+async fn invoke_returns_the_first_error() {
+    let error = panicking::Graph::new()
+        .invoke(Count::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            GraphError::NodePanicked {
+                node: "explode",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+}
