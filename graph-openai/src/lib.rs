@@ -1,1 +1,41 @@
-//! placeholder
+//! An OpenAI-compatible streaming chat client for [stategraph](https://docs.rs/stategraph):
+//! OpenAI itself, and the servers that speak its API (vLLM, llama.cpp, Ollama, LM Studio,
+//! gateways).
+//!
+//! | item | what it is |
+//! |---|---|
+//! | [`ChatOpenAI`] | a [`ChatModel`](stategraph_core::ChatModel) for `ctx.chat(&model)` in a node |
+//! | [`OpenAiClient`] | the raw client: a typed stream of [`ChatCompletionChunk`](wire::ChatCompletionChunk)s |
+//! | [`CompletionBuilder`] | assembles raw chunks (tool-call deltas included) into whole messages |
+//! | [`SseDecoder`] | the sans-IO server-sent-events decoder underneath |
+//! | [`OpenAiError`] | every way a call fails, typed |
+//!
+//! What it promises: TLS through rustls (no system OpenSSL); 429, 5xx and connection
+//! failures before the first byte retried with backoff, jitter and `Retry-After`; connect,
+//! first-byte and idle timeouts; events split anywhere, `\r\n`, comments and multi-line
+//! data decoded; compatible servers' quirks accepted (no `index`, empty `finish_reason`,
+//! `content: null`, usage-only chunks); and a stream that never ends quietly when the
+//! answer is incomplete. The API key never appears in `Debug`, errors or logs.
+#![forbid(unsafe_code)]
+#![warn(missing_docs, unreachable_pub)]
+
+mod api_key;
+mod assemble;
+mod chat_openai;
+mod chunk_stream;
+mod client;
+mod error;
+mod retry;
+mod sse;
+pub mod wire;
+
+pub use api_key::ApiKey;
+pub use assemble::CompletionBuilder;
+pub use chat_openai::{ChatOpenAI, DEFAULT_MODEL};
+pub use chunk_stream::ChunkStream;
+pub use client::{
+    DEFAULT_BASE_URL, DEFAULT_MAX_EVENT_SIZE, OpenAiClient, OpenAiClientBuilder, Timeouts,
+};
+pub use error::{OpenAiError, TimeoutPhase};
+pub use retry::RetryPolicy;
+pub use sse::{Finished, SseDecoder, SseError, SseEvent};

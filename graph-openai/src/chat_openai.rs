@@ -1,0 +1,209 @@
+//! `ChatOpenAI`: an OpenAI-compatible server as a graph-core [`ChatModel`].
+
+use std::sync::Arc;
+
+use futures::StreamExt;
+use stategraph_core::{ChatChunk, ChatChunkStream, ChatModel, ChatRequest, ModelIdentity};
+
+use crate::assemble::choice_chunk;
+use crate::wire::{ChatCompletionRequest, RequestMessage, Tool, ToolChoice};
+use crate::{OpenAiClient, OpenAiError};
+
+/// The model `from_env` uses when `OPENAI_MODEL` is unset: the guide's.
+pub const DEFAULT_MODEL: &str = "gpt-4o-mini";
+
+/// A chat model on an OpenAI-compatible server, as LangChain's `ChatOpenAI`.
+///
+/// Configure it like the request it sends; every call streams, asks for the usage (unless
+/// [`include_usage(false)`](Self::include_usage)), and reports provider `openai`, model
+/// type `chat`, and the model name and temperature set here in each chunk's metadata.
+///
+/// ```
+/// use stategraph_openai::{ChatOpenAI, OpenAiClient};
+/// let client = OpenAiClient::builder().base_url("http://127.0.0.1:8080/v1").build().unwrap();
+/// let model = ChatOpenAI::new(client, "smollm2-135m").temperature(0.0).max_tokens(64).seed(42);
+/// assert_eq!(stategraph_core::ChatModel::identity(&model).model_name, "smollm2-135m");
+/// ```
+#[derive(Clone, Debug)]
+pub struct ChatOpenAI {
+    client: OpenAiClient,
+    identity: ModelIdentity,
+    /// Everything but the messages; cloned per call.
+    template: Arc<ChatCompletionRequest>,
+}
+
+impl ChatOpenAI {
+    /// `model` on the server `client` talks to.
+    pub fn new(client: OpenAiClient, model: impl Into<String>) -> Self {
+        let model = model.into();
+        Self {
+            client,
+            identity: ModelIdentity::new("openai", model.clone()),
+            template: Arc::new(ChatCompletionRequest::new(model, [])),
+        }
+    }
+
+    /// The server from `OPENAI_BASE_URL` / `OPENAI_API_KEY` and the model from
+    /// `OPENAI_MODEL` (default [`DEFAULT_MODEL`]).
+    ///
+    /// # Errors
+    /// As [`OpenAiClient::from_env`].
+    pub fn from_env() -> Result<Self, OpenAiError> {
+        let model = std::env::var("OPENAI_MODEL")
+            .ok()
+            .filter(|model| !model.trim().is_empty())
+            .unwrap_or_else(|| DEFAULT_MODEL.to_owned());
+        Ok(Self::new(OpenAiClient::from_env()?, model))
+    }
+
+    /// The client, for raw streaming with the same server and settings.
+    pub fn client(&self) -> &OpenAiClient {
+        &self.client
+    }
+
+    /// The request a call with `messages` sends: for the raw client, or to inspect.
+    pub fn request(
+        &self,
+        messages: impl IntoIterator<Item = RequestMessage>,
+    ) -> ChatCompletionRequest {
+        let mut request = (*self.template).clone();
+        request.messages = messages.into_iter().collect();
+        request
+    }
+
+    fn edit(mut self, edit: impl FnOnce(&mut ChatCompletionRequest)) -> Self {
+        edit(Arc::make_mut(&mut self.template));
+        self
+    }
+
+    /// Another model on the same server.
+    #[must_use]
+    pub fn model(mut self, model: impl Into<String>) -> Self {
+        let model = model.into();
+        self.identity.model_name.clone_from(&model);
+        self.edit(|r| r.model = model)
+    }
+
+    /// The sampling temperature (also shown in the stream's metadata).
+    #[must_use]
+    pub fn temperature(mut self, temperature: f64) -> Self {
+        self.identity.temperature = Some(temperature);
+        self.edit(|r| r.temperature = Some(temperature))
+    }
+
+    /// Nucleus sampling.
+    #[must_use]
+    pub fn top_p(self, top_p: f64) -> Self {
+        self.edit(|r| r.top_p = Some(top_p))
+    }
+
+    /// The most tokens to generate.
+    #[must_use]
+    pub fn max_tokens(self, max_tokens: u32) -> Self {
+        self.edit(|r| r.max_tokens = Some(max_tokens))
+    }
+
+    /// `max_completion_tokens`, which OpenAI's reasoning models take instead.
+    #[must_use]
+    pub fn max_completion_tokens(self, max_tokens: u32) -> Self {
+        self.edit(|r| r.max_completion_tokens = Some(max_tokens))
+    }
+
+    /// A seed, for reproducible sampling where the server supports it.
+    #[must_use]
+    pub fn seed(self, seed: i64) -> Self {
+        self.edit(|r| r.seed = Some(seed))
+    }
+
+    /// Stop sequences.
+    #[must_use]
+    pub fn stop(self, stop: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        let stop = stop.into_iter().map(Into::into).collect();
+        self.edit(|r| r.stop = stop)
+    }
+
+    /// The frequency penalty.
+    #[must_use]
+    pub fn frequency_penalty(self, penalty: f64) -> Self {
+        self.edit(|r| r.frequency_penalty = Some(penalty))
+    }
+
+    /// The presence penalty.
+    #[must_use]
+    pub fn presence_penalty(self, penalty: f64) -> Self {
+        self.edit(|r| r.presence_penalty = Some(penalty))
+    }
+
+    /// Tools every call may use (a call can add more through its request).
+    #[must_use]
+    pub fn tools(self, tools: impl IntoIterator<Item = stategraph_core::ToolDefinition>) -> Self {
+        let tools: Vec<Tool> = tools.into_iter().map(|tool| Tool::from(&tool)).collect();
+        self.edit(|r| r.tools.extend(tools))
+    }
+
+    /// Whether and which tool the model must call.
+    #[must_use]
+    pub fn tool_choice(self, choice: ToolChoice) -> Self {
+        self.edit(|r| r.tool_choice = Some(choice))
+    }
+
+    /// Whether the model may call several tools at once.
+    #[must_use]
+    pub fn parallel_tool_calls(self, parallel: bool) -> Self {
+        self.edit(|r| r.parallel_tool_calls = Some(parallel))
+    }
+
+    /// An end-user id for the provider.
+    #[must_use]
+    pub fn user(self, user: impl Into<String>) -> Self {
+        let user = user.into();
+        self.edit(|r| r.user = Some(user))
+    }
+
+    /// Whether to send `stream_options.include_usage` (default `true`); turn it off for
+    /// servers that reject the field. Without it the final message has no usage.
+    #[must_use]
+    pub fn include_usage(self, include: bool) -> Self {
+        self.edit(|r| *r = r.clone().include_usage(include))
+    }
+
+    /// Any other body field, sent as is (`response_format`, `logit_bias`, a server's own
+    /// extensions).
+    #[must_use]
+    pub fn extra(self, field: impl Into<String>, value: serde_json::Value) -> Self {
+        let field = field.into();
+        self.edit(|r| {
+            r.extra.insert(field, value);
+        })
+    }
+}
+
+impl ChatModel for ChatOpenAI {
+    type Error = OpenAiError;
+
+    fn identity(&self) -> &ModelIdentity {
+        &self.identity
+    }
+
+    fn stream(&self, request: ChatRequest) -> ChatChunkStream<OpenAiError> {
+        let mut wire = self.request(request.messages.iter().map(RequestMessage::from));
+        wire.tools.extend(request.tools.iter().map(Tool::from));
+        self.client
+            .stream_chat(&wire)
+            .filter_map(|item| std::future::ready(item.map(to_chat_chunk).transpose()))
+            .boxed()
+    }
+}
+
+/// The first choice's delta (a `ChatOpenAI` call asks for one) with the usage, if any;
+/// `None` for a chunk that carries neither.
+fn to_chat_chunk(chunk: crate::wire::ChatCompletionChunk) -> Option<ChatChunk> {
+    let usage = chunk.usage.map(Into::into);
+    match chunk.choices.iter().find(|choice| choice.index == 0) {
+        Some(choice) => Some(choice_chunk(choice, usage)),
+        None => usage.map(|usage| ChatChunk {
+            usage: Some(usage),
+            ..ChatChunk::default()
+        }),
+    }
+}

@@ -1,0 +1,412 @@
+//! The raw client: configuration, sending a request with retries, and the typed stream of
+//! `chat.completion.chunk` values that comes back.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
+
+use crate::chunk_stream::ChunkStream;
+use crate::error::snippet;
+use crate::wire::{ApiError, ChatCompletionRequest, ErrorEnvelope};
+use crate::{ApiKey, OpenAiError, RetryPolicy, TimeoutPhase};
+
+/// OpenAI's own endpoint, used when no base URL is configured.
+pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
+
+/// The default limit on one server-sent event: 4 MiB, far above any real chunk, low
+/// enough that a broken server cannot make us buffer without end.
+pub const DEFAULT_MAX_EVENT_SIZE: usize = 4 << 20;
+
+/// How long each phase of a request may take.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Opening the TCP (and TLS) connection. Default 10 s.
+    pub connect: Duration,
+    /// From sending the request to the response's status and headers, which a server
+    /// sends once it starts generating. Default 120 s, for long prompts on slow servers.
+    pub first_byte: Duration,
+    /// Between two reads of a streaming body. Default 60 s.
+    pub idle: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(10),
+            first_byte: Duration::from_secs(120),
+            idle: Duration::from_secs(60),
+        }
+    }
+}
+
+/// A client for one OpenAI-compatible server: cheap to clone, shareable across tasks.
+///
+/// [`stream_chat`](Self::stream_chat) returns the server's typed chunks as they arrive:
+/// what a node reads when it wants the raw deltas (the guide's second half).
+///
+/// ```no_run
+/// # async fn run() -> Result<(), stategraph_openai::OpenAiError> {
+/// use futures::TryStreamExt;
+/// use stategraph_openai::OpenAiClient;
+/// use stategraph_openai::wire::{ChatCompletionRequest, RequestMessage};
+///
+/// let client = OpenAiClient::from_env()?;
+/// let request = ChatCompletionRequest::new("gpt-4o-mini", [RequestMessage::user("Hi")]);
+/// let mut chunks = client.stream_chat(&request);
+/// while let Some(chunk) = chunks.try_next().await? {
+///     for choice in &chunk.choices {
+///         print!("{}", choice.delta.content.as_deref().unwrap_or(""));
+///     }
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct OpenAiClient {
+    inner: Arc<ClientInner>,
+}
+
+pub(crate) struct ClientInner {
+    http: reqwest::Client,
+    endpoint: reqwest::Url,
+    /// The base URL as the user gave it, minus any credentials, for errors.
+    shown_url: String,
+    headers: HeaderMap,
+    has_key: bool,
+    pub(crate) timeouts: Timeouts,
+    retry: RetryPolicy,
+    pub(crate) max_event_size: usize,
+}
+
+impl OpenAiClient {
+    /// A builder with the defaults: OpenAI's endpoint, no key.
+    pub fn builder() -> OpenAiClientBuilder {
+        OpenAiClientBuilder::default()
+    }
+
+    /// A client for the server that `OPENAI_BASE_URL` and `OPENAI_API_KEY` name (either
+    /// may be unset: OpenAI's endpoint, no key).
+    ///
+    /// # Errors
+    /// When `OPENAI_BASE_URL` is not a URL, or the key cannot be an HTTP header.
+    pub fn from_env() -> Result<Self, OpenAiError> {
+        Self::builder().from_env().build()
+    }
+
+    /// The base URL requests go to (without credentials).
+    pub fn base_url(&self) -> &str {
+        &self.inner.shown_url
+    }
+
+    /// Starts a streaming chat completion. Nothing is sent until the stream is polled;
+    /// everything that goes wrong arrives as the stream's last item.
+    pub fn stream_chat(&self, request: &ChatCompletionRequest) -> ChunkStream {
+        let body = serde_json::to_vec(request).map_err(|error| {
+            OpenAiError::Config(format!("the request cannot be serialized: {error}"))
+        });
+        ChunkStream::new(Arc::clone(&self.inner), body)
+    }
+}
+
+impl fmt::Debug for OpenAiClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &self.inner;
+        f.debug_struct("OpenAiClient")
+            .field("base_url", &inner.shown_url)
+            .field(
+                "api_key",
+                &if inner.has_key { "<redacted>" } else { "none" },
+            )
+            .field("timeouts", &inner.timeouts)
+            .field("retry", &inner.retry)
+            .field("max_event_size", &inner.max_event_size)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientInner {
+    /// Sends `body`, retrying 429, 5xx and connection failures as the policy allows, and
+    /// returns the first successful response.
+    pub(crate) async fn send(&self, body: Vec<u8>) -> Result<reqwest::Response, OpenAiError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let can_retry = attempt <= self.retry.max_retries;
+            let request = self
+                .http
+                .post(self.endpoint.clone())
+                .headers(self.headers.clone())
+                .body(body.clone());
+            let sent = tokio::time::timeout(self.timeouts.first_byte, request.send()).await;
+            let (error, retry_headers) = match sent {
+                Err(_) => {
+                    let error = OpenAiError::Timeout {
+                        phase: TimeoutPhase::FirstByte,
+                        after: self.timeouts.first_byte,
+                    };
+                    (error, None)
+                }
+                Ok(Err(error)) => (self.connect_error(error), None),
+                Ok(Ok(response)) if response.status().is_success() => return Ok(response),
+                Ok(Ok(response)) => {
+                    let status = response.status();
+                    let headers = response.headers().clone();
+                    let error = OpenAiError::Status {
+                        status,
+                        error: self.error_body(response).await,
+                        attempts: attempt,
+                    };
+                    if !crate::retry::is_retryable(status) {
+                        return Err(error);
+                    }
+                    (error, Some(headers))
+                }
+            };
+            if !can_retry {
+                return Err(error);
+            }
+            let wait = self.retry.delay(attempt - 1, retry_headers.as_ref());
+            tracing::warn!(
+                url = %self.shown_url,
+                attempt,
+                wait_ms = wait.as_millis() as u64,
+                "retrying a chat completion: {error}"
+            );
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// A failure before any response: reqwest's only own timeout is the connect timeout;
+    /// everything else (refused, reset before the status line, DNS) counts as not reaching
+    /// the server, which is worth retrying.
+    fn connect_error(&self, error: reqwest::Error) -> OpenAiError {
+        if error.is_timeout() {
+            OpenAiError::Timeout {
+                phase: TimeoutPhase::Connect,
+                after: self.timeouts.connect,
+            }
+        } else {
+            OpenAiError::Connect {
+                url: self.shown_url.clone(),
+                source: error.without_url(),
+            }
+        }
+    }
+
+    /// The error an HTTP error response describes: OpenAI's envelope when the body is one,
+    /// otherwise the start of the body as the message. Reading it is bounded in time and
+    /// size, since an error must not hang or flood us.
+    async fn error_body(&self, mut response: reqwest::Response) -> ApiError {
+        const MAX_ERROR_BODY: usize = 64 << 10;
+        let mut body = Vec::new();
+        let read = async {
+            while let Ok(Some(bytes)) = response.chunk().await {
+                body.extend_from_slice(&bytes);
+                if body.len() >= MAX_ERROR_BODY {
+                    break;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(self.timeouts.idle, read).await;
+        parse_error_body(&body)
+    }
+}
+
+/// OpenAI's `{"error": {...}}` when `body` is one, otherwise its start as the message.
+pub(crate) fn parse_error_body(body: &[u8]) -> ApiError {
+    match serde_json::from_slice::<ErrorEnvelope>(body) {
+        Ok(envelope) => envelope.error,
+        Err(_) => ApiError {
+            message: snippet(String::from_utf8_lossy(body).trim(), 500),
+            ..ApiError::default()
+        },
+    }
+}
+
+/// Configures an [`OpenAiClient`].
+#[derive(Default)]
+pub struct OpenAiClientBuilder {
+    base_url: Option<String>,
+    api_key: Option<ApiKey>,
+    headers: Vec<(String, String)>,
+    timeouts: Timeouts,
+    retry: RetryPolicy,
+    max_event_size: Option<usize>,
+    http: Option<reqwest::Client>,
+}
+
+impl fmt::Debug for OpenAiClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OpenAiClientBuilder")
+            .field("base_url", &self.base_url)
+            .field("api_key", &self.api_key)
+            .field("timeouts", &self.timeouts)
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OpenAiClientBuilder {
+    /// Fills the base URL and key from `OPENAI_BASE_URL` and `OPENAI_API_KEY` where the
+    /// builder has none yet; empty variables count as unset.
+    #[must_use]
+    pub fn from_env(mut self) -> Self {
+        let var = |name| {
+            std::env::var(name)
+                .ok()
+                .filter(|value| !value.trim().is_empty())
+        };
+        if self.base_url.is_none() {
+            self.base_url = var("OPENAI_BASE_URL");
+        }
+        if self.api_key.is_none() {
+            self.api_key = var("OPENAI_API_KEY").map(ApiKey::new);
+        }
+        self
+    }
+
+    /// The server's base URL, e.g. `http://127.0.0.1:8080/v1`; requests go to
+    /// `<base>/chat/completions`.
+    #[must_use]
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// The API key, sent as `Authorization: Bearer <key>`.
+    #[must_use]
+    pub fn api_key(mut self, key: impl Into<ApiKey>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+
+    /// An extra header on every request (`OpenAI-Organization`, a gateway's routing key,
+    /// ...). Its value is marked sensitive, so it is not logged either.
+    #[must_use]
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// All timeouts at once.
+    #[must_use]
+    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
+    /// The connect timeout.
+    #[must_use]
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts.connect = timeout;
+        self
+    }
+
+    /// The time allowed until the response's status and headers.
+    #[must_use]
+    pub fn first_byte_timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts.first_byte = timeout;
+        self
+    }
+
+    /// The time allowed between two reads of a streaming body.
+    #[must_use]
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts.idle = timeout;
+        self
+    }
+
+    /// The retry policy.
+    #[must_use]
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// How many times a request failing before its first byte is retried.
+    #[must_use]
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.retry.max_retries = retries;
+        self
+    }
+
+    /// The largest server-sent event accepted (default [`DEFAULT_MAX_EVENT_SIZE`]).
+    #[must_use]
+    pub fn max_event_size(mut self, bytes: usize) -> Self {
+        self.max_event_size = Some(bytes);
+        self
+    }
+
+    /// Uses this `reqwest` client (for proxies, custom TLS roots, ...). The connect
+    /// timeout is then the client's own.
+    #[must_use]
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// Builds the client.
+    ///
+    /// # Errors
+    /// When the base URL is not an `http(s)` URL, a header is invalid, or the TLS backend
+    /// cannot start.
+    pub fn build(self) -> Result<OpenAiClient, OpenAiError> {
+        let base = self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL);
+        let mut endpoint = reqwest::Url::parse(base.trim())
+            .map_err(|error| OpenAiError::Config(format!("base URL {base:?}: {error}")))?;
+        if !matches!(endpoint.scheme(), "http" | "https") {
+            return Err(OpenAiError::Config(format!(
+                "base URL {base:?}: the scheme must be http or https"
+            )));
+        }
+        let _ = endpoint.set_password(None);
+        let _ = endpoint.set_username("");
+        let shown_url = endpoint.as_str().trim_end_matches('/').to_owned();
+        endpoint = reqwest::Url::parse(&format!("{shown_url}/chat/completions"))
+            .map_err(|error| OpenAiError::Config(format!("base URL {base:?}: {error}")))?;
+
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        headers.insert(
+            header::ACCEPT,
+            HeaderValue::from_static("text/event-stream"),
+        );
+        if let Some(key) = &self.api_key {
+            headers.insert(header::AUTHORIZATION, key.bearer_header()?);
+        }
+        for (name, value) in &self.headers {
+            let name = HeaderName::try_from(name.as_str())
+                .map_err(|_| OpenAiError::Config(format!("{name:?} is not a header name")))?;
+            let mut value = HeaderValue::try_from(value.as_str()).map_err(|_| {
+                OpenAiError::Config(format!("the value of header `{name}` is not valid"))
+            })?;
+            value.set_sensitive(true);
+            headers.insert(name, value);
+        }
+
+        let http = match self.http {
+            Some(http) => http,
+            None => reqwest::Client::builder()
+                .connect_timeout(self.timeouts.connect)
+                .user_agent(concat!("stategraph-openai/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .map_err(|error| OpenAiError::Config(format!("HTTP client: {error}")))?,
+        };
+        Ok(OpenAiClient {
+            inner: Arc::new(ClientInner {
+                http,
+                endpoint,
+                shown_url,
+                headers,
+                has_key: self.api_key.is_some(),
+                timeouts: self.timeouts,
+                retry: self.retry,
+                max_event_size: self.max_event_size.unwrap_or(DEFAULT_MAX_EVENT_SIZE),
+            }),
+        })
+    }
+}

@@ -1,0 +1,186 @@
+//! Everything that can go wrong in a call, as one typed error.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::sse::SseError;
+use crate::wire::ApiError;
+
+/// Why a call to an OpenAI-compatible server failed.
+///
+/// A stream that fails yields every chunk it decoded first, then one of these, then ends.
+/// No variant ever holds the API key.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OpenAiError {
+    /// The client was configured with something unusable (a base URL that is not a URL,
+    /// a header value with a newline, ...).
+    #[error("invalid client configuration: {0}")]
+    Config(String),
+
+    /// The server could not be reached.
+    #[error("could not reach {url}: {source}")]
+    Connect {
+        /// The endpoint, without credentials.
+        url: String,
+        /// What the HTTP client reported.
+        #[source]
+        source: reqwest::Error,
+    },
+
+    /// The server answered with an HTTP error status, before any chunk.
+    #[error("the server answered HTTP {status}{}: {error}", retried(*attempts))]
+    Status {
+        /// The status code.
+        status: reqwest::StatusCode,
+        /// The error body, parsed when it was OpenAI's `{"error": {...}}`, otherwise its
+        /// start as the message.
+        error: ApiError,
+        /// How many requests were made (more than 1 when the status was retried).
+        attempts: u32,
+    },
+
+    /// The server reported an error inside the stream (`data: {"error": {...}}`), or as a
+    /// JSON body where an event stream was expected.
+    #[error("the server reported an error mid-stream after {chunks} chunks: {error}")]
+    Api {
+        /// The error as the server described it.
+        error: ApiError,
+        /// Chunks received before it.
+        chunks: u64,
+    },
+
+    /// A timeout fired.
+    #[error("timed out after {after:?} {phase}")]
+    Timeout {
+        /// What we were waiting for.
+        phase: TimeoutPhase,
+        /// The configured limit.
+        after: Duration,
+    },
+
+    /// The connection broke after the response started (a reset, a cut proxy).
+    #[error("the connection broke after {chunks} chunks: {source}")]
+    Transport {
+        /// Chunks received before it.
+        chunks: u64,
+        /// What the HTTP client reported.
+        #[source]
+        source: reqwest::Error,
+    },
+
+    /// The body ended cleanly, but before `[DONE]` or a finish reason: the answer is
+    /// incomplete.
+    #[error("the stream ended after {chunks} chunks without `[DONE]` or a finish reason")]
+    Truncated {
+        /// Chunks received before the end.
+        chunks: u64,
+    },
+
+    /// The response is not a `text/event-stream`.
+    #[error("the response is not an event stream (content type {}): {body:?}", content_type.as_deref().unwrap_or("missing"))]
+    NotEventStream {
+        /// The `Content-Type` header, if any.
+        content_type: Option<String>,
+        /// The start of the body.
+        body: String,
+    },
+
+    /// The stream is not valid UTF-8.
+    #[error("the stream is not valid UTF-8 (line starting at byte {offset})")]
+    InvalidUtf8 {
+        /// Where the offending line starts in the body.
+        offset: u64,
+    },
+
+    /// One event is larger than the configured maximum.
+    #[error("an event is larger than the limit of {limit} bytes (see `max_event_size`)")]
+    EventTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+
+    /// An event's data is not a `chat.completion.chunk`.
+    #[error("chunk {} is not a valid chat.completion.chunk ({source}): {data:?}", chunks + 1)]
+    InvalidChunk {
+        /// Chunks received before it.
+        chunks: u64,
+        /// What the JSON parser said.
+        #[source]
+        source: serde_json::Error,
+        /// The start of the event's data.
+        data: String,
+    },
+}
+
+impl OpenAiError {
+    /// The HTTP status, for [`Status`](Self::Status) errors.
+    pub fn status(&self) -> Option<reqwest::StatusCode> {
+        match self {
+            Self::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The server's own description, for errors the server reported.
+    pub fn api_error(&self) -> Option<&ApiError> {
+        match self {
+            Self::Status { error, .. } | Self::Api { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn from_sse(error: SseError, content_type: Option<String>) -> Self {
+        match error {
+            SseError::InvalidUtf8 { offset } => Self::InvalidUtf8 { offset },
+            SseError::TooLarge { limit } => Self::EventTooLarge { limit },
+            SseError::NotSse { line } => Self::NotEventStream {
+                content_type,
+                body: line,
+            },
+        }
+    }
+}
+
+/// What a [`OpenAiError::Timeout`] was waiting for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TimeoutPhase {
+    /// Opening the connection.
+    Connect,
+    /// The response's status and headers, after the request was sent.
+    FirstByte,
+    /// The next bytes of a response that had started.
+    Idle,
+}
+
+impl fmt::Display for TimeoutPhase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Connect => "connecting to the server",
+            Self::FirstByte => "waiting for the server to answer",
+            Self::Idle => "waiting for the next bytes of the stream",
+        })
+    }
+}
+
+fn retried(attempts: u32) -> String {
+    if attempts > 1 {
+        format!(" after {attempts} attempts")
+    } else {
+        String::new()
+    }
+}
+
+/// The start of `text`, at most `max` bytes, cut on a character boundary.
+pub(crate) fn snippet(text: &str, max: usize) -> String {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut shown = text[..end].to_owned();
+    if end < text.len() {
+        shown.push_str("...");
+    }
+    shown
+}

@@ -1,0 +1,264 @@
+//! A local HTTP server for the tests that misbehaves on request: each connection gets the
+//! next scripted reply (the last one repeats), written in parts, then ended cleanly, with a
+//! reset, or not at all.
+
+#![allow(dead_code)] // each test binary uses part of it
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// How a reply's body ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum End {
+    /// Close the connection cleanly (the body is close-delimited).
+    Close,
+    /// Reset the connection (RST), as a crashed proxy does.
+    Reset,
+    /// Keep the connection open and send nothing more.
+    Stall,
+}
+
+/// One scripted reply.
+#[derive(Clone, Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    /// Written one by one, each flushed, with `gap` between them.
+    pub parts: Vec<Vec<u8>>,
+    pub gap: Duration,
+    pub end: End,
+    /// Do not even send the status line (a server that accepts and hangs).
+    pub silent: bool,
+}
+
+impl Reply {
+    /// A 200 `text/event-stream` reply with these body parts, ended cleanly.
+    pub fn sse(parts: impl IntoIterator<Item = impl Into<Vec<u8>>>) -> Self {
+        Self {
+            status: 200,
+            headers: vec![("Content-Type".into(), "text/event-stream".into())],
+            parts: parts.into_iter().map(Into::into).collect(),
+            gap: Duration::ZERO,
+            end: End::Close,
+            silent: false,
+        }
+    }
+
+    /// An error status with a JSON body.
+    pub fn status(status: u16, body: &str) -> Self {
+        Self {
+            status,
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            parts: vec![body.as_bytes().to_vec()],
+            gap: Duration::ZERO,
+            end: End::Close,
+            silent: false,
+        }
+    }
+
+    /// A reply that never answers.
+    pub fn silent() -> Self {
+        Self {
+            silent: true,
+            end: End::Stall,
+            ..Self::sse(Vec::<Vec<u8>>::new())
+        }
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    pub fn content_type(mut self, value: &str) -> Self {
+        self.headers.retain(|(name, _)| name != "Content-Type");
+        self.headers.push(("Content-Type".into(), value.into()));
+        self
+    }
+
+    pub fn gap(mut self, gap: Duration) -> Self {
+        self.gap = gap;
+        self
+    }
+
+    pub fn end(mut self, end: End) -> Self {
+        self.end = end;
+        self
+    }
+}
+
+/// What the server saw of one request.
+#[derive(Clone, Debug)]
+pub struct Seen {
+    pub at: Instant,
+    pub head: String,
+    pub body: serde_json::Value,
+}
+
+impl Seen {
+    /// The value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.head.lines().find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.eq_ignore_ascii_case(name)
+                .then(|| value.trim().to_owned())
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct Log {
+    pub requests: Vec<Seen>,
+    /// Set when a write failed because the client had gone away.
+    pub client_went_away: bool,
+}
+
+pub struct FaultServer {
+    pub base_url: String,
+    pub log: Arc<Mutex<Log>>,
+}
+
+impl FaultServer {
+    pub async fn start(replies: Vec<Reply>) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base_url = format!("http://{}/v1", listener.local_addr().unwrap());
+        let log = Arc::new(Mutex::new(Log::default()));
+        let server_log = Arc::clone(&log);
+        tokio::spawn(async move {
+            let mut next = 0;
+            loop {
+                let Ok((socket, _)) = listener.accept().await else {
+                    return;
+                };
+                let reply = replies[next.min(replies.len() - 1)].clone();
+                next += 1;
+                tokio::spawn(serve(socket, reply, Arc::clone(&server_log)));
+            }
+        });
+        Self { base_url, log }
+    }
+
+    pub fn requests(&self) -> Vec<Seen> {
+        self.log.lock().unwrap().requests.clone()
+    }
+
+    pub fn client_went_away(&self) -> bool {
+        self.log.lock().unwrap().client_went_away
+    }
+}
+
+async fn serve(mut socket: TcpStream, reply: Reply, log: Arc<Mutex<Log>>) {
+    let Some((head, body)) = read_request(&mut socket).await else {
+        return;
+    };
+    log.lock().unwrap().requests.push(Seen {
+        at: Instant::now(),
+        head,
+        body: serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
+    });
+    if reply.silent {
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+        return;
+    }
+    let mut head = format!(
+        "HTTP/1.1 {} Scripted\r\nConnection: close\r\n",
+        reply.status
+    );
+    for (name, value) in &reply.headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    if socket.write_all(head.as_bytes()).await.is_err() {
+        return;
+    }
+    for part in &reply.parts {
+        if !reply.gap.is_zero() {
+            tokio::time::sleep(reply.gap).await;
+        }
+        let written = async {
+            socket.write_all(part).await?;
+            socket.flush().await
+        };
+        if written.await.is_err() {
+            log.lock().unwrap().client_went_away = true;
+            return;
+        }
+    }
+    match reply.end {
+        End::Close => {
+            let _ = socket.shutdown().await;
+        }
+        End::Reset => {
+            // Let the client read what was sent: a reset discards unread data.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let _ = socket.set_zero_linger();
+            drop(socket);
+        }
+        End::Stall => {
+            // Hold the connection until the client gives up.
+            let mut buf = [0u8; 64];
+            let _ = socket.read(&mut buf).await;
+        }
+    }
+}
+
+/// Reads one request: its head, and a body of `Content-Length` bytes.
+async fn read_request(socket: &mut TcpStream) -> Option<(String, Vec<u8>)> {
+    let mut data = Vec::new();
+    let mut buf = [0u8; 4096];
+    let head_end = loop {
+        let n = socket.read(&mut buf).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        data.extend_from_slice(&buf[..n]);
+        if let Some(at) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at + 4;
+        }
+    };
+    let head = String::from_utf8_lossy(&data[..head_end]).into_owned();
+    let length: usize = head
+        .lines()
+        .find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse().ok())?
+        })
+        .unwrap_or(0);
+    let mut body = data[head_end..].to_vec();
+    while body.len() < length {
+        let n = socket.read(&mut buf).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        body.extend_from_slice(&buf[..n]);
+    }
+    Some((head, body))
+}
+
+/// One `data:` event with a content delta.
+pub fn content_event(text: &str) -> String {
+    format!(
+        "data: {}\n\n",
+        serde_json::json!({
+            "id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": "m",
+            "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": null}],
+        })
+    )
+}
+
+/// The event that ends a choice with `reason`.
+pub fn finish_event(reason: &str) -> String {
+    format!(
+        "data: {}\n\n",
+        serde_json::json!({
+            "id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": "m",
+            "choices": [{"index": 0, "delta": {}, "finish_reason": reason}],
+        })
+    )
+}
+
+pub const DONE: &str = "data: [DONE]\n\n";
