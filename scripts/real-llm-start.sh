@@ -9,7 +9,7 @@
 # Usage:  start.sh [PORT]        (PORT default: $REAL_LLM_PORT, else a free port)
 # Prints: the base URL, e.g. http://127.0.0.1:41234/v1   (last line of stdout)
 # Env:
-#   REAL_LLM_DIR       work/cache dir           (default: /tmp/real-llm; keep it between runs to skip the build)
+#   REAL_LLM_DIR       work/cache dir           (default: ${XDG_CACHE_HOME:-~/.cache}/stategraph/real-llm; kept between runs to skip the build)
 #   REAL_LLM_PARALLEL  server slots (-np)        (default: 1 = requests queue; best determinism)
 #   REAL_LLM_CTX       total context tokens      (default: 4096)
 #   REAL_LLM_THREADS   CPU threads               (default: nproc)

@@ -10,6 +10,8 @@
 use serde::{Deserialize, Serialize};
 use stategraph::prelude::*;
 use stategraph::{AnyChatModel, ModelIdentity};
+use stategraph_openai::ChatOpenAI;
+use stategraph_openai::wire::RequestMessage;
 
 /// The graph's state, as in the guide.
 #[derive(Clone, Debug, Default, PartialEq, State, Serialize, Deserialize)]
@@ -28,6 +30,9 @@ pub struct Models {
     pub joke: AnyChatModel,
     /// Tagged `poem`.
     pub poem: AnyChatModel,
+    /// The OpenAI-compatible server, when one is configured: the custom-mode half streams
+    /// its raw chunks, as the guide's second half does with the raw OpenAI client.
+    pub raw: Option<ChatOpenAI>,
 }
 
 /// A raw OpenAI-style delta, as the guide's custom-mode half streams it.
@@ -61,6 +66,19 @@ pub fn scripted_models() -> Models {
     Models {
         joke: AnyChatModel::new(ScriptedModel::new(joke).with_identity(identity.clone())),
         poem: AnyChatModel::new(ScriptedModel::new(poem).with_identity(identity)),
+        raw: None,
+    }
+}
+
+/// The guide's models on an OpenAI-compatible server: `model` at temperature 0.7, as
+/// LangChain's `ChatOpenAI` defaults to. Answers are capped at 256 tokens so that a tiny
+/// local model cannot ramble for minutes.
+pub fn openai_models(model: ChatOpenAI) -> Models {
+    let model = model.temperature(0.7).max_tokens(256);
+    Models {
+        joke: AnyChatModel::new(model.clone()),
+        poem: AnyChatModel::new(model.clone()),
+        raw: Some(model),
     }
 }
 
@@ -73,20 +91,16 @@ pub fn server_configured() -> bool {
 /// models otherwise (saying so on stderr).
 pub fn models() -> Models {
     if server_configured() {
-        let model = |_| -> AnyChatModel {
-            let model = ScriptedModel::new(["pending"]);
-            AnyChatModel::new(model)
-        };
-        let models = Models {
-            joke: model("joke"),
-            poem: model("poem"),
-        };
+        let model = ChatOpenAI::from_env().unwrap_or_else(|error| {
+            eprintln!("error: {error}");
+            std::process::exit(2)
+        });
         eprintln!(
             "using the OpenAI-compatible server at {} (model {})",
-            std::env::var("OPENAI_BASE_URL").unwrap_or_else(|_| "https://api.openai.com/v1".into()),
-            models.joke.identity().model_name
+            model.client().base_url(),
+            stategraph::ChatModel::identity(&model).model_name
         );
-        models
+        openai_models(model)
     } else {
         eprintln!(
             "OPENAI_BASE_URL and OPENAI_API_KEY are unset: using the scripted model with the guide's tokens"
@@ -177,6 +191,7 @@ pub mod custom_joke_poem {
         let models = ctx.context();
         let joke = stream_deltas(
             ctx,
+            models,
             &models.joke,
             Tag::Joke,
             format!("Write a joke about {}", state.topic),
@@ -184,6 +199,7 @@ pub mod custom_joke_poem {
         .await?;
         let poem = stream_deltas(
             ctx,
+            models,
             &models.poem,
             Tag::Poem,
             format!("Write a short poem about {}", state.topic),
@@ -194,13 +210,30 @@ pub mod custom_joke_poem {
 
     async fn stream_deltas(
         ctx: &Ctx,
+        models: &Models,
         model: &AnyChatModel,
         tag: Tag,
         prompt: String,
     ) -> Result<String, NodeError> {
         let writer = ctx.writer().tag(tag);
-        let mut chunks = std::pin::pin!(ctx.chat(model).stream([Message::user(prompt)]));
         let mut text = String::new();
+        if let Some(openai) = &models.raw {
+            // The raw client: the server's own chunks, forwarded delta by delta.
+            let request = openai.request([RequestMessage::user(prompt)]);
+            let mut chunks = openai.client().stream_chat(&request);
+            while let Some(chunk) = chunks.try_next().await? {
+                for choice in chunk.choices {
+                    let Some(content) = choice.delta.content.filter(|c| !c.is_empty()) else {
+                        continue;
+                    };
+                    text.push_str(&content);
+                    let role = "assistant".to_owned();
+                    writer.write(Delta { role, content }).await;
+                }
+            }
+            return Ok(text);
+        }
+        let mut chunks = std::pin::pin!(ctx.chat(model).stream([Message::user(prompt)]));
         while let Some(chunk) = chunks.try_next().await? {
             text.push_str(&chunk.content);
             if !chunk.content.is_empty() {

@@ -1,5 +1,6 @@
 //! `ChatOpenAI`: an OpenAI-compatible server as a graph-core [`ChatModel`].
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use futures::StreamExt;
@@ -188,11 +189,81 @@ impl ChatModel for ChatOpenAI {
     fn stream(&self, request: ChatRequest) -> ChatChunkStream<OpenAiError> {
         let mut wire = self.request(request.messages.iter().map(RequestMessage::from));
         wire.tools.extend(request.tools.iter().map(Tool::from));
-        self.client
-            .stream_chat(&wire)
-            .filter_map(|item| std::future::ready(item.map(to_chat_chunk).transpose()))
-            .boxed()
+        let chunks = self.client.stream_chat(&wire);
+        let state = LastChunk {
+            chunks,
+            held: None,
+            outbox: VecDeque::new(),
+        };
+        futures::stream::unfold(state, |mut state| async move {
+            let item = state.next().await?;
+            Some((item, state))
+        })
+        .boxed()
     }
+}
+
+/// Maps raw chunks to [`ChatChunk`]s so that the call's last chunk carries both the finish
+/// reason and the usage. OpenAI sends the usage in a chunk of its own after the finish
+/// reason; holding the (empty) finish chunk back until the usage arrives makes
+/// `MessageChunk::is_last` true on the chunk that really is last, at no cost in latency
+/// for any token.
+struct LastChunk {
+    chunks: crate::ChunkStream,
+    held: Option<ChatChunk>,
+    outbox: VecDeque<Result<ChatChunk, OpenAiError>>,
+}
+
+impl LastChunk {
+    async fn next(&mut self) -> Option<Result<ChatChunk, OpenAiError>> {
+        loop {
+            if let Some(item) = self.outbox.pop_front() {
+                return Some(item);
+            }
+            match self.chunks.next().await {
+                None => return self.held.take().map(Ok),
+                Some(Err(error)) => {
+                    self.outbox.extend(self.held.take().map(Ok));
+                    self.outbox.push_back(Err(error));
+                }
+                Some(Ok(raw)) => {
+                    let Some(chunk) = to_chat_chunk(raw) else {
+                        continue;
+                    };
+                    match self.held.take() {
+                        Some(mut held) if is_usage_only(&chunk) => {
+                            held.usage = chunk.usage;
+                            self.outbox.push_back(Ok(held));
+                        }
+                        Some(held) => {
+                            self.outbox.push_back(Ok(held));
+                            self.hold_or_send(chunk);
+                        }
+                        None => self.hold_or_send(chunk),
+                    }
+                }
+            }
+        }
+    }
+
+    fn hold_or_send(&mut self, chunk: ChatChunk) {
+        let bare_finish = chunk.finish_reason.is_some()
+            && chunk.usage.is_none()
+            && chunk.content.is_empty()
+            && chunk.tool_call_chunks.is_empty();
+        if bare_finish {
+            self.held = Some(chunk);
+        } else {
+            self.outbox.push_back(Ok(chunk));
+        }
+    }
+}
+
+fn is_usage_only(chunk: &ChatChunk) -> bool {
+    chunk.usage.is_some()
+        && chunk.finish_reason.is_none()
+        && chunk.content.is_empty()
+        && chunk.tool_call_chunks.is_empty()
 }
 
 /// The first choice's delta (a `ChatOpenAI` call asks for one) with the usage, if any;

@@ -5,8 +5,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use futures::Stream;
 use futures::stream::BoxStream;
+use futures::{Stream, StreamExt};
 
 use crate::client::{ClientInner, parse_error_body};
 use crate::error::snippet;
@@ -66,7 +66,8 @@ impl ChunkStream {
             }
         });
         Self {
-            inner: Box::pin(inner),
+            // Fused: polling again after the end returns `None` instead of panicking.
+            inner: Box::pin(inner.fuse()),
         }
     }
 }

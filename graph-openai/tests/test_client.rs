@@ -52,8 +52,15 @@ async fn a_real_servers_stream_read_byte_by_byte_becomes_the_message_with_usage(
         .unwrap();
     assert_eq!(
         chunks.len(),
-        5,
-        "role, two tokens, finish, usage: {chunks:?}"
+        4,
+        "role, two tokens, finish with usage: {chunks:?}"
+    );
+    let last = chunks.last().unwrap();
+    assert_eq!(last.finish_reason, Some(FinishReason::Stop));
+    assert_eq!(
+        last.usage.map(|u| u.total_tokens),
+        Some(57),
+        "the usage is merged into the last chunk"
     );
     assert_eq!(chunks[0].role, Some(Role::Assistant));
     let mut builder = MessageBuilder::default();

@@ -376,3 +376,28 @@ async fn dropping_the_stream_closes_the_connection() {
     .await
     .expect("the server saw the connection close");
 }
+
+#[tokio::test]
+async fn chat_openai_delivers_the_finish_chunk_before_an_error_that_follows_it() {
+    use stategraph_core::{ChatModel, ChatRequest, FinishReason, Message};
+    let error_event = "data: {\"error\":{\"message\":\"late failure\"}}\n\n";
+    let reply = Reply::sse([
+        content_event("a"),
+        finish_event("stop"),
+        error_event.to_owned(),
+    ]);
+    let server = FaultServer::start(vec![reply]).await;
+    let model = stategraph_openai::ChatOpenAI::new(client(&server).build().unwrap(), "m");
+    let items: Vec<_> = model
+        .stream(ChatRequest::new([Message::user("hi")]))
+        .collect()
+        .await;
+    assert_eq!(items.len(), 3, "{items:?}");
+    assert_eq!(items[0].as_ref().unwrap().content, "a");
+    assert_eq!(
+        items[1].as_ref().unwrap().finish_reason,
+        Some(FinishReason::Stop)
+    );
+    let error = items[2].as_ref().unwrap_err();
+    assert_eq!(error.api_error().unwrap().message, "late failure");
+}

@@ -1,0 +1,93 @@
+//! A broken server inside a graph: every chunk received reaches the consumer, then one
+//! error naming the node, the step and the cause (LangGraph accepts a truncated answer
+//! silently; stategraph must not).
+
+#[path = "../examples/guide/mod.rs"]
+mod guide;
+#[path = "../graph-openai/tests/support/mod.rs"]
+mod support;
+
+use futures::StreamExt;
+use guide::{Topic, joke_poem, openai_models};
+use stategraph::{GraphError, Messages};
+use stategraph_openai::{ChatOpenAI, OpenAiClient, OpenAiError};
+use support::{End, FaultServer, Reply, content_event};
+
+fn cats() -> Topic {
+    Topic {
+        topic: "cats".into(),
+        ..Topic::default()
+    }
+}
+
+async fn run(reply: Reply) -> (Vec<String>, GraphError) {
+    let server = FaultServer::start(vec![reply]).await;
+    let client = OpenAiClient::builder()
+        .base_url(&server.base_url)
+        .max_retries(0)
+        .build()
+        .unwrap();
+    let graph = joke_poem::Graph::new(openai_models(ChatOpenAI::new(client, "m")));
+    let mut stream = graph.stream(cats(), Messages);
+    let mut contents = Vec::new();
+    while let Some(item) = stream.next().await {
+        match item {
+            Ok(chunk) => contents.push(chunk.content().to_owned()),
+            Err(error) => {
+                assert!(
+                    stream.next().await.is_none(),
+                    "the stream ends after its error"
+                );
+                return (contents, error);
+            }
+        }
+    }
+    panic!("the stream ended without an error after {contents:?}");
+}
+
+/// The `OpenAiError` at the bottom of a graph error.
+fn cause(error: &GraphError) -> &OpenAiError {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(error) = source {
+        // `AnyChatError` is transparent: the model's own error is behind `get_ref`.
+        let model_error = error
+            .downcast_ref::<stategraph::AnyChatError>()
+            .map_or(error, |any| any.get_ref());
+        if let Some(openai) = model_error.downcast_ref::<OpenAiError>() {
+            return openai;
+        }
+        source = error.source();
+    }
+    panic!("no OpenAiError under {error:?}");
+}
+
+#[tokio::test]
+async fn a_connection_reset_mid_answer_is_an_error_after_every_chunk() {
+    let reply = Reply::sse([content_event("Why"), content_event(" was")]).end(End::Reset);
+    let (contents, error) = run(reply).await;
+    assert_eq!(contents, ["Why", " was"]);
+    let message = error.to_string();
+    assert!(
+        message.contains("`call_model`") && message.contains("step 1"),
+        "{message}"
+    );
+    assert!(
+        matches!(cause(&error), OpenAiError::Transport { chunks: 2, .. }),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_clean_end_without_done_is_an_error_not_a_short_answer() {
+    let (contents, error) = run(Reply::sse([content_event("Why")])).await;
+    assert_eq!(contents, ["Why"]);
+    assert!(
+        matches!(cause(&error), OpenAiError::Truncated { chunks: 1 }),
+        "{error:?}"
+    );
+    let message = error.to_string();
+    assert!(
+        message.contains("without `[DONE]` or a finish reason"),
+        "{message}"
+    );
+}

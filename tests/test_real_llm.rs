@@ -1,0 +1,120 @@
+//! The guide's graph on a real OpenAI-compatible server with a real model (llama.cpp's
+//! `llama-server` with SmolLM2-135M-Instruct, which `scripts/test` builds, starts and
+//! names in `REAL_LLM_BASE_URL`).
+
+#[path = "../examples/guide/mod.rs"]
+mod guide;
+
+use futures::StreamExt;
+use guide::{Topic, custom_joke_poem, joke_poem, openai_models};
+use stategraph::{Custom, Messages};
+use stategraph_openai::{ChatOpenAI, OpenAiClient};
+
+fn server_model() -> ChatOpenAI {
+    let base_url = std::env::var("REAL_LLM_BASE_URL").expect(
+        "REAL_LLM_BASE_URL is unset: run scripts/test, which starts the local model server",
+    );
+    let client = OpenAiClient::builder().base_url(base_url).build().unwrap();
+    ChatOpenAI::new(client, "smollm2-135m")
+}
+
+fn cats() -> Topic {
+    Topic {
+        topic: "cats".into(),
+        ..Topic::default()
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs the local model server: run scripts/test"]
+async fn the_guides_graph_streams_both_tagged_calls_from_a_real_model() {
+    let graph = joke_poem::Graph::new(openai_models(server_model()));
+    let mut stream = graph.stream(cats(), Messages);
+    let mut chunks = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        chunks.push(chunk.expect("no error from a healthy server"));
+    }
+    let state = stream.into_state();
+
+    use joke_poem::Tag;
+    let (joke, poem): (Vec<_>, Vec<_>) = chunks.iter().partition(|c| c.has_tag(Tag::Joke));
+    assert!(
+        joke.len() > 3 && poem.len() > 3,
+        "{} joke and {} poem chunks",
+        joke.len(),
+        poem.len()
+    );
+    // The node makes the joke call, then the poem call: no chunk of one inside the other.
+    let first_poem = chunks.iter().position(|c| c.has_tag(Tag::Poem)).unwrap();
+    assert!(
+        chunks[first_poem..]
+            .iter()
+            .all(|c| c.has_tag(Tag::Poem) && !c.has_tag(Tag::Joke))
+    );
+    for chunk in &chunks {
+        assert_eq!(chunk.node(), joke_poem::Node::CallModel);
+        assert_eq!(chunk.step(), 1);
+        let model = chunk.metadata().model();
+        assert_eq!(model.provider, "openai");
+        assert_eq!(model.model_name, "smollm2-135m");
+        assert_eq!(model.model_type, "chat");
+        assert_eq!(model.temperature, Some(0.7));
+    }
+    // Each call's chunks share its id, and the joined chunks are the final answer.
+    for (call, answer) in [(&joke, &state.joke), (&poem, &state.poem)] {
+        assert!(call.iter().all(|c| c.id() == call[0].id()));
+        let joined: String = call.iter().map(|c| c.content()).collect();
+        assert_eq!(&joined, answer);
+        assert!(!answer.trim().is_empty());
+        let usage = call
+            .last()
+            .unwrap()
+            .chunk()
+            .usage
+            .expect("the last chunk carries the usage");
+        assert!(usage.completion_tokens > 0);
+        assert!(call.last().unwrap().is_last());
+    }
+    let json = serde_json::to_value(chunks.last().unwrap().metadata()).unwrap();
+    assert_eq!(json["ls_provider"], "openai");
+    assert_eq!(json["tags"], serde_json::json!(["poem"]));
+}
+
+#[tokio::test]
+#[ignore = "needs the local model server: run scripts/test"]
+async fn custom_mode_forwards_the_raw_clients_deltas_through_the_writer() {
+    let graph = custom_joke_poem::Graph::new(openai_models(server_model()));
+    let mut stream = graph.stream(cats(), Custom);
+    let mut items = Vec::new();
+    while let Some(item) = stream.next().await {
+        items.push(item.expect("no error from a healthy server"));
+    }
+    let state = stream.into_state();
+
+    use custom_joke_poem::Tag;
+    let joke: String = items
+        .iter()
+        .filter(|i| i.has_tag(Tag::Joke))
+        .map(|i| i.payload().content.as_str())
+        .collect();
+    let poem: String = items
+        .iter()
+        .filter(|i| i.has_tag(Tag::Poem))
+        .map(|i| i.payload().content.as_str())
+        .collect();
+    assert!(items.len() > 6, "{} deltas", items.len());
+    assert!(
+        items
+            .iter()
+            .all(|i| i.payload().role == "assistant" && !i.payload().content.is_empty())
+    );
+    assert!(
+        items
+            .iter()
+            .all(|i| i.node() == custom_joke_poem::Node::CallModel && i.step() == 1)
+    );
+    assert_eq!(joke, state.joke);
+    assert_eq!(poem, state.poem);
+    let first_poem = items.iter().position(|i| i.has_tag(Tag::Poem)).unwrap();
+    assert!(items[..first_poem].iter().all(|i| i.has_tag(Tag::Joke)));
+}
