@@ -19,17 +19,16 @@ mod chat;
 mod config;
 mod context;
 mod error;
-mod graph;
 mod items;
 mod metadata;
 mod mode;
-mod node;
 mod run;
 mod scripted;
 mod state;
 mod stream;
 mod tag;
 mod topology;
+mod traits;
 
 pub use chat::{
     AnyChatError, AnyChatModel, ChatChunk, ChatChunkStream, ChatModel, ChatRequest, FinishReason,
@@ -38,18 +37,17 @@ pub use chat::{
 pub use config::{DEFAULT_BUFFER, DEFAULT_RECURSION_LIMIT, RunConfig};
 pub use context::{ChatCall, NodeContext, Writer};
 pub use error::{BoxError, GraphError, NodeError, UpdateConflict};
-pub use graph::{GraphDef, NodeFuture};
 pub use items::{CustomChunk, MessageChunk};
 pub use metadata::{MessageMetadata, TaskMetadata};
-pub use mode::{Custom, Messages, StreamMode};
+pub use mode::{Custom, Messages};
 #[doc(hidden)]
 pub use mode::{Event, ModeSet};
-pub use node::GraphNode;
 pub use scripted::{ScriptedError, ScriptedModel};
 #[doc(hidden)]
 pub use state::MissingState;
-pub use state::{IntoNodeResult, State, append};
+pub use state::append;
 pub use stream::{GraphStream, invoke};
-pub use tag::{GraphTag, TagSet};
+pub use tag::TagSet;
 pub use topology::{Edge, Source, Target, Topology};
+pub use traits::{GraphDef, GraphNode, GraphTag, IntoNodeResult, NodeFuture, State, StreamMode};
 pub use uuid::Uuid;

@@ -1,7 +1,7 @@
 //! Typed stream modes: the mode value passed to `stream` decides the item type, and which
 //! kinds of item the run records at all.
 
-use crate::{CustomChunk, GraphDef, MessageChunk};
+use crate::{CustomChunk, GraphDef, MessageChunk, StreamMode};
 
 /// Something a run produced, before the mode turns it into the stream's item.
 #[doc(hidden)]
@@ -16,26 +16,6 @@ pub enum Event<G: GraphDef> {
 pub struct ModeSet {
     pub messages: bool,
     pub custom: bool,
-}
-
-/// A stream mode: [`Messages`] or [`Custom`].
-///
-/// `graph.stream(input, Messages)` yields `MessageChunk<Tag>`; `graph.stream(input, Custom)`
-/// yields `CustomChunk<Payload, Tag>`.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a stream mode of this graph",
-    label = "pass a stream mode here",
-    note = "the modes are `Messages` and `Custom`"
-)]
-pub trait StreamMode<G: GraphDef>: Send + 'static {
-    /// What the stream yields in this mode.
-    type Item: Send + 'static;
-
-    #[doc(hidden)]
-    const MODES: ModeSet;
-
-    #[doc(hidden)]
-    fn select(event: Event<G>) -> Option<Self::Item>;
 }
 
 /// Every chunk of every model call made through `ctx.chat(..)`, as it arrives

@@ -5,30 +5,7 @@ use std::marker::PhantomData;
 
 use serde::ser::{Serialize, SerializeSeq, Serializer};
 
-use crate::GraphNode;
-
-/// The tags of one graph: `#[graph]` implements this for the `#[tags]` enum in the graph's
-/// module (or for an empty enum when the graph declares none).
-///
-/// Because a tag is an enum variant, a misspelt tag in a filter is a compile error rather
-/// than a filter that silently matches nothing.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` is not the tag enum of a graph",
-    note = "declare the tags as a `#[tags] pub enum Tag {{ .. }}` inside the `#[graph]` module"
-)]
-pub trait GraphTag: Copy + Eq + fmt::Debug + Send + Sync + 'static {
-    /// The node enum of the same graph: stream items name their node with it.
-    type Node: GraphNode;
-
-    /// Every tag, in declaration order.
-    const ALL: &'static [Self];
-
-    /// The tag as LangGraph's `tags` list shows it: the variant's name in snake_case.
-    fn name(self) -> &'static str;
-
-    /// Its position in [`ALL`](Self::ALL); below 64 (the macro rejects larger tag enums).
-    fn bit(self) -> u32;
-}
+use crate::GraphTag;
 
 /// A set of tags of one graph, stored as a bit set: copying and testing it costs nothing.
 ///

@@ -11,6 +11,7 @@ mod case;
 mod ctxt;
 mod graph;
 mod state;
+mod suggest;
 
 use proc_macro::TokenStream;
 

@@ -4,10 +4,10 @@
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{FnArg, Ident, Type};
+use syn::{FnArg, Ident};
 
 use super::docs;
-use super::model::{EdgeModel, Endpoint, GraphModel, NodeModel, RouterModel};
+use super::model::{EdgeModel, Endpoint, GraphModel, NodeModel, RouterModel, type_text};
 
 /// The whole module. With `stub`, the API is generated but calls no user fn and has no
 /// edges, so that one mistake gives one error rather than a cascade.
@@ -63,6 +63,34 @@ fn item_vis(graph: &GraphModel) -> TokenStream {
     }
 }
 
+/// Where errors about the state type land: on the user's `state = Topic` when there is one.
+/// rustc reports an unsatisfied `State` bound at each use of the type, so the API that uses
+/// it is spanned there too, rather than at the whole attribute.
+fn state_span(graph: &GraphModel) -> Span {
+    graph
+        .state
+        .as_ref()
+        .map_or_else(Span::call_site, |state| state.span())
+}
+
+/// `tokens` with every span set to `span`, for items whose definition rustc points at.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut token| {
+            if let proc_macro2::TokenTree::Group(group) = &token {
+                let mut respanned =
+                    proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
+                respanned.set_span(span);
+                token = proc_macro2::TokenTree::Group(respanned);
+            } else {
+                token.set_span(span);
+            }
+            token
+        })
+        .collect()
+}
+
 fn private(graph: &GraphModel) -> TokenStream {
     let krate = &graph.krate;
     quote!(#krate::__private)
@@ -103,10 +131,10 @@ fn node_enum(graph: &GraphModel) -> TokenStream {
 
         impl Node {
             /// Every node, in declaration order.
-            pub const ALL: &'static [Node] = &[ #( Node::#variants ),* ];
+            #vis const ALL: &'static [Node] = &[ #( Node::#variants ),* ];
 
             /// The node's name: its fn name.
-            pub const fn name(self) -> &'static str {
+            #vis const fn name(self) -> &'static str {
                 match self { #( Node::#variants => #names, )* }
             }
         }
@@ -174,6 +202,13 @@ fn tag_enum(graph: &GraphModel) -> TokenStream {
     let declaration = match &graph.tags {
         Some(tags) => {
             let derives = missing_tag_derives(tags);
+            // Fields and generics are reported by validation; without them the enum still
+            // gets its impls, so they give no second error.
+            let mut tags = tags.clone();
+            tags.generics = syn::Generics::default();
+            for variant in &mut tags.variants {
+                variant.fields = syn::Fields::Unit;
+            }
             quote!(#[derive(#(#derives),*)] #tags)
         }
         None => quote! {
@@ -192,7 +227,7 @@ fn tag_enum(graph: &GraphModel) -> TokenStream {
 
         impl #ident {
             /// The tag's name, as it appears in LangGraph's `tags`: snake_case.
-            pub const fn name(self) -> &'static str {
+            #vis const fn name(self) -> &'static str {
                 match self { #( #ident::#variants => #names, )* }
             }
         }
@@ -216,26 +251,37 @@ fn tag_enum(graph: &GraphModel) -> TokenStream {
     }
 }
 
-/// The routed edge that uses `router`, if any.
+/// The routed edge that uses `router`, if any: the one naming it, or (when the name is
+/// misspelt, already reported) the one whose router is probably meant. Returns the router's
+/// name as written in that edge too.
 fn routed_edge<'g>(
     graph: &'g GraphModel,
     router: &RouterModel,
-) -> Option<(&'g Endpoint, &'g [Endpoint])> {
+) -> Option<(&'g Ident, &'g Endpoint, &'g [Endpoint])> {
+    let index = graph
+        .routers
+        .iter()
+        .position(|candidate| candidate.ident() == router.ident());
     graph.edges.iter().find_map(|edge| match edge {
         EdgeModel::Routed {
             from,
             router: name,
+            router_index,
+            router_guess,
             targets,
-            ..
-        } if name == router.ident() => Some((from, targets.as_slice())),
+        } if *router_index == index || (router_index.is_none() && *router_guess == index) => {
+            Some((name, from, targets.as_slice()))
+        }
         _ => None,
     })
 }
 
 fn route_enum(graph: &GraphModel, router: &RouterModel) -> Option<TokenStream> {
-    let (from, targets) = routed_edge(graph, router)?;
-    let ident = &router.enum_ident;
-    let vis = item_vis(graph);
+    let (written, from, targets) = routed_edge(graph, router)?;
+    // The enum is spanned at the router's name in the edge list, where its variants are
+    // declared: "no variant `Publish`" then points at `review ? [write, END]`.
+    let ident = Ident::new(&router.enum_ident.to_string(), written.span());
+    let vis = respan(item_vis(graph), written.span());
     let docs = docs::route_enum_docs(router, from, targets);
     let variants = targets.iter().map(|target| {
         let variant = target.route_variant();
@@ -245,7 +291,7 @@ fn route_enum(graph: &GraphModel, router: &RouterModel) -> Option<TokenStream> {
         };
         quote!(#[doc = #doc] #variant)
     });
-    Some(quote! {
+    Some(quote_spanned! {written.span()=>
         #docs
         #[derive(
             ::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug,
@@ -269,7 +315,7 @@ fn graph_struct(graph: &GraphModel) -> TokenStream {
         Some(context) => (
             quote! {
                 /// The graph, with the dependencies its nodes reach through `ctx.context()`.
-                pub fn new(context: #context) -> Self {
+                #vis fn new(context: #context) -> Self {
                     Self { context: #private::Arc::new(context) }
                 }
             },
@@ -278,7 +324,7 @@ fn graph_struct(graph: &GraphModel) -> TokenStream {
         None => (
             quote! {
                 /// The graph.
-                pub fn new() -> Self {
+                #vis fn new() -> Self {
                     Self { context: #private::Arc::new(()) }
                 }
             },
@@ -291,7 +337,7 @@ fn graph_struct(graph: &GraphModel) -> TokenStream {
             },
         ),
     };
-    quote! {
+    quote_spanned! {state_span(graph)=>
         #docs
         #vis struct Graph {
             context: #private::Arc<#context>,
@@ -304,18 +350,18 @@ fn graph_struct(graph: &GraphModel) -> TokenStream {
             #new
 
             /// The dependencies given to [`Graph::new`].
-            pub fn context(&self) -> &#context {
+            #vis fn context(&self) -> &#context {
                 &self.context
             }
 
             /// Runs the graph on `input` and streams the items of `mode`
             /// (`Messages`, `Custom`). The stream is `Send + 'static`; drop it to cancel the run.
-            pub fn stream<M: #private::StreamMode<Self>>(&self, input: #state, mode: M) -> #private::GraphStream<Self, M> {
+            #vis fn stream<M: #private::StreamMode<Self>>(&self, input: #state, mode: M) -> #private::GraphStream<Self, M> {
                 self.stream_with(input, mode, #private::RunConfig::default())
             }
 
             /// [`Graph::stream`] with per-run settings: recursion limit, run id, tags, metadata.
-            pub fn stream_with<M: #private::StreamMode<Self>>(
+            #vis fn stream_with<M: #private::StreamMode<Self>>(
                 &self,
                 input: #state,
                 mode: M,
@@ -326,21 +372,21 @@ fn graph_struct(graph: &GraphModel) -> TokenStream {
             }
 
             /// Runs the graph on `input` to the end and returns the final state.
-            pub fn invoke(&self, input: #state) -> impl ::core::future::Future<Output = ::core::result::Result<#state, #private::GraphError>> + Send + 'static {
+            #vis fn invoke(&self, input: #state) -> impl ::core::future::Future<Output = ::core::result::Result<#state, #private::GraphError>> + ::core::marker::Send + 'static {
                 self.invoke_with(input, #private::RunConfig::default())
             }
 
             /// [`Graph::invoke`] with per-run settings.
-            pub fn invoke_with(
+            #vis fn invoke_with(
                 &self,
                 input: #state,
                 config: #private::RunConfig<#tag>,
-            ) -> impl ::core::future::Future<Output = ::core::result::Result<#state, #private::GraphError>> + Send + 'static {
+            ) -> impl ::core::future::Future<Output = ::core::result::Result<#state, #private::GraphError>> + ::core::marker::Send + 'static {
                 #private::invoke::<Self>(#private::Arc::clone(&self.context), input, config)
             }
 
             /// The graph as Mermaid text.
-            pub const fn mermaid() -> &'static str {
+            #vis const fn mermaid() -> &'static str {
                 #mermaid
             }
         }
@@ -355,30 +401,19 @@ fn graph_struct(graph: &GraphModel) -> TokenStream {
     }
 }
 
-fn is_ctx_param(ty: &Type) -> bool {
-    let Type::Reference(reference) = ty else {
-        return false;
-    };
-    let Type::Path(path) = &*reference.elem else {
-        return false;
-    };
-    path.path
-        .segments
-        .last()
-        .is_some_and(|segment| segment.ident == "Ctx")
-}
-
-/// `call_model(&*__state, &__ctx).await`, converted to the node result, with each argument
-/// spanned at the user's parameter so type errors land there.
+/// `call_model(<&Topic as NodeParameter>::supply(..), ..).await`, converted to the node
+/// result. Each argument is spanned at the user's parameter type, so a parameter the graph
+/// cannot supply is reported there, through `NodeParameter`'s `on_unimplemented`; the
+/// return type likewise through `IntoNodeResult`'s.
 fn node_call(graph: &GraphModel, node: &NodeModel) -> TokenStream {
     let private = private(graph);
     let state = graph.state_type();
     let ident = node.ident();
     let args = node.item.sig.inputs.iter().filter_map(|input| match input {
-        FnArg::Typed(param) if is_ctx_param(&param.ty) => {
-            Some(quote_spanned!(param.ty.span()=> &__ctx))
+        FnArg::Typed(param) => {
+            let ty = &param.ty;
+            Some(quote_spanned!(ty.span()=> <#ty as NodeParameter<'_>>::supply(&__state, &__ctx)))
         }
-        FnArg::Typed(param) => Some(quote_spanned!(param.ty.span()=> &*__state)),
         FnArg::Receiver(_) => None,
     });
     let output_span = match &node.item.sig.output {
@@ -390,6 +425,37 @@ fn node_call(graph: &GraphModel, node: &NodeModel) -> TokenStream {
         {
             let #result = #ident(#(#args),*).await;
             <_ as #private::IntoNodeResult<<#state as #private::State>::Update>>::into_node_result(#result)
+        }
+    }
+}
+
+/// The trait through which node arguments are supplied: one impl for the state, one for
+/// the context. Local to the expansion so that its message can name this graph's types.
+fn node_parameter_trait(graph: &GraphModel) -> TokenStream {
+    let private = private(graph);
+    let state = graph.state_type();
+    let state_text = type_text(&state);
+    let message = "a `#[node]` fn cannot take `{Self}`";
+    let label = format!("the graph supplies `&{state_text}` and `&Ctx` only");
+    let note = format!(
+        "a `#[node]` fn takes the state, the context or both, in any order: `state: &{state_text}`, `ctx: &Ctx`"
+    );
+    quote! {
+        #[diagnostic::on_unimplemented(message = #message, label = #label, note = #note)]
+        trait NodeParameter<'a> {
+            fn supply(state: &'a #state, ctx: &'a #private::NodeContext<Graph>) -> Self;
+        }
+
+        impl<'a> NodeParameter<'a> for &'a #state {
+            fn supply(state: &'a #state, _: &'a #private::NodeContext<Graph>) -> Self {
+                state
+            }
+        }
+
+        impl<'a> NodeParameter<'a> for &'a #private::NodeContext<Graph> {
+            fn supply(_: &'a #state, ctx: &'a #private::NodeContext<Graph>) -> Self {
+                ctx
+            }
         }
     }
 }
@@ -465,7 +531,7 @@ fn route_fns(graph: &GraphModel) -> TokenStream {
         .routers
         .iter()
         .filter_map(|router| {
-            let (_, targets) = routed_edge(graph, router)?;
+            let (_, _, targets) = routed_edge(graph, router)?;
             let ident = router.ident();
             let route = route_fn_ident(ident);
             let enum_ident = &router.enum_ident;
@@ -479,9 +545,11 @@ fn route_fns(graph: &GraphModel) -> TokenStream {
                 syn::ReturnType::Default => ident.span(),
             };
             let call = quote_spanned!(span=> #ident(__state));
+            let route_type = quote_spanned!(span=> #enum_ident);
             Some(quote! {
                 fn #route(__state: &#state) -> #private::Target<Node> {
-                    match #call {
+                    let __route: #route_type = #call;
+                    match __route {
                         #( #arms, )*
                     }
                 }
@@ -510,13 +578,15 @@ fn graph_def_impl(graph: &GraphModel, stub: bool) -> TokenStream {
             .iter()
             .map(|node| node_call(graph, node))
             .collect();
-        (edge_table(graph), route_fns(graph), bodies)
+        let mut helpers = route_fns(graph);
+        helpers.extend(node_parameter_trait(graph));
+        (edge_table(graph), helpers, bodies)
     };
     let spans = graph.nodes.iter().map(|node| node.ident().span());
     let arms = variants.zip(bodies).zip(spans).map(|((variant, body), span)| {
         quote_spanned!(span=> Node::#variant => ::std::boxed::Box::pin(async move { #body }))
     });
-    quote! {
+    quote_spanned! {state_span(graph)=>
         const _: () = {
             static __TOPOLOGY: #private::Topology<Node, #state> = #private::Topology::new(#edges);
 

@@ -20,11 +20,16 @@ pub(crate) struct GraphModel {
     pub(crate) edges_span: Span,
     pub(crate) module: ModuleSyntax,
     pub(crate) nodes: Vec<NodeModel>,
+    /// Second and later `#[node]` fns of a name already taken: reported, not emitted, so
+    /// rustc does not report the name again.
+    pub(crate) duplicate_nodes: Vec<ItemFn>,
     pub(crate) routers: Vec<RouterModel>,
     pub(crate) tags: Option<ItemEnum>,
     pub(crate) extra_tags: Vec<ItemEnum>,
     pub(crate) edges: Vec<EdgeModel>,
     pub(crate) malformed_edges: Vec<Span>,
+    /// A router's target named twice: reported, and left out of its enum.
+    pub(crate) duplicate_targets: Vec<Ident>,
 }
 
 pub(crate) struct NodeModel {
@@ -115,6 +120,10 @@ pub(crate) enum EdgeModel {
         router: Ident,
         /// The `#[router]` fn, when one has this name.
         router_index: Option<usize>,
+        /// When no router has this name, the one it is probably a misspelling of: its
+        /// enum is still generated from these targets, so the router's body type-checks
+        /// and the misspelling is reported once.
+        router_guess: Option<usize>,
         targets: Vec<Endpoint>,
     },
 }
@@ -146,23 +155,32 @@ pub(crate) fn build(options: Vec<GraphOption>, module: ModuleSyntax, cx: &mut Ct
         options: options.iter().map(|option| option.key().clone()).collect(),
         edges_span: Span::call_site(),
         nodes: Vec::new(),
+        duplicate_nodes: Vec::new(),
         routers: Vec::new(),
         tags: None,
         extra_tags: Vec::new(),
         edges: Vec::new(),
         malformed_edges: Vec::new(),
+        duplicate_targets: Vec::new(),
         module,
     };
-    model.nodes = std::mem::take(&mut model.module.nodes)
-        .into_iter()
-        .map(|item| NodeModel {
+    for item in std::mem::take(&mut model.module.nodes) {
+        if model
+            .nodes
+            .iter()
+            .any(|node| node.ident() == &item.sig.ident)
+        {
+            model.duplicate_nodes.push(item);
+            continue;
+        }
+        model.nodes.push(NodeModel {
             variant: Ident::new(
                 &to_pascal_case(&item.sig.ident.to_string()),
                 item.sig.ident.span(),
             ),
             item,
-        })
-        .collect();
+        });
+    }
     model.routers = std::mem::take(&mut model.module.routers)
         .into_iter()
         .map(|item| RouterModel {
@@ -188,10 +206,14 @@ pub(crate) fn build(options: Vec<GraphOption>, module: ModuleSyntax, cx: &mut Ct
                 model.edges_span = key.span();
                 edge_syntax.extend(edges);
             }
+            GraphOption::Malformed(_) => {}
         }
     }
     for edge in edge_syntax {
-        model.add_edges(edge, cx);
+        match edge {
+            EdgeSyntax::Chain(elements) => model.add_edges(&elements, cx),
+            EdgeSyntax::Malformed(span) => model.malformed_edges.push(span),
+        }
     }
     model
 }
@@ -213,9 +235,41 @@ impl GraphModel {
         }
     }
 
+    fn routed(&mut self, from: &Ident, router: &Ident, targets: &[Ident]) -> EdgeModel {
+        let router_index = self.routers.iter().position(|r| r.ident() == router);
+        let router_guess = match router_index {
+            Some(_) => None,
+            None => {
+                let name = router.to_string();
+                let names: Vec<String> =
+                    self.routers.iter().map(|r| r.ident().to_string()).collect();
+                crate::suggest::closest(&name, names.iter().map(String::as_str))
+                    .and_then(|closest| names.iter().position(|n| n == closest))
+            }
+        };
+        let mut seen = Vec::new();
+        let mut resolved = Vec::new();
+        for target in targets {
+            let target = self.resolve(target);
+            if seen.contains(&target.key()) {
+                self.duplicate_targets.push(target.ident().clone());
+            } else {
+                seen.push(target.key());
+                resolved.push(target);
+            }
+        }
+        EdgeModel::Routed {
+            from: self.resolve(from),
+            router: router.clone(),
+            router_index,
+            router_guess,
+            targets: resolved,
+        }
+    }
+
     /// Turns one chain `a -> [b, c] -> d -> r ? [..]` into its edges.
-    fn add_edges(&mut self, edge: EdgeSyntax, cx: &mut Ctxt) {
-        for pair in edge.elements.windows(2) {
+    fn add_edges(&mut self, elements: &[Element], cx: &mut Ctxt) {
+        for pair in elements.windows(2) {
             let [from, to] = pair else { continue };
             match (from, to) {
                 (Element::Name(from), Element::Name(to)) => self.edges.push(EdgeModel::Direct {
@@ -243,23 +297,37 @@ impl GraphModel {
                     })
                 }
                 (Element::Name(from), Element::Routed { router, targets }) => {
-                    self.edges.push(EdgeModel::Routed {
-                        from: self.resolve(from),
-                        router_index: self.routers.iter().position(|r| r.ident() == router),
-                        router: router.clone(),
-                        targets: targets.iter().map(|target| self.resolve(target)).collect(),
-                    });
+                    let edge = self.routed(from, router, targets);
+                    self.edges.push(edge);
                 }
-                (Element::List(span, _), Element::List(..)) => {
-                    self.malformed_edges.push(edge.span);
+                (Element::List(span, sources), Element::List(_, targets)) => {
+                    self.malformed_edges.push(*span);
+                    let edges: Vec<String> = targets
+                        .iter()
+                        .map(|target| format!("`{} -> {target}`", list_text(sources)))
+                        .collect();
                     cx.error_at(
                         *span,
-                        "a fan-in `[a, b] -> c` must lead to one node; write one edge per target",
+                        format!(
+                            "a fan-in leads to one node; write one edge per target: {}",
+                            edges.join(", ")
+                        ),
                     );
                 }
-                (Element::List(span, _), Element::Routed { .. }) => {
-                    self.malformed_edges.push(edge.span);
-                    cx.error_at(*span, "a router follows one node: `node -> router ? [..]`");
+                (Element::List(span, sources), Element::Routed { router, targets }) => {
+                    self.malformed_edges.push(*span);
+                    cx.error_at(
+                        *span,
+                        format!(
+                            "a router follows one node, not a fan-in; join first, then route: `{} -> merge`, `merge -> {router} ? [..]`",
+                            list_text(sources)
+                        ),
+                    );
+                    // Still declares the router's targets, so its enum exists.
+                    if let Some(first) = sources.first() {
+                        let edge = self.routed(first, router, targets);
+                        self.edges.push(edge);
+                    }
                 }
                 (Element::Routed { .. }, _) => {}
             }
@@ -287,11 +355,68 @@ impl GraphModel {
             .collect()
     }
 
+    /// The state type: as given, else (the error already reported) the type the nodes
+    /// take by reference, so that code using the graph still type-checks, else a stub.
     pub(crate) fn state_type(&self) -> proc_macro2::TokenStream {
         let krate = &self.krate;
-        match &self.state {
+        match self.state.as_ref().or(self.state_from_nodes()) {
             Some(state) => quote!(#state),
             None => quote!(#krate::__private::MissingState),
         }
     }
+
+    /// `Topic` when a node takes `state: &Topic`.
+    pub(crate) fn state_from_nodes(&self) -> Option<&Type> {
+        self.nodes
+            .iter()
+            .flat_map(|node| &node.item.sig.inputs)
+            .find_map(|input| match input {
+                syn::FnArg::Typed(param) if !is_ctx_param(&param.ty) => match &*param.ty {
+                    Type::Reference(reference) => Some(&*reference.elem),
+                    _ => None,
+                },
+                _ => None,
+            })
+    }
+}
+
+fn list_text(names: &[Ident]) -> String {
+    let names: Vec<String> = names.iter().map(ToString::to_string).collect();
+    format!("[{}]", names.join(", "))
+}
+
+/// Whether a node parameter is the context: `&Ctx` (or a path ending in `Ctx`).
+pub(crate) fn is_ctx_param(ty: &Type) -> bool {
+    let Type::Reference(reference) = ty else {
+        return false;
+    };
+    let Type::Path(path) = &*reference.elem else {
+        return false;
+    };
+    path.path
+        .segments
+        .last()
+        .is_some_and(|segment| segment.ident == "Ctx")
+}
+
+/// A type as a user writes it, for messages: `Vec<u8>`, not `Vec < u8 >`.
+pub(crate) fn type_text(tokens: &impl quote::ToTokens) -> String {
+    let text = tokens.to_token_stream().to_string();
+    let mut out = String::with_capacity(text.len());
+    for part in text.split(' ') {
+        let glue = matches!(part, "::" | "<" | ">" | "," | ")" | "]")
+            || out.ends_with("::")
+            || out.ends_with('<')
+            || out.ends_with('&')
+            || out.ends_with('(')
+            || out.ends_with('[');
+        if !out.is_empty() && !glue {
+            out.push(' ');
+        }
+        out.push_str(part);
+        if part == "," {
+            out.push(' ');
+        }
+    }
+    out.replace(", >", ",>").replace("  ", " ")
 }

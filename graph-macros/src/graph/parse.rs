@@ -8,15 +8,9 @@ use syn::spanned::Spanned;
 use syn::{Attribute, Ident, ItemEnum, ItemFn, ItemMod, Path, Token, Type, bracketed};
 
 use crate::ctxt::Ctxt;
+use crate::suggest::{backticked, did_you_mean};
 
-mod kw {
-    syn::custom_keyword!(state);
-    syn::custom_keyword!(context);
-    syn::custom_keyword!(custom);
-    syn::custom_keyword!(edges);
-}
-
-const OPTIONS: &str = "`state`, `context`, `custom`, `edges`, `crate`";
+const OPTIONS: [&str; 5] = ["state", "context", "custom", "edges", "crate"];
 
 /// One `key = value` of the attribute.
 pub(crate) enum GraphOption {
@@ -25,6 +19,9 @@ pub(crate) enum GraphOption {
     Custom(Ident, Type),
     Crate(Ident, Path),
     Edges(Ident, Vec<EdgeSyntax>),
+    /// A known key whose value did not parse (already reported): it still counts as
+    /// given, so a malformed `state = ..` is not reported again as missing.
+    Malformed(Ident),
 }
 
 impl GraphOption {
@@ -34,15 +31,17 @@ impl GraphOption {
             | Self::Context(key, _)
             | Self::Custom(key, _)
             | Self::Crate(key, _)
-            | Self::Edges(key, _) => key,
+            | Self::Edges(key, _)
+            | Self::Malformed(key) => key,
         }
     }
 }
 
-/// One edge statement: elements joined by `->`, as written.
-pub(crate) struct EdgeSyntax {
-    pub(crate) elements: Vec<Element>,
-    pub(crate) span: Span,
+/// One edge statement: elements joined by `->`, as written, or the span of one that did
+/// not parse (already reported), so that graph-wide checks know the edge list is partial.
+pub(crate) enum EdgeSyntax {
+    Chain(Vec<Element>),
+    Malformed(Span),
 }
 
 /// One element of an edge chain.
@@ -60,104 +59,196 @@ pub(crate) enum Element {
 pub(crate) fn parse_args(args: TokenStream, cx: &mut Ctxt) -> Vec<GraphOption> {
     split_top_level_commas(args)
         .into_iter()
-        .filter_map(|option| match parse_option(option, cx) {
-            Ok(option) => option,
-            Err(error) => {
-                cx.syn_error(error);
-                None
-            }
-        })
+        .filter_map(|option| parse_option(option, cx))
         .collect()
 }
 
-fn parse_option(tokens: TokenStream, cx: &mut Ctxt) -> syn::Result<Option<GraphOption>> {
+/// The text of the next token, for "found `..`" in messages: a joint punctuation such as
+/// `=>` whole, a group as its delimiters.
+fn next_token(input: ParseStream) -> Option<String> {
+    let (token, rest) = input.cursor().token_tree()?;
+    Some(match token {
+        TokenTree::Group(group) => match group.delimiter() {
+            proc_macro2::Delimiter::Bracket => "[..]".to_owned(),
+            proc_macro2::Delimiter::Parenthesis => "(..)".to_owned(),
+            proc_macro2::Delimiter::Brace => "{..}".to_owned(),
+            proc_macro2::Delimiter::None => group.stream().to_string(),
+        },
+        TokenTree::Punct(punct) => {
+            let mut text = punct.as_char().to_string();
+            let (mut spacing, mut rest) = (punct.spacing(), rest);
+            while spacing == proc_macro2::Spacing::Joint {
+                let Some((next, after)) = rest.punct() else {
+                    break;
+                };
+                text.push(next.as_char());
+                (spacing, rest) = (next.spacing(), after);
+            }
+            text
+        }
+        other => other.to_string(),
+    })
+}
+
+fn found(input: ParseStream) -> String {
+    next_token(input).map_or_else(String::new, |token| format!(", found `{token}`"))
+}
+
+/// What an option's value looks like, for the messages about it.
+fn option_example(key: &str) -> &'static str {
+    match key {
+        "state" => "state = MyState",
+        "context" => "context = MyDependencies",
+        "custom" => "custom = MyPayload",
+        "crate" => "crate = ::stategraph",
+        _ => "edges = [START -> node -> END]",
+    }
+}
+
+fn parse_option(tokens: TokenStream, cx: &mut Ctxt) -> Option<GraphOption> {
     let parser = |input: ParseStream| -> syn::Result<Option<GraphOption>> {
-        let lookahead = input.lookahead1();
-        if lookahead.peek(kw::state) {
-            let key = input.parse::<kw::state>()?;
-            input.parse::<Token![=]>()?;
-            Ok(Some(GraphOption::State(
-                Ident::new("state", key.span),
-                input.parse()?,
-            )))
-        } else if lookahead.peek(kw::context) {
-            let key = input.parse::<kw::context>()?;
-            input.parse::<Token![=]>()?;
-            Ok(Some(GraphOption::Context(
-                Ident::new("context", key.span),
-                input.parse()?,
-            )))
-        } else if lookahead.peek(kw::custom) {
-            let key = input.parse::<kw::custom>()?;
-            input.parse::<Token![=]>()?;
-            Ok(Some(GraphOption::Custom(
-                Ident::new("custom", key.span),
-                input.parse()?,
-            )))
-        } else if lookahead.peek(Token![crate]) {
-            let key = input.parse::<Token![crate]>()?;
-            input.parse::<Token![=]>()?;
-            Ok(Some(GraphOption::Crate(
-                Ident::new("crate", key.span),
-                Path::parse_mod_style(input)?,
-            )))
-        } else if lookahead.peek(kw::edges) {
-            let key = input.parse::<kw::edges>()?;
-            input.parse::<Token![=]>()?;
+        let key = if input.peek(Token![crate]) {
+            let token = input.parse::<Token![crate]>()?;
+            Ident::new("crate", token.span)
+        } else if input.peek(Ident) {
+            input.parse::<Ident>()?
+        } else {
+            return Err(input.error(format!(
+                "expected an option of `#[graph]`{}; options are {}",
+                found(input),
+                backticked(OPTIONS)
+            )));
+        };
+        let name = key.to_string();
+        if !OPTIONS.contains(&name.as_str()) {
+            return Err(syn::Error::new(
+                key.span(),
+                format!(
+                    "unknown option `{key}` in `#[graph]`; options are {}{}",
+                    backticked(OPTIONS),
+                    did_you_mean(&name, OPTIONS)
+                ),
+            ));
+        }
+        let example = option_example(&name);
+        if !input.peek(Token![=]) {
+            cx.error_at(
+                key.span(),
+                format!("expected `=` and a value after `{key}`: `{example}`"),
+            );
+            input.parse::<TokenStream>()?;
+            return Ok(Some(GraphOption::Malformed(key)));
+        }
+        let eq = input.parse::<Token![=]>()?;
+        if input.is_empty() {
+            cx.error_at(
+                eq.span,
+                format!("expected a value after `{key} =`: `{example}`"),
+            );
+            return Ok(Some(GraphOption::Malformed(key)));
+        }
+        let option = match parse_value(key.clone(), input, cx) {
+            Ok(option) => option,
+            Err(error) => {
+                cx.syn_error(error);
+                input.parse::<TokenStream>()?;
+                return Ok(Some(GraphOption::Malformed(key)));
+            }
+        };
+        if !input.is_empty() {
+            cx.syn_error(input.error(format!(
+                "unexpected `{}` after the value of `{}`; separate options with `,`",
+                next_token(input).unwrap_or_default(),
+                option.key()
+            )));
+            input.parse::<TokenStream>()?;
+        }
+        Ok(Some(option))
+    };
+    match syn::parse::Parser::parse2(parser, tokens) {
+        Ok(option) => option,
+        Err(error) => {
+            cx.syn_error(error);
+            None
+        }
+    }
+}
+
+fn parse_value(key: Ident, input: ParseStream, cx: &mut Ctxt) -> syn::Result<GraphOption> {
+    Ok(match key.to_string().as_str() {
+        "state" => GraphOption::State(key, input.parse()?),
+        "context" => GraphOption::Context(key, input.parse()?),
+        "custom" => GraphOption::Custom(key, input.parse()?),
+        "crate" => GraphOption::Crate(key, Path::parse_mod_style(input)?),
+        _ => {
+            if !input.peek(syn::token::Bracket) {
+                return Err(input.error(format!(
+                    "expected the edge list in brackets{}: `{}`",
+                    found(input),
+                    option_example("edges")
+                )));
+            }
             let content;
             bracketed!(content in input);
             let body: TokenStream = content.parse()?;
             let edges = split_top_level_commas(body)
                 .into_iter()
-                .filter_map(|edge| match syn::parse2::<EdgeSyntax>(edge) {
-                    Ok(edge) => Some(edge),
-                    Err(error) => {
-                        cx.syn_error(error);
-                        None
-                    }
-                })
+                .map(|edge| parse_edge(edge, cx))
                 .collect();
-            Ok(Some(GraphOption::Edges(
-                Ident::new("edges", key.span),
-                edges,
-            )))
-        } else if input.peek(Ident) {
-            let unknown: Ident = input.parse()?;
-            Err(syn::Error::new(
-                unknown.span(),
-                format!("unknown option `{unknown}` in `#[graph]`; options are {OPTIONS}"),
-            ))
-        } else {
-            Err(lookahead.error())
+            GraphOption::Edges(key, edges)
         }
-    };
-    syn::parse::Parser::parse2(parser, tokens)
+    })
+}
+
+fn parse_edge(tokens: TokenStream, cx: &mut Ctxt) -> EdgeSyntax {
+    let span = tokens
+        .clone()
+        .into_iter()
+        .next()
+        .map_or_else(Span::call_site, |token| token.span());
+    match syn::parse2::<EdgeSyntax>(tokens) {
+        Ok(edge) => edge,
+        Err(error) => {
+            cx.syn_error(error);
+            EdgeSyntax::Malformed(span)
+        }
+    }
 }
 
 impl Parse for EdgeSyntax {
     fn parse(input: ParseStream) -> syn::Result<Self> {
-        let span = input.span();
+        let first = input.span();
         let mut elements = vec![parse_element(input)?];
         while !input.is_empty() {
             if matches!(elements.last(), Some(Element::Routed { .. })) {
-                return Err(input.error("a routed edge `from -> router ? [..]` must end the chain"));
+                return Err(input.error(
+                    "a routed edge `from -> router ? [..]` ends its chain; start a new edge after a `,`",
+                ));
+            }
+            if !input.peek(Token![->]) {
+                return Err(input.error(format!(
+                    "expected `->` between the ends of an edge{}; write `from -> to`, and separate edges with `,`",
+                    found(input)
+                )));
             }
             input.parse::<Token![->]>()?;
+            if input.is_empty() {
+                return Err(input.error("expected a node after `->`"));
+            }
             elements.push(parse_element(input)?);
         }
         if elements.len() < 2 {
             return Err(syn::Error::new(
-                span,
-                "an edge needs `->` between its ends: `from -> to`",
+                first,
+                "an edge needs two ends: `from -> to`",
             ));
         }
-        Ok(Self { elements, span })
+        Ok(Self::Chain(elements))
     }
 }
 
 fn parse_element(input: ParseStream) -> syn::Result<Element> {
-    let lookahead = input.lookahead1();
-    if lookahead.peek(syn::token::Bracket) {
+    if input.peek(syn::token::Bracket) {
         let content;
         let bracket = bracketed!(content in input);
         let names = Punctuated::<Ident, Token![,]>::parse_terminated(&content)?;
@@ -171,10 +262,16 @@ fn parse_element(input: ParseStream) -> syn::Result<Element> {
             bracket.span.join(),
             names.into_iter().collect(),
         ))
-    } else if lookahead.peek(Ident) {
+    } else if input.peek(Ident) {
         let name: Ident = input.parse()?;
         if input.peek(Token![?]) {
             input.parse::<Token![?]>()?;
+            if !input.peek(syn::token::Bracket) {
+                return Err(input.error(format!(
+                    "expected the targets of router `{name}` in brackets{}: `{name} ? [a, END]`",
+                    found(input)
+                )));
+            }
             let content;
             bracketed!(content in input);
             let targets = Punctuated::<Ident, Token![,]>::parse_terminated(&content)?;
@@ -186,7 +283,10 @@ fn parse_element(input: ParseStream) -> syn::Result<Element> {
             Ok(Element::Name(name))
         }
     } else {
-        Err(lookahead.error())
+        Err(input.error(format!(
+            "expected a node, `START`, `END` or a list `[a, b]`{}",
+            found(input)
+        )))
     }
 }
 
@@ -294,4 +394,142 @@ fn item_attrs(item: &mut syn::Item) -> Option<&mut Vec<Attribute>> {
         syn::Item::Trait(item) => &mut item.attrs,
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    use super::*;
+
+    fn parse(args: TokenStream) -> (Vec<GraphOption>, Vec<String>) {
+        let mut cx = Ctxt::default();
+        let options = parse_args(args, &mut cx);
+        (options, cx.messages())
+    }
+
+    fn edges(option: &GraphOption) -> &[EdgeSyntax] {
+        match option {
+            GraphOption::Edges(_, edges) => edges,
+            _ => panic!("not the edge list"),
+        }
+    }
+
+    #[test]
+    fn every_option_parses() {
+        let (options, errors) = parse(quote!(
+            state = Topic,
+            context = Models,
+            custom = Progress,
+            edges = [START -> a -> END],
+            crate = ::stategraph,
+        ));
+        assert!(errors.is_empty(), "{errors:?}");
+        let keys: Vec<String> = options.iter().map(|o| o.key().to_string()).collect();
+        assert_eq!(keys, ["state", "context", "custom", "edges", "crate"]);
+    }
+
+    #[test]
+    fn chains_lists_and_routes_parse_into_elements() {
+        let (options, errors) = parse(quote!(edges = [
+            START -> a -> b -> END,
+            a -> [b, c],
+            [b, c] -> d,
+            d -> route ? [a, END],
+        ]));
+        assert!(errors.is_empty(), "{errors:?}");
+        let shapes: Vec<String> = edges(&options[0])
+            .iter()
+            .map(|edge| match edge {
+                EdgeSyntax::Chain(elements) => elements
+                    .iter()
+                    .map(|element| match element {
+                        Element::Name(name) => name.to_string(),
+                        Element::List(_, names) => format!("[{}]", names.len()),
+                        Element::Routed { router, targets } => {
+                            format!("{router}?[{}]", targets.len())
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                EdgeSyntax::Malformed(_) => "malformed".to_owned(),
+            })
+            .collect();
+        assert_eq!(shapes, ["START a b END", "a [2]", "[2] d", "d route?[2]"]);
+    }
+
+    #[test]
+    fn each_malformed_edge_is_reported_and_the_others_kept() {
+        let (options, errors) = parse(quote!(edges = [
+            START -> a,
+            a -> -> b,
+            a => b,
+            b END,
+            a,
+            b -> r ? c,
+            b -> END,
+        ]));
+        assert_eq!(
+            errors,
+            [
+                "expected a node, `START`, `END` or a list `[a, b]`, found `->`",
+                "expected `->` between the ends of an edge, found `=>`; write `from -> to`, and separate edges with `,`",
+                "expected `->` between the ends of an edge, found `END`; write `from -> to`, and separate edges with `,`",
+                "an edge needs two ends: `from -> to`",
+                "expected the targets of router `r` in brackets, found `c`: `r ? [a, END]`",
+            ]
+        );
+        let kept = edges(&options[0])
+            .iter()
+            .filter(|edge| matches!(edge, EdgeSyntax::Chain(_)))
+            .count();
+        assert_eq!(kept, 2);
+    }
+
+    #[test]
+    fn option_mistakes_name_the_option() {
+        let (options, errors) = parse(quote!(
+            state = ,
+            context Models,
+            edges = START -> a,
+            stat = Topic,
+            custom = Progress Extra,
+        ));
+        assert_eq!(
+            errors,
+            [
+                "expected a value after `state =`: `state = MyState`",
+                "expected `=` and a value after `context`: `context = MyDependencies`",
+                "expected the edge list in brackets, found `START`: `edges = [START -> node -> END]`",
+                "unknown option `stat` in `#[graph]`; options are `state`, `context`, `custom`, `edges`, `crate`; did you mean `state`?",
+                "unexpected `Extra` after the value of `custom`; separate options with `,`",
+            ]
+        );
+        // Malformed known options still count as given.
+        let keys: Vec<String> = options.iter().map(|o| o.key().to_string()).collect();
+        assert_eq!(keys, ["state", "context", "edges", "custom"]);
+    }
+
+    #[test]
+    fn markers_are_taken_out_of_the_module() {
+        let mut cx = Ctxt::default();
+        let module = parse_module(
+            syn::parse_quote! {
+                mod g {
+                    #[tags] enum Tag { A }
+                    #[node] async fn a(s: &S) -> U { todo!() }
+                    #[router] fn r(s: &S) -> R { todo!() }
+                    fn helper() {}
+                    #[node] struct Wrong;
+                }
+            },
+            &mut cx,
+        );
+        assert_eq!(cx.messages(), ["`#[node]` goes on an `async fn`"]);
+        assert_eq!(module.nodes.len(), 1);
+        assert_eq!(module.routers.len(), 1);
+        assert_eq!(module.tags.len(), 1);
+        assert_eq!(module.other.len(), 2);
+        assert!(module.nodes[0].attrs.is_empty());
+    }
 }

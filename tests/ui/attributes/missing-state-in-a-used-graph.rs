@@ -1,0 +1,44 @@
+// A missing `state` is reported once; the generated API still exists, so the code below
+// that uses it gives no second error.
+use stategraph::prelude::*;
+
+#[derive(Clone, Default, State)]
+pub struct Topic {
+    pub topic: String,
+    pub joke: String,
+}
+
+#[graph(context = ScriptedModel, edges = [START -> call_model, call_model -> END])]
+pub mod jokes {
+    use super::*;
+
+    /// The graph's model calls.
+    #[tags]
+    pub enum Tag {
+        Joke,
+    }
+
+    #[node]
+    pub async fn call_model(state: &Topic, ctx: &Ctx) -> Result<TopicUpdate, NodeError> {
+        let joke = ctx
+            .chat(ctx.context())
+            .tag(Tag::Joke)
+            .invoke([Message::user(format!("Write a joke about {}", state.topic))])
+            .await?;
+        Ok(TopicUpdate::default().joke(joke.content))
+    }
+}
+
+pub async fn run() -> Result<Topic, GraphError> {
+    let graph = jokes::Graph::new(ScriptedModel::new(["Why"]));
+    let mut stream = graph.stream(Topic::default(), Messages);
+    while let Some(chunk) = stream.try_next().await? {
+        if chunk.has_tag(jokes::Tag::Joke) && chunk.node() == jokes::Node::CallModel {
+            print!("{}", chunk.content());
+        }
+    }
+    println!("{}", jokes::Graph::mermaid());
+    graph.invoke(Topic::default()).await
+}
+
+fn main() {}

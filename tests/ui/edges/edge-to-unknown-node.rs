@@ -1,0 +1,18 @@
+use stategraph::prelude::*;
+
+#[derive(Clone, Default, State)]
+pub struct Topic {
+    pub joke: String,
+}
+
+#[graph(state = Topic, edges = [START -> call_model, call_modle -> END])]
+pub mod jokes {
+    use super::*;
+
+    #[node]
+    pub async fn call_model(_state: &Topic) -> TopicUpdate {
+        TopicUpdate::default().joke("why")
+    }
+}
+
+fn main() {}

@@ -1,0 +1,18 @@
+use stategraph::prelude::*;
+
+#[derive(Clone, Default, State)]
+pub struct Topic {
+    pub joke: String,
+}
+
+#[graph(state = Topic, edges = [START -> call_model -> END])]
+pub mod jokes {
+    use super::*;
+
+    #[node]
+    pub async fn call_model(_state: &Topic, attempts: u32) -> TopicUpdate {
+        TopicUpdate::default().joke(attempts.to_string())
+    }
+}
+
+fn main() {}

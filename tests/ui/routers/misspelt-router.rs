@@ -1,0 +1,27 @@
+use stategraph::prelude::*;
+
+#[derive(Clone, Default, State)]
+pub struct Draft {
+    pub text: String,
+}
+
+#[graph(state = Draft, edges = [START -> write, write -> reveiw ? [write, END]])]
+pub mod drafts {
+    use super::*;
+
+    #[node]
+    pub async fn write(_state: &Draft) -> DraftUpdate {
+        DraftUpdate::default().text("draft")
+    }
+
+    #[router]
+    pub fn review(state: &Draft) -> Review {
+        if state.text.is_empty() {
+            Review::Write
+        } else {
+            Review::End
+        }
+    }
+}
+
+fn main() {}

@@ -1,0 +1,31 @@
+use stategraph::prelude::*;
+
+#[derive(Clone, Default, State)]
+pub struct Topic {
+    pub topic: String,
+    pub joke: String,
+}
+
+#[graph(state = Topic, context = ScriptedModel, edges = [START -> call_model -> END])]
+pub mod jokes {
+    use super::*;
+
+    /// The graph's model calls.
+    #[tags]
+    pub enum Tag {
+        Joke,
+        Poem,
+    }
+
+    #[node]
+    pub async fn call_model(state: &Topic, ctx: &Ctx) -> Result<TopicUpdate, NodeError> {
+        let joke = ctx
+            .chat(ctx.context())
+            .tag(Tag::Jokee)
+            .invoke([Message::user(format!("Write a joke about {}", state.topic))])
+            .await?;
+        Ok(TopicUpdate::default().joke(joke.content))
+    }
+}
+
+fn main() {}
