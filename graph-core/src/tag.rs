@@ -1,4 +1,4 @@
-//! Typed tags on model calls and custom writes, and the small set that holds them.
+//! The set of tags a model call or custom write carries (the `GraphTag` trait is in `traits.rs`).
 
 use std::fmt;
 use std::marker::PhantomData;
