@@ -5,6 +5,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::model::{EdgeModel, Endpoint, GraphModel, NodeModel, RouterModel};
+use super::svg::{ArrowKind, Diagram, Vertex, svg};
 
 fn endpoint_name(endpoint: &Endpoint) -> String {
     match endpoint {
@@ -14,54 +15,27 @@ fn endpoint_name(endpoint: &Endpoint) -> String {
     }
 }
 
-fn mermaid_id(endpoint: &Endpoint) -> String {
-    match endpoint {
-        Endpoint::Start(_) => "__start__".to_owned(),
-        Endpoint::End(_) => "__end__".to_owned(),
-        other => other.ident().to_string(),
+/// The graph as Mermaid flowchart text, as LangGraph's `draw_mermaid` gives it: the same
+/// vertices and arrows as the SVG.
+pub(crate) fn mermaid(diagram: &Diagram) -> String {
+    let mut text = String::from("flowchart TD\n");
+    for vertex in &diagram.vertices {
+        let line = match vertex {
+            Vertex::Start => "    __start__([START])\n".to_owned(),
+            Vertex::End => "    __end__([END])\n".to_owned(),
+            Vertex::Node(name) => format!("    {name}[{name}]\n"),
+        };
+        text.push_str(&line);
     }
-}
-
-/// The graph as Mermaid flowchart text, as LangGraph's `draw_mermaid` gives it.
-pub(crate) fn mermaid(graph: &GraphModel) -> String {
-    let mut text = String::from("flowchart TD\n    __start__([START])\n");
-    for node in &graph.nodes {
-        text.push_str(&format!("    {0}[{0}]\n", node.name()));
-    }
-    text.push_str("    __end__([END])\n");
-    for edge in &graph.edges {
-        match edge {
-            EdgeModel::Direct { from, to } => {
-                text.push_str(&format!(
-                    "    {} --> {}\n",
-                    mermaid_id(from),
-                    mermaid_id(to)
-                ));
-            }
-            EdgeModel::Join { from, to } => {
-                for source in from {
-                    text.push_str(&format!(
-                        "    {} -- join --> {}\n",
-                        mermaid_id(source),
-                        mermaid_id(to)
-                    ));
-                }
-            }
-            EdgeModel::Routed {
-                from,
-                router,
-                targets,
-                ..
-            } => {
-                for target in targets {
-                    text.push_str(&format!(
-                        "    {} -. {router} .-> {}\n",
-                        mermaid_id(from),
-                        mermaid_id(target)
-                    ));
-                }
-            }
-        }
+    for arrow in &diagram.arrows {
+        let from = diagram.vertices[arrow.from].mermaid_id();
+        let to = diagram.vertices[arrow.to].mermaid_id();
+        let line = match &arrow.kind {
+            ArrowKind::Direct => format!("    {from} --> {to}\n"),
+            ArrowKind::Join => format!("    {from} -- join --> {to}\n"),
+            ArrowKind::Routed(router) => format!("    {from} -. {router} .-> {to}\n"),
+        };
+        text.push_str(&line);
     }
     text
 }
@@ -101,7 +75,14 @@ fn edge_table(graph: &GraphModel) -> String {
     table
 }
 
+/// Where a run starts: `` `plan` ``, or `` `entry` routes to `plan` or `END` ``.
 fn entry(graph: &GraphModel) -> String {
+    let names = |targets: Vec<&Endpoint>| -> Vec<String> {
+        targets
+            .into_iter()
+            .map(|target| format!("`{}`", endpoint_name(target)))
+            .collect()
+    };
     let entries: Vec<String> = graph
         .edges
         .iter()
@@ -110,13 +91,42 @@ fn entry(graph: &GraphModel) -> String {
                 .iter()
                 .any(|source| matches!(source, Endpoint::Start(_)))
         })
-        .flat_map(|edge| {
-            edge.targets()
-                .into_iter()
-                .map(|target| format!("`{}`", endpoint_name(target)))
+        .map(|edge| match edge {
+            EdgeModel::Routed { router, .. } => format!(
+                "`{router}` routes to {}",
+                names(edge.targets()).join(" or ")
+            ),
+            _ => names(edge.targets()).join(", "),
         })
         .collect();
-    entries.join(", ")
+    if entries.is_empty() {
+        "none".to_owned()
+    } else {
+        entries.join(", ")
+    }
+}
+
+/// What the line styles of the drawing mean, for the kinds of edge this graph has.
+fn legend(diagram: &Diagram) -> String {
+    let joins = diagram
+        .arrows
+        .iter()
+        .any(|arrow| arrow.kind == ArrowKind::Join);
+    let routed = diagram
+        .arrows
+        .iter()
+        .any(|arrow| matches!(arrow.kind, ArrowKind::Routed(_)));
+    let mut legend = String::from("Solid arrows are edges");
+    if joins {
+        legend.push_str(" (a fan-in waits for all of its sources)");
+    }
+    if routed {
+        legend.push_str(
+            "; dashed ones are routed: labelled with their router, which picks one of them",
+        );
+    }
+    legend.push('.');
+    legend
 }
 
 fn tags_line(graph: &GraphModel) -> String {
@@ -132,30 +142,66 @@ fn tags_line(graph: &GraphModel) -> String {
     }
 }
 
-/// The overview appended to the module's own docs.
-fn overview(graph: &GraphModel) -> String {
+/// The generated half of the docs: entry, tags, the drawing, the edge table and the
+/// Mermaid text. Computed once per graph and shared by the module, `Node` and `Graph`.
+pub(crate) fn overview(graph: &GraphModel) -> String {
+    let diagram = Diagram::of(graph);
     format!(
-        "\n\n# The graph\n\nGenerated by `#[graph]`. Entry: {entry}. Tags: {tags}.\n\n{table}\n```text\n{mermaid}```\n",
+        "Generated by `#[graph]` from its edge list.\n\n\
+         **Entry:** {entry}. **Tags:** {tags}.\n\n\
+         {legend}\n\n\
+         {drawing}\n\
+         {table}\n\
+         The same graph as Mermaid text, which `Graph::mermaid()` returns:\n\n\
+         ```text\n{mermaid}```\n",
         entry = entry(graph),
         tags = tags_line(graph),
+        legend = legend(&diagram),
+        drawing = svg(&diagram),
         table = edge_table(graph),
-        mermaid = mermaid(graph),
+        mermaid = mermaid(&diagram),
     )
 }
 
-pub(crate) fn module_docs(graph: &GraphModel) -> TokenStream {
-    let text = overview(graph);
+/// The user's own docs on the module, as outer attributes.
+fn user_docs(graph: &GraphModel) -> Vec<syn::Attribute> {
+    graph
+        .module
+        .attrs
+        .iter()
+        .filter(|attr| attr.path().is_ident("doc"))
+        .map(|attr| syn::Attribute {
+            style: syn::AttrStyle::Outer,
+            ..attr.clone()
+        })
+        .collect()
+}
+
+/// Appended to the module's own docs, which come first.
+pub(crate) fn module_docs(overview: &str) -> TokenStream {
+    let text = format!("\n\n# The graph\n\n{overview}");
     quote!(#[doc = #text])
 }
 
-pub(crate) fn node_enum_docs(graph: &GraphModel) -> TokenStream {
-    let text = format!(
+/// `summary`, then what the graph is: the user's docs on the module, then the overview.
+fn item_docs(graph: &GraphModel, summary: String, overview: &str) -> TokenStream {
+    let own = user_docs(graph);
+    let heading = format!("{summary}\n\n# The graph `{}`\n", graph.module.ident);
+    let separator = if own.is_empty() {
+        quote!()
+    } else {
+        quote!(#[doc = ""])
+    };
+    quote!(#[doc = #heading] #(#own)* #separator #[doc = #overview])
+}
+
+pub(crate) fn node_enum_docs(graph: &GraphModel, overview: &str) -> TokenStream {
+    let summary = format!(
         "The nodes of the graph `{}`: its typed state machine, one variant per `#[node]` fn.\n\n\
-         Stream items name their node with it; it serializes as the fn name.\n{}",
+         Stream items name their node with it; it serializes as the fn name.",
         graph.module.ident,
-        overview(graph)
     );
-    quote!(#[doc = #text])
+    item_docs(graph, summary, overview)
 }
 
 /// The user's own `///` on the node fn, then what the variant stands for.
@@ -198,12 +244,88 @@ pub(crate) fn route_enum_docs(
     quote!(#[doc = #text])
 }
 
-pub(crate) fn graph_docs(graph: &GraphModel) -> TokenStream {
-    let text = format!(
+pub(crate) fn graph_docs(graph: &GraphModel, overview: &str) -> TokenStream {
+    let summary = format!(
         "The compiled graph `{}`: build it with [`Graph::new`], run it with [`Graph::stream`] \
-         or [`Graph::invoke`].\n{}",
+         or [`Graph::invoke`].",
         graph.module.ident,
-        overview(graph)
     );
-    quote!(#[doc = #text])
+    item_docs(graph, summary, overview)
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    use super::super::svg::{Diagram, svg};
+    use crate::ctxt::Ctxt;
+    use crate::graph::{model, parse};
+
+    fn graph() -> model::GraphModel {
+        let module = quote! {
+            /// Researches a question.
+            mod research {
+                #[tags]
+                enum Tag { Writer }
+                #[node] async fn plan(s: &S) -> U { todo!() }
+                #[node] async fn search(s: &S) -> U { todo!() }
+                #[node] async fn draft(s: &S) -> U { todo!() }
+                #[node] async fn merge(s: &S) -> U { todo!() }
+                #[router] fn again(s: &S) -> Again { todo!() }
+            }
+        };
+        let args = quote!(state = S, edges = [
+            START -> plan -> [search, draft], [search, draft] -> merge, merge -> again ? [plan, END]
+        ]);
+        let mut cx = Ctxt::default();
+        let options = parse::parse_args(args, &mut cx);
+        let module = parse::parse_module(syn::parse2(module).unwrap(), &mut cx);
+        model::build(options, module, &mut cx)
+    }
+
+    #[test]
+    fn the_mermaid_text_and_the_drawing_show_the_same_arrows() {
+        let diagram = Diagram::of(&graph());
+        let mermaid = super::mermaid(&diagram);
+        let drawing = svg(&diagram);
+        let mermaid_arrows = mermaid.lines().filter(|line| line.contains("->")).count();
+        assert_eq!(mermaid_arrows, 7, "{mermaid}");
+        assert_eq!(drawing.matches("marker-end=").count(), mermaid_arrows);
+        assert_eq!(
+            mermaid.matches(" -. again .-> ").count(),
+            drawing.matches("stroke-dasharray").count()
+        );
+    }
+
+    #[test]
+    fn the_overview_has_the_entry_the_tags_the_drawing_and_the_edge_table() {
+        let overview = super::overview(&graph());
+        for part in [
+            "**Entry:** `plan`",
+            "`Tag::Writer` (`\"writer\"`)",
+            "<svg ",
+            ">merge</text>",
+            "| `search + draft` | `merge` | fan-in: waits for all |",
+            "| `merge` | `plan or END` | routed by `again` |",
+            "```text\nflowchart TD\n",
+        ] {
+            assert!(overview.contains(part), "no {part:?} in {overview}");
+        }
+        // The drawing is an HTML block of its own: a blank line before and after.
+        assert!(overview.contains("\n\n<div") && overview.contains("</div>\n\n"));
+    }
+
+    #[test]
+    fn the_node_enum_and_the_graph_carry_the_users_docs_on_the_module() {
+        let graph = graph();
+        let overview = super::overview(&graph);
+        for docs in [
+            super::node_enum_docs(&graph, &overview),
+            super::graph_docs(&graph, &overview),
+        ] {
+            let docs = docs.to_string();
+            assert!(docs.contains("Researches a question."), "{docs}");
+            assert!(docs.contains("<svg "), "{docs}");
+        }
+    }
 }

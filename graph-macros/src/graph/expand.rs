@@ -8,31 +8,47 @@ use syn::{FnArg, Ident};
 
 use super::docs;
 use super::model::{EdgeModel, Endpoint, GraphModel, NodeModel, RouterModel, type_text};
+use super::svg::Diagram;
 
 /// The whole module. With `stub`, the API is generated but calls no user fn and has no
 /// edges, so that one mistake gives one error rather than a cascade.
 pub(crate) fn module(graph: &GraphModel, stub: bool) -> TokenStream {
     let module = &graph.module;
-    let attrs = &module.attrs;
+    // The user's docs, `//!` ones included, go first and outside, then the generated ones;
+    // other inner attributes stay inside.
+    let (inner, outer): (Vec<&syn::Attribute>, Vec<&syn::Attribute>) = module
+        .attrs
+        .iter()
+        .partition(|attr| matches!(attr.style, syn::AttrStyle::Inner(_)));
+    let (inner_docs, inner): (Vec<&syn::Attribute>, Vec<&syn::Attribute>) = inner
+        .into_iter()
+        .partition(|attr| attr.path().is_ident("doc"));
+    let inner_docs = inner_docs.into_iter().map(|attr| syn::Attribute {
+        style: syn::AttrStyle::Outer,
+        ..attr.clone()
+    });
     let vis = &module.vis;
     let ident = &module.ident;
     let other = &module.other;
     let nodes = graph.nodes.iter().map(|node| &node.item);
     let routers = graph.routers.iter().map(|router| &router.item);
     let extra_tags = &graph.extra_tags;
-    let module_docs = docs::module_docs(graph);
-    let node_enum = node_enum(graph);
+    let overview = docs::overview(graph);
+    let module_docs = docs::module_docs(&overview);
+    let node_enum = node_enum(graph, &overview);
     let tag_enum = tag_enum(graph);
     let route_enums = graph
         .routers
         .iter()
         .filter_map(|router| route_enum(graph, router));
-    let graph_struct = graph_struct(graph);
+    let graph_struct = graph_struct(graph, &overview);
     let graph_def = graph_def_impl(graph, stub);
     quote! {
-        #(#attrs)*
+        #(#outer)*
+        #(#inner_docs)*
         #module_docs
         #vis mod #ident {
+            #(#inner)*
             #(#other)*
             #(#nodes)*
             #(#routers)*
@@ -110,9 +126,9 @@ fn custom_type(graph: &GraphModel) -> TokenStream {
         .map_or_else(|| quote!(()), |ty| quote!(#ty))
 }
 
-fn node_enum(graph: &GraphModel) -> TokenStream {
+fn node_enum(graph: &GraphModel, overview: &str) -> TokenStream {
     let private = private(graph);
-    let docs = docs::node_enum_docs(graph);
+    let docs = docs::node_enum_docs(graph, overview);
     let variants: Vec<&Ident> = graph.nodes.iter().map(|node| &node.variant).collect();
     let variant_docs = graph.nodes.iter().map(docs::node_variant_docs);
     let names: Vec<String> = graph.nodes.iter().map(NodeModel::name).collect();
@@ -303,13 +319,13 @@ fn route_enum(graph: &GraphModel, router: &RouterModel) -> Option<TokenStream> {
     })
 }
 
-fn graph_struct(graph: &GraphModel) -> TokenStream {
+fn graph_struct(graph: &GraphModel, overview: &str) -> TokenStream {
     let private = private(graph);
     let state = graph.state_type();
     let context = context_type(graph);
     let tag = graph.tag_ident();
-    let docs = docs::graph_docs(graph);
-    let mermaid = docs::mermaid(graph);
+    let docs = docs::graph_docs(graph, overview);
+    let mermaid = docs::mermaid(&Diagram::of(graph));
     let vis = item_vis(graph);
     let (new, default) = match &graph.context {
         Some(context) => (

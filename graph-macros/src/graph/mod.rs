@@ -4,6 +4,7 @@ mod docs;
 mod expand;
 mod model;
 mod parse;
+mod svg;
 mod validate;
 
 use proc_macro2::TokenStream;
@@ -85,6 +86,25 @@ mod tests {
         }
         // The stub calls no user fn, so a mistake in the graph gives no type error there.
         assert!(!expanded.contains("call_model (<"), "{expanded}");
+    }
+
+    #[test]
+    fn inner_docs_of_the_module_come_first_and_outside() {
+        let module: proc_macro2::TokenStream =
+            "pub mod jokes { //! Tells jokes.\n #![allow(unused)] #[node] pub async fn call_model(state: &Topic) -> TopicUpdate { todo!() } }"
+                .parse()
+                .unwrap();
+        let expanded = super::expand(
+            quote!(state = Topic, edges = [START -> call_model -> END]),
+            module,
+        )
+        .to_string();
+        let user = expanded.find("Tells jokes.").unwrap();
+        let generated = expanded.find("# The graph").unwrap();
+        let module = expanded.find("pub mod jokes").unwrap();
+        assert!(user < generated && generated < module, "{expanded}");
+        assert!(!expanded.contains("# ! [doc"), "{expanded}");
+        assert!(expanded.contains("# ! [allow (unused)]"), "{expanded}");
     }
 
     /// Every use of a std name in `tokens` is a path segment after `::`.
