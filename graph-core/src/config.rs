@@ -25,7 +25,11 @@ pub struct RunConfig<T: GraphTag> {
 pub const DEFAULT_RECURSION_LIMIT: u32 = 25;
 
 /// How many items may wait between the graph and a consumer that is not reading.
-pub const DEFAULT_BUFFER: usize = 64;
+///
+/// Eight is enough to spread the cost of switching between consumer and node over several
+/// items (78 ns per token in the messages benchmark, against 65 ns with 64), and small
+/// enough that a run with a full buffer holds under 4 KB (about 11 KB with 64).
+pub const DEFAULT_BUFFER: usize = 8;
 
 impl<T: GraphTag> Default for RunConfig<T> {
     fn default() -> Self {
@@ -71,7 +75,7 @@ impl<T: GraphTag> RunConfig<T> {
     }
 
     /// How many items may wait for a consumer before nodes wait in turn (at least 1).
-    /// Default 64.
+    /// Default [`DEFAULT_BUFFER`].
     #[must_use]
     pub fn buffer(mut self, items: usize) -> Self {
         self.buffer = items.max(1);

@@ -5,7 +5,6 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use futures::{Stream, StreamExt};
-use tokio::sync::mpsc;
 use tokio::task::{AbortHandle, JoinHandle};
 
 use crate::mode::{Event, ModeSet};
@@ -18,7 +17,7 @@ use crate::{
 pub(crate) struct RunShared<G: GraphDef> {
     pub(crate) context: Arc<G::Context>,
     pub(crate) modes: ModeSet,
-    pub(crate) sender: mpsc::Sender<Event<G>>,
+    pub(crate) buffer: crate::buffer::Buffer<Event<G>>,
     pub(crate) tags: TagSet<G::Tag>,
     pub(crate) spawned: Mutex<SpawnedTasks>,
 }
@@ -51,8 +50,8 @@ impl SpawnedTasks {
 
 impl<G: GraphDef> RunShared<G> {
     async fn emit(&self, event: Event<G>) {
-        // A send fails only when the stream was dropped; the run is being torn down then.
-        let _ = self.sender.send(event).await;
+        // After the stream is dropped the buffer is closed and this returns at once.
+        self.buffer.send(event).await;
     }
 }
 

@@ -15,7 +15,6 @@ use std::task::{Context, Poll};
 use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
 use futures::{FutureExt, StreamExt};
-use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use crate::context::{RunShared, SpawnedTasks};
@@ -44,6 +43,8 @@ struct AbortSpawnedOnDrop<G: GraphDef>(Arc<RunShared<G>>);
 
 impl<G: GraphDef> Drop for AbortSpawnedOnDrop<G> {
     fn drop(&mut self) {
+        // Writers still holding the run (spawned work being aborted) must not wait.
+        self.0.buffer.close();
         self.0
             .spawned
             .lock()
@@ -56,7 +57,6 @@ impl<G: GraphDef> Drop for AbortSpawnedOnDrop<G> {
 pub(crate) struct Run<G: GraphDef> {
     shared: AbortSpawnedOnDrop<G>,
     run: Arc<RunMetadata>,
-    receiver: mpsc::Receiver<Event<G>>,
     state: Arc<G::State>,
     step: u64,
     recursion_limit: u32,
@@ -78,11 +78,10 @@ impl<G: GraphDef> Run<G> {
         modes: ModeSet,
         config: RunConfig<G::Tag>,
     ) -> Self {
-        let (sender, receiver) = mpsc::channel(config.buffer);
         let shared = Arc::new(RunShared {
             context,
             modes,
-            sender,
+            buffer: crate::buffer::Buffer::new(config.buffer),
             tags: config.tags,
             spawned: Mutex::new(SpawnedTasks::default()),
         });
@@ -100,7 +99,6 @@ impl<G: GraphDef> Run<G> {
                 run_id: config.run_id.unwrap_or_else(Uuid::new_v4),
                 extra: config.metadata,
             }),
-            receiver,
             state: Arc::new(input),
             step: 0,
             recursion_limit: config.recursion_limit,
@@ -136,7 +134,9 @@ impl<G: GraphDef> Run<G> {
             if self.finished {
                 return Poll::Ready(None);
             }
-            if let Poll::Ready(Some(event)) = self.receiver.poll_recv(cx) {
+            // No waker yet: if a node below produces an item, it is returned in this
+            // same poll, and registering now would only make the task poll itself again.
+            if let Some(event) = self.shared.0.buffer.try_recv() {
                 return Poll::Ready(Some(Ok(event)));
             }
             if self.running.is_empty() {
@@ -170,10 +170,14 @@ impl<G: GraphDef> Run<G> {
                 Poll::Ready(None) => {}
                 Poll::Pending => {
                     // A node may have produced an item in this very poll before it waited.
-                    return match self.receiver.poll_recv(cx) {
-                        Poll::Ready(Some(event)) => Poll::Ready(Some(Ok(event))),
-                        _ => Poll::Pending,
-                    };
+                    // Registers the reader so that spawned work writing from elsewhere wakes
+                    // the stream.
+                    return self
+                        .shared
+                        .0
+                        .buffer
+                        .poll_recv(cx)
+                        .map(|event| Some(Ok(event)));
                 }
             }
         }
@@ -185,7 +189,7 @@ impl<G: GraphDef> Run<G> {
         // it from producing more. What they produced already is still delivered.
         self.running = FuturesUnordered::new();
         self.abort_spawned();
-        while let Ok(event) = self.receiver.try_recv() {
+        while let Some(event) = self.shared.0.buffer.try_recv() {
             self.ready.push_back(Ok(event));
         }
         self.ready.push_back(Err(error));
@@ -228,7 +232,7 @@ impl<G: GraphDef> Run<G> {
             self.finished = true;
             // Items sent by spawned work before the end still go out; nothing is dropped.
             self.abort_spawned();
-            while let Ok(event) = self.receiver.try_recv() {
+            while let Some(event) = self.shared.0.buffer.try_recv() {
                 self.ready.push_back(Ok(event));
             }
             return Ok(());

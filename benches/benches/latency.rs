@@ -1,0 +1,104 @@
+//! Latency from a model yielding a chunk to the consumer receiving it, median and p99,
+//! against a `futures` channel between the same two threads.
+//!
+//! A producer thread sends 100,000 chunks, one every ~20 µs (so nothing queues), each
+//! carrying its send time. Baseline: the consumer reads the channel directly. Measured:
+//! the channel is a model's stream, and the consumer reads the graph's messages stream.
+
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use futures::channel::mpsc;
+use hdrhistogram::Histogram;
+use stategraph::{AnyChatModel, ChatChunk, Messages};
+use stategraph_benches::graphs::{Empty, one_call};
+use stategraph_benches::models::FromChannel;
+
+const SAMPLES: usize = 100_000;
+const WARMUP: usize = 5_000;
+const PACE: Duration = Duration::from_micros(20);
+
+/// Starts the producer thread: `WARMUP + SAMPLES` chunks, each with its send time (in ns
+/// since `base`) as content.
+fn produce(base: Instant) -> mpsc::UnboundedReceiver<ChatChunk> {
+    let (sender, receiver) = mpsc::unbounded();
+    std::thread::spawn(move || {
+        for _ in 0..WARMUP + SAMPLES {
+            let next = Instant::now() + PACE;
+            let sent = base.elapsed().as_nanos() as u64;
+            if sender.unbounded_send(ChatChunk::text(sent.to_string())).is_err() {
+                return;
+            }
+            while Instant::now() < next {
+                std::hint::spin_loop();
+            }
+        }
+    });
+    receiver
+}
+
+fn record(histogram: &mut Histogram<u64>, base: Instant, index: usize, content: &str) {
+    let received = base.elapsed().as_nanos() as u64;
+    let sent: u64 = content.parse().expect("a send time");
+    if index >= WARMUP {
+        histogram
+            .record(received.saturating_sub(sent).max(1))
+            .expect("in range");
+    }
+}
+
+fn new_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 10_000_000_000, 3).expect("valid bounds")
+}
+
+fn main() {
+    if std::env::args().any(|arg| arg == "--list") {
+        println!("latency: bench");
+        return;
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+
+    let base = Instant::now();
+    let mut baseline = new_histogram();
+    runtime.block_on(async {
+        let mut chunks = produce(base);
+        let mut index = 0;
+        while let Some(chunk) = chunks.next().await {
+            record(&mut baseline, base, index, &chunk.content);
+            index += 1;
+        }
+    });
+
+    let mut graph_latency = new_histogram();
+    runtime.block_on(async {
+        let model = AnyChatModel::new(FromChannel::new(produce(base)));
+        let graph = one_call::Graph::new(model);
+        let mut stream = graph.stream(Empty::default(), Messages);
+        let mut index = 0;
+        while let Some(chunk) = stream.next().await {
+            record(&mut graph_latency, base, index, chunk.expect("no error").content());
+            index += 1;
+        }
+    });
+
+    println!("latency model -> consumer, {SAMPLES} chunks, one every {PACE:?}");
+    println!("{:<28} {:>10} {:>10} {:>10}", "", "median", "p99", "p99.9");
+    for (name, histogram) in [
+        ("baseline_futures_channel", &baseline),
+        ("graph_messages_mode", &graph_latency),
+    ] {
+        println!(
+            "{name:<28} {:>8}ns {:>8}ns {:>8}ns",
+            histogram.value_at_quantile(0.5),
+            histogram.value_at_quantile(0.99),
+            histogram.value_at_quantile(0.999)
+        );
+    }
+    let added = graph_latency.value_at_quantile(0.5) as i64 - baseline.value_at_quantile(0.5) as i64;
+    println!("BENCH latency median_graph_ns={} median_baseline_ns={} median_added_ns={added} p99_graph_ns={} p99_baseline_ns={}",
+        graph_latency.value_at_quantile(0.5), baseline.value_at_quantile(0.5),
+        graph_latency.value_at_quantile(0.99), baseline.value_at_quantile(0.99));
+}

@@ -1,0 +1,32 @@
+//! Shared pieces of stategraph's benchmarks: the graphs under test, a model that makes its
+//! chunks on demand, an in-process SSE server, and a counting allocator.
+//!
+//! Every benchmark measures a baseline in the same run, so the ratio holds on a noisy
+//! machine; `scripts/bench` runs them all and prints one table.
+
+pub mod alloc;
+pub mod graphs;
+pub mod models;
+pub mod sse_server;
+
+/// One `chat.completion.chunk` event as OpenAI streams it, with `token` as its content.
+pub fn sse_event(token: &str) -> String {
+    format!(
+        "data: {{\"id\":\"chatcmpl-bench\",\"object\":\"chat.completion.chunk\",\"created\":1795465721,\"model\":\"gpt-4o-mini\",\"system_fingerprint\":\"fp_0\",\"choices\":[{{\"index\":0,\"delta\":{{\"content\":{}}},\"logprobs\":null,\"finish_reason\":null}}]}}\n\n",
+        serde_json::Value::from(token)
+    )
+}
+
+/// A whole streamed answer of `chunks` content events, a finish event, a usage event and
+/// `[DONE]`, as bytes: what the decoding and HTTP benchmarks replay.
+pub fn recorded_stream(chunks: usize) -> Vec<u8> {
+    let mut body = String::new();
+    body.push_str("data: {\"id\":\"chatcmpl-bench\",\"object\":\"chat.completion.chunk\",\"created\":1795465721,\"model\":\"gpt-4o-mini\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}]}\n\n");
+    for i in 0..chunks {
+        body.push_str(&sse_event(if i % 2 == 0 { " token" } else { "s" }));
+    }
+    body.push_str("data: {\"id\":\"chatcmpl-bench\",\"object\":\"chat.completion.chunk\",\"created\":1795465721,\"model\":\"gpt-4o-mini\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n");
+    body.push_str("data: {\"id\":\"chatcmpl-bench\",\"object\":\"chat.completion.chunk\",\"created\":1795465721,\"model\":\"gpt-4o-mini\",\"choices\":[],\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":100000,\"total_tokens\":100010}}\n\n");
+    body.push_str("data: [DONE]\n\n");
+    body.into_bytes()
+}
