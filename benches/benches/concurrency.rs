@@ -42,7 +42,9 @@ fn main() {
         .build()
         .expect("a runtime");
     let tokens: Vec<String> = (0..TOKENS).map(|i| format!(" t{i}")).collect();
-    let graph = Arc::new(one_call::Graph::new(AnyChatModel::new(ScriptedModel::new(tokens))));
+    let graph = Arc::new(one_call::Graph::new(AnyChatModel::new(ScriptedModel::new(
+        tokens,
+    ))));
 
     // Baseline: one run, the median of 201.
     let mut singles: Vec<Duration> = (0..201)

@@ -12,7 +12,10 @@ const READ: usize = 16 * 1024;
 
 fn decode(c: &mut Criterion) {
     let body = stategraph_benches::recorded_stream(CHUNKS);
-    let reads: Vec<bytes::Bytes> = body.chunks(READ).map(bytes::Bytes::copy_from_slice).collect();
+    let reads: Vec<bytes::Bytes> = body
+        .chunks(READ)
+        .map(bytes::Bytes::copy_from_slice)
+        .collect();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("a current-thread runtime");
@@ -41,7 +44,8 @@ fn decode(c: &mut Criterion) {
     group.bench_function("stategraph_openai", |b| {
         b.to_async(&runtime).iter(|| async {
             // The same async stream of reads as the baseline, so only decoding differs.
-            let mut reads = futures::stream::iter(reads.iter().cloned().map(Ok::<_, std::io::Error>));
+            let mut reads =
+                futures::stream::iter(reads.iter().cloned().map(Ok::<_, std::io::Error>));
             let mut decoder = SseDecoder::new(stategraph_openai::DEFAULT_MAX_EVENT_SIZE);
             let mut n = 0;
             while let Some(read) = reads.next().await {

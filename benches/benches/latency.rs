@@ -26,7 +26,10 @@ fn produce(base: Instant) -> mpsc::UnboundedReceiver<ChatChunk> {
         for _ in 0..WARMUP + SAMPLES {
             let next = Instant::now() + PACE;
             let sent = base.elapsed().as_nanos() as u64;
-            if sender.unbounded_send(ChatChunk::text(sent.to_string())).is_err() {
+            if sender
+                .unbounded_send(ChatChunk::text(sent.to_string()))
+                .is_err()
+            {
                 return;
             }
             while Instant::now() < next {
@@ -79,7 +82,12 @@ fn main() {
         let mut stream = graph.stream(Empty::default(), Messages);
         let mut index = 0;
         while let Some(chunk) = stream.next().await {
-            record(&mut graph_latency, base, index, chunk.expect("no error").content());
+            record(
+                &mut graph_latency,
+                base,
+                index,
+                chunk.expect("no error").content(),
+            );
             index += 1;
         }
     });
@@ -97,8 +105,13 @@ fn main() {
             histogram.value_at_quantile(0.999)
         );
     }
-    let added = graph_latency.value_at_quantile(0.5) as i64 - baseline.value_at_quantile(0.5) as i64;
-    println!("BENCH latency median_graph_ns={} median_baseline_ns={} median_added_ns={added} p99_graph_ns={} p99_baseline_ns={}",
-        graph_latency.value_at_quantile(0.5), baseline.value_at_quantile(0.5),
-        graph_latency.value_at_quantile(0.99), baseline.value_at_quantile(0.99));
+    let added =
+        graph_latency.value_at_quantile(0.5) as i64 - baseline.value_at_quantile(0.5) as i64;
+    println!(
+        "BENCH latency median_graph_ns={} median_baseline_ns={} median_added_ns={added} p99_graph_ns={} p99_baseline_ns={}",
+        graph_latency.value_at_quantile(0.5),
+        baseline.value_at_quantile(0.5),
+        graph_latency.value_at_quantile(0.99),
+        baseline.value_at_quantile(0.99)
+    );
 }

@@ -8,8 +8,13 @@ use tokio::net::TcpListener;
 
 /// Starts the server on 127.0.0.1 and returns its base URL (`http://127.0.0.1:PORT/v1`).
 pub async fn serve(body: Arc<Vec<u8>>) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1");
-    let base_url = format!("http://{}/v1", listener.local_addr().expect("local address"));
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1");
+    let base_url = format!(
+        "http://{}/v1",
+        listener.local_addr().expect("local address")
+    );
     tokio::spawn(async move {
         while let Ok((mut socket, _)) = listener.accept().await {
             let body = Arc::clone(&body);

@@ -42,7 +42,7 @@ impl CompletionBuilder {
                     .as_ref()
                     .map_or_else(MessageBuilder::default, MessageBuilder::with_id)
             });
-            builder.push(&choice_chunk(choice, None));
+            builder.push(&choice_chunk(choice.clone(), None));
         }
         if let Some(usage) = chunk.usage {
             self.usage = Some(usage.into());
@@ -69,31 +69,29 @@ impl CompletionBuilder {
     }
 }
 
-/// One choice's delta as a graph-core [`ChatChunk`].
+/// One choice's delta as a graph-core [`ChatChunk`], moving its strings.
 pub(crate) fn choice_chunk(
-    choice: &ChunkChoice,
+    choice: ChunkChoice,
     usage: Option<stategraph_core::Usage>,
 ) -> ChatChunk {
-    let delta = &choice.delta;
+    let delta = choice.delta;
     ChatChunk {
         role: delta.role,
-        content: delta.content.clone().unwrap_or_default(),
+        content: delta.content.unwrap_or_default(),
         tool_call_chunks: delta
             .tool_calls
-            .iter()
+            .into_iter()
             .map(|call| {
-                let function = call.function.as_ref();
+                let function = call.function.unwrap_or_default();
                 ToolCallChunk {
                     index: call.index,
-                    id: call.id.clone(),
-                    name: function.and_then(|f| f.name.clone()),
-                    arguments: function
-                        .and_then(|f| f.arguments.clone())
-                        .unwrap_or_default(),
+                    id: call.id,
+                    name: function.name,
+                    arguments: function.arguments.unwrap_or_default(),
                 }
             })
             .collect(),
-        finish_reason: choice.finish_reason.clone(),
+        finish_reason: choice.finish_reason,
         usage,
     }
 }

@@ -1,9 +1,10 @@
 //! `ChatOpenAI`: an OpenAI-compatible server as a graph-core [`ChatModel`].
 
-use std::collections::VecDeque;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, ready};
 
-use futures::StreamExt;
+use futures::{Stream, StreamExt};
 use stategraph_core::{ChatChunk, ChatChunkStream, ChatModel, ChatRequest, ModelIdentity};
 
 use crate::assemble::choice_chunk;
@@ -189,16 +190,12 @@ impl ChatModel for ChatOpenAI {
     fn stream(&self, request: ChatRequest) -> ChatChunkStream<OpenAiError> {
         let mut wire = self.request(request.messages.iter().map(RequestMessage::from));
         wire.tools.extend(request.tools.iter().map(Tool::from));
-        let chunks = self.client.stream_chat(&wire);
-        let state = LastChunk {
-            chunks,
+        LastChunk {
+            chunks: self.client.stream_chat(&wire),
             held: None,
-            outbox: VecDeque::new(),
-        };
-        futures::stream::unfold(state, |mut state| async move {
-            let item = state.next().await?;
-            Some((item, state))
-        })
+            queued: None,
+            ended: false,
+        }
         .boxed()
     }
 }
@@ -210,53 +207,68 @@ impl ChatModel for ChatOpenAI {
 /// for any token.
 struct LastChunk {
     chunks: crate::ChunkStream,
+    /// A bare finish chunk, waiting for the usage.
     held: Option<ChatChunk>,
-    outbox: VecDeque<Result<ChatChunk, OpenAiError>>,
+    /// An item to hand out before reading on.
+    queued: Option<Result<ChatChunk, OpenAiError>>,
+    ended: bool,
 }
 
-impl LastChunk {
-    async fn next(&mut self) -> Option<Result<ChatChunk, OpenAiError>> {
-        loop {
-            if let Some(item) = self.outbox.pop_front() {
-                return Some(item);
-            }
-            match self.chunks.next().await {
-                None => return self.held.take().map(Ok),
-                Some(Err(error)) => {
-                    self.outbox.extend(self.held.take().map(Ok));
-                    self.outbox.push_back(Err(error));
-                }
-                Some(Ok(raw)) => {
-                    let Some(chunk) = to_chat_chunk(raw) else {
-                        continue;
-                    };
-                    match self.held.take() {
-                        Some(mut held) if is_usage_only(&chunk) => {
-                            held.usage = chunk.usage;
-                            self.outbox.push_back(Ok(held));
-                        }
-                        Some(held) => {
-                            self.outbox.push_back(Ok(held));
-                            self.hold_or_send(chunk);
-                        }
-                        None => self.hold_or_send(chunk),
-                    }
-                }
-            }
-        }
-    }
+impl Stream for LastChunk {
+    type Item = Result<ChatChunk, OpenAiError>;
 
-    fn hold_or_send(&mut self, chunk: ChatChunk) {
-        let bare_finish = chunk.finish_reason.is_some()
-            && chunk.usage.is_none()
-            && chunk.content.is_empty()
-            && chunk.tool_call_chunks.is_empty();
-        if bare_finish {
-            self.held = Some(chunk);
-        } else {
-            self.outbox.push_back(Ok(chunk));
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        if let Some(item) = this.queued.take() {
+            return Poll::Ready(Some(item));
+        }
+        if this.ended {
+            return Poll::Ready(None);
+        }
+        loop {
+            let raw = match ready!(this.chunks.poll_next_unpin(cx)) {
+                Some(Ok(raw)) => raw,
+                None => {
+                    this.ended = true;
+                    return Poll::Ready(this.held.take().map(Ok));
+                }
+                Some(Err(error)) => {
+                    this.ended = true;
+                    let Some(held) = this.held.take() else {
+                        return Poll::Ready(Some(Err(error)));
+                    };
+                    this.queued = Some(Err(error));
+                    return Poll::Ready(Some(Ok(held)));
+                }
+            };
+            let Some(chunk) = to_chat_chunk(raw) else {
+                continue;
+            };
+            match this.held.take() {
+                Some(mut held) if is_usage_only(&chunk) => {
+                    held.usage = chunk.usage;
+                    return Poll::Ready(Some(Ok(held)));
+                }
+                Some(held) => {
+                    if is_bare_finish(&chunk) {
+                        this.held = Some(chunk);
+                    } else {
+                        this.queued = Some(Ok(chunk));
+                    }
+                    return Poll::Ready(Some(Ok(held)));
+                }
+                None if is_bare_finish(&chunk) => this.held = Some(chunk),
+                None => return Poll::Ready(Some(Ok(chunk))),
+            }
         }
     }
+}
+
+fn is_bare_finish(chunk: &ChatChunk) -> bool {
+    chunk.finish_reason.is_some()
+        && chunk.usage.is_none()
+        && chunk.content.is_empty()
+        && chunk.tool_call_chunks.is_empty()
 }
 
 fn is_usage_only(chunk: &ChatChunk) -> bool {
@@ -267,10 +279,10 @@ fn is_usage_only(chunk: &ChatChunk) -> bool {
 }
 
 /// The first choice's delta (a `ChatOpenAI` call asks for one) with the usage, if any;
-/// `None` for a chunk that carries neither.
+/// `None` for a chunk that carries neither. Moves the content out rather than copying it.
 fn to_chat_chunk(chunk: crate::wire::ChatCompletionChunk) -> Option<ChatChunk> {
     let usage = chunk.usage.map(Into::into);
-    match chunk.choices.iter().find(|choice| choice.index == 0) {
+    match chunk.choices.into_iter().find(|choice| choice.index == 0) {
         Some(choice) => Some(choice_chunk(choice, usage)),
         None => usage.map(|usage| ChatChunk {
             usage: Some(usage),

@@ -1,12 +1,15 @@
 //! The typed stream of one completion: HTTP body → SSE events → `chat.completion.chunk`s,
 //! with the rules that make a cut or broken stream an error instead of a quiet end.
 
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
+use std::time::{Duration, Instant};
 
+use futures::future::BoxFuture;
 use futures::stream::BoxStream;
-use futures::{Stream, StreamExt};
+use futures::{FutureExt, Stream, StreamExt};
 
 use crate::client::{ClientInner, parse_error_body};
 use crate::error::snippet;
@@ -22,7 +25,15 @@ use crate::{OpenAiError, TimeoutPhase};
 /// the stream closes the connection.
 #[must_use = "a stream does nothing until polled"]
 pub struct ChunkStream {
-    inner: BoxStream<'static, Result<ChatCompletionChunk, OpenAiError>>,
+    state: State,
+}
+
+enum State {
+    /// Sending the request (with its retries) and checking the response.
+    Starting(BoxFuture<'static, Result<Box<Reader>, OpenAiError>>),
+    /// Decoding the body; polled directly, so a chunk costs no future of its own.
+    Reading(Box<Reader>),
+    Ended,
 }
 
 impl std::fmt::Debug for ChunkStream {
@@ -31,53 +42,45 @@ impl std::fmt::Debug for ChunkStream {
     }
 }
 
-impl Stream for ChunkStream {
-    type Item = Result<ChatCompletionChunk, OpenAiError>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.inner.as_mut().poll_next(cx)
-    }
-}
-
-enum State {
-    Start {
-        client: Arc<ClientInner>,
-        body: Result<Vec<u8>, OpenAiError>,
-    },
-    Reading(Box<Reader>),
-    Ended,
-}
-
 impl ChunkStream {
     pub(crate) fn new(client: Arc<ClientInner>, body: Result<Vec<u8>, OpenAiError>) -> Self {
-        let inner = futures::stream::unfold(State::Start { client, body }, |state| async move {
-            let mut reader = match state {
-                State::Ended => return None,
-                State::Reading(reader) => reader,
-                State::Start { client, body } => match start(&client, body).await {
-                    Ok(reader) => reader,
-                    Err(error) => return Some((Err(error), State::Ended)),
-                },
-            };
-            match reader.next().await {
-                Some(Ok(chunk)) => Some((Ok(chunk), State::Reading(reader))),
-                Some(Err(error)) => Some((Err(error), State::Ended)),
-                None => None,
-            }
-        });
+        let starting = async move { start(&client, body?).await }.boxed();
         Self {
-            // Fused: polling again after the end returns `None` instead of panicking.
-            inner: Box::pin(inner.fuse()),
+            state: State::Starting(starting),
         }
     }
 }
 
+impl Stream for ChunkStream {
+    type Item = Result<ChatCompletionChunk, OpenAiError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        if let State::Starting(starting) = &mut this.state {
+            match ready!(starting.as_mut().poll(cx)) {
+                Ok(reader) => this.state = State::Reading(reader),
+                Err(error) => {
+                    this.state = State::Ended;
+                    return Poll::Ready(Some(Err(error)));
+                }
+            }
+        }
+        let State::Reading(reader) = &mut this.state else {
+            // Ended: polling again after the end keeps returning `None`.
+            return Poll::Ready(None);
+        };
+        let item = ready!(reader.poll_next(cx));
+        if !matches!(item, Some(Ok(_))) {
+            // After an error or the end, drop the reader: that closes the connection.
+            this.state = State::Ended;
+        }
+        Poll::Ready(item)
+    }
+}
+
 /// Sends the request and checks that what came back can be an event stream.
-async fn start(
-    client: &ClientInner,
-    body: Result<Vec<u8>, OpenAiError>,
-) -> Result<Box<Reader>, OpenAiError> {
-    let response = client.send(body?).await?;
+async fn start(client: &ClientInner, body: Vec<u8>) -> Result<Box<Reader>, OpenAiError> {
+    let response = client.send(body).await?;
     let content_type = response
         .headers()
         .get(reqwest::header::CONTENT_TYPE)
@@ -105,9 +108,11 @@ async fn start(
         });
     }
     Ok(Box::new(Reader {
-        response,
+        body: response.bytes_stream().boxed(),
         decoder: SseDecoder::new(client.max_event_size),
         idle: client.timeouts.idle,
+        idle_timer: Box::pin(tokio::time::sleep(client.timeouts.idle)),
+        last_read: Instant::now(),
         content_type,
         chunks: 0,
         finished: false,
@@ -116,9 +121,13 @@ async fn start(
 }
 
 struct Reader {
-    response: reqwest::Response,
+    body: BoxStream<'static, reqwest::Result<bytes::Bytes>>,
     decoder: SseDecoder,
-    idle: std::time::Duration,
+    idle: Duration,
+    /// Fires `idle` after the last read; re-armed lazily, only when the body is pending,
+    /// so a fast stream does not touch the timer wheel on every read.
+    idle_timer: Pin<Box<tokio::time::Sleep>>,
+    last_read: Instant,
     content_type: Option<String>,
     /// Chunks yielded so far, for error messages.
     chunks: u64,
@@ -137,42 +146,53 @@ enum Step {
 }
 
 impl Reader {
-    async fn next(&mut self) -> Option<Result<ChatCompletionChunk, OpenAiError>> {
+    fn poll_next(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<ChatCompletionChunk, OpenAiError>>> {
         loop {
             match self.decoder.next_event() {
-                Err(error) => return Some(Err(self.sse_error(error))),
+                Err(error) => return Poll::Ready(Some(Err(self.sse_error(error)))),
                 Ok(Some(event)) => match self.handle(&event) {
-                    Ok(Step::Chunk(chunk)) => return Some(Ok(chunk)),
-                    Ok(Step::Done) => return None,
+                    Ok(Step::Chunk(chunk)) => return Poll::Ready(Some(Ok(chunk))),
+                    Ok(Step::Done) => return Poll::Ready(None),
                     Ok(Step::Skip) => continue,
-                    Err(error) => return Some(Err(error)),
+                    Err(error) => return Poll::Ready(Some(Err(error))),
                 },
                 Ok(None) => {}
             }
             if self.body_ended {
-                return (!self.finished).then_some(Err(OpenAiError::Truncated {
+                return Poll::Ready((!self.finished).then_some(Err(OpenAiError::Truncated {
                     chunks: self.chunks,
-                }));
+                })));
             }
-            match tokio::time::timeout(self.idle, self.response.chunk()).await {
-                Err(_) => {
-                    return Some(Err(OpenAiError::Timeout {
-                        phase: TimeoutPhase::Idle,
-                        after: self.idle,
-                    }));
+            match self.body.as_mut().poll_next(cx) {
+                Poll::Ready(Some(Ok(bytes))) => {
+                    self.decoder.push(&bytes);
+                    self.last_read = Instant::now();
                 }
-                Ok(Err(error)) => {
-                    return Some(Err(OpenAiError::Transport {
+                Poll::Ready(Some(Err(error))) => {
+                    return Poll::Ready(Some(Err(OpenAiError::Transport {
                         chunks: self.chunks,
                         source: error.without_url(),
-                    }));
+                    })));
                 }
-                Ok(Ok(Some(bytes))) => self.decoder.push(&bytes),
-                Ok(Ok(None)) => {
+                Poll::Ready(None) => {
                     self.body_ended = true;
                     if let Some(step) = self.finish_body() {
-                        return Some(step);
+                        return Poll::Ready(Some(step));
                     }
+                }
+                Poll::Pending => {
+                    let deadline = (self.last_read + self.idle).into();
+                    if self.idle_timer.deadline() != deadline {
+                        self.idle_timer.as_mut().reset(deadline);
+                    }
+                    ready!(self.idle_timer.as_mut().poll(cx));
+                    return Poll::Ready(Some(Err(OpenAiError::Timeout {
+                        phase: TimeoutPhase::Idle,
+                        after: self.idle,
+                    })));
                 }
             }
         }
