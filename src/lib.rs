@@ -24,9 +24,10 @@ pub mod prelude {
     pub use crate::graph;
     // Brings both the trait and, with `macros`, the derive.
     pub use crate::State;
+    // `Debug` mode stays out: it would shadow `std::fmt::Debug`. Name it `stategraph::Debug`.
     pub use crate::{
         ChatModel, Custom, GraphError, Message, MessageChunk, Messages, NodeError, RunConfig,
-        ScriptedModel,
+        ScriptedModel, StreamItem, Updates, Values,
     };
     pub use futures::{StreamExt as _, TryStreamExt as _};
 }

@@ -91,3 +91,30 @@ async fn a_clean_end_without_done_is_an_error_not_a_short_answer() {
         "{message}"
     );
 }
+
+#[tokio::test]
+async fn dropping_the_stream_mid_call_closes_the_servers_connection() {
+    let parts: Vec<String> = (0..2000).map(|i| content_event(&format!(" {i}"))).collect();
+    let reply = Reply::sse(parts).gap(std::time::Duration::from_millis(2));
+    let server = FaultServer::start(vec![reply]).await;
+    let client = OpenAiClient::builder()
+        .base_url(&server.base_url)
+        .build()
+        .unwrap();
+    let graph = joke_poem::Graph::new(openai_models(ChatOpenAI::new(client, "m")));
+    let mut stream = graph.stream(cats(), Messages);
+    for _ in 0..3 {
+        stream.next().await.unwrap().unwrap();
+    }
+    drop(stream);
+    // The node, its model call and the HTTP response went with the stream: the server's
+    // next writes fail.
+    tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while !server.client_went_away() {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the server saw the connection close");
+    assert_eq!(server.requests().len(), 1, "the poem call never started");
+}

@@ -56,6 +56,22 @@ impl<T> Buffer<T> {
         }
     }
 
+    /// Writes `item` now, even past the capacity. For the run's own items (a node's update,
+    /// a task event, the state after a step): at most a few per node per step, and they
+    /// must follow what the node wrote before them, not wait behind a full buffer.
+    pub(crate) fn push_now(&self, item: T) {
+        let mut inner = self.lock();
+        if inner.closed {
+            return;
+        }
+        inner.items.push_back(item);
+        let reader = inner.reader.take();
+        drop(inner);
+        if let Some(reader) = reader {
+            reader.wake();
+        }
+    }
+
     /// The next item, without registering to be woken.
     pub(crate) fn try_recv(&self) -> Option<T> {
         let mut inner = self.lock();

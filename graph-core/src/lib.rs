@@ -23,11 +23,13 @@ mod error;
 mod items;
 mod metadata;
 mod mode;
+mod multi_mode;
 mod run;
 mod scripted;
 mod state;
 mod stream;
 mod tag;
+mod task_items;
 mod topology;
 mod traits;
 
@@ -40,15 +42,17 @@ pub use context::{ChatCall, NodeContext, Writer};
 pub use error::{BoxError, GraphError, NodeError, UpdateConflict};
 pub use items::{CustomChunk, MessageChunk};
 pub use metadata::{MessageMetadata, TaskMetadata};
-pub use mode::{Custom, Messages};
+pub use mode::{Custom, Debug, Messages, Updates, Values};
 #[doc(hidden)]
 pub use mode::{Event, ModeSet};
+pub use multi_mode::{Flag, ModeFlags, No, Off, Or, StreamItem, V2, V2Data, Yes};
 pub use scripted::{ScriptedError, ScriptedModel};
 #[doc(hidden)]
 pub use state::MissingState;
 pub use state::append;
 pub use stream::{GraphStream, invoke};
 pub use tag::TagSet;
+pub use task_items::{NodeUpdate, TaskEvent, TaskEventKind};
 pub use topology::{Edge, Source, Target, Topology};
 pub use traits::{GraphDef, GraphNode, GraphTag, IntoNodeResult, NodeFuture, State, StreamMode};
 pub use uuid::Uuid;

@@ -21,9 +21,11 @@ use crate::context::{RunShared, SpawnedTasks};
 use crate::error::panic_message;
 use crate::metadata::RunMetadata;
 use crate::mode::{Event, ModeSet};
+use crate::task_items::TaskEventKind;
 use crate::topology::{Edge, Source, Target};
 use crate::{
-    GraphDef, GraphError, GraphNode, NodeContext, NodeError, RunConfig, State, TaskMetadata,
+    GraphDef, GraphError, GraphNode, NodeContext, NodeError, NodeUpdate, RunConfig, State,
+    TaskEvent, TaskMetadata,
 };
 
 type Update<G> = <<G as GraphDef>::State as State>::Update;
@@ -35,6 +37,7 @@ type TaskFuture<G> = BoxFuture<'static, (usize, Caught<Result<Update<G>, NodeErr
 /// One node of the current step and, once it has finished, its update.
 struct StepTask<G: GraphDef> {
     node: G::Node,
+    metadata: Arc<TaskMetadata<G::Node>>,
     update: Option<Update<G>>,
 }
 
@@ -147,11 +150,13 @@ impl<G: GraphDef> Run<G> {
             }
             match self.running.poll_next_unpin(cx) {
                 Poll::Ready(Some((index, Ok(Ok(update))))) => {
+                    self.task_finished(index, &update);
                     self.step_tasks[index].update = Some(update);
                 }
                 Poll::Ready(Some((index, Ok(Err(error))))) => {
                     let node = self.step_tasks[index].node.name();
                     let step = self.step;
+                    self.task_failed(index, error.to_string());
                     self.fail(GraphError::Node {
                         node,
                         step,
@@ -161,10 +166,12 @@ impl<G: GraphDef> Run<G> {
                 Poll::Ready(Some((index, Err(panic)))) => {
                     let node = self.step_tasks[index].node.name();
                     let step = self.step;
+                    let message = panic_message(&*panic);
+                    self.task_failed(index, format!("panicked: {message}"));
                     self.fail(GraphError::NodePanicked {
                         node,
                         step,
-                        message: panic_message(&*panic),
+                        message,
                     });
                 }
                 Poll::Ready(None) => {}
@@ -180,6 +187,40 @@ impl<G: GraphDef> Run<G> {
                         .map(|event| Some(Ok(event)));
                 }
             }
+        }
+    }
+
+    /// Records a finished task for updates and debug mode, after everything it wrote.
+    fn task_finished(&self, index: usize, update: &Update<G>) {
+        let shared = &self.shared.0;
+        let metadata = &self.step_tasks[index].metadata;
+        if shared.modes.updates {
+            let item = NodeUpdate::new(update.clone(), Arc::clone(metadata));
+            shared.buffer.push_now(Event::Update(Box::new(item)));
+        }
+        if shared.modes.debug {
+            let kind = TaskEventKind::Finished {
+                update: update.clone(),
+            };
+            let item = TaskEvent::new(Arc::clone(metadata), kind);
+            shared.buffer.push_now(Event::Task(Box::new(item)));
+        }
+    }
+
+    fn task_failed(&self, index: usize, error: String) {
+        let shared = &self.shared.0;
+        if shared.modes.debug {
+            let metadata = Arc::clone(&self.step_tasks[index].metadata);
+            let item = TaskEvent::new(metadata, TaskEventKind::Failed { error });
+            shared.buffer.push_now(Event::Task(Box::new(item)));
+        }
+    }
+
+    /// The state for values mode, after the input or a step that wrote to it.
+    fn emit_values(&self) {
+        if self.shared.0.modes.values {
+            let state = Arc::clone(&self.state);
+            self.shared.0.buffer.push_now(Event::Values(state));
         }
     }
 
@@ -218,12 +259,19 @@ impl<G: GraphDef> Run<G> {
                 }
             }
             let step = self.step;
+            let wrote = updates
+                .iter()
+                .any(|(_, update)| !G::State::is_empty_update(update));
             Arc::make_mut(&mut self.state)
                 .merge(updates)
                 .map_err(|conflict| GraphError::ConflictingUpdate { step, conflict })?;
+            if wrote {
+                self.emit_values();
+            }
             ran
         } else {
             self.started = true;
+            self.emit_values();
             vec![Source::Start]
         };
 
@@ -317,9 +365,20 @@ impl<G: GraphDef> Run<G> {
             triggers,
             Arc::clone(&self.run),
         ));
-        let ctx = NodeContext::new(Arc::clone(&self.shared.0), task);
+        if self.shared.0.modes.debug {
+            let kind = TaskEventKind::Started {
+                input: Arc::clone(&self.state),
+            };
+            let item = TaskEvent::new(Arc::clone(&task), kind);
+            self.shared.0.buffer.push_now(Event::Task(Box::new(item)));
+        }
+        let ctx = NodeContext::new(Arc::clone(&self.shared.0), Arc::clone(&task));
         let index = self.step_tasks.len();
-        self.step_tasks.push(StepTask { node, update: None });
+        self.step_tasks.push(StepTask {
+            node,
+            metadata: task,
+            update: None,
+        });
         let future =
             AssertUnwindSafe(G::run_node(node, Arc::clone(&self.state), ctx)).catch_unwind();
         self.running

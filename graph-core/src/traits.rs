@@ -29,8 +29,9 @@ use crate::{NodeContext, NodeError, Topology, UpdateConflict};
     note = "add `#[derive(Clone, State)]` to `{Self}`"
 )]
 pub trait State: Clone + Send + Sync + 'static {
-    /// The partial update a node returns.
-    type Update: Default + Send + 'static;
+    /// The partial update a node returns. `Clone`, because updates mode and debug mode hand
+    /// a copy to the consumer while the run merges the original.
+    type Update: Clone + Default + Send + 'static;
 
     /// Applies the updates of one step, given in the nodes' declaration order with the name
     /// of the node that wrote each.
@@ -38,6 +39,14 @@ pub trait State: Clone + Send + Sync + 'static {
     /// # Errors
     /// When two updates of the step write the same field that has no reducer.
     fn merge(&mut self, updates: Vec<(&'static str, Self::Update)>) -> Result<(), UpdateConflict>;
+
+    /// Whether `update` writes nothing, so a step of such updates does not count as writing
+    /// the state (values mode then emits no new state for it). `#[derive(State)]` implements
+    /// it; the default says every update writes.
+    fn is_empty_update(update: &Self::Update) -> bool {
+        let _ = update;
+        false
+    }
 }
 
 /// What a `#[node]` fn may return: its graph's update, or a `Result` of it.

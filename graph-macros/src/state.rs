@@ -54,8 +54,13 @@ fn crate_path(input: &DeriveInput, cx: &mut Ctxt) -> Path {
             if meta.path.is_ident("crate") {
                 krate = meta.value()?.parse()?;
                 Ok(())
+            } else if meta.path.is_ident("derive") {
+                // Checked by `derives` below; here only its syntax.
+                meta.parse_nested_meta(|_| Ok(()))
             } else {
-                Err(meta.error("unknown `state` option; the option is `crate = path`"))
+                Err(meta.error(
+                    "unknown `state` option; the options are `crate = path` and `derive(..)`",
+                ))
             }
         });
         if let Err(error) = result {
@@ -115,22 +120,33 @@ fn fields(input: &DeriveInput, cx: &mut Ctxt) -> Vec<StateField> {
         .collect()
 }
 
-/// Whether the state derives `name`, so its update can mirror it.
+/// Whether the update should derive `name` (`Debug`, `PartialEq`, `Serialize`): when the
+/// state asks for it with `#[state(derive(..))]`, or derives it in a `#[derive]` that this
+/// derive can see. rustc hides the `#[derive]` list that invokes `State` itself, so
+/// `#[derive(Debug, State)]` alone does not show `Debug`; `#[state(derive(Debug))]` does.
 fn derives(input: &DeriveInput, name: &str) -> bool {
     let mut found = false;
-    for attr in input
-        .attrs
-        .iter()
-        .filter(|attr| attr.path().is_ident("derive"))
-    {
-        let _ = attr.parse_nested_meta(|meta| {
-            found |= meta
-                .path
-                .segments
-                .last()
-                .is_some_and(|segment| segment.ident == name);
-            Ok(())
-        });
+    let is_name = |path: &syn::Path| path.segments.last().is_some_and(|s| s.ident == name);
+    for attr in &input.attrs {
+        if attr.path().is_ident("derive") {
+            let _ = attr.parse_nested_meta(|meta| {
+                found |= is_name(&meta.path);
+                Ok(())
+            });
+        } else if attr.path().is_ident("state") {
+            let _ = attr.parse_nested_meta(|meta| {
+                if meta.path.is_ident("derive") {
+                    meta.parse_nested_meta(|inner| {
+                        found |= is_name(&inner.path);
+                        Ok(())
+                    })
+                } else if meta.input.peek(syn::Token![=]) {
+                    meta.value()?.parse::<syn::Expr>().map(drop)
+                } else {
+                    Ok(())
+                }
+            });
+        }
     }
     found
 }
@@ -210,9 +226,25 @@ fn expand(input: &DeriveInput, krate: &Path, fields: &[StateField]) -> TokenStre
     if self::derives(input, "PartialEq") {
         derives.push(quote!(::core::cmp::PartialEq));
     }
+    // A serializable state gets a serializable update (for updates mode's JSON), through the
+    // facade's serde so the user's crate needs no serde of its own; unset fields are left out.
+    let serde_attrs = if self::derives(input, "Serialize") {
+        derives.push(quote!(#private::serde::Serialize));
+        let serde_path = format!("{}::__private::serde", quote!(#krate)).replace(' ', "");
+        quote!(#[serde(crate = #serde_path)])
+    } else {
+        quote!()
+    };
+    let field_serde = if serde_attrs.is_empty() {
+        quote!()
+    } else {
+        quote!(#[serde(skip_serializing_if = "::core::option::Option::is_none")])
+    };
+    let field_decls = field_decls.map(|decl| quote!(#field_serde #decl));
     quote! {
         #[doc = #update_doc]
         #[derive(#(#derives),*)]
+        #serde_attrs
         #vis struct #update {
             #(#field_decls,)*
         }
@@ -235,6 +267,10 @@ fn expand(input: &DeriveInput, krate: &Path, fields: &[StateField]) -> TokenStre
                     #(#applies)*
                 }
                 ::core::result::Result::Ok(())
+            }
+
+            fn is_empty_update(update: &#update) -> bool {
+                true #( && update.#idents.is_none() )*
             }
         }
 

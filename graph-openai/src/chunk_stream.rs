@@ -245,7 +245,7 @@ impl Reader {
             })?;
         if let Some(error) = chunk.error.take() {
             return Err(OpenAiError::Api {
-                error,
+                error: *error,
                 chunks: self.chunks,
             });
         }

@@ -29,9 +29,10 @@ pub struct ChatCompletionChunk {
     pub system_fingerprint: Option<String>,
     /// An in-band error (`data: {"error": {...}}`); the stream turns it into
     /// [`OpenAiError::Api`](crate::OpenAiError::Api), so users never see a chunk with it.
-    /// Parsing it here costs nothing on the normal path, unlike a second parse.
+    /// Parsing it here costs nothing on the normal path, unlike a second parse; boxed so
+    /// that every chunk moved through the stream stays small.
     #[serde(default)]
-    pub(crate) error: Option<ApiError>,
+    pub(crate) error: Option<Box<ApiError>>,
 }
 
 /// One choice's part of a chunk.
