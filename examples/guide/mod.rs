@@ -15,6 +15,7 @@ use stategraph_openai::wire::RequestMessage;
 
 /// The graph's state, as in the guide.
 #[derive(Clone, Debug, Default, PartialEq, State, Serialize, Deserialize)]
+#[state(derive(Debug, PartialEq, Serialize))]
 pub struct Topic {
     /// What the joke and the poem are about.
     pub topic: String,
@@ -246,5 +247,53 @@ pub mod custom_joke_poem {
             }
         }
         Ok(text)
+    }
+}
+
+/// A progress note the `all_modes` graph writes before each model call.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    /// What the node is about to do.
+    pub note: String,
+}
+
+/// The guide's graph whose node also reports progress through the custom writer: for
+/// streaming every mode at once.
+#[graph(state = Topic, context = Models, custom = Progress, edges = [START -> call_model -> END])]
+pub mod progress_joke_poem {
+    use super::*;
+
+    /// The graph's two LLM calls.
+    #[tags]
+    pub enum Tag {
+        /// The joke model's call.
+        Joke,
+        /// The poem model's call.
+        Poem,
+    }
+
+    /// Writes a progress note before each call, then calls the model.
+    #[node]
+    pub async fn call_model(state: &Topic, ctx: &Ctx) -> Result<TopicUpdate, NodeError> {
+        let models = ctx.context();
+        let note = |note: &str| Progress {
+            note: note.to_owned(),
+        };
+        ctx.write(note("asking for a joke")).await;
+        let joke = ctx
+            .chat(&models.joke)
+            .tag(Tag::Joke)
+            .invoke([Message::user(format!("Write a joke about {}", state.topic))])
+            .await?;
+        ctx.write(note("asking for a poem")).await;
+        let poem = ctx
+            .chat(&models.poem)
+            .tag(Tag::Poem)
+            .invoke([Message::user(format!(
+                "Write a short poem about {}",
+                state.topic
+            ))])
+            .await?;
+        Ok(TopicUpdate::default().joke(joke.content).poem(poem.content))
     }
 }
