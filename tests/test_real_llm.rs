@@ -54,7 +54,7 @@ async fn the_guides_graph_streams_both_tagged_calls_from_a_real_model() {
     for chunk in &chunks {
         assert_eq!(chunk.node(), joke_poem::Node::CallModel);
         assert_eq!(chunk.step(), 1);
-        let model = chunk.metadata().model();
+        let model = chunk.metadata().model().expect("a model call's chunk");
         assert_eq!(model.provider, "openai");
         assert_eq!(model.model_name, "smollm2-135m");
         assert_eq!(model.model_type, "chat");

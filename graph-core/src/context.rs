@@ -1,6 +1,7 @@
 //! What a node gets besides the state: the graph's dependencies, model calls that stream
 //! into the graph, the custom writer, and spawning tied to the run.
 
+use std::collections::HashSet;
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -20,6 +21,10 @@ pub(crate) struct RunShared<G: GraphDef> {
     pub(crate) buffer: crate::buffer::Buffer<Event<G>>,
     pub(crate) tags: TagSet<G::Tag>,
     pub(crate) spawned: Mutex<SpawnedTasks>,
+    /// Ids of messages that must not be emitted whole in messages mode: those already
+    /// streamed as chunks, those of `nostream` calls, and the input's. Kept only when
+    /// messages mode is on.
+    pub(crate) known_messages: Mutex<HashSet<String>>,
 }
 
 /// Work spawned by the run's nodes, aborted when the run ends or its stream is dropped.
@@ -197,6 +202,16 @@ impl<'a, G: GraphDef, M: ChatModel + ?Sized> ChatCall<'a, G, M> {
 
     fn start(self, messages: impl IntoIterator<Item = Message>) -> StartedCall<G, M::Error> {
         let call_id = self.ctx.task.next_call_id();
+        if self.ctx.run.modes.messages {
+            // Streamed or hidden, the message this call assembles is not emitted again
+            // when the node returns it.
+            self.ctx
+                .run
+                .known_messages
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(call_id.clone());
+        }
         let metadata = (self.streams && self.ctx.run.modes.messages).then(|| {
             Arc::new(MessageMetadata::new(
                 Arc::clone(&self.ctx.task),

@@ -49,7 +49,7 @@ pub use multi_mode::{Flag, ModeFlags, No, Off, Or, StreamItem, V2, V2Data, Yes};
 pub use scripted::{ScriptedError, ScriptedModel};
 #[doc(hidden)]
 pub use state::MissingState;
-pub use state::append;
+pub use state::{add_messages, append};
 pub use stream::{GraphStream, invoke};
 pub use tag::TagSet;
 pub use task_items::{NodeUpdate, TaskEvent, TaskEventKind};

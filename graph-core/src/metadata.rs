@@ -136,7 +136,8 @@ impl<N: GraphNode> Serialize for TaskMetadata<N> {
 #[derive(Debug)]
 pub struct MessageMetadata<T: GraphTag> {
     task: Arc<TaskMetadata<T::Node>>,
-    model: ModelIdentity,
+    /// `None` for a whole message a node returned rather than a model call's chunk.
+    model: Option<ModelIdentity>,
     tags: TagSet<T>,
     call_id: String,
 }
@@ -150,9 +151,19 @@ impl<T: GraphTag> MessageMetadata<T> {
     ) -> Self {
         Self {
             task,
-            model,
+            model: Some(model),
             tags,
             call_id,
+        }
+    }
+
+    /// The metadata of a whole message a node returned: its task, no model, no tags.
+    pub(crate) fn returned(task: Arc<TaskMetadata<T::Node>>, id: String) -> Self {
+        Self {
+            task,
+            model: None,
+            tags: TagSet::empty(),
+            call_id: id,
         }
     }
 
@@ -161,9 +172,9 @@ impl<T: GraphTag> MessageMetadata<T> {
         &self.task
     }
 
-    /// The model's identity.
-    pub fn model(&self) -> &ModelIdentity {
-        &self.model
+    /// The model's identity; `None` for a whole message a node returned in its update.
+    pub fn model(&self) -> Option<&ModelIdentity> {
+        self.model.as_ref()
     }
 
     /// The call's tags, with the run's.
@@ -171,7 +182,8 @@ impl<T: GraphTag> MessageMetadata<T> {
         self.tags
     }
 
-    /// The id shared by every chunk of the call and by the message it assembles into.
+    /// The id shared by every chunk of the call and by the message it assembles into (for a
+    /// returned message, its own id).
     pub fn call_id(&self) -> &str {
         &self.call_id
     }
@@ -181,11 +193,13 @@ impl<T: GraphTag> Serialize for MessageMetadata<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
         self.task.serialize_fields(&mut map)?;
-        map.serialize_entry("ls_provider", &self.model.provider)?;
-        map.serialize_entry("ls_model_name", &self.model.model_name)?;
-        map.serialize_entry("ls_model_type", &self.model.model_type)?;
-        if let Some(temperature) = self.model.temperature {
-            map.serialize_entry("ls_temperature", &temperature)?;
+        if let Some(model) = &self.model {
+            map.serialize_entry("ls_provider", &model.provider)?;
+            map.serialize_entry("ls_model_name", &model.model_name)?;
+            map.serialize_entry("ls_model_type", &model.model_type)?;
+            if let Some(temperature) = model.temperature {
+                map.serialize_entry("ls_temperature", &temperature)?;
+            }
         }
         if !self.tags.is_empty() {
             map.serialize_entry("tags", &self.tags)?;

@@ -24,8 +24,8 @@ use crate::mode::{Event, ModeSet};
 use crate::task_items::TaskEventKind;
 use crate::topology::{Edge, Source, Target};
 use crate::{
-    GraphDef, GraphError, GraphNode, NodeContext, NodeError, NodeUpdate, RunConfig, State,
-    TaskEvent, TaskMetadata,
+    ChatChunk, GraphDef, GraphError, GraphNode, Message, MessageChunk, MessageMetadata,
+    NodeContext, NodeError, NodeUpdate, RunConfig, State, TaskEvent, TaskMetadata,
 };
 
 type Update<G> = <<G as GraphDef>::State as State>::Update;
@@ -85,6 +85,16 @@ impl<G: GraphDef> Run<G> {
             context,
             modes,
             buffer: crate::buffer::Buffer::new(config.buffer),
+            // The input's messages are never emitted.
+            known_messages: Mutex::new(if modes.messages {
+                input
+                    .messages()
+                    .iter()
+                    .filter_map(|m| m.id.clone())
+                    .collect()
+            } else {
+                Default::default()
+            }),
             tags: config.tags,
             spawned: Mutex::new(SpawnedTasks::default()),
         });
@@ -190,10 +200,14 @@ impl<G: GraphDef> Run<G> {
         }
     }
 
-    /// Records a finished task for updates and debug mode, after everything it wrote.
+    /// Records a finished task for messages, updates and debug mode, after everything it
+    /// wrote: first the new messages it returns, then its update.
     fn task_finished(&self, index: usize, update: &Update<G>) {
         let shared = &self.shared.0;
         let metadata = &self.step_tasks[index].metadata;
+        if shared.modes.messages {
+            self.emit_returned_messages(metadata, G::State::update_messages(update));
+        }
         if shared.modes.updates {
             let item = NodeUpdate::new(update.clone(), Arc::clone(metadata));
             shared.buffer.push_now(Event::Update(Box::new(item)));
@@ -204,6 +218,26 @@ impl<G: GraphDef> Run<G> {
             };
             let item = TaskEvent::new(Arc::clone(metadata), kind);
             shared.buffer.push_now(Event::Task(Box::new(item)));
+        }
+    }
+
+    /// Emits each message a node returned that was not streamed, hidden, or in the input,
+    /// once, as one item holding the whole message, labelled with the node's task.
+    fn emit_returned_messages(&self, task: &Arc<TaskMetadata<G::Node>>, messages: &[Message]) {
+        let shared = &self.shared.0;
+        let mut known = shared
+            .known_messages
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        for message in messages {
+            let id = match &message.id {
+                Some(id) if !known.insert(id.clone()) => continue,
+                Some(id) => id.clone(),
+                None => format!("run-{}", Uuid::new_v4()),
+            };
+            let metadata = Arc::new(MessageMetadata::returned(Arc::clone(task), id));
+            let chunk = MessageChunk::new(ChatChunk::whole(message), metadata);
+            shared.buffer.push_now(Event::Message(chunk));
         }
     }
 

@@ -47,6 +47,18 @@ pub trait State: Clone + Send + Sync + 'static {
         let _ = update;
         false
     }
+
+    /// The messages `update` adds to the state's conversation (its `#[reducer(messages)]`
+    /// field), which messages mode emits. `#[derive(State)]` implements it.
+    fn update_messages(update: &Self::Update) -> &[crate::Message] {
+        let _ = update;
+        &[]
+    }
+
+    /// The state's conversation, for telling the input's messages from new ones.
+    fn messages(&self) -> &[crate::Message] {
+        &[]
+    }
 }
 
 /// What a `#[node]` fn may return: its graph's update, or a `Result` of it.

@@ -12,6 +12,8 @@ enum Reducer {
     Replace,
     /// `#[reducer(append)]`.
     Append,
+    /// `#[reducer(messages)]`: LangGraph's `add_messages`, and the state's conversation.
+    Messages,
     /// `#[reducer(path::to::fn)]`: `fn(&mut T, T)`.
     Custom(Path),
 }
@@ -98,10 +100,11 @@ fn fields(input: &DeriveInput, cx: &mut Ctxt) -> Vec<StateField> {
             {
                 match attr.parse_args::<Path>() {
                     Ok(path) if path.is_ident("append") => reducer = Reducer::Append,
+                    Ok(path) if path.is_ident("messages") => reducer = Reducer::Messages,
                     Ok(path) => reducer = Reducer::Custom(path),
                     Err(_) => cx.error_spanned_by(
                         attr,
-                        "expected `#[reducer(append)]` or `#[reducer(path::to::fn)]`",
+                        "expected `#[reducer(append)]`, `#[reducer(messages)]` or `#[reducer(path::to::fn)]`",
                     ),
                 }
             }
@@ -173,6 +176,9 @@ fn expand(input: &DeriveInput, krate: &Path, fields: &[StateField]) -> TokenStre
         let doc = match reducer {
             Reducer::Replace => format!("Sets `{ident}`."),
             Reducer::Append => format!("Appends to `{ident}`."),
+            Reducer::Messages => format!(
+                "Adds messages to `{ident}` (one with the id of a message already there replaces it)."
+            ),
             Reducer::Custom(path) => {
                 format!("Writes `{ident}` through the reducer `{}`.", quote!(#path))
             }
@@ -209,6 +215,11 @@ fn expand(input: &DeriveInput, krate: &Path, fields: &[StateField]) -> TokenStre
                     #private::append(&mut self.#ident, value);
                 }
             },
+            Reducer::Messages => quote! {
+                if let ::core::option::Option::Some(value) = #ident {
+                    #private::add_messages(&mut self.#ident, value);
+                }
+            },
             Reducer::Custom(path) => quote! {
                 if let ::core::option::Option::Some(value) = #ident {
                     #path(&mut self.#ident, value);
@@ -241,6 +252,22 @@ fn expand(input: &DeriveInput, krate: &Path, fields: &[StateField]) -> TokenStre
         quote!(#[serde(skip_serializing_if = "::core::option::Option::is_none")])
     };
     let field_decls = field_decls.map(|decl| quote!(#field_serde #decl));
+    // The first `#[reducer(messages)]` field is the conversation messages mode follows.
+    let messages_fns = fields
+        .iter()
+        .find(|field| matches!(field.reducer, Reducer::Messages))
+        .map(|field| {
+            let ident = &field.ident;
+            quote! {
+                fn update_messages(update: &#update) -> &[#private::Message] {
+                    update.#ident.as_deref().unwrap_or(&[])
+                }
+
+                fn messages(&self) -> &[#private::Message] {
+                    &self.#ident
+                }
+            }
+        });
     quote! {
         #[doc = #update_doc]
         #[derive(#(#derives),*)]
@@ -272,6 +299,8 @@ fn expand(input: &DeriveInput, krate: &Path, fields: &[StateField]) -> TokenStre
             fn is_empty_update(update: &#update) -> bool {
                 true #( && update.#idents.is_none() )*
             }
+
+            #messages_fns
         }
 
         impl #private::IntoNodeResult<#update> for #update {

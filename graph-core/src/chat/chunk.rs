@@ -38,6 +38,28 @@ impl ChatChunk {
             ..Self::default()
         }
     }
+
+    /// A whole message as one chunk: its text, its tool calls as complete pieces, its
+    /// finish reason and usage. Messages mode carries messages nodes return this way.
+    pub fn whole(message: &super::Message) -> Self {
+        Self {
+            role: Some(message.role),
+            content: message.content.clone(),
+            tool_call_chunks: message
+                .tool_calls
+                .iter()
+                .zip(0..)
+                .map(|(call, index)| ToolCallChunk {
+                    index,
+                    id: Some(call.id.clone()),
+                    name: Some(call.name.clone()),
+                    arguments: call.arguments.clone(),
+                })
+                .collect(),
+            finish_reason: message.finish_reason.clone(),
+            usage: message.usage,
+        }
+    }
 }
 
 /// One streamed piece of a tool call. The first piece of a call usually carries its `id`
