@@ -41,7 +41,7 @@ pub use config::{DEFAULT_BUFFER, DEFAULT_RECURSION_LIMIT, RunConfig};
 pub use context::{ChatCall, NodeContext, Writer};
 pub use error::{BoxError, GraphError, NodeError, UpdateConflict};
 pub use items::{CustomChunk, MessageChunk};
-pub use metadata::{MessageMetadata, TaskMetadata};
+pub use metadata::{MessageMetadata, TaskMetadata, TaskPath};
 pub use mode::{Custom, Debug, Messages, Updates, Values};
 #[doc(hidden)]
 pub use mode::{Event, ModeSet};

@@ -11,6 +11,37 @@ use crate::{GraphNode, GraphTag, ModelIdentity, TagSet};
 
 /// LangGraph's first path segment for a node task started by the graph's edges.
 const PREGEL_PULL: &str = "__pregel_pull";
+/// LangGraph's first path segment, and trigger, of a task started by a `Send`.
+pub(crate) const PREGEL_PUSH: &str = "__pregel_push";
+
+/// How a task was started, as LangGraph's `langgraph_path` says it: pulled by an edge
+/// (`["__pregel_pull", "node"]`) or pushed by a `Send` (`["__pregel_push", index]`, its
+/// position among the step's sends).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TaskPath {
+    /// Started by the graph's edges.
+    Pull(&'static str),
+    /// Started by a router's `Send`, the `n`th of its step.
+    Push(usize),
+}
+
+impl Serialize for TaskPath {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeTuple;
+        let mut tuple = serializer.serialize_tuple(2)?;
+        match self {
+            Self::Pull(node) => {
+                tuple.serialize_element(PREGEL_PULL)?;
+                tuple.serialize_element(node)?;
+            }
+            Self::Push(index) => {
+                tuple.serialize_element(PREGEL_PUSH)?;
+                tuple.serialize_element(index)?;
+            }
+        }
+        tuple.end()
+    }
+}
 
 /// Facts about one run, shared by all its tasks.
 #[derive(Debug)]
@@ -30,6 +61,7 @@ pub struct TaskMetadata<N> {
     node: N,
     triggers: Vec<&'static str>,
     task_id: Uuid,
+    push: Option<usize>,
     checkpoint_ns: String,
     namespace: Vec<String>,
     run: Arc<RunMetadata>,
@@ -43,13 +75,33 @@ impl<N: GraphNode> TaskMetadata<N> {
         triggers: Vec<&'static str>,
         run: Arc<RunMetadata>,
     ) -> Self {
+        Self::with_push(step, node, triggers, run, None)
+    }
+
+    /// A task started by the `index`th `Send` of its step.
+    pub(crate) fn pushed(step: u64, node: N, index: usize, run: Arc<RunMetadata>) -> Self {
+        Self::with_push(step, node, vec![PREGEL_PUSH], run, Some(index))
+    }
+
+    fn with_push(
+        step: u64,
+        node: N,
+        triggers: Vec<&'static str>,
+        run: Arc<RunMetadata>,
+        push: Option<usize>,
+    ) -> Self {
         // Deterministic for a given run id, as LangGraph derives task ids from the checkpoint.
-        let task_id = Uuid::new_v5(&run.run_id, format!("{step}:{}", node.name()).as_bytes());
+        let key = match push {
+            None => format!("{step}:{}", node.name()),
+            Some(index) => format!("{step}:{}:push:{index}", node.name()),
+        };
+        let task_id = Uuid::new_v5(&run.run_id, key.as_bytes());
         Self {
             step,
             node,
             triggers,
             task_id,
+            push,
             checkpoint_ns: format!("{}:{task_id}", node.name()),
             namespace: Vec::new(),
             run,
@@ -72,9 +124,13 @@ impl<N: GraphNode> TaskMetadata<N> {
         &self.triggers
     }
 
-    /// LangGraph's task path: `("__pregel_pull", node)`.
-    pub fn path(&self) -> [&'static str; 2] {
-        [PREGEL_PULL, self.node.name()]
+    /// LangGraph's task path: `("__pregel_pull", node)`, or `("__pregel_push", index)` for
+    /// a task a `Send` started.
+    pub fn path(&self) -> TaskPath {
+        match self.push {
+            None => TaskPath::Pull(self.node.name()),
+            Some(index) => TaskPath::Push(index),
+        }
     }
 
     /// The task's id.

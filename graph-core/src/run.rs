@@ -30,8 +30,15 @@ use crate::{
 
 type Update<G> = <<G as GraphDef>::State as State>::Update;
 type Caught<T> = Result<T, Box<dyn Any + Send>>;
-/// A node to start, with the triggers that started it.
-type NextTask<N> = (N, Vec<&'static str>);
+type NextTaskOf<G> = NextTask<<G as GraphDef>::Node, <G as GraphDef>::State>;
+
+/// A task of the next step.
+enum NextTask<N, S> {
+    /// Started by edges, with the triggers that started it; it reads the graph's state.
+    Pull(N, Vec<&'static str>),
+    /// Started by a router's `Send`, with its own input.
+    Push(N, S),
+}
 type TaskFuture<G> = BoxFuture<'static, (usize, Caught<Result<Update<G>, NodeError>>)>;
 
 /// One node of the current step and, once it has finished, its update.
@@ -325,8 +332,21 @@ impl<G: GraphDef> Run<G> {
             });
         }
         self.step += 1;
-        for (node, triggers) in next {
-            self.start(node, triggers);
+        let mut pushed = 0;
+        for task in next {
+            match task {
+                NextTask::Pull(node, triggers) => {
+                    let metadata =
+                        TaskMetadata::new(self.step, node, triggers, Arc::clone(&self.run));
+                    self.start(node, metadata, Arc::clone(&self.state));
+                }
+                NextTask::Push(node, input) => {
+                    let metadata =
+                        TaskMetadata::pushed(self.step, node, pushed, Arc::clone(&self.run));
+                    pushed += 1;
+                    self.start(node, metadata, Arc::new(input));
+                }
+            }
         }
         Ok(())
     }
@@ -335,8 +355,9 @@ impl<G: GraphDef> Run<G> {
     fn next_tasks(
         &mut self,
         sources: &[Source<G::Node>],
-    ) -> Result<Vec<NextTask<G::Node>>, GraphError> {
+    ) -> Result<Vec<NextTaskOf<G>>, GraphError> {
         let mut triggered: Vec<Vec<&'static str>> = vec![Vec::new(); G::Node::ALL.len()];
+        let mut pushes = Vec::new();
         let mut trigger = |target: Target<G::Node>, why: Option<&'static str>| {
             if let Target::Node(node) = target {
                 let why = why.unwrap_or_else(|| node.branch_trigger());
@@ -372,36 +393,33 @@ impl<G: GraphDef> Run<G> {
                     route,
                 } => {
                     if sources.contains(from) {
-                        let state = &*self.state;
-                        let target = std::panic::catch_unwind(AssertUnwindSafe(|| route(state)))
-                            .map_err(|panic| GraphError::RouterPanicked {
-                                router,
-                                step: self.step,
-                                message: panic_message(&*panic),
-                            })?;
+                        let target = call_router(&*self.state, self.step, router, *route)?;
                         trigger(target, None);
+                    }
+                }
+                Edge::Send { from, router, send } => {
+                    if sources.contains(from) {
+                        pushes.extend(call_router(&*self.state, self.step, router, *send)?);
                     }
                 }
             }
         }
-        Ok(G::Node::ALL
+        let pulls = G::Node::ALL
             .iter()
             .zip(triggered)
             .filter(|(_, triggers)| !triggers.is_empty())
-            .map(|(node, triggers)| (*node, triggers))
-            .collect())
+            .map(|(node, triggers)| NextTask::Pull(*node, triggers));
+        let pushes = pushes
+            .into_iter()
+            .map(|(node, input)| NextTask::Push(node, input));
+        Ok(pulls.chain(pushes).collect())
     }
 
-    fn start(&mut self, node: G::Node, triggers: Vec<&'static str>) {
-        let task = Arc::new(TaskMetadata::new(
-            self.step,
-            node,
-            triggers,
-            Arc::clone(&self.run),
-        ));
+    fn start(&mut self, node: G::Node, task: TaskMetadata<G::Node>, input: Arc<G::State>) {
+        let task = Arc::new(task);
         if self.shared.0.modes.debug {
             let kind = TaskEventKind::Started {
-                input: Arc::clone(&self.state),
+                input: Arc::clone(&input),
             };
             let item = TaskEvent::new(Arc::clone(&task), kind);
             self.shared.0.buffer.push_now(Event::Task(Box::new(item)));
@@ -413,9 +431,24 @@ impl<G: GraphDef> Run<G> {
             metadata: task,
             update: None,
         });
-        let future =
-            AssertUnwindSafe(G::run_node(node, Arc::clone(&self.state), ctx)).catch_unwind();
+        let future = AssertUnwindSafe(G::run_node(node, input, ctx)).catch_unwind();
         self.running
             .push(Box::pin(future.map(move |outcome| (index, outcome))));
     }
+}
+
+/// Calls a user's router on the state, turning a panic into an error.
+fn call_router<S, T>(
+    state: &S,
+    step: u64,
+    router: &'static str,
+    route: fn(&S) -> T,
+) -> Result<T, GraphError> {
+    std::panic::catch_unwind(AssertUnwindSafe(|| route(state))).map_err(|panic| {
+        GraphError::RouterPanicked {
+            router,
+            step,
+            message: panic_message(&*panic),
+        }
+    })
 }

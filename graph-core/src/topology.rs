@@ -49,6 +49,17 @@ pub enum Edge<N: 'static, S: 'static> {
         /// Calls the user's `#[router]` fn and maps its generated enum to a target.
         route: fn(&S) -> Target<N>,
     },
+    /// `from -> router ? [..]` with a router that returns a `Vec` (LangGraph's `Send`):
+    /// when `from` has run, each item the router returns starts one instance of its node
+    /// in the next step, with the item's state as that instance's input (map-reduce).
+    Send {
+        /// Where it starts.
+        from: Source<N>,
+        /// The router fn's name, for errors.
+        router: &'static str,
+        /// Calls the user's `#[router]` fn: one `(node, input)` per instance to start.
+        send: fn(&S) -> Vec<(N, S)>,
+    },
 }
 
 /// Every edge of one graph.

@@ -58,17 +58,23 @@ fn edge_table(graph: &GraphModel) -> String {
             EdgeModel::Routed {
                 from,
                 router,
+                router_index,
                 targets,
                 ..
-            } => (
-                endpoint_name(from),
-                targets
+            } => {
+                let sends = router_index.is_some_and(|index| graph.routers[index].sends());
+                let kind = if sends {
+                    format!("sent by `{router}`: one instance per item")
+                } else {
+                    format!("routed by `{router}`")
+                };
+                let to = targets
                     .iter()
                     .map(endpoint_name)
                     .collect::<Vec<_>>()
-                    .join(" or "),
-                format!("routed by `{router}`"),
-            ),
+                    .join(if sends { " and " } else { " or " });
+                (endpoint_name(from), to, kind)
+            }
         };
         table.push_str(&format!("| `{from}` | `{to}` | {kind} |\n"));
     }

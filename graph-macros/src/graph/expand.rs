@@ -299,6 +299,28 @@ fn route_enum(graph: &GraphModel, router: &RouterModel) -> Option<TokenStream> {
     let ident = Ident::new(&router.enum_ident.to_string(), written.span());
     let vis = respan(item_vis(graph), written.span());
     let docs = docs::route_enum_docs(router, from, targets);
+    if router.sends() {
+        // Each item the router returns starts one instance of its node, on its own input.
+        let state = graph.state_type();
+        let variants = targets
+            .iter()
+            .filter(|target| !matches!(target, Endpoint::End(_)))
+            .map(|target| {
+                let variant = target.route_variant();
+                let doc = format!(
+                    "Run an instance of `{}` in the next step, with this state as its input.",
+                    target.ident()
+                );
+                quote!(#[doc = #doc] #variant(#state))
+            });
+        return Some(quote_spanned! {written.span()=>
+            #docs
+            #[derive(::core::clone::Clone)]
+            #vis enum #ident {
+                #( #variants, )*
+            }
+        });
+    }
     let variants = targets.iter().map(|target| {
         let variant = target.route_variant();
         let doc = match target {
@@ -530,11 +552,21 @@ fn edge_table(graph: &GraphModel) -> TokenStream {
             let to = endpoint_target(&private, to);
             quote!(#private::Edge::Join { from: &[#(#from),*], to: #to, trigger: #trigger })
         }
-        EdgeModel::Routed { from, router, .. } => {
+        EdgeModel::Routed {
+            from,
+            router,
+            router_index,
+            ..
+        } => {
             let from = endpoint_source(&private, from);
             let route = route_fn_ident(router);
             let name = router.to_string();
-            quote!(#private::Edge::Routed { from: #from, router: #name, route: #route })
+            let sends = router_index.is_some_and(|index| graph.routers[index].sends());
+            if sends {
+                quote!(#private::Edge::Send { from: #from, router: #name, send: #route })
+            } else {
+                quote!(#private::Edge::Routed { from: #from, router: #name, route: #route })
+            }
         }
     });
     quote!(&[#(#edges),*])
@@ -561,6 +593,31 @@ fn route_fns(graph: &GraphModel) -> TokenStream {
                 syn::ReturnType::Default => ident.span(),
             };
             let call = quote_spanned!(span=> #ident(__state));
+            if router.sends() {
+                let routes_type = quote_spanned!(span=> ::std::vec::Vec<#enum_ident>);
+                let arms = targets
+                    .iter()
+                    .filter(|target| !matches!(target, Endpoint::End(_)))
+                    .map(|target| {
+                        let variant = target.route_variant();
+                        let node = Ident::new(
+                            &crate::case::to_pascal_case(&target.ident().to_string()),
+                            Span::call_site(),
+                        );
+                        quote!(#enum_ident::#variant(__input) => (Node::#node, __input))
+                    });
+                return Some(quote! {
+                    fn #route(__state: &#state) -> ::std::vec::Vec<(Node, #state)> {
+                        let __routes: #routes_type = #call;
+                        __routes
+                            .into_iter()
+                            .map(|__route| match __route {
+                                #( #arms, )*
+                            })
+                            .collect()
+                    }
+                });
+            }
             let route_type = quote_spanned!(span=> #enum_ident);
             Some(quote! {
                 fn #route(__state: &#state) -> #private::Target<Node> {

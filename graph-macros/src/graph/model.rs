@@ -57,6 +57,16 @@ impl RouterModel {
     pub(crate) fn ident(&self) -> &Ident {
         &self.item.sig.ident
     }
+
+    /// Whether the router sends (LangGraph's `Send`): it returns a `Vec` of its enum, whose
+    /// variants carry each instance's input, instead of one target.
+    pub(crate) fn sends(&self) -> bool {
+        let syn::ReturnType::Type(_, ty) = &self.item.sig.output else {
+            return false;
+        };
+        matches!(&**ty, syn::Type::Path(path)
+            if path.path.segments.last().is_some_and(|segment| segment.ident == "Vec"))
+    }
 }
 
 /// One end of an edge, resolved.

@@ -162,6 +162,21 @@ fn check_routers(graph: &GraphModel, cx: &mut Ctxt) {
             );
             continue;
         };
+        if router.sends() {
+            // A sending router starts node instances; `END` has none to start.
+            for target in targets.iter() {
+                if let Endpoint::End(end) = target {
+                    cx.error_spanned_by(
+                        end,
+                        format!(
+                            "router `{ident}` returns a `Vec`, so it sends: each item starts an instance of a node; `END` cannot be one of its targets"
+                        ),
+                    );
+                }
+            }
+            // rustc checks the `Vec`'s item type against the generated enum.
+            continue;
+        }
         let targets = backticked(
             targets
                 .iter()
