@@ -183,3 +183,46 @@ async fn invoke_returns_the_first_error() {
         "{error:?}"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn debug_mode_closes_the_failing_task_and_its_cancelled_sibling() {
+    use stategraph::TaskEventKind;
+    let models = Models {
+        failing: AnyChatModel::new(
+            ScriptedModel::new(["a", "b"])
+                .with_delay(Duration::from_millis(10))
+                .fail_after(1, "connection reset"),
+        ),
+        healthy: AnyChatModel::new(
+            ScriptedModel::new((0..100).map(|i| format!("w{i}")))
+                .with_delay(Duration::from_millis(4)),
+        ),
+    };
+    let graph = failing::Graph::new(models);
+    let (events, error, ended) = collect(graph.stream(Note::default(), stategraph::Debug)).await;
+    assert!(error.is_some() && ended);
+    let summary: Vec<(failing::Node, String)> = events
+        .iter()
+        .map(|event| {
+            let kind = match event.kind() {
+                TaskEventKind::Started { .. } => "start".to_owned(),
+                TaskEventKind::Finished { .. } => "result".to_owned(),
+                TaskEventKind::Failed { error } => format!("failed: {error}"),
+            };
+            (event.node(), kind)
+        })
+        .collect();
+    use failing::Node;
+    assert_eq!(summary.len(), 4, "{summary:?}");
+    assert_eq!(summary[0], (Node::Writer, "start".to_owned()));
+    assert_eq!(summary[1], (Node::Breaker, "start".to_owned()));
+    assert_eq!(summary[2].0, Node::Breaker);
+    assert!(summary[2].1.contains("connection reset"), "{summary:?}");
+    assert_eq!(
+        summary[3],
+        (
+            Node::Writer,
+            "failed: cancelled: another task of the step failed".to_owned()
+        )
+    );
+}

@@ -49,14 +49,15 @@ impl<T> Buffer<T> {
     }
 
     /// Writes `item`, waiting while the buffer is full.
-    pub(crate) fn send(&self, item: T) -> Send<'_, T> {
-        Send {
+    pub(crate) fn send(&self, item: T) -> SendItem<'_, T> {
+        SendItem {
             buffer: self,
             item: Some(item),
         }
     }
 
-    /// Writes `item` now, even past the capacity. For the run's own items (a node's update,
+    /// Writes `item` now, even past the capacity (so a pop may wake waiting writers while
+    /// the buffer is still full: they look, find no room, and wait again). For the run's own items (a node's update,
     /// a task event, the state after a step): at most a few per node per step, and they
     /// must follow what the node wrote before them, not wait behind a full buffer.
     pub(crate) fn push_now(&self, item: T) {
@@ -75,6 +76,8 @@ impl<T> Buffer<T> {
     /// The next item, without registering to be woken.
     pub(crate) fn try_recv(&self) -> Option<T> {
         let mut inner = self.lock();
+        // The reader is running, not waiting: writes in its own poll need not wake it.
+        inner.reader = None;
         let item = inner.items.pop_front()?;
         let writers = std::mem::take(&mut inner.writers);
         drop(inner);
@@ -106,23 +109,26 @@ impl<T> Buffer<T> {
     pub(crate) fn close(&self) {
         let mut inner = self.lock();
         inner.closed = true;
-        inner.items.clear();
+        let items = std::mem::take(&mut inner.items);
         let writers = std::mem::take(&mut inner.writers);
         drop(inner);
+        // Items are dropped outside the lock: their destructors are the user's code.
+        drop(items);
         writers.into_iter().for_each(Waker::wake);
     }
 }
 
 /// The future of [`Buffer::send`].
-pub(crate) struct Send<'a, T> {
+#[must_use = "a write does nothing until awaited"]
+pub(crate) struct SendItem<'a, T> {
     buffer: &'a Buffer<T>,
     item: Option<T>,
 }
 
 // The item is only moved out, never pinned.
-impl<T> Unpin for Send<'_, T> {}
+impl<T> Unpin for SendItem<'_, T> {}
 
-impl<T> Future for Send<'_, T> {
+impl<T> Future for SendItem<'_, T> {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {

@@ -46,6 +46,8 @@ struct StepTask<G: GraphDef> {
     node: G::Node,
     metadata: Arc<TaskMetadata<G::Node>>,
     update: Option<Update<G>>,
+    /// It returned, failed or panicked (as opposed to being cancelled by a sibling's failure).
+    ended: bool,
 }
 
 /// Aborts the run's spawned work when the run goes away, however it goes.
@@ -167,6 +169,7 @@ impl<G: GraphDef> Run<G> {
             }
             match self.running.poll_next_unpin(cx) {
                 Poll::Ready(Some((index, Ok(Ok(update))))) => {
+                    self.step_tasks[index].ended = true;
                     self.task_finished(index, &update);
                     self.step_tasks[index].update = Some(update);
                 }
@@ -248,7 +251,8 @@ impl<G: GraphDef> Run<G> {
         }
     }
 
-    fn task_failed(&self, index: usize, error: String) {
+    fn task_failed(&mut self, index: usize, error: String) {
+        self.step_tasks[index].ended = true;
         let shared = &self.shared.0;
         if shared.modes.debug {
             let metadata = Arc::clone(&self.step_tasks[index].metadata);
@@ -271,11 +275,28 @@ impl<G: GraphDef> Run<G> {
         // it from producing more. What they produced already is still delivered.
         self.running = FuturesUnordered::new();
         self.abort_spawned();
+        if self.shared.0.modes.debug {
+            // Debug mode closes every task it opened: the siblings that were cancelled too.
+            let cancelled: Vec<usize> = (0..self.step_tasks.len())
+                .filter(|index| !self.step_tasks[*index].ended)
+                .collect();
+            for index in cancelled {
+                self.task_failed(index, "cancelled: another task of the step failed".into());
+            }
+        }
+        self.drain_and_close();
+        self.ready.push_back(Err(error));
+        self.finished = true;
+    }
+
+    /// Moves what the buffer holds to the items handed out next, then closes it, so that a
+    /// writer outside the run (a `Writer` clone on another thread) never waits on a run
+    /// that has ended.
+    fn drain_and_close(&mut self) {
         while let Some(event) = self.shared.0.buffer.try_recv() {
             self.ready.push_back(Ok(event));
         }
-        self.ready.push_back(Err(error));
-        self.finished = true;
+        self.shared.0.buffer.close();
     }
 
     fn abort_spawned(&self) {
@@ -321,9 +342,7 @@ impl<G: GraphDef> Run<G> {
             self.finished = true;
             // Items sent by spawned work before the end still go out; nothing is dropped.
             self.abort_spawned();
-            while let Some(event) = self.shared.0.buffer.try_recv() {
-                self.ready.push_back(Ok(event));
-            }
+            self.drain_and_close();
             return Ok(());
         }
         if self.step >= u64::from(self.recursion_limit) {
@@ -430,6 +449,7 @@ impl<G: GraphDef> Run<G> {
             node,
             metadata: task,
             update: None,
+            ended: false,
         });
         let future = AssertUnwindSafe(G::run_node(node, input, ctx)).catch_unwind();
         self.running

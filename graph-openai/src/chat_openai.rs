@@ -244,31 +244,45 @@ impl Stream for LastChunk {
             let Some(chunk) = to_chat_chunk(raw) else {
                 continue;
             };
+            let (payload, finish) = split_finish(chunk);
             match this.held.take() {
-                Some(mut held) if is_usage_only(&chunk) => {
-                    held.usage = chunk.usage;
+                Some(mut held)
+                    if finish.is_none() && payload.as_ref().is_some_and(is_usage_only) =>
+                {
+                    held.usage = payload.and_then(|usage| usage.usage);
                     return Poll::Ready(Some(Ok(held)));
                 }
                 Some(held) => {
-                    if is_bare_finish(&chunk) {
-                        this.held = Some(chunk);
-                    } else {
-                        this.queued = Some(Ok(chunk));
-                    }
+                    this.held = finish;
+                    this.queued = payload.map(Ok);
                     return Poll::Ready(Some(Ok(held)));
                 }
-                None if is_bare_finish(&chunk) => this.held = Some(chunk),
-                None => return Poll::Ready(Some(Ok(chunk))),
+                None => {
+                    this.held = finish;
+                    if let Some(payload) = payload {
+                        return Poll::Ready(Some(Ok(payload)));
+                    }
+                }
             }
         }
     }
 }
 
-fn is_bare_finish(chunk: &ChatChunk) -> bool {
-    chunk.finish_reason.is_some()
-        && chunk.usage.is_none()
-        && chunk.content.is_empty()
-        && chunk.tool_call_chunks.is_empty()
+/// Splits a chunk that ends the answer without the usage into its payload (text, tool-call
+/// pieces), yielded at once, and a bare finish chunk, held for the usage that may follow.
+/// Servers differ in whether the finish reason comes alone or on the last token.
+fn split_finish(mut chunk: ChatChunk) -> (Option<ChatChunk>, Option<ChatChunk>) {
+    if chunk.finish_reason.is_none() || chunk.usage.is_some() {
+        return (Some(chunk), None);
+    }
+    if chunk.content.is_empty() && chunk.tool_call_chunks.is_empty() {
+        return (None, Some(chunk));
+    }
+    let finish = ChatChunk {
+        finish_reason: chunk.finish_reason.take(),
+        ..ChatChunk::default()
+    };
+    (Some(chunk), Some(finish))
 }
 
 fn is_usage_only(chunk: &ChatChunk) -> bool {

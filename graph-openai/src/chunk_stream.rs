@@ -5,7 +5,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
@@ -92,11 +94,7 @@ async fn start(client: &ClientInner, body: Vec<u8>) -> Result<Box<Reader>, OpenA
     {
         // A 200 with a JSON body: a server that ignored `stream`, or one that reports
         // errors this way. Either way it is not the stream we asked for.
-        let body = tokio::time::timeout(client.timeouts.idle, response.bytes())
-            .await
-            .ok()
-            .and_then(Result::ok)
-            .unwrap_or_default();
+        let body = client.read_capped(response).await;
         let error = parse_error_body(&body);
         return Err(if error.kind.is_some() || error.code.is_some() {
             OpenAiError::Api { error, chunks: 0 }
@@ -171,6 +169,9 @@ impl Reader {
                     self.decoder.push(&bytes);
                     self.last_read = Instant::now();
                 }
+                // After a finish reason the answer is whole: a server or proxy that then
+                // resets the connection has lost nothing of it.
+                Poll::Ready(Some(Err(_))) if self.finished => return Poll::Ready(None),
                 Poll::Ready(Some(Err(error))) => {
                     return Poll::Ready(Some(Err(OpenAiError::Transport {
                         chunks: self.chunks,
@@ -184,11 +185,18 @@ impl Reader {
                     }
                 }
                 Poll::Pending => {
-                    let deadline = (self.last_read + self.idle).into();
+                    // A huge idle timeout means "never": no deadline to arm.
+                    let Some(deadline) = self.last_read.checked_add(self.idle) else {
+                        return Poll::Pending;
+                    };
                     if self.idle_timer.deadline() != deadline {
                         self.idle_timer.as_mut().reset(deadline);
                     }
                     ready!(self.idle_timer.as_mut().poll(cx));
+                    if self.finished {
+                        // The answer is whole; a server that stalls before `[DONE]` lost nothing.
+                        return Poll::Ready(None);
+                    }
                     return Poll::Ready(Some(Err(OpenAiError::Timeout {
                         phase: TimeoutPhase::Idle,
                         after: self.idle,

@@ -163,10 +163,10 @@ impl ClientInner {
                     (error, Some(headers))
                 }
             };
-            if !can_retry {
-                return Err(error);
-            }
-            let wait = self.retry.delay(attempt - 1, retry_headers.as_ref());
+            let wait = match self.retry.delay(attempt - 1, retry_headers.as_ref()) {
+                Some(wait) if can_retry => wait,
+                _ => return Err(error),
+            };
             tracing::warn!(
                 url = %self.shown_url,
                 attempt,
@@ -197,19 +197,26 @@ impl ClientInner {
     /// The error an HTTP error response describes: OpenAI's envelope when the body is one,
     /// otherwise the start of the body as the message. Reading it is bounded in time and
     /// size, since an error must not hang or flood us.
-    async fn error_body(&self, mut response: reqwest::Response) -> ApiError {
-        const MAX_ERROR_BODY: usize = 64 << 10;
+    async fn error_body(&self, response: reqwest::Response) -> ApiError {
+        parse_error_body(&self.read_capped(response).await)
+    }
+
+    /// Reads a body that is not a stream (an error, a JSON answer where a stream was
+    /// expected): at most 64 KiB and within the idle timeout, since it must not hang or
+    /// flood us.
+    pub(crate) async fn read_capped(&self, mut response: reqwest::Response) -> Vec<u8> {
+        const MAX_BODY: usize = 64 << 10;
         let mut body = Vec::new();
         let read = async {
             while let Ok(Some(bytes)) = response.chunk().await {
                 body.extend_from_slice(&bytes);
-                if body.len() >= MAX_ERROR_BODY {
+                if body.len() >= MAX_BODY {
                     break;
                 }
             }
         };
         let _ = tokio::time::timeout(self.timeouts.idle, read).await;
-        parse_error_body(&body)
+        body
     }
 }
 
@@ -222,6 +229,16 @@ pub(crate) fn parse_error_body(body: &[u8]) -> ApiError {
             ..ApiError::default()
         },
     }
+}
+
+/// The base URL for errors and logs: no credentials, no query (either may hold a secret).
+fn shown_url(url: &reqwest::Url) -> String {
+    let mut shown = url.clone();
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    shown.set_query(None);
+    shown.set_fragment(None);
+    shown.as_str().trim_end_matches('/').to_owned()
 }
 
 /// Configures an [`OpenAiClient`].
@@ -353,18 +370,24 @@ impl OpenAiClientBuilder {
     /// cannot start.
     pub fn build(self) -> Result<OpenAiClient, OpenAiError> {
         let base = self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL);
-        let mut endpoint = reqwest::Url::parse(base.trim())
-            .map_err(|error| OpenAiError::Config(format!("base URL {base:?}: {error}")))?;
+        // The URL may hold credentials or a keyed query: errors never quote it.
+        let mut endpoint = reqwest::Url::parse(base.trim()).map_err(|error| {
+            OpenAiError::Config(format!("the base URL is not a valid URL: {error}"))
+        })?;
         if !matches!(endpoint.scheme(), "http" | "https") {
             return Err(OpenAiError::Config(format!(
-                "base URL {base:?}: the scheme must be http or https"
+                "the base URL's scheme is `{}`; it must be http or https",
+                endpoint.scheme()
             )));
         }
-        let _ = endpoint.set_password(None);
-        let _ = endpoint.set_username("");
-        let shown_url = endpoint.as_str().trim_end_matches('/').to_owned();
-        endpoint = reqwest::Url::parse(&format!("{shown_url}/chat/completions"))
-            .map_err(|error| OpenAiError::Config(format!("base URL {base:?}: {error}")))?;
+        let shown_url = shown_url(&endpoint);
+        // Appending path segments keeps a query (`?api-version=..`) where it belongs, and
+        // credentials in the URL stay on the request, where reqwest sends them as Basic auth.
+        endpoint
+            .path_segments_mut()
+            .map_err(|()| OpenAiError::Config("the base URL cannot have a path".into()))?
+            .pop_if_empty()
+            .extend(["chat", "completions"]);
 
         let mut headers = HeaderMap::new();
         headers.insert(

@@ -42,7 +42,7 @@ pub enum OpenAiError {
 
     /// The server reported an error inside the stream (`data: {"error": {...}}`), or as a
     /// JSON body where an event stream was expected.
-    #[error("the server reported an error mid-stream after {chunks} chunks: {error}")]
+    #[error("the server reported an error{}: {error}", after_chunks(*chunks))]
     Api {
         /// The error as the server described it.
         error: ApiError,
@@ -161,6 +161,14 @@ impl fmt::Display for TimeoutPhase {
             Self::FirstByte => "waiting for the server to answer",
             Self::Idle => "waiting for the next bytes of the stream",
         })
+    }
+}
+
+fn after_chunks(chunks: u64) -> String {
+    if chunks > 0 {
+        format!(" mid-stream after {chunks} chunks")
+    } else {
+        String::new()
     }
 }
 

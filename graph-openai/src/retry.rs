@@ -16,8 +16,9 @@ pub struct RetryPolicy {
     pub initial_backoff: Duration,
     /// The longest computed backoff (default 8 s).
     pub max_backoff: Duration,
-    /// The longest `Retry-After` honoured (default 60 s); a longer one falls back to the
-    /// computed backoff rather than stalling the graph for minutes.
+    /// The longest `Retry-After` honoured (default 60 s); when a server asks for longer,
+    /// the request fails at once with the server's error rather than stalling the graph
+    /// for minutes or retrying sooner than asked.
     pub max_retry_after: Duration,
 }
 
@@ -45,17 +46,21 @@ impl RetryPolicy {
     /// `Retry-After` when it gave a usable one, otherwise
     /// `min(initial * 2^retry, max)` minus up to 25 % jitter, so that many clients
     /// rejected together do not come back together.
-    pub(crate) fn delay(&self, retry: u32, headers: Option<&HeaderMap>) -> Duration {
-        if let Some(wait) = headers.and_then(retry_after)
-            && wait <= self.max_retry_after
-        {
-            return wait;
+    /// `None` when the server asked for a longer wait than [`max_retry_after`]: retrying
+    /// sooner than asked would only be refused again, so the caller gives up instead.
+    ///
+    /// [`max_retry_after`]: Self::max_retry_after
+    pub(crate) fn delay(&self, retry: u32, headers: Option<&HeaderMap>) -> Option<Duration> {
+        if let Some(wait) = headers.and_then(retry_after) {
+            return (wait <= self.max_retry_after).then_some(wait);
         }
         let exponential = self
             .initial_backoff
             .saturating_mul(2u32.saturating_pow(retry))
             .min(self.max_backoff);
-        exponential.mul_f64(1.0 - 0.25 * fastrand::f64())
+        // Jitter by subtraction: never longer than the cap, never a float overflow.
+        let jitter = exponential.as_secs_f64() * 0.25 * fastrand::f64();
+        Some(exponential.saturating_sub(Duration::try_from_secs_f64(jitter).unwrap_or_default()))
     }
 }
 
@@ -68,21 +73,27 @@ pub(crate) fn is_retryable(status: StatusCode) -> bool {
 /// as seconds or as an HTTP date.
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let header = |name| headers.get(name).and_then(|value| value.to_str().ok());
-    if let Some(ms) = header("retry-after-ms").and_then(|v| v.trim().parse::<f64>().ok())
-        && ms.is_finite()
-        && ms >= 0.0
-    {
-        return Some(Duration::from_secs_f64(ms / 1000.0));
+    if let Some(ms) = header("retry-after-ms").and_then(|v| v.trim().parse::<f64>().ok()) {
+        return seconds(ms / 1000.0);
     }
     let value = header("retry-after")?.trim();
-    if let Ok(seconds) = value.parse::<f64>() {
-        return (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds));
+    if let Ok(wait) = value.parse::<f64>() {
+        return seconds(wait);
     }
     let date = httpdate::parse_http_date(value).ok()?;
     Some(
         date.duration_since(SystemTime::now())
             .unwrap_or(Duration::ZERO),
     )
+}
+
+/// A wait in seconds as a server wrote it: a server's `1e20` is a wait too long to honour,
+/// not a panic; a negative or NaN one is no wait at all.
+fn seconds(wait: f64) -> Option<Duration> {
+    if wait.is_nan() || wait < 0.0 {
+        return None;
+    }
+    Some(Duration::try_from_secs_f64(wait).unwrap_or(Duration::MAX))
 }
 
 #[cfg(test)]
@@ -105,26 +116,45 @@ mod tests {
     fn retry_after_in_seconds_milliseconds_and_dates() {
         let policy = RetryPolicy::default();
         let seconds = headers(&[("retry-after", "2")]);
-        assert_eq!(policy.delay(0, Some(&seconds)), Duration::from_secs(2));
+        assert_eq!(
+            policy.delay(0, Some(&seconds)),
+            Some(Duration::from_secs(2))
+        );
         let ms = headers(&[("retry-after-ms", "150"), ("retry-after", "9")]);
-        assert_eq!(policy.delay(0, Some(&ms)), Duration::from_millis(150));
+        assert_eq!(policy.delay(0, Some(&ms)), Some(Duration::from_millis(150)));
         let past = headers(&[("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT")]);
-        assert_eq!(policy.delay(0, Some(&past)), Duration::ZERO);
+        assert_eq!(policy.delay(0, Some(&past)), Some(Duration::ZERO));
     }
 
     #[test]
-    fn backoff_doubles_with_jitter_up_to_the_cap_and_ignores_huge_retry_after() {
+    fn backoff_doubles_with_jitter_up_to_the_cap_and_gives_up_on_long_retry_after() {
         let policy = RetryPolicy::default();
-        for retry in 0..8 {
-            let full = (policy.initial_backoff * 2u32.pow(retry)).min(policy.max_backoff);
-            let delay = policy.delay(retry, None);
+        for retry in 0..40 {
+            let full = policy
+                .initial_backoff
+                .saturating_mul(2u32.saturating_pow(retry))
+                .min(policy.max_backoff);
+            let delay = policy.delay(retry, None).unwrap();
             assert!(
                 delay <= full && delay >= full.mul_f64(0.75),
                 "{retry}: {delay:?}"
             );
         }
-        let huge = headers(&[("retry-after", "3600")]);
-        assert!(policy.delay(0, Some(&huge)) <= policy.initial_backoff);
+        let long = headers(&[("retry-after", "3600")]);
+        assert_eq!(policy.delay(0, Some(&long)), None, "longer than allowed");
+        // Absurd values from a server are not a panic.
+        for absurd in ["1e20", "99999999999999999999", "-5", "NaN", "inf"] {
+            let value = headers(&[("retry-after", absurd)]);
+            let _ = policy.delay(0, Some(&value));
+            let value = headers(&[("retry-after-ms", absurd)]);
+            let _ = policy.delay(0, Some(&value));
+        }
+        let huge = RetryPolicy {
+            initial_backoff: Duration::MAX,
+            max_backoff: Duration::MAX,
+            ..policy
+        };
+        assert!(huge.delay(3, None).is_some());
     }
 
     #[test]

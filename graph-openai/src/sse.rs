@@ -18,19 +18,22 @@ pub struct SseEvent {
 }
 
 /// What went wrong in the byte stream itself.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SseError {
     /// A line was not valid UTF-8; `offset` is the line's start in the whole body.
+    #[error("the event stream is not valid UTF-8 (line starting at byte {offset})")]
     InvalidUtf8 {
         /// Where the offending line starts, counted from the body's first byte.
         offset: u64,
     },
     /// One event (its pending lines plus the line being read) grew past the limit.
+    #[error("an event is larger than the limit of {limit} bytes")]
     TooLarge {
         /// The configured limit in bytes.
         limit: usize,
     },
     /// The first line is not an SSE field: the body is something else (JSON, HTML, ...).
+    #[error("the body is not an event stream; it starts with {line:?}")]
     NotSse {
         /// The start of the offending line, lossily decoded, at most 200 bytes.
         line: String,

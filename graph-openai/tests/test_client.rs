@@ -297,10 +297,16 @@ fn a_bad_base_url_is_a_clear_configuration_error() {
         .base_url("localhost:8080")
         .build()
         .unwrap_err();
-    assert!(
-        error.to_string().contains("base URL \"localhost:8080\""),
-        "{error}"
+    assert_eq!(
+        error.to_string(),
+        "invalid client configuration: the base URL's scheme is `localhost`; it must be http or https"
     );
+    let error = OpenAiClient::builder()
+        .base_url("https://user:s3cret@host:99999/v1")
+        .build()
+        .unwrap_err();
+    assert!(error.to_string().contains("not a valid URL"), "{error}");
+    assert!(!error.to_string().contains("s3cret"), "{error}");
     let error = OpenAiClient::builder()
         .base_url("ftp://x/v1")
         .build()
@@ -309,12 +315,17 @@ fn a_bad_base_url_is_a_clear_configuration_error() {
 }
 
 #[tokio::test]
-async fn a_trailing_slash_and_credentials_in_the_base_url_are_handled() {
+async fn a_trailing_slash_credentials_and_a_query_in_the_base_url_are_handled() {
     let server =
         FaultServer::start(vec![Reply::sse([content_event("x"), finish_event("stop")])]).await;
-    let url = server.base_url.replace("http://", "http://user:pw@") + "/";
+    let url = server.base_url.replace("http://", "http://user:pw@") + "/?api-version=2024-02-01";
     let client = OpenAiClient::builder().base_url(url).build().unwrap();
     assert!(!client.base_url().contains("pw"), "{}", client.base_url());
+    assert!(
+        !client.base_url().contains("api-version"),
+        "{}",
+        client.base_url()
+    );
     let chunks: Vec<_> = client
         .stream_chat(&ChatCompletionRequest::new(
             "m",
@@ -328,9 +339,49 @@ async fn a_trailing_slash_and_credentials_in_the_base_url_are_handled() {
         2,
         "a finish reason without [DONE] is a complete answer"
     );
+    let seen = &server.requests()[0];
     assert!(
-        server.requests()[0]
-            .head
-            .starts_with("POST /v1/chat/completions ")
+        seen.head
+            .starts_with("POST /v1/chat/completions?api-version=2024-02-01 "),
+        "{}",
+        seen.head
+    );
+    // Credentials in the URL are sent, as Basic auth (`user:pw`), not silently dropped.
+    assert_eq!(
+        seen.header("authorization").as_deref(),
+        Some("Basic dXNlcjpwdw==")
+    );
+}
+
+#[tokio::test]
+async fn the_last_chunk_carries_finish_and_usage_when_the_finish_reason_rides_on_a_token() {
+    let body = concat!(
+        r#"data: {"choices":[{"index":0,"delta":{"content":"Hi"}}]}"#,
+        "\n\n",
+        r#"data: {"choices":[{"index":0,"delta":{"content":"!"},"finish_reason":"stop"}]}"#,
+        "\n\n",
+        r#"data: {"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}"#,
+        "\n\n",
+        "data: [DONE]\n\n",
+    );
+    let server = FaultServer::start(vec![Reply::sse([body])]).await;
+    let chunks: Vec<_> = model(&server)
+        .stream(ChatRequest::new([Message::user("hi")]))
+        .try_collect()
+        .await
+        .unwrap();
+    let shape: Vec<(&str, bool, bool)> = chunks
+        .iter()
+        .map(|c| {
+            (
+                c.content.as_str(),
+                c.finish_reason.is_some(),
+                c.usage.is_some(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shape,
+        [("Hi", false, false), ("!", false, false), ("", true, true)]
     );
 }

@@ -401,3 +401,29 @@ async fn chat_openai_delivers_the_finish_chunk_before_an_error_that_follows_it()
     let error = items[2].as_ref().unwrap_err();
     assert_eq!(error.api_error().unwrap().message, "late failure");
 }
+
+#[tokio::test]
+async fn a_reset_after_the_finish_reason_loses_nothing_and_is_no_error() {
+    let reply = Reply::sse([content_event("a"), finish_event("stop")]).end(End::Reset);
+    let server = FaultServer::start(vec![reply]).await;
+    let (texts, error) = run(client(&server).build().unwrap()).await;
+    assert_eq!(texts, ["a", ""]);
+    assert!(error.is_none(), "{error:?}");
+}
+
+#[tokio::test]
+async fn a_retry_after_longer_than_allowed_fails_at_once_and_absurd_ones_do_not_panic() {
+    for retry_after in ["3600", "1e20", "99999999999999999999"] {
+        let reply = Reply::status(429, r#"{"error":{"message":"slow down"}}"#)
+            .header("Retry-After", retry_after);
+        let server = FaultServer::start(vec![reply]).await;
+        let (_, error) = run(client(&server).build().unwrap()).await;
+        let error = error.unwrap();
+        assert_eq!(error.status().unwrap().as_u16(), 429, "{retry_after}");
+        assert_eq!(
+            server.requests().len(),
+            1,
+            "{retry_after}: not retried sooner than asked"
+        );
+    }
+}

@@ -10,13 +10,13 @@ use stategraph_core::{FinishReason, Role, Usage};
 #[non_exhaustive]
 pub struct ChatCompletionChunk {
     /// The completion's id, the same on every chunk of one answer.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub id: String,
     /// The model that answered, as the server names it.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub model: String,
     /// Unix seconds when the completion was created.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub created: u64,
     /// The deltas of each choice; empty on the usage-only last chunk.
     #[serde(default, deserialize_with = "null_as_default")]
@@ -31,7 +31,7 @@ pub struct ChatCompletionChunk {
     /// [`OpenAiError::Api`](crate::OpenAiError::Api), so users never see a chunk with it.
     /// Parsing it here costs nothing on the normal path, unlike a second parse; boxed so
     /// that every chunk moved through the stream stays small.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "error_object_or_text")]
     pub(crate) error: Option<Box<ApiError>>,
 }
 
@@ -40,7 +40,7 @@ pub struct ChatCompletionChunk {
 #[non_exhaustive]
 pub struct ChunkChoice {
     /// Which choice this is (0 unless `n` > 1; some servers leave it out).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub index: u32,
     /// What this chunk adds.
     #[serde(default, deserialize_with = "null_as_default")]
@@ -106,13 +106,13 @@ pub struct FunctionCallDelta {
 #[non_exhaustive]
 pub struct CompletionUsage {
     /// Tokens in the prompt.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub prompt_tokens: u64,
     /// Tokens generated.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub completion_tokens: u64,
     /// Their sum.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub total_tokens: u64,
 }
 
@@ -139,7 +139,7 @@ pub struct ErrorEnvelope {
 #[non_exhaustive]
 pub struct ApiError {
     /// What went wrong, in the server's words.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub message: String,
     /// Its kind: `invalid_request_error`, `rate_limit_exceeded`, `server_error`, ...
     #[serde(default, rename = "type")]
@@ -177,6 +177,27 @@ where
     T: Default + Deserialize<'de>,
 {
     Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// An in-band error as OpenAI writes it (`{"message": ..}`), or as some gateways do (a plain
+/// string): either way the server's own words reach the user.
+fn error_object_or_text<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Box<ApiError>>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ObjectOrText {
+        Object(ApiError),
+        Text(String),
+    }
+    Ok(match Option::<ObjectOrText>::deserialize(deserializer)? {
+        Some(ObjectOrText::Object(error)) => Some(Box::new(error)),
+        Some(ObjectOrText::Text(message)) => Some(Box::new(ApiError {
+            message,
+            ..ApiError::default()
+        })),
+        None => None,
+    })
 }
 
 fn finish_reason<'de, D: Deserializer<'de>>(
@@ -236,6 +257,17 @@ mod tests {
         let null_choices: ChatCompletionChunk =
             serde_json::from_str(r#"{"choices":null,"delta":null}"#).unwrap();
         assert!(null_choices.choices.is_empty());
+
+        let nulls: ChatCompletionChunk = serde_json::from_str(
+            r#"{"id":null,"model":null,"created":null,"choices":[{"index":null,"delta":{"content":"x"}}],"usage":{"prompt_tokens":null,"completion_tokens":1,"total_tokens":null}}"#,
+        )
+        .unwrap();
+        assert_eq!(nulls.choices[0].index, 0);
+        assert_eq!(nulls.usage.unwrap().completion_tokens, 1);
+
+        let text_error: ChatCompletionChunk =
+            serde_json::from_str(r#"{"error":"upstream timed out"}"#).unwrap();
+        assert_eq!(text_error.error.unwrap().message, "upstream timed out");
     }
 
     #[test]
