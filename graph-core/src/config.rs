@@ -19,6 +19,8 @@ pub struct RunConfig<T: GraphTag> {
     pub(crate) tags: TagSet<T>,
     pub(crate) metadata: serde_json::Map<String, serde_json::Value>,
     pub(crate) buffer: usize,
+    pub(crate) subgraphs: bool,
+    pub(crate) namespace: Vec<String>,
 }
 
 /// LangGraph's default recursion limit.
@@ -39,6 +41,8 @@ impl<T: GraphTag> Default for RunConfig<T> {
             tags: TagSet::empty(),
             metadata: serde_json::Map::new(),
             buffer: DEFAULT_BUFFER,
+            subgraphs: false,
+            namespace: Vec::new(),
         }
     }
 }
@@ -71,6 +75,15 @@ impl<T: GraphTag> RunConfig<T> {
     #[must_use]
     pub fn metadata(mut self, key: impl Into<String>, value: impl Into<serde_json::Value>) -> Self {
         self.metadata.insert(key.into(), value.into());
+        self
+    }
+
+    /// Streams the items of subgraphs too (LangGraph's `subgraphs=True`): messages and
+    /// custom items from a graph a node runs with `ctx.subgraph(..)` reach this stream,
+    /// each with its namespace. Off by default, as in LangGraph.
+    #[must_use]
+    pub fn subgraphs(mut self, on: bool) -> Self {
+        self.subgraphs = on;
         self
     }
 

@@ -19,6 +19,8 @@ pub(crate) struct RunShared<G: GraphDef> {
     pub(crate) context: Arc<G::Context>,
     pub(crate) modes: ModeSet,
     pub(crate) buffer: crate::buffer::Buffer<Event<G>>,
+    /// Forward the items of subgraphs a node runs (`RunConfig::subgraphs`).
+    pub(crate) subgraphs: bool,
     pub(crate) tags: TagSet<G::Tag>,
     pub(crate) spawned: Mutex<SpawnedTasks>,
     /// Ids of messages that must not be emitted whole in messages mode: those already
@@ -54,7 +56,7 @@ impl SpawnedTasks {
 }
 
 impl<G: GraphDef> RunShared<G> {
-    async fn emit(&self, event: Event<G>) {
+    pub(crate) async fn emit(&self, event: Event<G>) {
         // After the stream is dropped the buffer is closed and this returns at once.
         self.buffer.send(event).await;
     }
@@ -69,8 +71,8 @@ impl<G: GraphDef> RunShared<G> {
 /// for long without awaiting stalls the other nodes: run it with
 /// `tokio::task::spawn_blocking` (or `ctx.spawn` for async work).
 pub struct NodeContext<G: GraphDef> {
-    run: Arc<RunShared<G>>,
-    task: Arc<TaskMetadata<G::Node>>,
+    pub(crate) run: Arc<RunShared<G>>,
+    pub(crate) task: Arc<TaskMetadata<G::Node>>,
 }
 
 impl<G: GraphDef> Clone for NodeContext<G> {

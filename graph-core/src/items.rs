@@ -157,6 +157,11 @@ pub struct CustomChunk<P, T: GraphTag> {
 }
 
 impl<P, T: GraphTag> CustomChunk<P, T> {
+    /// Takes the payload, the task and the tags apart (for forwarding out of a subgraph).
+    pub(crate) fn into_parts(self) -> (P, Arc<TaskMetadata<T::Node>>, TagSet<T>) {
+        (self.payload, self.metadata, self.tags)
+    }
+
     pub(crate) fn new(payload: P, metadata: Arc<TaskMetadata<T::Node>>, tags: TagSet<T>) -> Self {
         Self {
             payload,

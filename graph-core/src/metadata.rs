@@ -48,6 +48,9 @@ impl Serialize for TaskPath {
 pub(crate) struct RunMetadata {
     pub(crate) run_id: Uuid,
     pub(crate) extra: serde_json::Map<String, serde_json::Value>,
+    /// Where this run is nested: empty at the root, `["call_model:<task id>"]` for a
+    /// subgraph run by the root's `call_model` task, one segment more per level.
+    pub(crate) namespace: Vec<String>,
 }
 
 /// Where a task runs: its step, node, triggers, path and checkpoint namespace.
@@ -62,6 +65,9 @@ pub struct TaskMetadata<N> {
     triggers: Vec<&'static str>,
     task_id: Uuid,
     push: Option<usize>,
+    /// For an item from inside a subgraph: the child task's node name and path, which the
+    /// parent's typed `node` cannot name.
+    nested: Option<(&'static str, TaskPath)>,
     checkpoint_ns: String,
     namespace: Vec<String>,
     run: Arc<RunMetadata>,
@@ -102,8 +108,15 @@ impl<N: GraphNode> TaskMetadata<N> {
             triggers,
             task_id,
             push,
-            checkpoint_ns: format!("{}:{task_id}", node.name()),
-            namespace: Vec::new(),
+            nested: None,
+            checkpoint_ns: run
+                .namespace
+                .iter()
+                .map(String::as_str)
+                .chain([format!("{}:{task_id}", node.name()).as_str()])
+                .collect::<Vec<_>>()
+                .join("|"),
+            namespace: run.namespace.clone(),
             run,
             calls: AtomicU64::new(0),
         }
@@ -119,6 +132,11 @@ impl<N: GraphNode> TaskMetadata<N> {
         self.node
     }
 
+    /// Whether this item comes from inside a subgraph (its namespace is not the root's).
+    pub fn is_nested(&self) -> bool {
+        !self.namespace.is_empty()
+    }
+
     /// What started the task: `branch:to:<node>` for an edge, `join:a+b:<node>` for a fan-in.
     pub fn triggers(&self) -> &[&'static str] {
         &self.triggers
@@ -127,10 +145,51 @@ impl<N: GraphNode> TaskMetadata<N> {
     /// LangGraph's task path: `("__pregel_pull", node)`, or `("__pregel_push", index)` for
     /// a task a `Send` started.
     pub fn path(&self) -> TaskPath {
+        if let Some((_, path)) = self.nested {
+            return path;
+        }
         match self.push {
             None => TaskPath::Pull(self.node.name()),
             Some(index) => TaskPath::Push(index),
         }
+    }
+
+    /// The task's node name: the node's, or for an item from inside a subgraph, the child
+    /// graph's node that produced it (while [`node`](Self::node) is the parent's node that
+    /// runs the subgraph).
+    pub fn name(&self) -> &'static str {
+        self.nested
+            .map_or_else(|| self.node.name(), |(name, _)| name)
+    }
+
+    /// The same task seen from a parent graph whose task `parent` runs this task's graph:
+    /// typed by the parent's node, named and placed as the child task.
+    pub(crate) fn nested_in<P: GraphNode>(&self, parent: &TaskMetadata<P>) -> TaskMetadata<P> {
+        TaskMetadata {
+            step: self.step,
+            node: parent.node,
+            triggers: self.triggers.clone(),
+            task_id: self.task_id,
+            push: self.push,
+            nested: Some((self.name(), self.path())),
+            checkpoint_ns: self.checkpoint_ns.clone(),
+            namespace: self.namespace.clone(),
+            run: Arc::clone(&parent.run),
+            calls: AtomicU64::new(0),
+        }
+    }
+
+    /// The namespace of a subgraph that this task runs: its own, plus `node:<task id>`.
+    pub(crate) fn child_namespace(&self) -> Vec<String> {
+        let mut namespace = self.namespace.clone();
+        namespace.push(format!("{}:{}", self.name(), self.task_id));
+        namespace
+    }
+
+    /// A fresh run id for the `n`th subgraph this task runs, derived so a run is replayable.
+    pub(crate) fn child_run_id(&self) -> Uuid {
+        let n = self.calls.fetch_add(1, Ordering::Relaxed);
+        Uuid::new_v5(&self.task_id, format!("subgraph:{n}").as_bytes())
     }
 
     /// The task's id.
@@ -169,7 +228,7 @@ impl<N: GraphNode> TaskMetadata<N> {
             map.serialize_entry(key, value)?;
         }
         map.serialize_entry("langgraph_step", &self.step)?;
-        map.serialize_entry("langgraph_node", self.node.name())?;
+        map.serialize_entry("langgraph_node", self.name())?;
         map.serialize_entry("langgraph_triggers", &self.triggers)?;
         map.serialize_entry("langgraph_path", &self.path())?;
         map.serialize_entry("langgraph_checkpoint_ns", &self.checkpoint_ns)?;
@@ -208,6 +267,22 @@ impl<T: GraphTag> MessageMetadata<T> {
         Self {
             task,
             model: Some(model),
+            tags,
+            call_id,
+        }
+    }
+
+    /// A child graph's call seen from the parent: the nested task, the same model and id,
+    /// the tags mapped into the parent's.
+    pub(crate) fn nested(
+        task: Arc<TaskMetadata<T::Node>>,
+        model: Option<ModelIdentity>,
+        tags: TagSet<T>,
+        call_id: String,
+    ) -> Self {
+        Self {
+            task,
+            model,
             tags,
             call_id,
         }

@@ -94,6 +94,7 @@ impl<G: GraphDef> Run<G> {
             context,
             modes,
             buffer: crate::buffer::Buffer::new(config.buffer),
+            subgraphs: config.subgraphs,
             // The input's messages are never emitted.
             known_messages: Mutex::new(if modes.messages {
                 input
@@ -120,6 +121,7 @@ impl<G: GraphDef> Run<G> {
             run: Arc::new(RunMetadata {
                 run_id: config.run_id.unwrap_or_else(Uuid::new_v4),
                 extra: config.metadata,
+                namespace: config.namespace,
             }),
             state: Arc::new(input),
             step: 0,

@@ -155,6 +155,9 @@ pub trait GraphDef: Sized + Send + Sync + 'static {
     /// The graph's edges.
     fn topology() -> &'static Topology<Self::Node, Self::State>;
 
+    /// The dependencies this graph was built with, for running it as a subgraph.
+    fn shared_context(&self) -> &Arc<Self::Context>;
+
     /// Starts `node` on a snapshot of the state.
     fn run_node(
         node: Self::Node,
@@ -163,14 +166,19 @@ pub trait GraphDef: Sized + Send + Sync + 'static {
     ) -> NodeFuture<Self>;
 }
 
-/// A stream mode: [`Messages`] or [`Custom`].
+/// A stream mode: [`Messages`], [`Custom`], [`Values`], [`Updates`], [`Debug`], or a tuple
+/// of two to five of them.
 ///
 /// `graph.stream(input, Messages)` yields `MessageChunk<Tag>`; `graph.stream(input, Custom)`
-/// yields `CustomChunk<Payload, Tag>`.
+/// yields `CustomChunk<Payload, Tag>`; a tuple yields [`StreamItem`](crate::StreamItem).
+///
+/// [`Values`]: crate::Values
+/// [`Updates`]: crate::Updates
+/// [`Debug`]: crate::Debug
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a stream mode of this graph",
     label = "pass a stream mode here",
-    note = "the modes are `Messages` and `Custom`"
+    note = "the modes are `Messages`, `Custom`, `Values`, `Updates`, `Debug`, and tuples of them"
 )]
 pub trait StreamMode<G: GraphDef>: Send + 'static {
     /// What the stream yields in this mode.

@@ -676,6 +676,10 @@ fn graph_def_impl(graph: &GraphModel, stub: bool) -> TokenStream {
                     &__TOPOLOGY
                 }
 
+                fn shared_context(&self) -> &#private::Arc<#context> {
+                    &self.context
+                }
+
                 #[allow(unused_variables)]
                 fn run_node(
                     node: Node,
