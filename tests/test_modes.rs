@@ -245,6 +245,15 @@ async fn every_item_serializes_as_langgraphs_v2_stream_part() {
 }
 
 #[tokio::test]
+async fn a_values_item_serializes_in_the_v2_shape_through_v2() {
+    let states: Vec<Doc> = graph().stream(cats(), Values).try_collect().await.unwrap();
+    assert_eq!(
+        serde_json::to_value(V2(&states[0])).unwrap(),
+        serde_json::json!({"type": "values", "ns": [], "data": {"topic": "cats", "joke": "", "notes": []}})
+    );
+}
+
+#[tokio::test]
 async fn a_single_mode_item_serializes_in_the_v2_shape_through_v2() {
     let events: Vec<_> = graph()
         .stream(cats(), stategraph::Debug)

@@ -248,6 +248,16 @@ impl V2Data for Off {
     }
 }
 
+/// A values-mode item is the state itself, at the root namespace.
+impl<S: crate::State + Serialize> V2Data for S {
+    const MODE: &'static str = "values";
+    fn serialize_v2<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        const ROOT: &[String] = &[];
+        map.serialize_entry("ns", ROOT)?;
+        map.serialize_entry("data", self)
+    }
+}
+
 impl<T: crate::GraphTag> V2Data for MessageChunk<T> {
     const MODE: &'static str = "messages";
     fn serialize_v2<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
