@@ -26,7 +26,8 @@ pub(crate) struct RunShared<G: GraphDef> {
     /// Ids of messages that must not be emitted whole in messages mode: those already
     /// streamed as chunks, those of `nostream` calls, and the input's. Kept only when
     /// messages mode is on.
-    pub(crate) known_messages: Mutex<HashSet<String>>,
+    /// Boxed and absent unless the state has a conversation: most graphs never need it.
+    pub(crate) known_messages: Option<Box<Mutex<HashSet<String>>>>,
 }
 
 /// Work spawned by the run's nodes, aborted when the run ends or its stream is dropped.
@@ -204,12 +205,10 @@ impl<'a, G: GraphDef, M: ChatModel + ?Sized> ChatCall<'a, G, M> {
 
     fn start(self, messages: impl IntoIterator<Item = Message>) -> StartedCall<G, M::Error> {
         let call_id = self.ctx.task.next_call_id();
-        if self.ctx.run.modes.messages {
+        if let Some(known) = &self.ctx.run.known_messages {
             // Streamed or hidden, the message this call assembles is not emitted again
             // when the node returns it.
-            self.ctx
-                .run
-                .known_messages
+            known
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .insert(call_id.clone());

@@ -53,6 +53,16 @@ pub(crate) struct RunMetadata {
     pub(crate) namespace: Vec<String>,
 }
 
+/// A task's unusual origin.
+#[derive(Clone, Copy, Debug, Default)]
+struct Origin {
+    /// Started by the `n`th `Send` of its step.
+    push: Option<usize>,
+    /// For an item from inside a subgraph: the child task's node name and path, which the
+    /// parent's typed `node` cannot name.
+    nested: Option<(&'static str, TaskPath)>,
+}
+
 /// Where a task runs: its step, node, triggers, path and checkpoint namespace.
 ///
 /// It serializes with LangGraph's field names (`langgraph_step`, `langgraph_node`,
@@ -64,10 +74,9 @@ pub struct TaskMetadata<N> {
     node: N,
     triggers: Vec<&'static str>,
     task_id: Uuid,
-    push: Option<usize>,
-    /// For an item from inside a subgraph: the child task's node name and path, which the
-    /// parent's typed `node` cannot name.
-    nested: Option<(&'static str, TaskPath)>,
+    /// How the task started when it is not the common case (pulled by an edge, at the
+    /// root): boxed, so the common task stays small.
+    origin: Option<Box<Origin>>,
     checkpoint_ns: String,
     namespace: Vec<String>,
     run: Arc<RunMetadata>,
@@ -107,8 +116,12 @@ impl<N: GraphNode> TaskMetadata<N> {
             node,
             triggers,
             task_id,
-            push,
-            nested: None,
+            origin: push.map(|index| {
+                Box::new(Origin {
+                    push: Some(index),
+                    nested: None,
+                })
+            }),
             checkpoint_ns: run
                 .namespace
                 .iter()
@@ -145,10 +158,11 @@ impl<N: GraphNode> TaskMetadata<N> {
     /// LangGraph's task path: `("__pregel_pull", node)`, or `("__pregel_push", index)` for
     /// a task a `Send` started.
     pub fn path(&self) -> TaskPath {
-        if let Some((_, path)) = self.nested {
+        let origin = self.origin.as_deref().copied().unwrap_or_default();
+        if let Some((_, path)) = origin.nested {
             return path;
         }
-        match self.push {
+        match origin.push {
             None => TaskPath::Pull(self.node.name()),
             Some(index) => TaskPath::Push(index),
         }
@@ -158,7 +172,9 @@ impl<N: GraphNode> TaskMetadata<N> {
     /// graph's node that produced it (while [`node`](Self::node) is the parent's node that
     /// runs the subgraph).
     pub fn name(&self) -> &'static str {
-        self.nested
+        self.origin
+            .as_ref()
+            .and_then(|origin| origin.nested)
             .map_or_else(|| self.node.name(), |(name, _)| name)
     }
 
@@ -170,8 +186,10 @@ impl<N: GraphNode> TaskMetadata<N> {
             node: parent.node,
             triggers: self.triggers.clone(),
             task_id: self.task_id,
-            push: self.push,
-            nested: Some((self.name(), self.path())),
+            origin: Some(Box::new(Origin {
+                push: self.origin.as_ref().and_then(|origin| origin.push),
+                nested: Some((self.name(), self.path())),
+            })),
             checkpoint_ns: self.checkpoint_ns.clone(),
             namespace: self.namespace.clone(),
             run: Arc::clone(&parent.run),

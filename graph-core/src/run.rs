@@ -96,14 +96,9 @@ impl<G: GraphDef> Run<G> {
             buffer: crate::buffer::Buffer::new(config.buffer),
             subgraphs: config.subgraphs,
             // The input's messages are never emitted.
-            known_messages: Mutex::new(if modes.messages {
-                input
-                    .messages()
-                    .iter()
-                    .filter_map(|m| m.id.clone())
-                    .collect()
-            } else {
-                Default::default()
+            known_messages: (modes.messages && G::State::HAS_MESSAGES).then(|| {
+                let ids = input.messages().iter().filter_map(|m| m.id.clone());
+                Box::new(Mutex::new(ids.collect()))
             }),
             tags: config.tags,
             spawned: Mutex::new(SpawnedTasks::default()),
@@ -217,7 +212,7 @@ impl<G: GraphDef> Run<G> {
     fn task_finished(&self, index: usize, update: &Update<G>) {
         let shared = &self.shared.0;
         let metadata = &self.step_tasks[index].metadata;
-        if shared.modes.messages {
+        if shared.modes.messages && G::State::HAS_MESSAGES {
             self.emit_returned_messages(metadata, G::State::update_messages(update));
         }
         if shared.modes.updates {
@@ -237,10 +232,10 @@ impl<G: GraphDef> Run<G> {
     /// once, as one item holding the whole message, labelled with the node's task.
     fn emit_returned_messages(&self, task: &Arc<TaskMetadata<G::Node>>, messages: &[Message]) {
         let shared = &self.shared.0;
-        let mut known = shared
-            .known_messages
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let Some(known) = &shared.known_messages else {
+            return;
+        };
+        let mut known = known.lock().unwrap_or_else(PoisonError::into_inner);
         for message in messages {
             let id = match &message.id {
                 Some(id) if !known.insert(id.clone()) => continue,

@@ -48,6 +48,11 @@ pub trait State: Clone + Send + Sync + 'static {
         false
     }
 
+    /// Whether the state has a conversation (a `#[reducer(messages)]` field): only then
+    /// does messages mode keep the ids it needs to emit returned messages exactly once, so
+    /// other graphs pay nothing for it.
+    const HAS_MESSAGES: bool = false;
+
     /// The messages `update` adds to the state's conversation (its `#[reducer(messages)]`
     /// field), which messages mode emits. `#[derive(State)]` implements it.
     fn update_messages(update: &Self::Update) -> &[crate::Message] {

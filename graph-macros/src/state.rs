@@ -259,6 +259,8 @@ fn expand(input: &DeriveInput, krate: &Path, fields: &[StateField]) -> TokenStre
         .map(|field| {
             let ident = &field.ident;
             quote! {
+                const HAS_MESSAGES: bool = true;
+
                 fn update_messages(update: &#update) -> &[#private::Message] {
                     update.#ident.as_deref().unwrap_or(&[])
                 }
