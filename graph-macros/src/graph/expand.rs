@@ -134,7 +134,17 @@ fn node_enum(graph: &GraphModel, overview: &str) -> TokenStream {
     let names: Vec<String> = graph.nodes.iter().map(NodeModel::name).collect();
     let triggers = names.iter().map(|name| format!("branch:to:{name}"));
     let indices = 0..graph.nodes.len();
-    let vis = item_vis(graph);
+    // The tag enum names `Node` in its `GraphTag` impl: a `pub` tag enum in a private
+    // module needs a `pub` node enum too (module privacy still bounds both).
+    let tags_are_pub = graph
+        .tags
+        .as_ref()
+        .is_some_and(|tags| matches!(tags.vis, syn::Visibility::Public(_)));
+    let vis = if tags_are_pub {
+        quote!(pub)
+    } else {
+        item_vis(graph)
+    };
     quote! {
         #docs
         #[derive(
