@@ -382,6 +382,16 @@ impl Layout {
         crossings
     }
 
+    /// The rows one sweep visits: downwards from the second row, or upwards from the one
+    /// before last, each placed against the row it has just left.
+    fn sweep_order(&self, down: bool) -> Vec<usize> {
+        if down {
+            (1..self.rows.len()).collect()
+        } else {
+            (0..self.rows.len().saturating_sub(1)).rev().collect()
+        }
+    }
+
     /// Barycentre sweeps, down then up, keeping the order with the fewest crossings.
     fn order_rows(&mut self) {
         let (above, below) = self.neighbours();
@@ -389,11 +399,7 @@ impl Layout {
         let mut best = (self.crossings(), self.rows.clone());
         for sweep in 0..8 {
             let down = sweep % 2 == 0;
-            let rows: Vec<usize> = if down {
-                (1..self.rows.len()).collect()
-            } else {
-                (0..self.rows.len().saturating_sub(1)).rev().collect()
-            };
+            let rows = self.sweep_order(down);
             for row in rows {
                 let position = self.positions();
                 let mut keyed: Vec<(f64, usize)> = self.rows[row]
@@ -465,11 +471,7 @@ impl Layout {
         let (above, below) = self.neighbours();
         for sweep in 0..12 {
             let down = sweep % 2 == 0;
-            let rows: Vec<usize> = if down {
-                (1..self.rows.len()).collect()
-            } else {
-                (0..self.rows.len().saturating_sub(1)).rev().collect()
-            };
+            let rows = self.sweep_order(down);
             for row in rows {
                 let slots = self.rows[row].clone();
                 let wanted: Vec<f64> = slots
