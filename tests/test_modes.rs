@@ -305,3 +305,21 @@ async fn a_failing_task_has_a_result_with_its_error_before_the_stream_error() {
     assert!(message.contains("overloaded"), "{message}");
     assert!(error.to_string().contains("`joke`"), "{error}");
 }
+
+#[tokio::test]
+async fn a_one_mode_tuple_streams_stream_items_and_they_debug_print_their_payload() {
+    let items: Vec<_> = graph()
+        .stream(cats(), (Values,))
+        .try_collect()
+        .await
+        .unwrap();
+    let states: Vec<Doc> = items
+        .into_iter()
+        .map(|item| match item {
+            StreamItem::Values(state) => state,
+        })
+        .collect();
+    assert_eq!(states.len(), 3);
+    let item: StreamItem<modes::Graph, (Values, Updates)> = StreamItem::Values(cats());
+    assert!(format!("{item:?}").starts_with("Values(Doc { topic: \"cats\""));
+}

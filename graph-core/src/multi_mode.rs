@@ -108,6 +108,16 @@ single_mode_flags! {
     Debug: No No No No Yes;
 }
 
+/// A one-mode tuple streams like a longer one: items come as [`StreamItem`].
+impl<G: GraphDef, A: StreamMode<G> + ModeFlags> StreamMode<G> for (A,) {
+    type Item = StreamItem<G, (A,)>;
+    const MODES: ModeSet = A::MODES;
+
+    fn select(event: Event<G>) -> Option<Self::Item> {
+        StreamItem::from_event(event)
+    }
+}
+
 impl<A: ModeFlags> ModeFlags for (A,) {
     type Values = A::Values;
     type Updates = A::Updates;
@@ -199,9 +209,22 @@ impl<G: GraphDef, M: ModeFlags> StreamItem<G, M> {
     }
 }
 
-impl<G: GraphDef, M: ModeFlags> std::fmt::Debug for StreamItem<G, M> {
+impl<G: GraphDef, M: ModeFlags> std::fmt::Debug for StreamItem<G, M>
+where
+    <M::Values as Flag>::Out<G::State>: std::fmt::Debug,
+    <M::Updates as Flag>::Out<NodeUpdate<G>>: std::fmt::Debug,
+    <M::Messages as Flag>::Out<MessageChunk<G::Tag>>: std::fmt::Debug,
+    <M::Custom as Flag>::Out<CustomChunk<G::Custom, G::Tag>>: std::fmt::Debug,
+    <M::Debug as Flag>::Out<TaskEvent<G>>: std::fmt::Debug,
+{
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("StreamItem").field(&self.mode()).finish()
+        match self {
+            Self::Values(item) => f.debug_tuple("Values").field(item).finish(),
+            Self::Updates(item) => f.debug_tuple("Updates").field(item).finish(),
+            Self::Messages(item) => f.debug_tuple("Messages").field(item).finish(),
+            Self::Custom(item) => f.debug_tuple("Custom").field(item).finish(),
+            Self::Debug(item) => f.debug_tuple("Debug").field(item).finish(),
+        }
     }
 }
 
