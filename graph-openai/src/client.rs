@@ -147,6 +147,13 @@ impl ClientInner {
                     };
                     (error, None)
                 }
+                // A request reqwest could not even build fails the same way every time.
+                Ok(Err(error)) if error.is_builder() => {
+                    return Err(OpenAiError::Config(format!(
+                        "the request could not be built: {}",
+                        error.without_url()
+                    )));
+                }
                 Ok(Err(error)) => (self.connect_error(error), None),
                 Ok(Ok(response)) if response.status().is_success() => return Ok(response),
                 Ok(Ok(response)) => {
