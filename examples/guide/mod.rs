@@ -135,6 +135,16 @@ pub async fn print_stream<T>(
     outcome
 }
 
+/// The guide's joke prompt, shared by its graphs.
+pub fn joke_prompt(state: &Topic) -> String {
+    format!("Write a joke about {}", state.topic)
+}
+
+/// The guide's poem prompt, shared by its graphs.
+pub fn poem_prompt(state: &Topic) -> String {
+    format!("Write a short poem about {}", state.topic)
+}
+
 /// The guide's graph: `START -> call_model -> END`, messages mode.
 #[graph(state = Topic, context = Models, edges = [START -> call_model -> END])]
 pub mod joke_poem {
@@ -157,15 +167,12 @@ pub mod joke_poem {
         let joke = ctx
             .chat(&models.joke)
             .tag(Tag::Joke)
-            .invoke([Message::user(format!("Write a joke about {}", state.topic))])
+            .invoke([Message::user(joke_prompt(state))])
             .await?;
         let poem = ctx
             .chat(&models.poem)
             .tag(Tag::Poem)
-            .invoke([Message::user(format!(
-                "Write a short poem about {}",
-                state.topic
-            ))])
+            .invoke([Message::user(poem_prompt(state))])
             .await?;
         Ok(TopicUpdate::default().joke(joke.content).poem(poem.content))
     }
@@ -190,22 +197,8 @@ pub mod custom_joke_poem {
     #[node]
     pub async fn call_model(state: &Topic, ctx: &Ctx) -> Result<TopicUpdate, NodeError> {
         let models = ctx.context();
-        let joke = stream_deltas(
-            ctx,
-            models,
-            &models.joke,
-            Tag::Joke,
-            format!("Write a joke about {}", state.topic),
-        )
-        .await?;
-        let poem = stream_deltas(
-            ctx,
-            models,
-            &models.poem,
-            Tag::Poem,
-            format!("Write a short poem about {}", state.topic),
-        )
-        .await?;
+        let joke = stream_deltas(ctx, models, &models.joke, Tag::Joke, joke_prompt(state)).await?;
+        let poem = stream_deltas(ctx, models, &models.poem, Tag::Poem, poem_prompt(state)).await?;
         Ok(TopicUpdate::default().joke(joke).poem(poem))
     }
 
@@ -283,16 +276,13 @@ pub mod progress_joke_poem {
         let joke = ctx
             .chat(&models.joke)
             .tag(Tag::Joke)
-            .invoke([Message::user(format!("Write a joke about {}", state.topic))])
+            .invoke([Message::user(joke_prompt(state))])
             .await?;
         ctx.write(note("asking for a poem")).await;
         let poem = ctx
             .chat(&models.poem)
             .tag(Tag::Poem)
-            .invoke([Message::user(format!(
-                "Write a short poem about {}",
-                state.topic
-            ))])
+            .invoke([Message::user(poem_prompt(state))])
             .await?;
         Ok(TopicUpdate::default().joke(joke.content).poem(poem.content))
     }

@@ -7,9 +7,10 @@
 //! | item | what it is |
 //! |---|---|
 //! | [`GraphStream`] | a running graph: a `Stream` of typed items, bounded and cancel-on-drop |
-//! | [`Messages`], [`Custom`] | stream modes; the mode decides the item type |
-//! | [`MessageChunk`], [`CustomChunk`] | the items, with [`MessageMetadata`] / [`TaskMetadata`] |
-//! | [`NodeContext`] | `ctx` in a node: model calls, the custom writer, spawning |
+//! | [`Messages`], [`Custom`], [`Values`], [`Updates`], [`Debug`] | stream modes; the mode decides the item type |
+//! | [`MessageChunk`], [`CustomChunk`], [`NodeUpdate`], [`TaskEvent`] | the items, with [`MessageMetadata`] / [`TaskMetadata`] |
+//! | [`StreamItem`], [`V2`] | the item of several modes at once; LangGraph's v2 JSON shape |
+//! | [`NodeContext`] | `ctx` in a node: model calls, the custom writer, spawning, [`SubgraphCall`] |
 //! | [`ChatModel`], [`ScriptedModel`] | models, and one that streams fixed tokens |
 //! | [`State`], [`GraphNode`], [`GraphTag`], [`GraphDef`] | what `#[graph]` and `#[derive(State)]` implement |
 #![forbid(unsafe_code)]
