@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use stategraph_core::{ChatChunk, Message, MessageBuilder, ToolCallChunk};
 
-use crate::wire::{ChatCompletionChunk, ChunkChoice};
+use crate::wire::{ChatCompletionChunk, ChunkChoice, ToolCallDelta};
 
 /// Assembles the raw chunks of one completion into one [`Message`] per choice: text
 /// joined, tool-call deltas assembled by their `index` into whole calls, the finish
@@ -81,17 +81,21 @@ pub(crate) fn choice_chunk(
         tool_call_chunks: delta
             .tool_calls
             .into_iter()
-            .map(|call| {
-                let function = call.function.unwrap_or_default();
-                ToolCallChunk {
-                    index: call.index,
-                    id: call.id,
-                    name: function.name,
-                    arguments: function.arguments.unwrap_or_default(),
-                }
-            })
+            .map(ToolCallChunk::from)
             .collect(),
         finish_reason: choice.finish_reason,
         usage,
+    }
+}
+
+impl From<ToolCallDelta> for ToolCallChunk {
+    fn from(call: ToolCallDelta) -> Self {
+        let function = call.function.unwrap_or_default();
+        ToolCallChunk {
+            index: call.index,
+            id: call.id,
+            name: function.name,
+            arguments: function.arguments.unwrap_or_default(),
+        }
     }
 }

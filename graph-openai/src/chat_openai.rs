@@ -7,8 +7,8 @@ use std::task::{Context, Poll, ready};
 use futures::{Stream, StreamExt};
 use stategraph_core::{ChatChunk, ChatChunkStream, ChatModel, ChatRequest, ModelIdentity};
 
-use crate::assemble::choice_chunk;
-use crate::wire::{ChatCompletionRequest, RequestMessage, Tool, ToolChoice};
+use crate::chunk_stream::Chunks;
+use crate::wire::{ChatCompletionRequest, DeltaChunk, RequestMessage, Tool, ToolChoice};
 use crate::{OpenAiClient, OpenAiError};
 
 /// The model `from_env` uses when `OPENAI_MODEL` is unset: the guide's.
@@ -191,7 +191,7 @@ impl ChatModel for ChatOpenAI {
         let mut wire = self.request(request.messages.iter().map(RequestMessage::from));
         wire.tools.extend(request.tools.iter().map(Tool::from));
         LastChunk {
-            chunks: self.client.stream_chat(&wire),
+            chunks: self.client.stream_deltas(&wire),
             held: None,
             queued: None,
             ended: false,
@@ -206,7 +206,7 @@ impl ChatModel for ChatOpenAI {
 /// `MessageChunk::is_last` true on the chunk that really is last, at no cost in latency
 /// for any token.
 struct LastChunk {
-    chunks: crate::ChunkStream,
+    chunks: Chunks<DeltaChunk>,
     /// A bare finish chunk, waiting for the usage.
     held: Option<ChatChunk>,
     /// An item to hand out before reading on.
@@ -244,6 +244,10 @@ impl Stream for LastChunk {
             let Some(chunk) = to_chat_chunk(raw) else {
                 continue;
             };
+            if this.held.is_none() && chunk.finish_reason.is_none() {
+                // Nearly every chunk: a token in the middle of the answer, passed on as is.
+                return Poll::Ready(Some(Ok(chunk)));
+            }
             let (payload, finish) = split_finish(chunk);
             match this.held.take() {
                 Some(mut held)
@@ -294,10 +298,10 @@ fn is_usage_only(chunk: &ChatChunk) -> bool {
 
 /// The first choice's delta (a `ChatOpenAI` call asks for one) with the usage, if any;
 /// `None` for a chunk that carries neither. Moves the content out rather than copying it.
-fn to_chat_chunk(chunk: crate::wire::ChatCompletionChunk) -> Option<ChatChunk> {
+fn to_chat_chunk(chunk: DeltaChunk) -> Option<ChatChunk> {
     let usage = chunk.usage.map(Into::into);
-    match chunk.choices.into_iter().find(|choice| choice.index == 0) {
-        Some(choice) => Some(choice_chunk(choice, usage)),
+    match chunk.choice {
+        Some(choice) => Some(choice.into_chat_chunk(usage)),
         None => usage.map(|usage| ChatChunk {
             usage: Some(usage),
             ..ChatChunk::default()

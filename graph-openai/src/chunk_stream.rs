@@ -2,6 +2,7 @@
 //! with the rules that make a cut or broken stream an error instead of a quiet end.
 
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
@@ -12,11 +13,12 @@ use tokio::time::Instant;
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 use futures::{FutureExt, Stream, StreamExt};
+use serde::de::DeserializeOwned;
 
 use crate::client::{ClientInner, parse_error_body};
 use crate::error::snippet;
 use crate::sse::{SseDecoder, SseEvent};
-use crate::wire::ChatCompletionChunk;
+use crate::wire::{ApiError, ChatCompletionChunk, DeltaChunk};
 use crate::{OpenAiError, TimeoutPhase};
 
 /// The chunks of one streamed completion, as the server sent them.
@@ -27,15 +29,7 @@ use crate::{OpenAiError, TimeoutPhase};
 /// the stream closes the connection.
 #[must_use = "a stream does nothing until polled"]
 pub struct ChunkStream {
-    state: State,
-}
-
-enum State {
-    /// Sending the request (with its retries) and checking the response.
-    Starting(BoxFuture<'static, Result<Box<Reader>, OpenAiError>>),
-    /// Decoding the body; polled directly, so a chunk costs no future of its own.
-    Reading(Box<Reader>),
-    Ended,
+    chunks: Chunks<ChatCompletionChunk>,
 }
 
 impl std::fmt::Debug for ChunkStream {
@@ -46,6 +40,68 @@ impl std::fmt::Debug for ChunkStream {
 
 impl ChunkStream {
     pub(crate) fn new(client: Arc<ClientInner>, body: Result<Vec<u8>, OpenAiError>) -> Self {
+        Self {
+            chunks: Chunks::new(client, body),
+        }
+    }
+}
+
+impl Stream for ChunkStream {
+    type Item = Result<ChatCompletionChunk, OpenAiError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.chunks.poll_next_unpin(cx)
+    }
+}
+
+/// What a chunk must offer the reader: whether it carries an in-band error, and whether
+/// it ends the answer. Implemented by the public [`ChatCompletionChunk`] and by the leaner
+/// [`DeltaChunk`](crate::wire::DeltaChunk) that `ChatOpenAI` decodes.
+pub(crate) trait StreamedChunk: DeserializeOwned {
+    /// Takes out the in-band error, if the server sent one in place of a chunk.
+    fn take_error(&mut self) -> Option<Box<ApiError>>;
+    /// Whether a choice carries a finish reason: the answer is then complete.
+    fn finishes(&self) -> bool;
+}
+
+impl StreamedChunk for ChatCompletionChunk {
+    fn take_error(&mut self) -> Option<Box<ApiError>> {
+        self.error.take()
+    }
+
+    fn finishes(&self) -> bool {
+        self.choices.iter().any(|c| c.finish_reason.is_some())
+    }
+}
+
+impl StreamedChunk for DeltaChunk {
+    fn take_error(&mut self) -> Option<Box<ApiError>> {
+        self.error.take()
+    }
+
+    fn finishes(&self) -> bool {
+        self.choice
+            .as_ref()
+            .is_some_and(|choice| choice.finish_reason.is_some())
+    }
+}
+
+/// The stream of one completion's chunks, decoded as `T`: the state machine behind
+/// [`ChunkStream`] and `ChatOpenAI`.
+pub(crate) struct Chunks<T> {
+    state: State<T>,
+}
+
+enum State<T> {
+    /// Sending the request (with its retries) and checking the response.
+    Starting(BoxFuture<'static, Result<Box<Reader<T>>, OpenAiError>>),
+    /// Decoding the body; polled directly, so a chunk costs no future of its own.
+    Reading(Box<Reader<T>>),
+    Ended,
+}
+
+impl<T: StreamedChunk> Chunks<T> {
+    pub(crate) fn new(client: Arc<ClientInner>, body: Result<Vec<u8>, OpenAiError>) -> Self {
         let starting = async move { start(&client, body?).await }.boxed();
         Self {
             state: State::Starting(starting),
@@ -53,8 +109,8 @@ impl ChunkStream {
     }
 }
 
-impl Stream for ChunkStream {
-    type Item = Result<ChatCompletionChunk, OpenAiError>;
+impl<T: StreamedChunk> Stream for Chunks<T> {
+    type Item = Result<T, OpenAiError>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
@@ -81,7 +137,7 @@ impl Stream for ChunkStream {
 }
 
 /// Sends the request and checks that what came back can be an event stream.
-async fn start(client: &ClientInner, body: Vec<u8>) -> Result<Box<Reader>, OpenAiError> {
+async fn start<T>(client: &ClientInner, body: Vec<u8>) -> Result<Box<Reader<T>>, OpenAiError> {
     let response = client.send(body).await?;
     let content_type = response
         .headers()
@@ -115,10 +171,11 @@ async fn start(client: &ClientInner, body: Vec<u8>) -> Result<Box<Reader>, OpenA
         chunks: 0,
         finished: false,
         body_ended: false,
+        chunk: PhantomData,
     }))
 }
 
-struct Reader {
+struct Reader<T> {
     body: BoxStream<'static, reqwest::Result<bytes::Bytes>>,
     decoder: SseDecoder,
     idle: Duration,
@@ -132,22 +189,20 @@ struct Reader {
     /// A choice carried a finish reason: the answer is complete even without `[DONE]`.
     finished: bool,
     body_ended: bool,
+    chunk: PhantomData<fn() -> T>,
 }
 
 // A `Step` lives for one call on the stack; boxing the chunk would cost an allocation per
 // chunk on the hot path.
 #[allow(clippy::large_enum_variant)]
-enum Step {
-    Chunk(ChatCompletionChunk),
+enum Step<T> {
+    Chunk(T),
     Done,
     Skip,
 }
 
-impl Reader {
-    fn poll_next(
-        &mut self,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<ChatCompletionChunk, OpenAiError>>> {
+impl<T: StreamedChunk> Reader<T> {
+    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T, OpenAiError>>> {
         loop {
             match self.decoder.next_event() {
                 Err(error) => return Poll::Ready(Some(Err(self.sse_error(error)))),
@@ -208,7 +263,7 @@ impl Reader {
 
     /// The body ended: an event left without its closing blank line still counts, unless
     /// its last line was cut, in which case the answer is truncated.
-    fn finish_body(&mut self) -> Option<Result<ChatCompletionChunk, OpenAiError>> {
+    fn finish_body(&mut self) -> Option<Result<T, OpenAiError>> {
         let finished = match self.decoder.finish() {
             Ok(finished) => finished,
             Err(error) => return Some(Err(self.sse_error(error))),
@@ -230,7 +285,7 @@ impl Reader {
         }
     }
 
-    fn handle(&mut self, event: &SseEvent) -> Result<Step, OpenAiError> {
+    fn handle(&mut self, event: &SseEvent) -> Result<Step<T>, OpenAiError> {
         let data = event.data.trim();
         if data == "[DONE]" {
             self.finished = true;
@@ -245,19 +300,19 @@ impl Reader {
                 chunks: self.chunks,
             });
         }
-        let mut chunk: ChatCompletionChunk =
+        let mut chunk: T =
             serde_json::from_str(data).map_err(|source| OpenAiError::InvalidChunk {
                 chunks: self.chunks,
                 source,
                 data: snippet(data, 200),
             })?;
-        if let Some(error) = chunk.error.take() {
+        if let Some(error) = chunk.take_error() {
             return Err(OpenAiError::Api {
                 error: *error,
                 chunks: self.chunks,
             });
         }
-        if chunk.choices.iter().any(|c| c.finish_reason.is_some()) {
+        if chunk.finishes() {
             self.finished = true;
         }
         self.chunks += 1;

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 
-use crate::chunk_stream::ChunkStream;
+use crate::chunk_stream::{ChunkStream, Chunks};
 use crate::error::snippet;
-use crate::wire::{ApiError, ChatCompletionRequest, ErrorEnvelope};
+use crate::wire::{ApiError, ChatCompletionRequest, DeltaChunk, ErrorEnvelope};
 use crate::{ApiKey, OpenAiError, RetryPolicy, TimeoutPhase};
 
 /// OpenAI's own endpoint, used when no base URL is configured.
@@ -102,11 +102,18 @@ impl OpenAiClient {
     /// Starts a streaming chat completion. Nothing is sent until the stream is polled;
     /// everything that goes wrong arrives as the stream's last item.
     pub fn stream_chat(&self, request: &ChatCompletionRequest) -> ChunkStream {
-        let body = serde_json::to_vec(request).map_err(|error| {
-            OpenAiError::Config(format!("the request cannot be serialized: {error}"))
-        });
-        ChunkStream::new(Arc::clone(&self.inner), body)
+        ChunkStream::new(Arc::clone(&self.inner), request_body(request))
     }
+
+    /// As [`stream_chat`](Self::stream_chat), decoding only what `ChatOpenAI` reads.
+    pub(crate) fn stream_deltas(&self, request: &ChatCompletionRequest) -> Chunks<DeltaChunk> {
+        Chunks::new(Arc::clone(&self.inner), request_body(request))
+    }
+}
+
+fn request_body(request: &ChatCompletionRequest) -> Result<Vec<u8>, OpenAiError> {
+    serde_json::to_vec(request)
+        .map_err(|error| OpenAiError::Config(format!("the request cannot be serialized: {error}")))
 }
 
 impl fmt::Debug for OpenAiClient {

@@ -4,8 +4,11 @@
 //! OpenAI in small ways: unknown fields are ignored, a missing `index` is 0, `content: null`
 //! and an empty `finish_reason` are accepted, and a usage-only chunk may have no `choices`.
 
+mod delta;
 mod request;
 mod response;
+
+pub(crate) use delta::DeltaChunk;
 
 pub use request::{
     ChatCompletionRequest, FunctionCall, FunctionDefinition, RequestMessage, RequestToolCall,

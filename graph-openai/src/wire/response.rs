@@ -181,7 +181,7 @@ where
 
 /// An in-band error as OpenAI writes it (`{"message": ..}`), or as some gateways do (a plain
 /// string): either way the server's own words reach the user.
-fn error_object_or_text<'de, D: Deserializer<'de>>(
+pub(super) fn error_object_or_text<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<Box<ApiError>>, D::Error> {
     #[derive(Deserialize)]
@@ -200,7 +200,7 @@ fn error_object_or_text<'de, D: Deserializer<'de>>(
     })
 }
 
-fn finish_reason<'de, D: Deserializer<'de>>(
+pub(super) fn finish_reason<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<FinishReason>, D::Error> {
     let reason = Option::<std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
@@ -209,7 +209,7 @@ fn finish_reason<'de, D: Deserializer<'de>>(
         .map(|reason| FinishReason::from(&*reason)))
 }
 
-fn role<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Role>, D::Error> {
+pub(super) fn role<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Role>, D::Error> {
     let role = Option::<std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
     Ok(match role.as_deref() {
         Some("assistant") => Some(Role::Assistant),
