@@ -28,6 +28,7 @@ mod multi_mode;
 mod run;
 mod scripted;
 mod state;
+mod step_futures;
 mod stream;
 mod subgraph;
 mod tag;

@@ -10,17 +10,17 @@ use std::any::Any;
 use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
+use futures::FutureExt;
 use futures::future::BoxFuture;
-use futures::stream::FuturesUnordered;
-use futures::{FutureExt, StreamExt};
 use uuid::Uuid;
 
 use crate::context::{RunShared, SpawnedTasks};
 use crate::error::panic_message;
 use crate::metadata::RunMetadata;
 use crate::mode::{Event, ModeSet};
+use crate::step_futures::StepFutures;
 use crate::task_items::TaskEventKind;
 use crate::topology::{Edge, Source, Target};
 use crate::{
@@ -56,7 +56,7 @@ struct AbortSpawnedOnDrop<G: GraphDef>(Arc<RunShared<G>>);
 impl<G: GraphDef> Drop for AbortSpawnedOnDrop<G> {
     fn drop(&mut self) {
         // Writers still holding the run (spawned work being aborted) must not wait.
-        self.0.buffer.close();
+        drop(self.0.buffer.close());
         self.0
             .spawned
             .lock()
@@ -73,12 +73,15 @@ pub(crate) struct Run<G: GraphDef> {
     step: u64,
     recursion_limit: u32,
     step_tasks: Vec<StepTask<G>>,
-    running: FuturesUnordered<TaskFuture<G>>,
+    running: StepFutures<TaskFuture<G>>,
     /// For each edge, which of a fan-in's sources have run since it last fired.
     join_seen: Vec<Vec<bool>>,
-    /// Items that must go out before anything else: the channel's contents at the moment a
-    /// node failed, then the error.
-    ready: VecDeque<Result<Event<G>, GraphError>>,
+    /// Items taken from the buffer in one lock, handed out one per poll. When a node
+    /// fails, everything the buffer still holds joins them, ahead of the error.
+    batch: VecDeque<Event<G>>,
+    /// The error that ended the run, handed out after the last item. Boxed: most runs
+    /// never fail, and every run carries this field.
+    error: Option<Box<GraphError>>,
     started: bool,
     finished: bool,
 }
@@ -122,9 +125,10 @@ impl<G: GraphDef> Run<G> {
             step: 0,
             recursion_limit: config.recursion_limit,
             step_tasks: Vec::new(),
-            running: FuturesUnordered::new(),
+            running: StepFutures::new(),
             join_seen,
-            ready: VecDeque::new(),
+            batch: VecDeque::new(),
+            error: None,
             started: false,
             finished: false,
         }
@@ -147,16 +151,16 @@ impl<G: GraphDef> Run<G> {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Event<G>, GraphError>>> {
         loop {
-            if let Some(item) = self.ready.pop_front() {
-                return Poll::Ready(Some(item));
+            if let Some(event) = self.batch.pop_front() {
+                return Poll::Ready(Some(Ok(event)));
             }
             if self.finished {
-                return Poll::Ready(None);
+                return Poll::Ready(self.error.take().map(|error| Err(*error)));
             }
             // No waker yet: if a node below produces an item, it is returned in this
             // same poll, and registering now would only make the task poll itself again.
-            if let Some(event) = self.shared.0.buffer.try_recv() {
-                return Poll::Ready(Some(Ok(event)));
+            if self.shared.0.buffer.take_batch(&mut self.batch) {
+                continue;
             }
             if self.running.is_empty() {
                 if let Err(error) = self.advance() {
@@ -164,7 +168,7 @@ impl<G: GraphDef> Run<G> {
                 }
                 continue;
             }
-            match self.running.poll_next_unpin(cx) {
+            match self.running.poll_next(cx) {
                 Poll::Ready(Some((index, Ok(Ok(update))))) => {
                     self.step_tasks[index].ended = true;
                     self.task_finished(index, &update);
@@ -196,12 +200,7 @@ impl<G: GraphDef> Run<G> {
                     // A node may have produced an item in this very poll before it waited.
                     // Registers the reader so that spawned work writing from elsewhere wakes
                     // the stream.
-                    return self
-                        .shared
-                        .0
-                        .buffer
-                        .poll_recv(cx)
-                        .map(|event| Some(Ok(event)));
+                    ready!(self.shared.0.buffer.poll_batch(cx, &mut self.batch));
                 }
             }
         }
@@ -270,7 +269,7 @@ impl<G: GraphDef> Run<G> {
     fn fail(&mut self, error: GraphError) {
         // Dropping the other nodes cancels their model calls; aborting spawned work stops
         // it from producing more. What they produced already is still delivered.
-        self.running = FuturesUnordered::new();
+        self.running.clear();
         self.abort_spawned();
         if self.shared.0.modes.debug {
             // Debug mode closes every task it opened: the siblings that were cancelled too.
@@ -282,7 +281,7 @@ impl<G: GraphDef> Run<G> {
             }
         }
         self.drain_and_close();
-        self.ready.push_back(Err(error));
+        self.error = Some(Box::new(error));
         self.finished = true;
     }
 
@@ -290,10 +289,8 @@ impl<G: GraphDef> Run<G> {
     /// writer outside the run (a `Writer` clone on another thread) never waits on a run
     /// that has ended.
     fn drain_and_close(&mut self) {
-        while let Some(event) = self.shared.0.buffer.try_recv() {
-            self.ready.push_back(Ok(event));
-        }
-        self.shared.0.buffer.close();
+        let mut rest = self.shared.0.buffer.close();
+        self.batch.append(&mut rest);
     }
 
     fn abort_spawned(&self) {
