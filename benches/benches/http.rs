@@ -1,12 +1,14 @@
 //! End to end over HTTP: an in-process server writes 100,000 recorded OpenAI SSE chunks at
 //! memory speed; `ChatOpenAI` streams them through a graph in messages mode. The baseline
-//! reads the same bytes with reqwest and decodes them with graph-openai's decoder alone.
+//! reads the same bytes with reqwest and decodes them with graph-openai's decoder alone
+//! (SSE events into whole `ChatCompletionChunk`s). A third measurement, `ChatOpenAI`
+//! without a graph, splits the cost between the model layer and the graph.
 
 use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use futures::StreamExt;
-use stategraph::{AnyChatModel, Messages};
+use stategraph::{AnyChatModel, ChatModel, ChatRequest, Message, Messages};
 use stategraph_benches::graphs::{Empty, one_call};
 use stategraph_openai::wire::ChatCompletionChunk;
 use stategraph_openai::{ChatOpenAI, OpenAiClient, SseDecoder};
@@ -55,6 +57,18 @@ fn http(c: &mut Criterion) {
         .base_url(&base_url)
         .build()
         .expect("a client");
+    // Not a target: the same call without the graph, to show what each layer costs.
+    let model = ChatOpenAI::new(client.clone(), "gpt-4o-mini");
+    group.bench_function("chat_openai_alone", |b| {
+        b.to_async(&runtime).iter(|| async {
+            let mut chunks = model.stream(ChatRequest::new([Message::user("go")]));
+            let mut n = 0;
+            while let Some(chunk) = chunks.next().await {
+                n += chunk.expect("no error").content.len();
+            }
+            n
+        });
+    });
     let graph = one_call::Graph::new(AnyChatModel::new(ChatOpenAI::new(client, "gpt-4o-mini")));
     group.bench_function("chat_openai_in_graph", |b| {
         b.to_async(&runtime).iter(|| async {
