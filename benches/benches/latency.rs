@@ -1,9 +1,13 @@
 //! Latency from a model yielding a chunk to the consumer receiving it, median and p99,
 //! against a `futures` channel between the same two threads.
 //!
-//! A producer thread sends 100,000 chunks, one every ~20 µs (so nothing queues), each
-//! carrying its send time. Baseline: the consumer reads the channel directly. Measured:
-//! the channel is a model's stream, and the consumer reads the graph's messages stream.
+//! A producer thread sends chunks at least 20 µs apart (so nothing queues), each carrying
+//! its send time. Baseline: the consumer reads the channel directly. Measured: the channel is
+//! a model's stream, and the consumer reads the graph's messages stream. Most of either
+//! latency is the OS waking the consumer's thread, which drifts over seconds on a shared
+//! machine; so the two alternate, 10,000 chunks at a time, for 100,000 chunks each, and
+//! the producer and the consumer are pinned to a core each (when there are two), so the
+//! scheduler moving one onto the other's core does not add its own microseconds.
 
 use std::time::{Duration, Instant};
 
@@ -14,8 +18,9 @@ use stategraph::{AnyChatModel, ChatChunk, Messages};
 use stategraph_benches::graphs::{Empty, one_call};
 use stategraph_benches::models::FromChannel;
 
-const SAMPLES: usize = 100_000;
-const WARMUP: usize = 5_000;
+const ROUNDS: usize = 10;
+const SAMPLES: usize = 10_000;
+const WARMUP: usize = 500;
 const PACE: Duration = Duration::from_micros(20);
 
 /// Starts the producer thread: `WARMUP + SAMPLES` chunks, each with its send time (in ns
@@ -23,6 +28,7 @@ const PACE: Duration = Duration::from_micros(20);
 fn produce(base: Instant) -> mpsc::UnboundedReceiver<ChatChunk> {
     let (sender, receiver) = mpsc::unbounded();
     std::thread::spawn(move || {
+        pin_to_core(0);
         for _ in 0..WARMUP + SAMPLES {
             let next = Instant::now() + PACE;
             let sent = base.elapsed().as_nanos() as u64;
@@ -32,9 +38,9 @@ fn produce(base: Instant) -> mpsc::UnboundedReceiver<ChatChunk> {
             {
                 return;
             }
-            while Instant::now() < next {
-                std::hint::spin_loop();
-            }
+            // Sleeping, not spinning: a spinning producer would push every other thread
+            // of the machine onto the consumer's core.
+            std::thread::sleep(next.saturating_duration_since(Instant::now()));
         }
     });
     receiver
@@ -47,6 +53,14 @@ fn record(histogram: &mut Histogram<u64>, base: Instant, index: usize, content: 
         histogram
             .record(received.saturating_sub(sent).max(1))
             .expect("in range");
+    }
+}
+
+/// Pins the calling thread to core `index`, if the machine has more than one.
+fn pin_to_core(index: usize) {
+    let cores = core_affinity::get_core_ids().unwrap_or_default();
+    if cores.len() > 1 {
+        core_affinity::set_for_current(cores[index % cores.len()]);
     }
 }
 
@@ -64,35 +78,37 @@ fn main() {
         .build()
         .expect("a runtime");
 
+    // The consumer: this thread, which runs the current-thread runtime.
+    pin_to_core(1);
     let base = Instant::now();
     let mut baseline = new_histogram();
-    runtime.block_on(async {
-        let mut chunks = produce(base);
-        let mut index = 0;
-        while let Some(chunk) = chunks.next().await {
-            record(&mut baseline, base, index, &chunk.content);
-            index += 1;
-        }
-    });
-
     let mut graph_latency = new_histogram();
-    runtime.block_on(async {
-        let model = AnyChatModel::new(FromChannel::new(produce(base)));
-        let graph = one_call::Graph::new(model);
-        let mut stream = graph.stream(Empty::default(), Messages);
-        let mut index = 0;
-        while let Some(chunk) = stream.next().await {
-            record(
-                &mut graph_latency,
-                base,
-                index,
-                chunk.expect("no error").content(),
-            );
-            index += 1;
-        }
-    });
+    for _ in 0..ROUNDS {
+        runtime.block_on(async {
+            let mut chunks = produce(base);
+            let mut index = 0;
+            while let Some(chunk) = chunks.next().await {
+                record(&mut baseline, base, index, &chunk.content);
+                index += 1;
+            }
+        });
+        runtime.block_on(async {
+            let model = AnyChatModel::new(FromChannel::new(produce(base)));
+            let graph = one_call::Graph::new(model);
+            let mut stream = graph.stream(Empty::default(), Messages);
+            let mut index = 0;
+            while let Some(chunk) = stream.next().await {
+                let content = chunk.expect("no error");
+                record(&mut graph_latency, base, index, content.content());
+                index += 1;
+            }
+        });
+    }
 
-    println!("latency model -> consumer, {SAMPLES} chunks, one every {PACE:?}");
+    println!(
+        "latency model -> consumer, {} chunks each, at least {PACE:?} apart",
+        ROUNDS * SAMPLES
+    );
     println!("{:<28} {:>10} {:>10} {:>10}", "", "median", "p99", "p99.9");
     for (name, histogram) in [
         ("baseline_futures_channel", &baseline),
