@@ -62,6 +62,26 @@ impl<T> Buffer<T> {
         }
     }
 
+    /// Writes `item` if there is room (or drops it if the reader is gone), without a
+    /// future: the common case of a write, which then costs one lock and one move.
+    /// Hands the item back when the buffer is full.
+    pub(crate) fn try_send(&self, item: T) -> Result<(), T> {
+        let mut inner = self.lock();
+        if inner.closed {
+            return Ok(());
+        }
+        if inner.items.len() + inner.taken >= inner.capacity {
+            return Err(item);
+        }
+        inner.items.push_back(item);
+        let reader = inner.reader.take();
+        drop(inner);
+        if let Some(reader) = reader {
+            reader.wake();
+        }
+        Ok(())
+    }
+
     /// Writes `item` now, even past the capacity (so a pop may wake waiting writers while
     /// the buffer is still full: they look, find no room, and wait again). For the run's own items (a node's update,
     /// a task event, the state after a step): at most a few per node per step, and they
@@ -191,6 +211,7 @@ mod tests {
         for i in 0..2 {
             assert!(Pin::new(&mut buffer.send(i)).poll(&mut cx).is_ready());
         }
+        assert_eq!(buffer.try_send(9), Err(9), "full: the item comes back");
         let mut third = buffer.send(2);
         assert!(Pin::new(&mut third).poll(&mut cx).is_pending());
 
@@ -218,6 +239,7 @@ mod tests {
         assert!(Pin::new(&mut blocked).poll(&mut cx).is_pending());
         assert_eq!(buffer.close(), [1]);
         assert!(Pin::new(&mut blocked).poll(&mut cx).is_ready());
+        assert_eq!(buffer.try_send(3), Ok(()), "closed: dropped at once");
         let mut batch = VecDeque::new();
         assert!(!buffer.take_batch(&mut batch));
     }

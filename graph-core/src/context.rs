@@ -59,7 +59,9 @@ impl SpawnedTasks {
 impl<G: GraphDef> RunShared<G> {
     pub(crate) async fn emit(&self, event: Event<G>) {
         // After the stream is dropped the buffer is closed and this returns at once.
-        self.buffer.send(event).await;
+        if let Err(event) = self.buffer.try_send(event) {
+            self.buffer.send(event).await;
+        }
     }
 }
 
