@@ -29,8 +29,9 @@ pub const DEFAULT_RECURSION_LIMIT: u32 = 25;
 /// How many items may wait between the graph and a consumer that is not reading.
 ///
 /// Eight is enough to spread the cost of switching between consumer and node over several
-/// items (78 ns per token in the messages benchmark, against 65 ns with 64), and small
-/// enough that a run with a full buffer holds under 4 KB (about 11 KB with 64).
+/// items (when it was chosen, 78 ns per token in the messages benchmark against 65 ns with
+/// 64), and small enough that a run with a full buffer holds under 4 KB (about 11 KB with
+/// 64).
 pub const DEFAULT_BUFFER: usize = 8;
 
 impl<T: GraphTag> Default for RunConfig<T> {
