@@ -90,6 +90,11 @@ impl<T: GraphTag> RunConfig<T> {
 
     /// How many items may wait for a consumer before nodes wait in turn (at least 1).
     /// Default [`DEFAULT_BUFFER`].
+    ///
+    /// The stream takes waiting items a batch at a time, and a batch frees its room once
+    /// the stream has handed all of it out: a consumer that stops in the middle of a batch
+    /// to wait for a writer elsewhere (work spawned with its own clone of a writer) may
+    /// find that writer waiting for room until it reads on.
     #[must_use]
     pub fn buffer(mut self, items: usize) -> Self {
         self.buffer = items.max(1);

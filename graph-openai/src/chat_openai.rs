@@ -300,7 +300,7 @@ fn is_usage_only(chunk: &ChatChunk) -> bool {
 /// `None` for a chunk that carries neither. Moves the content out rather than copying it.
 fn to_chat_chunk(chunk: DeltaChunk) -> Option<ChatChunk> {
     let usage = chunk.usage.map(Into::into);
-    match chunk.choice {
+    match chunk.choices.zero {
         Some(choice) => Some(choice.into_chat_chunk(usage)),
         None => usage.map(|usage| ChatChunk {
             usage: Some(usage),

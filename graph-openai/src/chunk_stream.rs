@@ -80,9 +80,7 @@ impl StreamedChunk for DeltaChunk {
     }
 
     fn finishes(&self) -> bool {
-        self.choice
-            .as_ref()
-            .is_some_and(|choice| choice.finish_reason.is_some())
+        self.choices.finished
     }
 }
 

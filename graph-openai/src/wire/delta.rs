@@ -16,16 +16,27 @@ use stategraph_core::{ChatChunk, FinishReason, Role, ToolCallChunk};
 use super::response::{error_object_or_text, finish_reason, role};
 use super::{ApiError, CompletionUsage, ToolCallDelta};
 
-/// A chunk as `ChatOpenAI` sees it.
+/// A chunk as `ChatOpenAI` sees it. Fields it does not read are skipped unchecked, so a
+/// server that sends, say, a numeric `id` still streams here, while the raw
+/// [`ChunkStream`](crate::ChunkStream) reports that chunk as invalid.
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct DeltaChunk {
-    /// Choice 0, the one a `ChatOpenAI` call asks for; other choices are read and dropped.
-    #[serde(rename = "choices", default, deserialize_with = "choice_zero")]
-    pub(crate) choice: Option<DeltaChoice>,
+    #[serde(default, deserialize_with = "choice_zero")]
+    pub(crate) choices: Choices,
     #[serde(default)]
     pub(crate) usage: Option<CompletionUsage>,
     #[serde(default, deserialize_with = "error_object_or_text")]
     pub(crate) error: Option<Box<ApiError>>,
+}
+
+/// What `ChatOpenAI` keeps of `choices`.
+#[derive(Debug, Default)]
+pub(crate) struct Choices {
+    /// Choice 0, the one a `ChatOpenAI` call asks for; other choices are read and dropped.
+    pub(crate) zero: Option<DeltaChoice>,
+    /// Some choice, 0 or another, carried a finish reason: the answer is complete, so a
+    /// connection cut after it loses nothing.
+    pub(crate) finished: bool,
 }
 
 /// One choice, with only the fields a [`ChatChunk`] keeps.
@@ -70,24 +81,22 @@ impl DeltaChoice {
 }
 
 /// `choices` (an array, or `null`) down to the choice with index 0, without a vector.
-fn choice_zero<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<DeltaChoice>, D::Error> {
+fn choice_zero<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Choices, D::Error> {
     struct ChoiceZero;
 
     impl<'de> Visitor<'de> for ChoiceZero {
-        type Value = Option<DeltaChoice>;
+        type Value = Choices;
 
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.write_str("an array of choices")
         }
 
         fn visit_unit<E>(self) -> Result<Self::Value, E> {
-            Ok(None)
+            Ok(Choices::default())
         }
 
         fn visit_none<E>(self) -> Result<Self::Value, E> {
-            Ok(None)
+            Ok(Choices::default())
         }
 
         fn visit_some<D: Deserializer<'de>>(
@@ -97,15 +106,16 @@ fn choice_zero<'de, D: Deserializer<'de>>(
             deserializer.deserialize_seq(self)
         }
 
-        fn visit_seq<A: SeqAccess<'de>>(self, mut choices: A) -> Result<Self::Value, A::Error> {
-            let mut zero = None;
-            while let Some(choice) = choices.next_element::<DeltaChoice>()? {
+        fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<Self::Value, A::Error> {
+            let mut choices = Choices::default();
+            while let Some(choice) = items.next_element::<DeltaChoice>()? {
+                choices.finished |= choice.finish_reason.is_some();
                 // A missing or null index is 0, as in the full chunk.
-                if zero.is_none() && choice.index.unwrap_or(0) == 0 {
-                    zero = Some(choice);
+                if choices.zero.is_none() && choice.index.unwrap_or(0) == 0 {
+                    choices.zero = Some(choice);
                 }
             }
-            Ok(zero)
+            Ok(choices)
         }
     }
 
@@ -128,7 +138,14 @@ mod tests {
             .find(|choice| choice.index == 0)
             .cloned();
         assert_eq!(
-            lean.choice.map(|choice| choice.into_chat_chunk(None)),
+            lean.choices.finished,
+            full.choices
+                .iter()
+                .any(|choice| choice.finish_reason.is_some()),
+            "{json}"
+        );
+        assert_eq!(
+            lean.choices.zero.map(|choice| choice.into_chat_chunk(None)),
             zero.map(|choice| choice_chunk(choice, None)),
             "{json}"
         );
@@ -157,6 +174,19 @@ mod tests {
         agrees(r#"{"choices":[{"delta":{"tool_calls":null,"refusal":"no","role":"robot"}}]}"#);
         agrees(r#"{"error":{"message":"overloaded","type":"server_error","code":503}}"#);
         agrees(r#"{"error":"plain text"}"#);
+        // Only another choice finishes: the answer still counts as complete.
+        agrees(r#"{"choices":[{"index":1,"delta":{},"finish_reason":"stop"}]}"#);
+    }
+
+    #[test]
+    fn fields_chat_openai_does_not_read_are_not_checked() {
+        let json = r#"{"id":5,"model":null,"created":"x","choices":[{"delta":{"content":"a","refusal":7}}]}"#;
+        let lean: DeltaChunk = serde_json::from_str(json).unwrap();
+        assert_eq!(
+            lean.choices.zero.unwrap().into_chat_chunk(None).content,
+            "a"
+        );
+        assert!(serde_json::from_str::<ChatCompletionChunk>(json).is_err());
     }
 
     #[test]
