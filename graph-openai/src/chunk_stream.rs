@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 
 use crate::client::{ClientInner, parse_error_body};
 use crate::error::snippet;
-use crate::sse::{SseDecoder, SseEvent};
+use crate::sse::{SseDecoder, SseEventRef};
 use crate::wire::{ApiError, ChatCompletionChunk, DeltaChunk};
 use crate::{OpenAiError, TimeoutPhase};
 
@@ -166,8 +166,7 @@ async fn start<T>(client: &ClientInner, body: Vec<u8>) -> Result<Box<Reader<T>>,
         idle_timer: Box::pin(tokio::time::sleep(client.timeouts.idle)),
         last_read: Instant::now(),
         content_type,
-        chunks: 0,
-        finished: false,
+        progress: Progress::default(),
         body_ended: false,
         chunk: PhantomData,
     }))
@@ -182,10 +181,7 @@ struct Reader<T> {
     idle_timer: Pin<Box<tokio::time::Sleep>>,
     last_read: Instant,
     content_type: Option<String>,
-    /// Chunks yielded so far, for error messages.
-    chunks: u64,
-    /// A choice carried a finish reason: the answer is complete even without `[DONE]`.
-    finished: bool,
+    progress: Progress,
     body_ended: bool,
     chunk: PhantomData<fn() -> T>,
 }
@@ -202,9 +198,9 @@ enum Step<T> {
 impl<T: StreamedChunk> Reader<T> {
     fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T, OpenAiError>>> {
         loop {
-            match self.decoder.next_event() {
+            match self.decoder.next_event_ref() {
                 Err(error) => return Poll::Ready(Some(Err(self.sse_error(error)))),
-                Ok(Some(event)) => match self.handle(&event) {
+                Ok(Some(event)) => match self.progress.handle(event) {
                     Ok(Step::Chunk(chunk)) => return Poll::Ready(Some(Ok(chunk))),
                     Ok(Step::Done) => return Poll::Ready(None),
                     Ok(Step::Skip) => continue,
@@ -213,9 +209,11 @@ impl<T: StreamedChunk> Reader<T> {
                 Ok(None) => {}
             }
             if self.body_ended {
-                return Poll::Ready((!self.finished).then_some(Err(OpenAiError::Truncated {
-                    chunks: self.chunks,
-                })));
+                return Poll::Ready((!self.progress.finished).then_some(Err(
+                    OpenAiError::Truncated {
+                        chunks: self.progress.chunks,
+                    },
+                )));
             }
             match self.body.as_mut().poll_next(cx) {
                 Poll::Ready(Some(Ok(bytes))) => {
@@ -224,10 +222,10 @@ impl<T: StreamedChunk> Reader<T> {
                 }
                 // After a finish reason the answer is whole: a server or proxy that then
                 // resets the connection has lost nothing of it.
-                Poll::Ready(Some(Err(_))) if self.finished => return Poll::Ready(None),
+                Poll::Ready(Some(Err(_))) if self.progress.finished => return Poll::Ready(None),
                 Poll::Ready(Some(Err(error))) => {
                     return Poll::Ready(Some(Err(OpenAiError::Transport {
-                        chunks: self.chunks,
+                        chunks: self.progress.chunks,
                         source: error.without_url(),
                     })));
                 }
@@ -246,7 +244,7 @@ impl<T: StreamedChunk> Reader<T> {
                         self.idle_timer.as_mut().reset(deadline);
                     }
                     ready!(self.idle_timer.as_mut().poll(cx));
-                    if self.finished {
+                    if self.progress.finished {
                         // The answer is whole; a server that stalls before `[DONE]` lost nothing.
                         return Poll::Ready(None);
                     }
@@ -267,23 +265,38 @@ impl<T: StreamedChunk> Reader<T> {
             Err(error) => return Some(Err(self.sse_error(error))),
         };
         let event = finished.event?;
-        match self.handle(&event) {
+        match self.progress.handle(event.as_ref()) {
             Ok(Step::Chunk(chunk)) => Some(Ok(chunk)),
             Ok(Step::Done) => {
-                self.finished = true;
+                self.progress.finished = true;
                 None
             }
             Ok(Step::Skip) => None,
             Err(OpenAiError::InvalidChunk { .. }) if finished.cut_mid_line => {
                 Some(Err(OpenAiError::Truncated {
-                    chunks: self.chunks,
+                    chunks: self.progress.chunks,
                 }))
             }
             Err(error) => Some(Err(error)),
         }
     }
 
-    fn handle(&mut self, event: &SseEvent) -> Result<Step<T>, OpenAiError> {
+    fn sse_error(&self, error: crate::sse::SseError) -> OpenAiError {
+        OpenAiError::from_sse(error, self.content_type.clone())
+    }
+}
+
+/// How far the answer got: for error messages, and to tell a complete answer from a cut one.
+#[derive(Default)]
+struct Progress {
+    /// Chunks yielded so far.
+    chunks: u64,
+    /// A choice carried a finish reason (or `[DONE]` came): the answer is complete.
+    finished: bool,
+}
+
+impl Progress {
+    fn handle<T: StreamedChunk>(&mut self, event: SseEventRef<'_>) -> Result<Step<T>, OpenAiError> {
         let data = event.data.trim();
         if data == "[DONE]" {
             self.finished = true;
@@ -292,7 +305,7 @@ impl<T: StreamedChunk> Reader<T> {
         if data.is_empty() {
             return Ok(Step::Skip);
         }
-        if event.event.as_deref() == Some("error") {
+        if event.event == Some("error") {
             return Err(OpenAiError::Api {
                 error: parse_error_body(data.as_bytes()),
                 chunks: self.chunks,
@@ -315,9 +328,5 @@ impl<T: StreamedChunk> Reader<T> {
         }
         self.chunks += 1;
         Ok(Step::Chunk(chunk))
-    }
-
-    fn sse_error(&self, error: crate::sse::SseError) -> OpenAiError {
-        OpenAiError::from_sse(error, self.content_type.clone())
     }
 }

@@ -68,6 +68,25 @@ pub struct SseDecoder {
     max_event_size: usize,
     seen_first_line: bool,
     pending: PendingEvent,
+    /// `pending` was lent out by [`next_event_ref`](Self::next_event_ref) and is cleared
+    /// before reading on: its buffer is reused, so an event costs no allocation.
+    lent: bool,
+}
+
+/// An event borrowed from the decoder, valid until it reads on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SseEventRef<'a> {
+    pub(crate) event: Option<&'a str>,
+    pub(crate) data: &'a str,
+}
+
+impl SseEvent {
+    pub(crate) fn as_ref(&self) -> SseEventRef<'_> {
+        SseEventRef {
+            event: self.event.as_deref(),
+            data: &self.data,
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -89,6 +108,7 @@ impl SseDecoder {
             max_event_size,
             seen_first_line: false,
             pending: PendingEvent::default(),
+            lent: false,
         }
     }
 
@@ -109,9 +129,27 @@ impl SseDecoder {
     /// On invalid UTF-8, an event over the size limit, or a first line that is not SSE.
     /// After an error the decoder should be dropped.
     pub fn next_event(&mut self) -> Result<Option<SseEvent>, SseError> {
+        Ok(self.complete_event()?.then(|| self.take_pending()))
+    }
+
+    /// As [`next_event`](Self::next_event), lending the event instead of allocating it.
+    pub(crate) fn next_event_ref(&mut self) -> Result<Option<SseEventRef<'_>>, SseError> {
+        if !self.complete_event()? {
+            return Ok(None);
+        }
+        self.lent = true;
+        Ok(Some(SseEventRef {
+            event: self.pending.event.as_deref(),
+            data: &self.pending.data,
+        }))
+    }
+
+    /// Reads lines until one ends an event with data; whether one did.
+    fn complete_event(&mut self) -> Result<bool, SseError> {
+        self.reclaim_lent();
         while let Some(line) = self.next_line()? {
-            if let Some(event) = self.process_line(line)? {
-                return Ok(Some(event));
+            if self.process_line(line)? {
+                return Ok(true);
             }
         }
         let unread = self.buffer.len() - self.start;
@@ -120,7 +158,23 @@ impl SseDecoder {
                 limit: self.max_event_size,
             });
         }
-        Ok(None)
+        Ok(false)
+    }
+
+    fn reclaim_lent(&mut self) {
+        if std::mem::take(&mut self.lent) {
+            self.pending.event = None;
+            self.pending.data.clear();
+            self.pending.has_data = false;
+        }
+    }
+
+    fn take_pending(&mut self) -> SseEvent {
+        let pending = std::mem::take(&mut self.pending);
+        SseEvent {
+            event: pending.event,
+            data: pending.data,
+        }
     }
 
     /// Ends the body: returns the event whose lines arrived without the blank line that
@@ -132,6 +186,7 @@ impl SseDecoder {
     /// # Errors
     /// As [`next_event`](Self::next_event), for the last line.
     pub fn finish(&mut self) -> Result<Finished, SseError> {
+        self.reclaim_lent();
         if self.skip_lf && self.buffer.get(self.start) == Some(&b'\n') {
             self.start += 1;
         }
@@ -141,8 +196,9 @@ impl SseDecoder {
             self.start = self.buffer.len();
             self.process_line(line)?;
         }
+        let event = self.pending.has_data.then(|| self.take_pending());
         Ok(Finished {
-            event: self.dispatch(),
+            event,
             cut_mid_line,
         })
     }
@@ -168,7 +224,8 @@ impl SseDecoder {
         Ok(Some(line))
     }
 
-    fn process_line(&mut self, line: Range<usize>) -> Result<Option<SseEvent>, SseError> {
+    /// Applies one line to the pending event; whether the line ended an event with data.
+    fn process_line(&mut self, line: Range<usize>) -> Result<bool, SseError> {
         let offset = self.consumed + line.start as u64;
         let mut bytes = &self.buffer[line];
         if !self.seen_first_line {
@@ -182,10 +239,14 @@ impl SseDecoder {
             }
         }
         if bytes.is_empty() {
-            return Ok(self.dispatch());
+            if !self.pending.has_data {
+                // An event with no data lines is not dispatched, as the standard says.
+                self.pending.event = None;
+            }
+            return Ok(self.pending.has_data);
         }
         if bytes[0] == b':' {
-            return Ok(None); // a comment, e.g. OpenRouter's `: OPENROUTER PROCESSING`
+            return Ok(false); // a comment, e.g. OpenRouter's `: OPENROUTER PROCESSING`
         }
         let line = std::str::from_utf8(bytes).map_err(|_| SseError::InvalidUtf8 { offset })?;
         let (field, value) = match line.split_once(':') {
@@ -209,16 +270,7 @@ impl SseDecoder {
             // `id` and `retry` matter to browsers reconnecting, not to one completion.
             _ => {}
         }
-        Ok(None)
-    }
-
-    fn dispatch(&mut self) -> Option<SseEvent> {
-        let pending = std::mem::take(&mut self.pending);
-        // An event with no data lines is not dispatched, as the standard says.
-        pending.has_data.then_some(SseEvent {
-            event: pending.event,
-            data: pending.data,
-        })
+        Ok(false)
     }
 }
 
@@ -245,17 +297,31 @@ fn is_sse_line(line: &[u8]) -> bool {
 mod tests {
     use super::*;
 
-    fn decode_all(parts: &[&[u8]]) -> Result<Vec<String>, SseError> {
+    /// Decodes `parts` with the owned API, or with the lending one the client uses.
+    fn decode_with(parts: &[&[u8]], lend: bool) -> Result<Vec<String>, SseError> {
         let mut decoder = SseDecoder::new(1 << 20);
         let mut events = Vec::new();
         for part in parts {
             decoder.push(part);
-            while let Some(event) = decoder.next_event()? {
-                events.push(event.data);
+            if lend {
+                while let Some(event) = decoder.next_event_ref()? {
+                    events.push(event.data.to_owned());
+                }
+            } else {
+                while let Some(event) = decoder.next_event()? {
+                    events.push(event.data);
+                }
             }
         }
         events.extend(decoder.finish()?.event.map(|e| e.data));
         Ok(events)
+    }
+
+    /// Both APIs, which must agree.
+    fn decode_all(parts: &[&[u8]]) -> Result<Vec<String>, SseError> {
+        let owned = decode_with(parts, false);
+        assert_eq!(owned, decode_with(parts, true), "the two APIs disagree");
+        owned
     }
 
     #[test]
@@ -316,5 +382,19 @@ mod tests {
         let event = decoder.next_event().unwrap().unwrap();
         assert_eq!(event.event.as_deref(), Some("error"));
         assert_eq!(event.data, "{}");
+    }
+
+    #[test]
+    fn a_lent_event_is_cleared_before_the_next_one() {
+        let mut decoder = SseDecoder::new(16);
+        decoder.push(b"event: error\ndata: 0123456789\n\ndata: 0123456789\n\ndata: x");
+        let first = decoder.next_event_ref().unwrap().unwrap();
+        assert_eq!((first.event, first.data), (Some("error"), "0123456789"));
+        // Not over the limit: the lent event does not count toward the next.
+        let second = decoder.next_event_ref().unwrap().unwrap();
+        assert_eq!((second.event, second.data), (None, "0123456789"));
+        assert!(decoder.next_event().unwrap().is_none());
+        let last = decoder.finish().unwrap().event.unwrap();
+        assert_eq!((last.event, last.data.as_str()), (None, "x"));
     }
 }
