@@ -63,15 +63,10 @@ fn concurrent_runs(
 }
 
 fn main() {
-    if std::env::args().any(|arg| arg == "--list") {
-        println!("concurrency: bench");
+    if stategraph_benches::listing_only("concurrency") {
         return;
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a runtime");
+    let runtime = stategraph_benches::two_worker_runtime();
     let tokens: Vec<String> = (0..TOKENS).map(|i| format!(" t{i}")).collect();
     let graph = Arc::new(one_call::Graph::new(AnyChatModel::new(ScriptedModel::new(
         tokens,

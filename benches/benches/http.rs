@@ -80,15 +80,10 @@ fn median(mut samples: Vec<Duration>) -> Duration {
 }
 
 fn main() {
-    if std::env::args().any(|arg| arg == "--list") {
-        println!("http: bench");
+    if stategraph_benches::listing_only("http") {
         return;
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a runtime");
+    let runtime = stategraph_benches::two_worker_runtime();
     let body = Arc::new(stategraph_benches::recorded_stream(CHUNKS));
     let base_url = runtime.block_on(stategraph_benches::sse_server::serve(Arc::clone(&body)));
 

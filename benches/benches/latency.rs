@@ -69,8 +69,7 @@ fn new_histogram() -> Histogram<u64> {
 }
 
 fn main() {
-    if std::env::args().any(|arg| arg == "--list") {
-        println!("latency: bench");
+    if stategraph_benches::listing_only("latency") {
         return;
     }
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -52,11 +52,10 @@ fn run(slow: bool) {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    if args.iter().any(|arg| arg == "--list") {
-        println!("slow_consumer: bench");
+    if stategraph_benches::listing_only("slow_consumer") {
         return;
     }
+    let args: Vec<String> = std::env::args().collect();
     if let Some(mode) = args.iter().find_map(|arg| arg.strip_prefix("--mode=")) {
         run(mode == "slow");
         return;

@@ -30,3 +30,24 @@ pub fn recorded_stream(chunks: usize) -> Vec<u8> {
     body.push_str("data: [DONE]\n\n");
     body.into_bytes()
 }
+
+/// For the plain (`harness = false`) benchmark binaries: `cargo bench` first runs each
+/// with `--list`, and expects the benchmark's name back instead of a run. Whether this
+/// run is such a listing (the name is then printed).
+pub fn listing_only(name: &str) -> bool {
+    let listing = std::env::args().any(|arg| arg == "--list");
+    if listing {
+        println!("{name}: bench");
+    }
+    listing
+}
+
+/// The runtime the multi-threaded benchmarks use: two workers, as the CI machine has
+/// two cores.
+pub fn two_worker_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime")
+}
