@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use futures::TryStreamExt;
 use stategraph::prelude::*;
-use stategraph::{AnyChatModel, GraphError, ScriptedError};
+use stategraph::{
+    AnyChatModel, ChatChunk, ChatChunkStream, ChatRequest, GraphError, ModelIdentity, ScriptedError,
+};
 
 #[derive(Clone, Debug, Default, State)]
 struct Note {
@@ -164,6 +166,67 @@ async fn a_panicking_node_becomes_an_error_item_after_its_writes() {
         other => panic!("expected a panic error, got {other:?}"),
     }
     assert!(ended);
+}
+
+/// Hands over `ready` chunks at once, then panics inside the stream.
+struct PanicsMidAnswer {
+    identity: ModelIdentity,
+    ready: usize,
+}
+
+impl ChatModel for PanicsMidAnswer {
+    type Error = std::convert::Infallible;
+
+    fn identity(&self) -> &ModelIdentity {
+        &self.identity
+    }
+
+    fn stream(&self, _: ChatRequest) -> ChatChunkStream<Self::Error> {
+        use futures::StreamExt;
+        let tokens = (0..self.ready).map(|i| Ok(ChatChunk::text(i.to_string())));
+        futures::stream::iter(tokens)
+            .chain(futures::stream::poll_fn(|_| panic!("the model broke")))
+            .boxed()
+    }
+}
+
+#[graph(state = Note, context = PanicsMidAnswer, edges = [START -> call -> END])]
+mod panicking_model {
+    use super::*;
+
+    #[node]
+    async fn call(_state: &Note, ctx: &Ctx) -> Result<NoteUpdate, NodeError> {
+        ctx.chat(ctx.context())
+            .invoke([Message::user("go")])
+            .await?;
+        Ok(NoteUpdate::default())
+    }
+}
+
+#[tokio::test]
+async fn a_model_that_panics_mid_answer_loses_none_of_the_chunks_it_handed_over() {
+    // The chunks come out of the model together, so they are written in one go: the
+    // panic must not take the ones already read with it, whether they fill the buffer
+    // or not.
+    for ready in [0, 3, 8, 20] {
+        let model = PanicsMidAnswer {
+            identity: ModelIdentity::new("test", "panics"),
+            ready,
+        };
+        let graph = panicking_model::Graph::new(model);
+        let (items, error, ended) = collect(graph.stream(Note::default(), Messages)).await;
+        let texts: Vec<&str> = items.iter().map(MessageChunk::content).collect();
+        let expected: Vec<String> = (0..ready).map(|i| i.to_string()).collect();
+        assert_eq!(texts, expected, "{ready} chunks before the panic");
+        match error.expect("an error item") {
+            GraphError::NodePanicked { node, message, .. } => {
+                assert_eq!(node, "call");
+                assert!(message.contains("the model broke"), "{message}");
+            }
+            other => panic!("expected a panic error, got {other:?}"),
+        }
+        assert!(ended);
+    }
 }
 
 #[tokio::test]

@@ -20,17 +20,15 @@ impl ChatModel for ToolCaller {
     }
 
     fn stream(&self, _: ChatRequest) -> ChatChunkStream<Self::Error> {
-        let piece = |id: Option<&str>, name: Option<&str>, arguments: &str| ChatChunk {
-            tool_call_chunks: vec![ToolCallChunk {
+        let piece = |id: Option<&str>, name: Option<&str>, arguments: &str| {
+            ChatChunk::default().with_tool_call_chunks([ToolCallChunk {
                 index: 0,
                 id: id.map(str::to_owned),
                 name: name.map(str::to_owned),
                 arguments: arguments.to_owned(),
-            }],
-            ..ChatChunk::default()
+            }])
         };
-        let mut last = piece(None, None, "\"}");
-        last.finish_reason = Some(FinishReason::ToolCalls);
+        let last = piece(None, None, "\"}").with_finish_reason(FinishReason::ToolCalls);
         futures::stream::iter([
             piece(Some("call_1"), Some("get_weather"), "{\"city\""),
             piece(None, None, ": \"Paris"),
@@ -106,11 +104,11 @@ async fn tool_call_deltas_stream_as_they_arrive_and_the_last_chunk_is_marked() {
     assert!(chunks.iter().all(|c| c.has_tag(agent::Tag::Tools)));
     let arguments: Vec<&str> = chunks
         .iter()
-        .map(|c| c.chunk().tool_call_chunks[0].arguments.as_str())
+        .map(|c| c.chunk().tool_call_chunks()[0].arguments.as_str())
         .collect();
     assert_eq!(arguments, ["{\"city\"", ": \"Paris", "\"}"]);
     assert_eq!(
-        chunks[0].chunk().tool_call_chunks[0].name.as_deref(),
+        chunks[0].chunk().tool_call_chunks()[0].name.as_deref(),
         Some("get_weather")
     );
     let last: Vec<bool> = chunks.iter().map(|c| c.is_last()).collect();

@@ -70,7 +70,7 @@ async fn the_guides_graph_streams_both_tagged_calls_from_a_real_model() {
             .last()
             .unwrap()
             .chunk()
-            .usage
+            .usage()
             .expect("the last chunk carries the usage");
         assert!(usage.completion_tokens > 0);
         assert!(call.last().unwrap().is_last());

@@ -96,6 +96,17 @@ fn main() {
     let model = ChatOpenAI::new(client, "gpt-4o-mini");
     let graph = one_call::Graph::new(AnyChatModel::new(model.clone()));
 
+    if let Ok(only) = std::env::var("HTTP_BENCH_ONLY") {
+        // For profiling one layer at a time (`perf record`): no rounds, no ratio.
+        for _ in 0..ROUNDS {
+            match only.as_str() {
+                "baseline" => time(&runtime, baseline(&http, &url)),
+                "alone" => time(&runtime, chat_openai_alone(&model)),
+                _ => time(&runtime, chat_openai_in_graph(&graph)),
+            };
+        }
+        return;
+    }
     let (mut baselines, mut alones, mut graphs) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..WARMUP_ROUNDS + ROUNDS {
         let times = [

@@ -248,12 +248,14 @@ impl<'a, G: GraphDef, M: ChatModel + ?Sized> ChatCall<'a, G, M> {
             call_id,
         } = self.start(messages);
         let mut message = MessageBuilder::with_id(call_id);
-        while let Some(chunk) = chunks.next().await {
-            let chunk = chunk?;
-            message.push(&chunk);
-            if let Some(metadata) = &metadata {
-                let item = MessageChunk::new(chunk, Arc::clone(metadata));
-                run.emit(Event::Message(item)).await;
+        match &metadata {
+            Some(metadata) => {
+                crate::forward::forward_chunks(&run, &mut chunks, metadata, &mut message).await?;
+            }
+            None => {
+                while let Some(chunk) = chunks.next().await {
+                    message.push(&chunk?);
+                }
             }
         }
         Ok(message.finish())

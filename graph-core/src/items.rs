@@ -77,7 +77,7 @@ impl<T: GraphTag> MessageChunk<T> {
 
     /// Whether this is the call's last chunk (it carries the finish reason).
     pub fn is_last(&self) -> bool {
-        self.chunk.finish_reason.is_some()
+        self.chunk.finish_reason().is_some()
     }
 }
 
@@ -113,14 +113,14 @@ impl Serialize for AiMessageChunkJson<'_> {
         map.serialize_entry("type", "AIMessageChunk")?;
         map.serialize_entry("content", &self.chunk.content)?;
         map.serialize_entry("id", self.id)?;
-        map.serialize_entry("tool_call_chunks", &self.chunk.tool_call_chunks)?;
-        if let Some(reason) = &self.chunk.finish_reason {
+        map.serialize_entry("tool_call_chunks", self.chunk.tool_call_chunks())?;
+        if let Some(reason) = self.chunk.finish_reason() {
             map.serialize_entry(
                 "response_metadata",
                 &serde_json::json!({ "finish_reason": reason.as_str() }),
             )?;
         }
-        if let Some(usage) = &self.chunk.usage {
+        if let Some(usage) = self.chunk.usage() {
             map.serialize_entry(
                 "usage_metadata",
                 &serde_json::json!({

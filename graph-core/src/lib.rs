@@ -21,6 +21,7 @@ mod chat;
 mod config;
 mod context;
 mod error;
+mod forward;
 mod items;
 mod metadata;
 mod mode;

@@ -118,12 +118,13 @@ impl ChatModel for ScriptedModel {
                     }
                     let mut chunk = ChatChunk::text(tokens[at].as_str());
                     if at + 1 == count {
-                        chunk.finish_reason = Some(FinishReason::Stop);
-                        chunk.usage = Some(Usage {
-                            prompt_tokens,
-                            completion_tokens: count as u64,
-                            total_tokens: prompt_tokens + count as u64,
-                        });
+                        chunk = chunk
+                            .with_finish_reason(FinishReason::Stop)
+                            .with_usage(Usage {
+                                prompt_tokens,
+                                completion_tokens: count as u64,
+                                total_tokens: prompt_tokens + count as u64,
+                            });
                     }
                     Some(Ok(chunk))
                 }

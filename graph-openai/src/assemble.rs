@@ -75,17 +75,12 @@ pub(crate) fn choice_chunk(
     usage: Option<stategraph_core::Usage>,
 ) -> ChatChunk {
     let delta = choice.delta;
-    ChatChunk {
-        role: delta.role,
-        content: delta.content.unwrap_or_default(),
-        tool_call_chunks: delta
-            .tool_calls
-            .into_iter()
-            .map(ToolCallChunk::from)
-            .collect(),
-        finish_reason: choice.finish_reason,
-        usage,
-    }
+    let mut chunk = ChatChunk::text(delta.content.unwrap_or_default())
+        .with_tool_call_chunks(delta.tool_calls.into_iter().map(ToolCallChunk::from));
+    chunk.role = delta.role;
+    chunk.set_finish_reason(choice.finish_reason);
+    chunk.set_usage(usage);
+    chunk
 }
 
 impl From<ToolCallDelta> for ToolCallChunk {

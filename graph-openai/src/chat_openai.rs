@@ -244,7 +244,7 @@ impl Stream for LastChunk {
             let Some(chunk) = to_chat_chunk(raw) else {
                 continue;
             };
-            if this.held.is_none() && chunk.finish_reason.is_none() {
+            if this.held.is_none() && chunk.finish_reason().is_none() {
                 // Nearly every chunk: a token in the middle of the answer, passed on as is.
                 return Poll::Ready(Some(Ok(chunk)));
             }
@@ -253,7 +253,7 @@ impl Stream for LastChunk {
                 Some(mut held)
                     if finish.is_none() && payload.as_ref().is_some_and(is_usage_only) =>
                 {
-                    held.usage = payload.and_then(|usage| usage.usage);
+                    held.set_usage(payload.and_then(|usage| usage.usage()));
                     return Poll::Ready(Some(Ok(held)));
                 }
                 Some(held) => {
@@ -276,24 +276,22 @@ impl Stream for LastChunk {
 /// pieces), yielded at once, and a bare finish chunk, held for the usage that may follow.
 /// Servers differ in whether the finish reason comes alone or on the last token.
 fn split_finish(mut chunk: ChatChunk) -> (Option<ChatChunk>, Option<ChatChunk>) {
-    if chunk.finish_reason.is_none() || chunk.usage.is_some() {
+    if chunk.finish_reason().is_none() || chunk.usage().is_some() {
         return (Some(chunk), None);
     }
-    if chunk.content.is_empty() && chunk.tool_call_chunks.is_empty() {
+    if chunk.content.is_empty() && chunk.tool_call_chunks().is_empty() {
         return (None, Some(chunk));
     }
-    let finish = ChatChunk {
-        finish_reason: chunk.finish_reason.take(),
-        ..ChatChunk::default()
-    };
+    let mut finish = ChatChunk::default();
+    finish.set_finish_reason(chunk.set_finish_reason(None));
     (Some(chunk), Some(finish))
 }
 
 fn is_usage_only(chunk: &ChatChunk) -> bool {
-    chunk.usage.is_some()
-        && chunk.finish_reason.is_none()
+    chunk.usage().is_some()
+        && chunk.finish_reason().is_none()
         && chunk.content.is_empty()
-        && chunk.tool_call_chunks.is_empty()
+        && chunk.tool_call_chunks().is_empty()
 }
 
 /// The first choice's delta (a `ChatOpenAI` call asks for one) with the usage, if any;
@@ -302,9 +300,6 @@ fn to_chat_chunk(chunk: DeltaChunk) -> Option<ChatChunk> {
     let usage = chunk.usage.map(Into::into);
     match chunk.choices.zero {
         Some(choice) => Some(choice.into_chat_chunk(usage)),
-        None => usage.map(|usage| ChatChunk {
-            usage: Some(usage),
-            ..ChatChunk::default()
-        }),
+        None => usage.map(|usage| ChatChunk::default().with_usage(usage)),
     }
 }

@@ -151,7 +151,10 @@ async fn start<T>(client: &ClientInner, body: Vec<u8>) -> Result<Box<Reader<T>>,
         let body = client.read_capped(response).await;
         let error = parse_error_body(&body);
         return Err(if error.kind.is_some() || error.code.is_some() {
-            OpenAiError::Api { error, chunks: 0 }
+            OpenAiError::Api {
+                error: Box::new(error),
+                chunks: 0,
+            }
         } else {
             OpenAiError::NotEventStream {
                 content_type,
@@ -307,7 +310,7 @@ impl Progress {
         }
         if event.event == Some("error") {
             return Err(OpenAiError::Api {
-                error: parse_error_body(data.as_bytes()),
+                error: Box::new(parse_error_body(data.as_bytes())),
                 chunks: self.chunks,
             });
         }
@@ -319,7 +322,7 @@ impl Progress {
             })?;
         if let Some(error) = chunk.take_error() {
             return Err(OpenAiError::Api {
-                error: *error,
+                error,
                 chunks: self.chunks,
             });
         }

@@ -168,7 +168,7 @@ impl ClientInner {
                     let headers = response.headers().clone();
                     let error = OpenAiError::Status {
                         status,
-                        error: self.error_body(response).await,
+                        error: Box::new(self.error_body(response).await),
                         attempts: attempt,
                     };
                     if !crate::retry::is_retryable(status) {

@@ -34,8 +34,8 @@ pub enum OpenAiError {
         /// The status code.
         status: reqwest::StatusCode,
         /// The error body, parsed when it was OpenAI's `{"error": {...}}`, otherwise its
-        /// start as the message.
-        error: ApiError,
+        /// start as the message. Boxed, as in `Api`.
+        error: Box<ApiError>,
         /// How many requests were made (more than 1 when the status was retried).
         attempts: u32,
     },
@@ -44,8 +44,9 @@ pub enum OpenAiError {
     /// JSON body where an event stream was expected.
     #[error("the server reported an error{}: {error}", after_chunks(*chunks))]
     Api {
-        /// The error as the server described it.
-        error: ApiError,
+        /// The error as the server described it. Boxed: every item of a model's stream
+        /// is as large as its error type, and errors are rare.
+        error: Box<ApiError>,
         /// Chunks received before it.
         chunks: u64,
     },
@@ -125,7 +126,7 @@ impl OpenAiError {
     /// The server's own description, for errors the server reported.
     pub fn api_error(&self) -> Option<&ApiError> {
         match self {
-            Self::Status { error, .. } | Self::Api { error, .. } => Some(error),
+            Self::Status { error, .. } | Self::Api { error, .. } => Some(&**error),
             _ => None,
         }
     }
@@ -191,4 +192,16 @@ pub(crate) fn snippet(text: &str, max: usize) -> String {
         shown.push_str("...");
     }
     shown
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_pointer_width = "64")]
+    #[test]
+    fn a_streamed_item_is_no_larger_than_its_chunk_needs() {
+        // `ChatOpenAI` yields `Result<ChatChunk, OpenAiError>` through several layers: a
+        // large error would make every token that large (it was 112 bytes).
+        let item = std::mem::size_of::<Result<stategraph_core::ChatChunk, super::OpenAiError>>();
+        assert!(item <= 48, "{item} bytes");
+    }
 }

@@ -56,9 +56,9 @@ async fn a_real_servers_stream_read_byte_by_byte_becomes_the_message_with_usage(
         "role, two tokens, finish with usage: {chunks:?}"
     );
     let last = chunks.last().unwrap();
-    assert_eq!(last.finish_reason, Some(FinishReason::Stop));
+    assert_eq!(last.finish_reason(), Some(&FinishReason::Stop));
     assert_eq!(
-        last.usage.map(|u| u.total_tokens),
+        last.usage().map(|u| u.total_tokens),
         Some(57),
         "the usage is merged into the last chunk"
     );
@@ -235,10 +235,10 @@ async fn tool_call_deltas_assemble_into_whole_calls_by_index() {
         .await
         .unwrap();
     assert_eq!(
-        chunks[0].tool_call_chunks[0].name.as_deref(),
+        chunks[0].tool_call_chunks()[0].name.as_deref(),
         Some("get_weather")
     );
-    assert_eq!(chunks[2].tool_call_chunks[0].arguments, ": \"Paris\"}");
+    assert_eq!(chunks[2].tool_call_chunks()[0].arguments, ": \"Paris\"}");
     let mut builder = MessageBuilder::default();
     chunks.iter().for_each(|chunk| builder.push(chunk));
     let message = builder.finish();
@@ -375,8 +375,8 @@ async fn the_last_chunk_carries_finish_and_usage_when_the_finish_reason_rides_on
         .map(|c| {
             (
                 c.content.as_str(),
-                c.finish_reason.is_some(),
-                c.usage.is_some(),
+                c.finish_reason().is_some(),
+                c.usage().is_some(),
             )
         })
         .collect();

@@ -395,8 +395,8 @@ async fn chat_openai_delivers_the_finish_chunk_before_an_error_that_follows_it()
     assert_eq!(items.len(), 3, "{items:?}");
     assert_eq!(items[0].as_ref().unwrap().content, "a");
     assert_eq!(
-        items[1].as_ref().unwrap().finish_reason,
-        Some(FinishReason::Stop)
+        items[1].as_ref().unwrap().finish_reason(),
+        Some(&FinishReason::Stop)
     );
     let error = items[2].as_ref().unwrap_err();
     assert_eq!(error.api_error().unwrap().message, "late failure");

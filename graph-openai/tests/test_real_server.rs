@@ -103,7 +103,7 @@ async fn a_tool_call_streams_argument_deltas_that_assemble_into_a_valid_call() {
         .unwrap();
     let argument_deltas = chunks
         .iter()
-        .flat_map(|chunk| &chunk.tool_call_chunks)
+        .flat_map(stategraph_core::ChatChunk::tool_call_chunks)
         .filter(|piece| !piece.arguments.is_empty())
         .count();
     assert!(

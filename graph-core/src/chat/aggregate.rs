@@ -41,7 +41,11 @@ impl MessageBuilder {
     /// Adds one chunk.
     pub fn push(&mut self, chunk: &ChatChunk) {
         self.content.push_str(&chunk.content);
-        for piece in &chunk.tool_call_chunks {
+        if chunk.is_text_only() {
+            // Nearly every chunk: a token of text.
+            return;
+        }
+        for piece in chunk.tool_call_chunks() {
             let call = match self
                 .tool_calls
                 .iter_mut()
@@ -67,11 +71,11 @@ impl MessageBuilder {
             }
             call.arguments.push_str(&piece.arguments);
         }
-        if chunk.finish_reason.is_some() {
-            self.finish_reason.clone_from(&chunk.finish_reason);
+        if let Some(reason) = chunk.finish_reason() {
+            self.finish_reason = Some(reason.clone());
         }
-        if chunk.usage.is_some() {
-            self.usage = chunk.usage;
+        if let Some(usage) = chunk.usage() {
+            self.usage = Some(usage);
         }
     }
 
@@ -106,15 +110,12 @@ mod tests {
     use crate::ToolCallChunk;
 
     fn piece(index: u32, id: Option<&str>, name: Option<&str>, arguments: &str) -> ChatChunk {
-        ChatChunk {
-            tool_call_chunks: vec![ToolCallChunk {
-                index,
-                id: id.map(str::to_owned),
-                name: name.map(str::to_owned),
-                arguments: arguments.to_owned(),
-            }],
-            ..ChatChunk::default()
-        }
+        ChatChunk::default().with_tool_call_chunks([ToolCallChunk {
+            index,
+            id: id.map(str::to_owned),
+            name: name.map(str::to_owned),
+            arguments: arguments.to_owned(),
+        }])
     }
 
     #[test]

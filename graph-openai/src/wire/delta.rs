@@ -64,19 +64,19 @@ impl DeltaChoice {
     /// This choice as a graph-core chunk, moving its strings.
     pub(crate) fn into_chat_chunk(self, usage: Option<stategraph_core::Usage>) -> ChatChunk {
         let delta = self.delta.unwrap_or_default();
-        ChatChunk {
-            role: delta.role,
-            content: delta.content.unwrap_or_default(),
-            tool_call_chunks: match delta.tool_calls {
-                Some(calls) if !calls.is_empty() => {
-                    calls.into_iter().map(ToolCallChunk::from).collect()
-                }
-                // Most chunks: no vector to walk.
-                _ => Vec::new(),
-            },
-            finish_reason: self.finish_reason,
-            usage,
+        let mut chunk = ChatChunk::text(delta.content.unwrap_or_default());
+        chunk.role = delta.role;
+        // Most chunks carry none of the rest, and build nothing for it.
+        if let Some(calls) = delta.tool_calls {
+            chunk = chunk.with_tool_call_chunks(calls.into_iter().map(ToolCallChunk::from));
         }
+        if self.finish_reason.is_some() {
+            chunk.set_finish_reason(self.finish_reason);
+        }
+        if usage.is_some() {
+            chunk.set_usage(usage);
+        }
+        chunk
     }
 }
 
