@@ -151,7 +151,10 @@ impl<T> Buffer<T> {
         inner.leased -= room;
         if inner.closed {
             drop(inner);
-            // Dropped outside the lock: their destructors are the user's code.
+            // The reader is gone, or the run failed and took what was waiting: a lease
+            // out then belongs to work spawned on another thread, which the failure
+            // aborts with everything it has not written. Dropped outside the lock: their
+            // destructors are the user's code.
             drop(items);
             return;
         }
@@ -261,10 +264,14 @@ impl<T> Lease<'_, T> {
         self.items.len() < self.room
     }
 
-    /// Writes `item`. Only while [`has_room`](Self::has_room): the room is the bound.
-    pub(crate) fn push(&mut self, item: T) {
-        debug_assert!(self.has_room(), "a lease is written only while it has room");
+    /// Writes `item`, or hands it back when the lease has no room left: the room is the
+    /// bound.
+    pub(crate) fn push(&mut self, item: T) -> Result<(), T> {
+        if !self.has_room() {
+            return Err(item);
+        }
         self.items.push_back(item);
+        Ok(())
     }
 }
 
@@ -396,9 +403,10 @@ mod tests {
         let mut lease = lease(&buffer).expect("open");
         for i in 1..4 {
             assert!(lease.has_room());
-            lease.push(i);
+            assert_eq!(lease.push(i), Ok(()));
         }
         assert!(!lease.has_room(), "three slots were left");
+        assert_eq!(lease.push(9), Err(9), "a full lease hands the item back");
         assert_eq!(buffer.try_send(9), Err(9), "the lent room is taken");
         drop(lease);
         assert_eq!(buffer.try_send(9), Err(9), "now its items fill the buffer");
@@ -430,7 +438,7 @@ mod tests {
     fn unused_room_is_free_again_and_waiting_writers_hear_of_it() {
         let buffer = Buffer::new(2);
         let mut lease = lease(&buffer).expect("open");
-        lease.push(1);
+        assert_eq!(lease.push(1), Ok(()));
         let (waker, wakes) = new_count_waker();
         let mut cx = Context::from_waker(&waker);
         assert!(Pin::new(&mut buffer.send(2)).poll(&mut cx).is_pending());
@@ -443,12 +451,12 @@ mod tests {
     fn items_written_while_a_lease_is_out_go_before_the_lease_s() {
         let buffer = Buffer::new(8);
         let mut lease = lease(&buffer).expect("open");
-        lease.push(1);
+        assert_eq!(lease.push(1), Ok(()));
         // The lease holds all the room, so other writers wait for it; only the run's
         // own items (written past the capacity) can arrive meanwhile.
         assert_eq!(buffer.try_send(9), Err(9));
         buffer.push_now(0);
-        lease.push(2);
+        assert_eq!(lease.push(2), Ok(()));
         drop(lease);
         let mut batch = VecDeque::new();
         assert!(buffer.take_batch(&mut batch));
@@ -465,7 +473,7 @@ mod tests {
             Poll::Pending
         );
         let mut lease = lease(&buffer).expect("open");
-        lease.push(7);
+        assert_eq!(lease.push(7), Ok(()));
         assert_eq!(wakes.get(), 0, "nothing is visible while the lease is out");
         drop(lease);
         assert_eq!(wakes.get(), 1);
@@ -477,7 +485,7 @@ mod tests {
     fn after_close_there_is_no_lease_and_one_out_drops_its_items() {
         let buffer = Buffer::new(4);
         let mut out = lease(&buffer).expect("open");
-        out.push(1);
+        assert_eq!(out.push(1), Ok(()));
         assert!(buffer.close().is_empty());
         drop(out);
         let mut batch = VecDeque::new();

@@ -3,8 +3,15 @@
 //! A model often has several chunks ready at once (an HTTP read holds dozens of SSE
 //! events). Written one at a time, each would lock the run's buffer; here every chunk the
 //! model has ready goes into one [`Lease`](crate::buffer::Lease) of the buffer's room,
-//! which is put back in one lock before the call waits on the model or for room. So no
-//! chunk waits in the lease for the next one, and the buffer's bound still holds.
+//! which is put back in one lock before the call waits on the model or for room, so the
+//! buffer's bound still holds.
+//!
+//! A chunk in the lease is visible once the lease is put back, at the latest when the
+//! model has no chunk ready. On the stream's own task (a node's call) nothing could read
+//! it sooner anyway: the reader is the one polling. A call in work spawned onto another
+//! thread hides its chunks for as long as the model's `poll_next` takes to hand over the
+//! next one: immaterial for a model that waits on I/O, as it should, rather than
+//! computing inside `poll_next`.
 
 use std::future::poll_fn;
 use std::sync::Arc;
@@ -51,11 +58,20 @@ pub(crate) async fn forward_chunks<G: GraphDef, E>(
             // `None`: the stream is gone, and the chunk with it; the call still runs to
             // the end, as the node awaits its answer.
             let Some(mut lease) = lease else { continue };
-            lease.push(event);
+            if let Err(event) = lease.push(event) {
+                held = Some(event);
+                continue;
+            }
             // Returning from here, in any way, puts the lease back with what it holds.
             while lease.has_room() {
                 match ready!(chunks.poll_next_unpin(cx)) {
-                    Some(Ok(chunk)) => lease.push(labelled(chunk)),
+                    Some(Ok(chunk)) => {
+                        if let Err(event) = lease.push(labelled(chunk)) {
+                            // Cannot happen while the lease has room; kept, not lost.
+                            held = Some(event);
+                            break;
+                        }
+                    }
                     Some(Err(error)) => return Poll::Ready(Err(error)),
                     None => return Poll::Ready(Ok(())),
                 }
