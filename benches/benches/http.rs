@@ -8,6 +8,9 @@
 //! the other, each of them drifted by up to 5 % over the seconds it took on a shared
 //! machine, which moved the ratio between 0.85 and 0.97 for the same code. Here every
 //! round runs each measurement once, and the medians over the rounds are compared.
+//!
+//! `HTTP_BENCH_ONLY=baseline|alone|graph` runs one measurement alone for 40 rounds and
+//! prints nothing: for `perf record`, to see what each layer costs.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -97,7 +100,6 @@ fn main() {
     let graph = one_call::Graph::new(AnyChatModel::new(model.clone()));
 
     if let Ok(only) = std::env::var("HTTP_BENCH_ONLY") {
-        // For profiling one layer at a time (`perf record`): no rounds, no ratio.
         for _ in 0..ROUNDS {
             match only.as_str() {
                 "baseline" => time(&runtime, baseline(&http, &url)),
