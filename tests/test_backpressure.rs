@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use futures::TryStreamExt;
 use stategraph::prelude::*;
+use stategraph::{ChatChunk, ChatChunkStream, ChatRequest, ModelIdentity};
 
 const WRITES: usize = 1_000;
 const BUFFER: usize = 8;
@@ -78,4 +79,92 @@ async fn a_stalled_consumer_holds_a_concurrent_producer_to_the_buffer_capacity()
         (0..WRITES).collect::<Vec<_>>(),
         "nothing dropped, nothing reordered"
     );
+}
+
+/// Hands over `CHUNKS` chunks, all ready at once, counting each as it is read.
+struct CountingModel {
+    identity: ModelIdentity,
+    read: Arc<AtomicUsize>,
+}
+
+const CHUNKS: usize = 1_000;
+
+impl ChatModel for CountingModel {
+    type Error = std::convert::Infallible;
+
+    fn identity(&self) -> &ModelIdentity {
+        &self.identity
+    }
+
+    fn stream(&self, _: ChatRequest) -> ChatChunkStream<Self::Error> {
+        use futures::StreamExt;
+        let read = Arc::clone(&self.read);
+        futures::stream::iter(0..CHUNKS)
+            .map(move |i| {
+                read.fetch_add(1, Ordering::SeqCst);
+                Ok(ChatChunk::text(i.to_string()))
+            })
+            .boxed()
+    }
+}
+
+#[graph(state = Empty, context = Arc<CountingModel>, edges = [START -> spawned_call -> END])]
+mod model_producer {
+    use super::*;
+
+    /// Calls the model from a spawned task on another thread: its chunks go through
+    /// leases of the buffer's room taken from there.
+    #[node]
+    async fn spawned_call(_state: &Empty, ctx: &Ctx) -> Result<EmptyUpdate, NodeError> {
+        let call = ctx.clone();
+        let task = ctx.spawn(async move {
+            let model = Arc::clone(call.context());
+            call.chat(&model).invoke([Message::user("go")]).await
+        });
+        task.await.expect("not aborted")?;
+        Ok(EmptyUpdate::default().done(true))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_consumer_holds_a_model_call_on_another_thread_to_the_buffer_capacity() {
+    let read = Arc::new(AtomicUsize::new(0));
+    let model = CountingModel {
+        identity: ModelIdentity::new("test", "counting"),
+        read: Arc::clone(&read),
+    };
+    let graph = model_producer::Graph::new(Arc::new(model));
+    let mut stream = graph.stream_with(
+        Empty::default(),
+        Messages,
+        RunConfig::default().buffer(BUFFER),
+    );
+    // Besides what the buffer holds, the call reads one chunk ahead and holds it until
+    // there is room.
+    let bound = BUFFER + 1;
+    let mut received = Vec::new();
+    for _ in 0..5 {
+        received.push(
+            stream
+                .try_next()
+                .await
+                .unwrap()
+                .unwrap()
+                .content()
+                .to_owned(),
+        );
+    }
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let ahead = read.load(Ordering::SeqCst).saturating_sub(received.len());
+    assert!(ahead <= bound, "the model was read {ahead} chunks ahead");
+
+    while let Some(item) = stream.try_next().await.unwrap() {
+        received.push(item.content().to_owned());
+        let ahead = read.load(Ordering::SeqCst).saturating_sub(received.len());
+        assert!(ahead <= bound, "the model was read {ahead} chunks ahead");
+    }
+    let expected: Vec<String> = (0..CHUNKS).map(|i| i.to_string()).collect();
+    assert_eq!(received, expected, "nothing dropped, nothing reordered");
 }
