@@ -3,8 +3,12 @@
 
 use std::sync::Arc;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
+
+#[path = "../../graph-openai/tests/support/request.rs"]
+mod request;
+use request::read_request;
 
 /// Starts the server on 127.0.0.1 and returns its base URL (`http://127.0.0.1:PORT/v1`).
 pub async fn serve(body: Arc<Vec<u8>>) -> String {
@@ -34,35 +38,4 @@ pub async fn serve(body: Arc<Vec<u8>>) -> String {
         }
     });
     base_url
-}
-
-/// Reads a request's head and its `Content-Length` body.
-async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<()> {
-    let mut data = Vec::new();
-    let mut buf = [0u8; 8192];
-    let head_end = loop {
-        let n = socket.read(&mut buf).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        data.extend_from_slice(&buf[..n]);
-        if let Some(at) = data.windows(4).position(|w| w == b"\r\n\r\n") {
-            break at + 4;
-        }
-    };
-    let head = String::from_utf8_lossy(&data[..head_end]).to_ascii_lowercase();
-    let length: usize = head
-        .lines()
-        .find_map(|line| line.strip_prefix("content-length:"))
-        .and_then(|value| value.trim().parse().ok())
-        .unwrap_or(0);
-    let mut read = data.len() - head_end;
-    while read < length {
-        let n = socket.read(&mut buf).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        read += n;
-    }
-    Some(())
 }
