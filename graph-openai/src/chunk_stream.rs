@@ -11,7 +11,6 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use futures::future::BoxFuture;
-use futures::stream::BoxStream;
 use futures::{FutureExt, Stream, StreamExt};
 use serde::de::DeserializeOwned;
 
@@ -138,7 +137,7 @@ impl<T: StreamedChunk> Stream for Chunks<T> {
 async fn start<T>(client: &ClientInner, body: Vec<u8>) -> Result<Box<Reader<T>>, OpenAiError> {
     let response = client.send(body).await?;
     let content_type = response
-        .headers()
+        .headers
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .map(str::to_owned);
@@ -163,7 +162,7 @@ async fn start<T>(client: &ClientInner, body: Vec<u8>) -> Result<Box<Reader<T>>,
         });
     }
     Ok(Box::new(Reader {
-        body: response.bytes_stream().boxed(),
+        body: response.body,
         decoder: SseDecoder::new(client.max_event_size),
         idle: client.timeouts.idle,
         idle_timer: Box::pin(tokio::time::sleep(client.timeouts.idle)),
@@ -176,7 +175,7 @@ async fn start<T>(client: &ClientInner, body: Vec<u8>) -> Result<Box<Reader<T>>,
 }
 
 struct Reader<T> {
-    body: BoxStream<'static, reqwest::Result<bytes::Bytes>>,
+    body: crate::transport::Body,
     decoder: SseDecoder,
     idle: Duration,
     /// Fires `idle` after the last read; re-armed lazily, only when the body is pending,
@@ -218,7 +217,7 @@ impl<T: StreamedChunk> Reader<T> {
                     },
                 )));
             }
-            match self.body.as_mut().poll_next(cx) {
+            match Pin::new(&mut self.body).poll_next(cx) {
                 Poll::Ready(Some(Ok(bytes))) => {
                     self.decoder.push(&bytes);
                     self.last_read = Instant::now();
@@ -229,7 +228,7 @@ impl<T: StreamedChunk> Reader<T> {
                 Poll::Ready(Some(Err(error))) => {
                     return Poll::Ready(Some(Err(OpenAiError::Transport {
                         chunks: self.progress.chunks,
-                        source: error.without_url(),
+                        source: error,
                     })));
                 }
                 Poll::Ready(None) => {

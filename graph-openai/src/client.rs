@@ -9,6 +9,7 @@ use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 
 use crate::chunk_stream::{ChunkStream, Chunks};
 use crate::error::snippet;
+use crate::transport::{Response, SendError, Target, Transport};
 use crate::wire::{ApiError, ChatCompletionRequest, DeltaChunk, ErrorEnvelope};
 use crate::{ApiKey, OpenAiError, RetryPolicy, TimeoutPhase};
 
@@ -68,8 +69,8 @@ pub struct OpenAiClient {
 }
 
 pub(crate) struct ClientInner {
-    http: reqwest::Client,
-    endpoint: reqwest::Url,
+    transport: Transport,
+    target: Target,
     /// The base URL as the user gave it, minus any credentials, for errors.
     shown_url: String,
     headers: HeaderMap,
@@ -135,37 +136,46 @@ impl fmt::Debug for OpenAiClient {
 impl ClientInner {
     /// Sends `body`, retrying 429, 5xx and connection failures as the policy allows, and
     /// returns the first successful response.
-    pub(crate) async fn send(&self, body: Vec<u8>) -> Result<reqwest::Response, OpenAiError> {
+    pub(crate) async fn send(&self, body: Vec<u8>) -> Result<Response, OpenAiError> {
+        let body = bytes::Bytes::from(body);
         let mut attempt = 0;
         loop {
             attempt += 1;
             let can_retry = attempt <= self.retry.max_retries;
-            let request = self
-                .http
-                .post(self.endpoint.clone())
-                .headers(self.headers.clone())
-                .body(body.clone());
-            let sent = tokio::time::timeout(self.timeouts.first_byte, request.send()).await;
+            let sent = self
+                .transport
+                .send(&self.target, &self.headers, body.clone(), &self.timeouts)
+                .await;
             let (error, retry_headers) = match sent {
-                Err(_) => {
+                Err(SendError::FirstByteTimeout) => {
                     let error = OpenAiError::Timeout {
                         phase: TimeoutPhase::FirstByte,
                         after: self.timeouts.first_byte,
                     };
                     (error, None)
                 }
-                // A request reqwest could not even build fails the same way every time.
-                Ok(Err(error)) if error.is_builder() => {
-                    return Err(OpenAiError::Config(format!(
-                        "the request could not be built: {}",
-                        error.without_url()
-                    )));
+                // A request that could not even be built fails the same way every time.
+                Err(SendError::Invalid(message)) => return Err(OpenAiError::Config(message)),
+                Err(SendError::ConnectTimeout) => {
+                    let error = OpenAiError::Timeout {
+                        phase: TimeoutPhase::Connect,
+                        after: self.timeouts.connect,
+                    };
+                    (error, None)
                 }
-                Ok(Err(error)) => (self.connect_error(error), None),
-                Ok(Ok(response)) if response.status().is_success() => return Ok(response),
-                Ok(Ok(response)) => {
-                    let status = response.status();
-                    let headers = response.headers().clone();
+                // Refused, reset before the status line, DNS: not reaching the server,
+                // which is worth retrying.
+                Err(SendError::Connect(source) | SendError::AfterSent(source)) => {
+                    let error = OpenAiError::Connect {
+                        url: self.shown_url.clone(),
+                        source,
+                    };
+                    (error, None)
+                }
+                Ok(response) if response.status.is_success() => return Ok(response),
+                Ok(response) => {
+                    let status = response.status;
+                    let headers = response.headers.clone();
                     let error = OpenAiError::Status {
                         status,
                         error: Box::new(self.error_body(response).await),
@@ -191,38 +201,23 @@ impl ClientInner {
         }
     }
 
-    /// A failure before any response: reqwest's only own timeout is the connect timeout;
-    /// everything else (refused, reset before the status line, DNS) counts as not reaching
-    /// the server, which is worth retrying.
-    fn connect_error(&self, error: reqwest::Error) -> OpenAiError {
-        if error.is_timeout() {
-            OpenAiError::Timeout {
-                phase: TimeoutPhase::Connect,
-                after: self.timeouts.connect,
-            }
-        } else {
-            OpenAiError::Connect {
-                url: self.shown_url.clone(),
-                source: error.without_url(),
-            }
-        }
-    }
-
     /// The error an HTTP error response describes: OpenAI's envelope when the body is one,
     /// otherwise the start of the body as the message. Reading it is bounded in time and
     /// size, since an error must not hang or flood us.
-    async fn error_body(&self, response: reqwest::Response) -> ApiError {
+    async fn error_body(&self, response: Response) -> ApiError {
         parse_error_body(&self.read_capped(response).await)
     }
 
     /// Reads a body that is not a stream (an error, a JSON answer where a stream was
     /// expected): at most 64 KiB and within the idle timeout, since it must not hang or
     /// flood us.
-    pub(crate) async fn read_capped(&self, mut response: reqwest::Response) -> Vec<u8> {
+    pub(crate) async fn read_capped(&self, response: Response) -> Vec<u8> {
+        use futures::StreamExt;
         const MAX_BODY: usize = 64 << 10;
+        let mut stream = response.body;
         let mut body = Vec::new();
         let read = async {
-            while let Ok(Some(bytes)) = response.chunk().await {
+            while let Some(Ok(bytes)) = stream.next().await {
                 body.extend_from_slice(&bytes);
                 if body.len() >= MAX_BODY {
                     break;
@@ -253,6 +248,38 @@ fn shown_url(url: &reqwest::Url) -> String {
     shown.set_query(None);
     shown.set_fragment(None);
     shown.as_str().trim_end_matches('/').to_owned()
+}
+
+const USER_AGENT: &str = concat!("stategraph-openai/", env!("CARGO_PKG_VERSION"));
+
+/// `Authorization: Basic` for the credentials in `url`, as browsers and reqwest send them.
+fn basic_auth(url: &reqwest::Url) -> Result<Option<HeaderValue>, OpenAiError> {
+    use base64::Engine as _;
+    if url.username().is_empty() && url.password().is_none() {
+        return Ok(None);
+    }
+    let decode = |part: &str| percent_encoding::percent_decode_str(part).collect::<Vec<u8>>();
+    let mut credentials = decode(url.username());
+    credentials.push(b':');
+    credentials.extend(decode(url.password().unwrap_or("")));
+    let encoded = base64::engine::general_purpose::STANDARD.encode(credentials);
+    let mut value = HeaderValue::try_from(format!("Basic {encoded}"))
+        .map_err(|_| OpenAiError::Config("the base URL's credentials are not valid".into()))?;
+    value.set_sensitive(true);
+    Ok(Some(value))
+}
+
+/// Whether the environment names a proxy for this scheme, as reqwest reads it: the direct
+/// transport does not speak to proxies, so such requests go through reqwest.
+fn proxy_in_env(tls: bool) -> bool {
+    let names: &[&str] = if tls {
+        &["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]
+    } else {
+        &["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
+    };
+    names
+        .iter()
+        .any(|name| std::env::var_os(name).is_some_and(|value| !value.is_empty()))
 }
 
 /// Configures an [`OpenAiClient`].
@@ -369,8 +396,11 @@ impl OpenAiClientBuilder {
         self
     }
 
-    /// Uses this `reqwest` client (for proxies, custom TLS roots, ...). The connect
-    /// timeout is then the client's own.
+    /// Sends requests through this `reqwest` client (for proxies, custom TLS roots,
+    /// HTTP/2, ...) instead of the built-in HTTP/1.1 transport. The connect timeout is
+    /// then the client's own, and each body frame is handed from reqwest's connection
+    /// task to the reader, which costs a cross-thread wake-up per event when they run on
+    /// different threads.
     #[must_use]
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
@@ -395,13 +425,15 @@ impl OpenAiClientBuilder {
             )));
         }
         let shown_url = shown_url(&endpoint);
-        // Appending path segments keeps a query (`?api-version=..`) where it belongs, and
-        // credentials in the URL stay on the request, where reqwest sends them as Basic auth.
+        // Appending path segments keeps a query (`?api-version=..`) where it belongs;
+        // credentials in the URL are sent as Basic auth, unless a key is set.
         endpoint
             .path_segments_mut()
             .map_err(|()| OpenAiError::Config("the base URL cannot have a path".into()))?
             .pop_if_empty()
             .extend(["chat", "completions"]);
+
+        let target = Target::new(&endpoint).map_err(OpenAiError::Config)?;
 
         let mut headers = HeaderMap::new();
         headers.insert(
@@ -412,6 +444,10 @@ impl OpenAiClientBuilder {
             header::ACCEPT,
             HeaderValue::from_static("text/event-stream"),
         );
+        headers.insert(header::USER_AGENT, HeaderValue::from_static(USER_AGENT));
+        if let Some(basic) = basic_auth(&endpoint)? {
+            headers.insert(header::AUTHORIZATION, basic);
+        }
         if let Some(key) = &self.api_key {
             headers.insert(header::AUTHORIZATION, key.bearer_header()?);
         }
@@ -425,18 +461,21 @@ impl OpenAiClientBuilder {
             headers.insert(name, value);
         }
 
-        let http = match self.http {
-            Some(http) => http,
-            None => reqwest::Client::builder()
-                .connect_timeout(self.timeouts.connect)
-                .user_agent(concat!("stategraph-openai/", env!("CARGO_PKG_VERSION")))
-                .build()
-                .map_err(|error| OpenAiError::Config(format!("HTTP client: {error}")))?,
+        let transport = match self.http {
+            Some(http) => Transport::Reqwest(http),
+            None if proxy_in_env(target.tls) => Transport::Reqwest(
+                reqwest::Client::builder()
+                    .connect_timeout(self.timeouts.connect)
+                    .user_agent(USER_AGENT)
+                    .build()
+                    .map_err(|error| OpenAiError::Config(format!("HTTP client: {error}")))?,
+            ),
+            None => Transport::direct(&target).map_err(OpenAiError::Config)?,
         };
         Ok(OpenAiClient {
             inner: Arc::new(ClientInner {
-                http,
-                endpoint,
+                transport,
+                target,
                 shown_url,
                 headers,
                 has_key: self.api_key.is_some(),

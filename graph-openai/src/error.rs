@@ -4,6 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::sse::SseError;
+use crate::transport::HttpError;
 use crate::wire::ApiError;
 
 /// Why a call to an OpenAI-compatible server failed.
@@ -23,9 +24,9 @@ pub enum OpenAiError {
     Connect {
         /// The endpoint, without credentials.
         url: String,
-        /// What the HTTP client reported.
+        /// What the connection layer reported.
         #[source]
-        source: reqwest::Error,
+        source: HttpError,
     },
 
     /// The server answered with an HTTP error status, before any chunk.
@@ -65,9 +66,9 @@ pub enum OpenAiError {
     Transport {
         /// Chunks received before it.
         chunks: u64,
-        /// What the HTTP client reported.
+        /// What the connection layer reported.
         #[source]
-        source: reqwest::Error,
+        source: HttpError,
     },
 
     /// The body ended cleanly, but before `[DONE]` or a finish reason: the answer is

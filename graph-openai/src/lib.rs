@@ -27,6 +27,7 @@ mod client;
 mod error;
 mod retry;
 mod sse;
+mod transport;
 pub mod wire;
 
 pub use api_key::ApiKey;
@@ -39,3 +40,4 @@ pub use client::{
 pub use error::{OpenAiError, TimeoutPhase};
 pub use retry::RetryPolicy;
 pub use sse::{Finished, SseDecoder, SseError, SseEvent};
+pub use transport::HttpError;
