@@ -204,7 +204,10 @@ impl<T: StreamedChunk> Reader<T> {
                 Err(error) => return Poll::Ready(Some(Err(self.sse_error(error)))),
                 Ok(Some(event)) => match self.progress.handle(event) {
                     Ok(Step::Chunk(chunk)) => return Poll::Ready(Some(Ok(chunk))),
-                    Ok(Step::Done) => return Poll::Ready(None),
+                    Ok(Step::Done) => {
+                        self.body.expect_end();
+                        return Poll::Ready(None);
+                    }
                     Ok(Step::Skip) => continue,
                     Err(error) => return Poll::Ready(Some(Err(error))),
                 },

@@ -17,6 +17,7 @@ use std::io;
 use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -119,10 +120,10 @@ impl Direct {
                 Ok(Ok((response, conn))) => {
                     let (head, incoming) = response.into_parts();
                     let body = DirectBody {
-                        incoming,
-                        conn: Some(conn),
+                        live: Some(Live { incoming, conn }),
                         pool: Arc::clone(&self.pool),
                         key,
+                        expect_end: false,
                     };
                     return Ok(Response {
                         status: head.status,
@@ -217,19 +218,105 @@ fn closed_early() -> HttpError {
 
 /// The body of a response on a direct connection, which it drives while it reads.
 pub(crate) struct DirectBody {
-    incoming: Incoming,
-    /// `None` after an error: a connection whose response was not read to its end is
-    /// never reused, since the rest of that response would come first on it.
-    conn: Option<Conn>,
+    /// `None` once the body has ended or failed. A connection whose response was not read
+    /// to its end is never reused: the rest of that response would come first on it.
+    live: Option<Live>,
     pool: Arc<Pool>,
     key: PoolKey,
+    /// The reader has all it wanted (`[DONE]`) and only the body's end should follow:
+    /// dropped before it, the body reads that end so the connection can be pooled.
+    expect_end: bool,
 }
+
+/// A body being read and the connection it arrives on.
+struct Live {
+    incoming: Incoming,
+    conn: Conn,
+}
+
+/// How much of a finished answer's tail is read to keep its connection.
+const TAIL_LIMIT: usize = 64 << 10;
+const TAIL_TIME: Duration = Duration::from_secs(1);
 
 impl DirectBody {
     pub(super) fn poll_next(
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Bytes, HttpError>>> {
+        let Some(live) = &mut self.live else {
+            return Poll::Ready(None);
+        };
+        let item = std::task::ready!(live.poll_data(cx));
+        match &item {
+            Some(Ok(_)) => {}
+            Some(Err(_)) => self.live = None,
+            None => {
+                if let Some(live) = self.live.take() {
+                    live.release(&self.pool, self.key);
+                }
+            }
+        }
+        Poll::Ready(item)
+    }
+
+    /// Marks the answer complete: whatever the body still holds is its end.
+    pub(super) fn expect_end(&mut self) {
+        self.expect_end = true;
+    }
+}
+
+impl Drop for DirectBody {
+    fn drop(&mut self) {
+        let Some(mut live) = self.live.take() else {
+            return;
+        };
+        if !self.expect_end || live.conn.driver.is_none() {
+            return;
+        }
+        // Usually the end has arrived with `[DONE]`: read it now, without a waker.
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut tail = 0;
+        loop {
+            match live.poll_data(&mut cx) {
+                Poll::Ready(Some(Ok(data))) => {
+                    tail += data.len();
+                    if tail > TAIL_LIMIT {
+                        return;
+                    }
+                }
+                Poll::Ready(Some(Err(_))) => return,
+                Poll::Ready(None) => return live.release(&self.pool, self.key),
+                Poll::Pending => break,
+            }
+        }
+        // Otherwise wait for it briefly on the runtime, off the reader's path.
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let (pool, key) = (Arc::clone(&self.pool), self.key);
+        runtime.spawn(async move {
+            let end = poll_fn(|cx| loop {
+                match std::task::ready!(live.poll_data(cx)) {
+                    Some(Ok(data)) => {
+                        tail += data.len();
+                        if tail > TAIL_LIMIT {
+                            return Poll::Ready(false);
+                        }
+                    }
+                    Some(Err(_)) => return Poll::Ready(false),
+                    None => return Poll::Ready(true),
+                }
+            });
+            if let Ok(true) = tokio::time::timeout(TAIL_TIME, end).await {
+                live.release(&pool, key);
+            }
+        });
+    }
+}
+
+impl Live {
+    /// The next data frame, driving the connection while the frame channel is empty.
+    fn poll_data(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, HttpError>>> {
         let mut driven = false;
         loop {
             match Pin::new(&mut self.incoming).poll_frame(cx) {
@@ -239,26 +326,14 @@ impl DirectBody {
                     Err(_) => continue,
                 },
                 Poll::Ready(Some(Err(error))) => {
-                    self.conn = None;
                     return Poll::Ready(Some(Err(HttpError::new(error))));
                 }
-                Poll::Ready(None) => {
-                    if let Some(conn) = self.conn.take() {
-                        if conn.driver.is_some() {
-                            self.pool.put(self.key, conn);
-                        }
-                    }
-                    return Poll::Ready(None);
-                }
+                Poll::Ready(None) => return Poll::Ready(None),
                 Poll::Pending => {}
             }
-            let Some(conn) = &mut self.conn else {
-                return Poll::Pending;
-            };
-            if conn.driver.is_none() {
+            if self.conn.driver.is_none() {
                 // hyper ends or fails a body before its connection finishes; a body still
                 // waiting after that would never be woken.
-                self.conn = None;
                 return Poll::Ready(Some(Err(closed_early())));
             }
             if driven {
@@ -267,7 +342,15 @@ impl DirectBody {
             // The frame channel is empty: read the socket, then look again once. Both
             // register this task's waker, so whichever has news next wakes the reader.
             driven = true;
-            let _ = conn.drive(cx);
+            let _ = self.conn.drive(cx);
+        }
+    }
+
+    /// Pools the connection of a body read to its end, unless the connection finished
+    /// with it (`Connection: close`, a close-delimited body).
+    fn release(self, pool: &Pool, key: PoolKey) {
+        if self.conn.driver.is_some() {
+            pool.put(key, self.conn);
         }
     }
 }

@@ -141,6 +141,16 @@ pub(crate) enum Body {
     Reqwest(Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>),
 }
 
+impl Body {
+    /// Tells the body that the reader has the whole answer: only the body's end should
+    /// follow, and it is worth reading it to keep the connection.
+    pub(crate) fn expect_end(&mut self) {
+        if let Self::Direct(body) = self {
+            body.expect_end();
+        }
+    }
+}
+
 impl Stream for Body {
     type Item = Result<Bytes, HttpError>;
 

@@ -231,3 +231,74 @@ pub fn finish_event(reason: &str) -> String {
 }
 
 pub const DONE: &str = "data: [DONE]\n\n";
+
+/// What a [`KeepAliveServer`] saw.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub connections: usize,
+    pub requests: usize,
+}
+
+/// A server that keeps connections alive, as real ones do: it answers every request on a
+/// connection with the same events, one HTTP chunk each, and counts connections and
+/// requests. With `close_when_idle`, it closes each connection after its first answer, as
+/// a server whose keep-alive timeout ran out does.
+pub struct KeepAliveServer {
+    pub base_url: String,
+    counts: Arc<Mutex<Counts>>,
+    closed: Arc<tokio::sync::Notify>,
+}
+
+impl KeepAliveServer {
+    pub async fn start(events: Vec<String>, close_when_idle: bool) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base_url = format!("http://{}/v1", listener.local_addr().unwrap());
+        let counts = Arc::new(Mutex::new(Counts::default()));
+        let closed = Arc::new(tokio::sync::Notify::new());
+        let (server_counts, server_closed) = (Arc::clone(&counts), Arc::clone(&closed));
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                server_counts.lock().unwrap().connections += 1;
+                let (counts, closed, events) = (
+                    Arc::clone(&server_counts),
+                    Arc::clone(&server_closed),
+                    events.clone(),
+                );
+                tokio::spawn(async move {
+                    while read_request(&mut socket).await.is_some() {
+                        counts.lock().unwrap().requests += 1;
+                        let mut reply = String::from(
+                            "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n",
+                        );
+                        for event in &events {
+                            reply.push_str(&format!("{:x}\r\n{event}\r\n", event.len()));
+                        }
+                        reply.push_str("0\r\n\r\n");
+                        if socket.write_all(reply.as_bytes()).await.is_err() {
+                            return;
+                        }
+                        if close_when_idle {
+                            drop(socket);
+                            closed.notify_one();
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        Self {
+            base_url,
+            counts,
+            closed,
+        }
+    }
+
+    pub fn counts(&self) -> Counts {
+        *self.counts.lock().unwrap()
+    }
+
+    /// Waits until the server has closed a connection (with `close_when_idle`).
+    pub async fn closed_one(&self) {
+        self.closed.notified().await;
+    }
+}
