@@ -71,7 +71,7 @@ async fn a_pooled_connection_the_server_closed_is_replaced_without_a_second_post
         .build()
         .unwrap();
     assert_eq!(call(&client).await, 4);
-    server.closed_one().await;
+    server.close_idle().await;
     // Gives the runtime's I/O driver a turn, so that the close has reached the socket's
     // readiness before the connection is taken from the pool.
     tokio::time::sleep(Duration::from_millis(50)).await;

@@ -241,11 +241,13 @@ pub struct Counts {
 
 /// A server that keeps connections alive, as real ones do: it answers every request on a
 /// connection with the same events, one HTTP chunk each, and counts connections and
-/// requests. With `close_when_idle`, it closes each connection after its first answer, as
-/// a server whose keep-alive timeout ran out does.
+/// requests. With `close_when_idle`, it closes each connection after its first answer
+/// when [`close_idle`](Self::close_idle) tells it to, as a server whose keep-alive timeout
+/// ran out does.
 pub struct KeepAliveServer {
     pub base_url: String,
     counts: Arc<Mutex<Counts>>,
+    close: Arc<tokio::sync::Notify>,
     closed: Arc<tokio::sync::Notify>,
 }
 
@@ -254,13 +256,16 @@ impl KeepAliveServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base_url = format!("http://{}/v1", listener.local_addr().unwrap());
         let counts = Arc::new(Mutex::new(Counts::default()));
+        let close = Arc::new(tokio::sync::Notify::new());
         let closed = Arc::new(tokio::sync::Notify::new());
-        let (server_counts, server_closed) = (Arc::clone(&counts), Arc::clone(&closed));
+        let (server_counts, server_close, server_closed) =
+            (Arc::clone(&counts), Arc::clone(&close), Arc::clone(&closed));
         tokio::spawn(async move {
             while let Ok((mut socket, _)) = listener.accept().await {
                 server_counts.lock().unwrap().connections += 1;
-                let (counts, closed, events) = (
+                let (counts, close, closed, events) = (
                     Arc::clone(&server_counts),
+                    Arc::clone(&server_close),
                     Arc::clone(&server_closed),
                     events.clone(),
                 );
@@ -278,6 +283,7 @@ impl KeepAliveServer {
                             return;
                         }
                         if close_when_idle {
+                            close.notified().await;
                             drop(socket);
                             closed.notify_one();
                             return;
@@ -289,6 +295,7 @@ impl KeepAliveServer {
         Self {
             base_url,
             counts,
+            close,
             closed,
         }
     }
@@ -297,8 +304,9 @@ impl KeepAliveServer {
         *self.counts.lock().unwrap()
     }
 
-    /// Waits until the server has closed a connection (with `close_when_idle`).
-    pub async fn closed_one(&self) {
+    /// Closes the idle connection (with `close_when_idle`) and waits until it is closed.
+    pub async fn close_idle(&self) {
+        self.close.notify_one();
         self.closed.notified().await;
     }
 }
