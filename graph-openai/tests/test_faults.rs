@@ -427,3 +427,27 @@ async fn a_retry_after_longer_than_allowed_fails_at_once_and_absurd_ones_do_not_
         );
     }
 }
+
+#[tokio::test]
+async fn an_https_url_to_a_server_without_tls_is_a_connect_error() {
+    use tokio::io::AsyncWriteExt;
+    // A plain HTTP server answers the TLS hello with plain text.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let _ = socket
+                .write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+                .await;
+        }
+    });
+    let client = OpenAiClient::builder()
+        .base_url(format!("https://127.0.0.1:{port}/v1"))
+        .max_retries(0)
+        .build()
+        .unwrap();
+    let (texts, error) = run(client).await;
+    assert!(texts.is_empty(), "{texts:?}");
+    let error = error.unwrap();
+    assert!(matches!(error, OpenAiError::Connect { .. }), "{error:?}");
+}

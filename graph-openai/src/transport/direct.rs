@@ -77,7 +77,7 @@ impl Conn {
 enum Exchange {
     /// The connection refused the request before writing any of it: it may be sent on
     /// another connection.
-    Unsent(Request, HttpError),
+    Unsent(Box<Request>, HttpError),
     /// The request was (or may have been) written.
     Failed(HttpError),
 }
@@ -133,7 +133,7 @@ impl Direct {
                 }
                 // A pooled connection that closed before it took the request: nothing was
                 // sent, so the next connection (pooled or new) gets it.
-                Ok(Err(Exchange::Unsent(unsent, _))) if pooled => request = unsent,
+                Ok(Err(Exchange::Unsent(unsent, _))) if pooled => request = *unsent,
                 Ok(Err(Exchange::Unsent(_, error))) => return Err(SendError::Connect(error)),
                 Ok(Err(Exchange::Failed(error))) => return Err(SendError::AfterSent(error)),
             }
@@ -203,7 +203,7 @@ async fn exchange(
 impl From<hyper::client::conn::TrySendError<Request>> for Exchange {
     fn from(mut error: hyper::client::conn::TrySendError<Request>) -> Self {
         match error.take_message() {
-            Some(request) => Self::Unsent(request, HttpError::new(error.into_error())),
+            Some(request) => Self::Unsent(Box::new(request), HttpError::new(error.into_error())),
             None => Self::Failed(HttpError::new(error.into_error())),
         }
     }
@@ -289,22 +289,28 @@ impl Drop for DirectBody {
                 Poll::Pending => break,
             }
         }
-        // Otherwise wait for it briefly on the runtime, off the reader's path.
+        // Otherwise wait for it briefly, off the reader's path, on the runtime whose I/O
+        // driver the socket belongs to (only that one can wake it).
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
+        if Some(runtime.id()) != self.key {
+            return;
+        }
         let (pool, key) = (Arc::clone(&self.pool), self.key);
         runtime.spawn(async move {
-            let end = poll_fn(|cx| loop {
-                match std::task::ready!(live.poll_data(cx)) {
-                    Some(Ok(data)) => {
-                        tail += data.len();
-                        if tail > TAIL_LIMIT {
-                            return Poll::Ready(false);
+            let end = poll_fn(|cx| {
+                loop {
+                    match std::task::ready!(live.poll_data(cx)) {
+                        Some(Ok(data)) => {
+                            tail += data.len();
+                            if tail > TAIL_LIMIT {
+                                return Poll::Ready(false);
+                            }
                         }
+                        Some(Err(_)) => return Poll::Ready(false),
+                        None => return Poll::Ready(true),
                     }
-                    Some(Err(_)) => return Poll::Ready(false),
-                    None => return Poll::Ready(true),
                 }
             });
             if let Ok(true) = tokio::time::timeout(TAIL_TIME, end).await {

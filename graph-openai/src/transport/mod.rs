@@ -136,6 +136,9 @@ pub(crate) struct Response {
 
 /// The body of a [`Response`], as the bytes arrive. Dropping it before its end closes the
 /// connection; reading it to the end hands a kept-alive connection back to the pool.
+// The direct body is large, but it lives inside the boxed reader of a chunk stream:
+// boxing it again would add a pointer chase to every read of the hot path.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Body {
     Direct(direct::DirectBody),
     Reqwest(Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>),
