@@ -407,7 +407,10 @@ impl OpenAiClientBuilder {
         self
     }
 
-    /// Builds the client.
+    /// Builds the client. Requests go over the built-in HTTP/1.1 transport, unless a
+    /// `reqwest::Client` was given ([`http_client`](Self::http_client)) or the environment
+    /// names a proxy for the URL's scheme (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, or
+    /// lower case): reqwest then sends them, through the proxy.
     ///
     /// # Errors
     /// When the base URL is not an `http(s)` URL, a header is invalid, or the TLS backend

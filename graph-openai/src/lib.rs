@@ -9,13 +9,16 @@
 //! | [`CompletionBuilder`] | assembles raw chunks (tool-call deltas included) into whole messages |
 //! | [`SseDecoder`] | the sans-IO server-sent-events decoder underneath |
 //! | [`OpenAiError`] | every way a call fails, typed |
+//! | [`HttpError`] | what the connection layer reported, inside a connect or transport error |
 //!
-//! What it promises: TLS through rustls (no system OpenSSL); 429, 5xx and connection
-//! failures before the first byte retried with backoff, jitter and `Retry-After`; connect,
-//! first-byte and idle timeouts; events split anywhere, `\r\n`, comments and multi-line
-//! data decoded; compatible servers' quirks accepted (no `index`, empty `finish_reason`,
-//! `content: null`, usage-only chunks); and a stream that never ends quietly when the
-//! answer is incomplete. The API key never appears in `Debug`, errors or logs.
+//! What it promises: HTTP/1.1 with keep-alive, the connection driven by the stream that
+//! reads the answer (no thread hop per event, however the program runs the stream); TLS
+//! through rustls (no system OpenSSL); 429, 5xx and connection failures before the first
+//! byte retried with backoff, jitter and `Retry-After`; connect, first-byte and idle
+//! timeouts; events split anywhere, `\r\n`, comments and multi-line data decoded;
+//! compatible servers' quirks accepted (no `index`, empty `finish_reason`, `content: null`,
+//! usage-only chunks); and a stream that never ends quietly when the answer is incomplete.
+//! The API key never appears in `Debug`, errors or logs.
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 
