@@ -42,8 +42,8 @@ pub use chat::{
     Message, MessageBuilder, ModelIdentity, Role, ToolCall, ToolCallChunk, ToolDefinition, Usage,
 };
 pub use config::{DEFAULT_BUFFER, DEFAULT_RECURSION_LIMIT, RunConfig};
-pub use context::{ChatCall, NodeContext, Writer};
-pub use error::{BoxError, GraphError, NodeError, UpdateConflict};
+pub use context::{ChatCall, ChatCallStream, NodeContext, Writer};
+pub use error::{BoxError, ChatCallError, GraphError, NodeError, UpdateConflict};
 pub use items::{CustomChunk, MessageChunk};
 pub use metadata::{MessageMetadata, TaskMetadata, TaskPath};
 pub use mode::{Custom, Debug, Messages, Updates, Values};
