@@ -10,8 +10,8 @@ use reqwest::header::HeaderMap;
 use tokio::time::Instant;
 
 /// How a request that failed before the server started answering is retried: connection
-/// failures, and the statuses 408, 429, 500, 502, 503 and 504, as OpenAI's own clients do,
-/// with exponential backoff and jitter, honouring the server's `Retry-After`.
+/// failures, and the statuses 408, 429, 500, 502, 503 and 504, with exponential backoff
+/// and jitter, honouring the server's `Retry-After` (`retry-after-ms`, seconds or a date).
 ///
 /// A request that reached the server is never sent again unless the server answered it
 /// with one of those statuses: after a reset or a timeout the server may already be
@@ -125,8 +125,8 @@ impl RetryPolicy {
 
 /// Whether an answer with this status says the request did not run and may succeed if
 /// sent again: 408 (the server gave up waiting for it), 429 (rate limited), and 500, 502,
-/// 503 and 504 (the server or a gateway in front of it failed). The list OpenAI's own
-/// clients retry, minus 409, which OpenAI's API does not send for completions.
+/// 503 and 504 (the server or a gateway in front of it failed). Other 5xx, such as 501
+/// Not Implemented or 505 HTTP Version Not Supported, would fail the same way again.
 pub(crate) fn is_retryable(status: StatusCode) -> bool {
     matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
 }
