@@ -66,8 +66,9 @@ pub enum OpenAiError {
     /// been generating the answer.
     #[error("{}", connection_lost(*chunks, source))]
     Transport {
-        /// Chunks with content (text, reasoning or tool-call pieces) received before it;
-        /// 0 when the connection broke before the status line.
+        /// Chunks that carried part of the answer (text or tool-call pieces, and for the
+        /// raw stream reasoning or a refusal) received before it; 0 when the connection
+        /// broke before the status line. The role-only first chunk does not count.
         chunks: u64,
         /// What the HTTP client reported; the I/O error it wraps says how the connection
         /// was lost.
