@@ -10,9 +10,10 @@
 //! | [`SseDecoder`] | the sans-IO server-sent-events decoder underneath |
 //! | [`OpenAiError`] | every way a call fails, typed |
 //!
-//! What it promises: TLS through rustls (no system OpenSSL); 429, 5xx and connection
-//! failures before the first byte retried with backoff, jitter and `Retry-After`; connect,
-//! first-byte and idle timeouts; events split anywhere, `\r\n`, comments and multi-line
+//! What it promises: TLS through rustls (no system OpenSSL); connection failures and the
+//! statuses 408, 429, 500, 502, 503 and 504 retried with backoff, jitter and `Retry-After`,
+//! within a per-client [`RetryBudget`], and a request that reached the server never sent
+//! twice otherwise (the model would run twice); connect, first-byte and idle timeouts; events split anywhere, `\r\n`, comments and multi-line
 //! data decoded; compatible servers' quirks accepted (no `index`, empty `finish_reason`,
 //! `content: null`, usage-only chunks); and a stream that never ends quietly when the
 //! answer is incomplete. The API key never appears in `Debug`, errors or logs.
@@ -37,5 +38,5 @@ pub use client::{
     DEFAULT_BASE_URL, DEFAULT_MAX_EVENT_SIZE, OpenAiClient, OpenAiClientBuilder, Timeouts,
 };
 pub use error::{OpenAiError, TimeoutPhase};
-pub use retry::RetryPolicy;
+pub use retry::{RetryBudget, RetryPolicy};
 pub use sse::{Finished, SseDecoder, SseError, SseEvent};
