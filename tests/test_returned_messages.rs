@@ -109,6 +109,22 @@ async fn each_new_message_is_emitted_once_and_streamed_ones_not_again() {
     assert!(json[1].get("ls_provider").is_none(), "no model: {json}");
 }
 
+#[tokio::test]
+async fn a_returned_whole_message_is_its_own_last_chunk() {
+    let graph = chat::Graph::new(ScriptedModel::new(["Hel", "lo"]));
+    let input = Chat {
+        messages: vec![with_id(Message::user("hi"), "input-1")],
+    };
+    let items: Vec<_> = graph.stream(input, Messages).try_collect().await.unwrap();
+    let canned = items
+        .iter()
+        .find(|item| item.node() == chat::Node::Canned)
+        .expect("the canned message is emitted");
+    assert!(canned.chunk().finish_reason().is_none(), "made by hand");
+    assert!(canned.is_last(), "the only item of its message is its last");
+    assert!(!items[0].is_last(), "a call's first token is not");
+}
+
 #[test]
 fn add_messages_replaces_by_id_and_appends_the_rest() {
     let mut conversation = vec![with_id(Message::user("a"), "1")];

@@ -185,6 +185,8 @@ pub trait GraphDef: Sized + Send + Sync + 'static {
 /// `graph.stream(input, Messages)` yields `MessageChunk<Tag>`; `graph.stream(input, Custom)`
 /// yields `CustomChunk<Payload, Tag>`; a tuple yields [`StreamItem`](crate::StreamItem).
 ///
+/// [`Messages`]: crate::Messages
+/// [`Custom`]: crate::Custom
 /// [`Values`]: crate::Values
 /// [`Updates`]: crate::Updates
 /// [`Debug`]: crate::Debug
