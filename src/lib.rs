@@ -27,7 +27,7 @@ pub mod prelude {
     // `Debug` mode stays out: it would shadow `std::fmt::Debug`. Name it `stategraph::Debug`.
     pub use crate::{
         ChatModel, Custom, GraphError, Message, MessageChunk, Messages, NodeError, RunConfig,
-        ScriptedModel, StreamItem, Updates, Values,
+        ScriptedModel, StreamItem, StreamItemRef, Updates, Values,
     };
     pub use futures::{StreamExt as _, TryStreamExt as _};
 }

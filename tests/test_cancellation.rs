@@ -5,8 +5,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use stategraph::prelude::*;
+use stategraph::{
+    ChatCallError, ChatChunk, ChatChunkStream, ChatRequest, MessageBuilder, ModelIdentity,
+};
 
 /// Sets its flag when dropped: proves a future was cancelled rather than left running.
 struct DropFlag(Arc<AtomicBool>);
@@ -113,7 +116,7 @@ mod spawning {
                 .invoke([Message::user("hi")])
                 .await?;
             writer.write(format!("done: {}", answer.content)).await;
-            Ok::<_, stategraph::ScriptedError>(answer.content)
+            Ok::<_, stategraph::ChatCallError<stategraph::ScriptedError>>(answer.content)
         });
         let text = handle.await.map_err(NodeError::msg)??;
         Ok(StoryUpdate::default().text(text))
@@ -143,4 +146,124 @@ async fn writes_and_model_chunks_from_spawned_tasks_reach_the_stream() {
             .iter()
             .all(|chunk| chunk.node() == spawning::Node::Delegate && chunk.step() == 1)
     );
+}
+
+/// A model that hands over one chunk every millisecond, forever, and counts each chunk it
+/// produces and whether its stream was dropped (its "connection" closed).
+struct EndlessModel {
+    identity: ModelIdentity,
+    produced: Arc<AtomicUsize>,
+    closed: Arc<AtomicBool>,
+}
+
+impl ChatModel for EndlessModel {
+    type Error = std::convert::Infallible;
+
+    fn identity(&self) -> &ModelIdentity {
+        &self.identity
+    }
+
+    fn stream(&self, _: ChatRequest) -> ChatChunkStream<Self::Error> {
+        let produced = Arc::clone(&self.produced);
+        let flag = DropFlag(Arc::clone(&self.closed));
+        futures::stream::unfold((produced, flag), |(produced, flag)| async move {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            produced.fetch_add(1, Ordering::SeqCst);
+            Some((Ok(ChatChunk::text("token")), (produced, flag)))
+        })
+        .boxed()
+    }
+}
+
+type CallOutcome = Result<Message, ChatCallError<std::convert::Infallible>>;
+
+/// What the detached call saw, sent back to the test.
+type Outcome = tokio::sync::oneshot::Sender<CallOutcome>;
+
+#[derive(Clone, Debug, Default, State)]
+struct Started {
+    started: bool,
+}
+
+#[graph(
+    state = Started,
+    context = (EndlessModel, std::sync::Mutex<Option<Outcome>>, bool),
+    edges = [START -> detach -> END]
+)]
+mod detached {
+    use super::*;
+
+    /// Moves a clone of its context into a plain `tokio::spawn` (not `ctx.spawn`, so
+    /// nothing aborts it when the run ends), calls the model there, and waits forever.
+    #[node]
+    async fn detach(_state: &Started, ctx: &Ctx) -> StartedUpdate {
+        let call = ctx.clone();
+        tokio::spawn(async move {
+            let (model, outcome, stream_it) = call.context();
+            let result = if *stream_it {
+                let mut chunks = call.chat(model).stream([Message::user("go")]);
+                let mut builder = MessageBuilder::default();
+                loop {
+                    match chunks.next().await {
+                        Some(Ok(chunk)) => builder.push(&chunk),
+                        Some(Err(error)) => break Err(error),
+                        None => break Ok(builder.finish()),
+                    }
+                }
+            } else {
+                call.chat(model).invoke([Message::user("go")]).await
+            };
+            let sender = outcome.lock().unwrap().take().unwrap();
+            let _ = sender.send(result);
+        });
+        std::future::pending::<()>().await;
+        StartedUpdate::default().started(true)
+    }
+}
+
+async fn a_detached_call_stops_when_the_stream_is_dropped(stream_it: bool) {
+    let produced = Arc::new(AtomicUsize::new(0));
+    let closed = Arc::new(AtomicBool::new(false));
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    let model = EndlessModel {
+        identity: ModelIdentity::new("test", "endless"),
+        produced: Arc::clone(&produced),
+        closed: Arc::clone(&closed),
+    };
+    let graph = detached::Graph::new((model, std::sync::Mutex::new(Some(sender)), stream_it));
+    let mut stream = graph.stream(Started::default(), Messages);
+    for _ in 0..3 {
+        assert_eq!(stream.try_next().await.unwrap().unwrap().content(), "token");
+    }
+    drop(stream);
+
+    let outcome = tokio::time::timeout(Duration::from_secs(10), receiver)
+        .await
+        .expect("the detached call returns once the run is gone")
+        .unwrap();
+    assert!(
+        matches!(outcome, Err(ChatCallError::RunEnded)),
+        "the call reports that its run ended: {outcome:?}"
+    );
+    assert!(
+        closed.load(Ordering::SeqCst),
+        "the model's stream is dropped: its connection closed"
+    );
+    let after_end = produced.load(Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(
+        produced.load(Ordering::SeqCst),
+        after_end,
+        "nothing is read from the model after the call stopped"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_model_call_outside_the_run_stops_reading_when_the_stream_is_dropped() {
+    a_detached_call_stops_when_the_stream_is_dropped(false).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_streamed_model_call_outside_the_run_stops_reading_when_the_stream_is_dropped() {
+    a_detached_call_stops_when_the_stream_is_dropped(true).await;
 }

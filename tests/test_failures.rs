@@ -105,13 +105,15 @@ async fn a_model_error_comes_after_every_chunk_before_it_and_cancels_the_paralle
     match &error {
         GraphError::Node { node, step, source } => {
             assert_eq!((*node, *step), ("breaker", 1));
-            let any = source
-                .downcast_ref::<stategraph::AnyChatError>()
-                .expect("the model's error");
-            let scripted = any
-                .get_ref()
-                .downcast_ref::<ScriptedError>()
-                .expect("a scripted error");
+            assert!(
+                source
+                    .downcast_ref::<stategraph::ChatCallError<stategraph::AnyChatError>>()
+                    .is_some(),
+                "the call's error: {source:?}"
+            );
+            let scripted = error
+                .model_error::<ScriptedError>()
+                .expect("a scripted error behind the call's and `AnyChatModel`'s wrapping");
             assert_eq!(scripted.after, 3);
         }
         other => panic!("expected a node error, got {other:?}"),

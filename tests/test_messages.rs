@@ -1,5 +1,5 @@
-//! Messages mode beyond text: tool-call argument deltas, the marked last chunk, and calls
-//! marked `nostream`.
+//! Messages mode beyond text: tool-call argument deltas, the marked last chunk, calls
+//! marked `nostream`, and the metadata's tag order and unset temperature.
 
 use futures::{StreamExt, TryStreamExt};
 use stategraph::prelude::*;
@@ -60,6 +60,8 @@ pub mod agent {
     pub enum Tag {
         /// The tool-calling model.
         Tools,
+        /// Given to the whole run, declared after the call's tag.
+        Traced,
     }
 
     /// Calls a hidden model (not streamed), then the tool-calling one.
@@ -131,5 +133,39 @@ async fn tool_call_deltas_stream_as_they_arrive_and_the_last_chunk_is_marked() {
     assert_eq!(
         json[0]["tool_call_chunks"],
         serde_json::json!([{"index": 0, "id": "call_1", "name": "get_weather", "arguments": "{\"city\""}])
+    );
+}
+
+#[tokio::test]
+async fn the_runs_tags_come_before_the_calls_own_whatever_their_declaration_order() {
+    let config = RunConfig::default().tag(agent::Tag::Traced);
+    let chunks: Vec<_> = graph()
+        .stream_with(Calls::default(), Messages, config)
+        .try_collect()
+        .await
+        .unwrap();
+    let tags: Vec<agent::Tag> = chunks[0].tags().iter().collect();
+    assert_eq!(tags, [agent::Tag::Traced, agent::Tag::Tools]);
+    let json = serde_json::to_value(&chunks[0]).unwrap();
+    assert_eq!(json[1]["tags"], serde_json::json!(["traced", "tools"]));
+}
+
+#[tokio::test]
+async fn an_unset_temperature_is_written_as_null() {
+    let chunks: Vec<_> = graph()
+        .stream(Calls::default(), Messages)
+        .try_collect()
+        .await
+        .unwrap();
+    let json = serde_json::to_value(&chunks[0]).unwrap();
+    assert_eq!(
+        json[1].get("ls_temperature"),
+        Some(&serde_json::Value::Null),
+        "{json}"
+    );
+    let identity = serde_json::to_value(ModelIdentity::new("test", "tool-caller")).unwrap();
+    assert_eq!(
+        identity.get("ls_temperature"),
+        Some(&serde_json::Value::Null)
     );
 }

@@ -3,7 +3,7 @@
 use futures::TryStreamExt;
 use serde::{Deserialize, Serialize};
 use stategraph::prelude::*;
-use stategraph::{StreamItem, V2};
+use stategraph::{StreamItem, StreamItemRef, V2};
 
 #[derive(Clone, Debug, Default, PartialEq, State, Serialize, Deserialize)]
 #[state(derive(Debug, PartialEq, Serialize))]
@@ -304,6 +304,33 @@ async fn a_failing_task_has_a_result_with_its_error_before_the_stream_error() {
     };
     assert!(message.contains("overloaded"), "{message}");
     assert!(error.to_string().contains("`joke`"), "{error}");
+}
+
+#[tokio::test]
+async fn a_borrowed_item_is_matched_through_as_ref_without_arms_for_the_modes_off() {
+    let items: Vec<_> = graph()
+        .stream(cats(), (Messages, Updates, Custom))
+        .try_collect()
+        .await
+        .unwrap();
+    let seen: Vec<String> = items
+        .iter()
+        .map(|item| match item.as_ref() {
+            StreamItemRef::Custom(note) => format!("custom {}", note.payload()),
+            StreamItemRef::Messages(chunk) => format!("token {}", chunk.content()),
+            StreamItemRef::Updates(update) => format!("update {:?}", update.node()),
+        })
+        .collect();
+    assert_eq!(
+        &seen[..4],
+        [
+            "custom joking about cats",
+            "token Why",
+            "token  cats",
+            "update Joke",
+        ]
+    );
+    assert!(items.iter().all(|item| item.as_ref().mode() == item.mode()));
 }
 
 #[tokio::test]

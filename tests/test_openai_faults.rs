@@ -45,20 +45,11 @@ async fn run(reply: Reply) -> (Vec<String>, GraphError) {
     panic!("the stream ended without an error after {contents:?}");
 }
 
-/// The `OpenAiError` at the bottom of a graph error.
+/// The `OpenAiError` behind a graph error.
 fn cause(error: &GraphError) -> &OpenAiError {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(error) = source {
-        // `AnyChatError` is transparent: the model's own error is behind `get_ref`.
-        let model_error = error
-            .downcast_ref::<stategraph::AnyChatError>()
-            .map_or(error, |any| any.get_ref());
-        if let Some(openai) = model_error.downcast_ref::<OpenAiError>() {
-            return openai;
-        }
-        source = error.source();
-    }
-    panic!("no OpenAiError under {error:?}");
+    error
+        .model_error::<OpenAiError>()
+        .unwrap_or_else(|| panic!("no OpenAiError behind {error:?}"))
 }
 
 #[tokio::test]
@@ -117,4 +108,76 @@ async fn dropping_the_stream_mid_call_closes_the_servers_connection() {
     .await
     .expect("the server saw the connection close");
     assert_eq!(server.requests().len(), 1, "the poem call never started");
+}
+
+/// The state of the detached-call graph: nothing, the call runs outside the run.
+#[derive(Clone, Debug, Default, stategraph::State)]
+struct Nothing {
+    done: bool,
+}
+
+/// What the detached call returned, sent back to the test.
+type CallResult = Result<stategraph::Message, stategraph::ChatCallError<OpenAiError>>;
+
+#[stategraph::graph(
+    state = Nothing,
+    context = (ChatOpenAI, std::sync::Mutex<Option<tokio::sync::oneshot::Sender<CallResult>>>),
+    edges = [START -> detach -> END]
+)]
+mod detached {
+    use super::*;
+    use stategraph::Message;
+
+    /// Calls the model from a plain `tokio::spawn` on a clone of its context, which
+    /// nothing aborts when the run ends, and waits forever.
+    #[node]
+    async fn detach(_state: &Nothing, ctx: &Ctx) -> NothingUpdate {
+        let call = ctx.clone();
+        tokio::spawn(async move {
+            let (model, outcome) = call.context();
+            let result = call.chat(model).invoke([Message::user("go")]).await;
+            let sender = outcome.lock().unwrap().take().unwrap();
+            let _ = sender.send(result);
+        });
+        std::future::pending::<()>().await;
+        NothingUpdate::default().done(true)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_call_outside_the_run_closes_its_connection_when_the_stream_is_dropped() {
+    let parts: Vec<String> = (0..5000).map(|i| content_event(&format!(" {i}"))).collect();
+    let reply = Reply::sse(parts).gap(std::time::Duration::from_millis(2));
+    let server = FaultServer::start(vec![reply]).await;
+    let client = OpenAiClient::builder()
+        .base_url(&server.base_url)
+        .build()
+        .unwrap();
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    let context = (
+        ChatOpenAI::new(client, "m"),
+        std::sync::Mutex::new(Some(sender)),
+    );
+    let graph = detached::Graph::new(context);
+    let mut stream = graph.stream(Nothing::default(), Messages);
+    for _ in 0..3 {
+        stream.next().await.unwrap().unwrap();
+    }
+    drop(stream);
+    let outcome = tokio::time::timeout(std::time::Duration::from_secs(10), receiver)
+        .await
+        .expect("the call returns once the run is gone")
+        .unwrap();
+    assert!(
+        matches!(outcome, Err(stategraph::ChatCallError::RunEnded)),
+        "{outcome:?}"
+    );
+    // The issue allows the close a second to reach the server; its next write then fails.
+    tokio::time::timeout(std::time::Duration::from_secs(1), async {
+        while !server.client_went_away() {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the server saw the connection close within a second");
 }

@@ -3,8 +3,8 @@
 //! none do; a node that streams a child itself still gets the child's tokens.
 
 use futures::TryStreamExt;
-use stategraph::V2;
 use stategraph::prelude::*;
+use stategraph::{StreamItem, V2};
 
 #[derive(Clone, Debug, Default, State, serde::Serialize)]
 #[state(derive(Serialize))]
@@ -136,6 +136,60 @@ async fn with_subgraph_streaming_on_the_innermost_tokens_reach_the_root_with_two
     );
     let v2 = serde_json::to_value(V2(chunk)).unwrap();
     assert_eq!(v2["ns"], serde_json::json!(namespace));
+}
+
+#[tokio::test]
+async fn two_levels_down_checkpoint_ns_is_the_root_tasks_segment_and_langgraph_checkpoint_ns_the_whole_path()
+ {
+    let config = RunConfig::default().subgraphs(true);
+    let items: Vec<_> = outer_graph()
+        .stream_with(Text::default(), (Messages, Updates), config)
+        .try_collect()
+        .await
+        .unwrap();
+    let Some(StreamItem::Messages(chunk)) = items.first() else {
+        panic!("the first item is the innermost call's first token");
+    };
+    let task = chunk.metadata().task();
+    let [delegate, relay] = task.namespace() else {
+        panic!("two levels down: {:?}", task.namespace());
+    };
+    let full = format!("{delegate}|{relay}|tell:{}", task.task_id());
+    assert_eq!(task.checkpoint_ns(), full);
+    assert_eq!(task.root_checkpoint_ns(), delegate);
+    let json = serde_json::to_value(chunk.metadata()).unwrap();
+    // LangGraph keeps the first `checkpoint_ns` a task's metadata gets: the root task's.
+    assert_eq!(json["langgraph_checkpoint_ns"], full.as_str());
+    assert_eq!(json["checkpoint_ns"], delegate.as_str(), "{json}");
+    // At the root, both are the task's own namespace.
+    let Some(StreamItem::Updates(update)) = items.last() else {
+        panic!("the last item is the root's update");
+    };
+    let root = serde_json::to_value(update.metadata()).unwrap();
+    assert_eq!(root["checkpoint_ns"], delegate.as_str());
+    assert_eq!(root["langgraph_checkpoint_ns"], delegate.as_str());
+    assert_eq!(update.metadata().root_checkpoint_ns(), delegate);
+}
+
+#[tokio::test]
+async fn one_level_down_checkpoint_ns_is_the_parent_tasks_segment() {
+    let graph = middle::Graph::new(inner::Graph::new(ScriptedModel::new(["Ha", "!"])));
+    let config = RunConfig::default().subgraphs(true);
+    let chunks: Vec<_> = graph
+        .stream_with(Text::default(), Messages, config)
+        .try_collect()
+        .await
+        .unwrap();
+    let task = chunks[0].metadata().task();
+    let [relay] = task.namespace() else {
+        panic!("one level down: {:?}", task.namespace());
+    };
+    let json = serde_json::to_value(chunks[0].metadata()).unwrap();
+    assert_eq!(json["checkpoint_ns"], relay.as_str(), "{json}");
+    assert_eq!(
+        json["langgraph_checkpoint_ns"],
+        format!("{relay}|tell:{}", task.task_id())
+    );
 }
 
 #[tokio::test]

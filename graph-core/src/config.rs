@@ -65,10 +65,11 @@ impl<T: GraphTag> RunConfig<T> {
         self
     }
 
-    /// A tag added to every model call and custom write of the run.
+    /// A tag added to every model call and custom write of the run. In their `tags` the
+    /// run's tags come first, then the call's own, as LangGraph lists a config's tags.
     #[must_use]
     pub fn tag(mut self, tag: T) -> Self {
-        self.tags.insert(tag);
+        self.tags = self.tags.with(tag).listed_first();
         self
     }
 

@@ -3,15 +3,19 @@
 
 use std::collections::HashSet;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
 
 use futures::{Stream, StreamExt};
 use tokio::task::{AbortHandle, JoinHandle};
+use tokio_util::sync::CancellationToken;
 
+use crate::forward::RunEndWatch;
 use crate::mode::{Event, ModeSet};
 use crate::{
-    ChatChunk, ChatModel, ChatRequest, CustomChunk, GraphDef, Message, MessageBuilder,
-    MessageChunk, MessageMetadata, TagSet, TaskMetadata, ToolDefinition,
+    ChatCallError, ChatChunk, ChatChunkStream, ChatModel, ChatRequest, CustomChunk, GraphDef,
+    Message, MessageBuilder, MessageChunk, MessageMetadata, TagSet, TaskMetadata, ToolDefinition,
 };
 
 /// What all tasks of one run share.
@@ -28,6 +32,9 @@ pub(crate) struct RunShared<G: GraphDef> {
     /// messages mode is on.
     /// Boxed and absent unless the state has a conversation: most graphs never need it.
     pub(crate) known_messages: Option<Box<Mutex<HashSet<String>>>>,
+    /// Cancelled when the run ends however it ends (finished, failed, or its stream
+    /// dropped), so that model calls still under way elsewhere stop reading their model.
+    pub(crate) ended: CancellationToken,
 }
 
 /// Work spawned by the run's nodes, aborted when the run ends or its stream is dropped.
@@ -236,11 +243,13 @@ impl<'a, G: GraphDef, M: ChatModel + ?Sized> ChatCall<'a, G, M> {
     /// only once the stream has room for it.
     ///
     /// # Errors
-    /// The model's error; every chunk before it has already reached the stream.
+    /// The model's error, once every chunk before it has reached the stream; or
+    /// [`ChatCallError::RunEnded`] when the run ended while the call was under way (only
+    /// work that outlives the run sees it), after which the model is not read further.
     pub async fn invoke(
         self,
         messages: impl IntoIterator<Item = Message>,
-    ) -> Result<Message, M::Error> {
+    ) -> Result<Message, ChatCallError<M::Error>> {
         let run = Arc::clone(&self.ctx.run);
         let StartedCall {
             mut chunks,
@@ -252,45 +261,152 @@ impl<'a, G: GraphDef, M: ChatModel + ?Sized> ChatCall<'a, G, M> {
             Some(metadata) => {
                 crate::forward::forward_chunks(&run, &mut chunks, metadata, &mut message).await?;
             }
-            None => {
-                while let Some(chunk) = chunks.next().await {
-                    message.push(&chunk?);
-                }
-            }
+            None => crate::forward::read_chunks(&run, &mut chunks, &mut message).await?,
         }
         Ok(message.finish())
     }
 
     /// Calls the model and gives the node its chunks as they arrive; each also reaches the
-    /// graph's stream (in messages mode) before the node sees it.
+    /// graph's stream (in messages mode) before the node sees it. The first chunk carries
+    /// the call's id ([`ChatChunk::message_id`]), so a [`MessageBuilder`] fed these chunks
+    /// builds the message that messages mode already streamed, and returning it into the
+    /// state emits nothing more.
     pub fn stream(
         self,
         messages: impl IntoIterator<Item = Message>,
-    ) -> impl Stream<Item = Result<ChatChunk, M::Error>> + Send + 'static {
+    ) -> ChatCallStream<G, M::Error> {
         let run = Arc::clone(&self.ctx.run);
         let StartedCall {
-            chunks, metadata, ..
+            chunks,
+            metadata,
+            call_id,
         } = self.start(messages);
-        chunks.then(move |chunk| {
-            let run = Arc::clone(&run);
-            let metadata = metadata.clone();
-            async move {
-                if let (Ok(chunk), Some(metadata)) = (&chunk, metadata) {
-                    let item = MessageChunk::new(chunk.clone(), metadata);
-                    run.emit(Event::Message(item)).await;
-                }
-                chunk
-            }
-        })
+        ChatCallStream {
+            run,
+            chunks: Some(chunks),
+            metadata,
+            call_id,
+            held: None,
+            first: true,
+            end_watch: RunEndWatch::default(),
+        }
     }
 }
 
 /// A model call under way: its chunks, and the metadata to label them with when someone
 /// streams messages mode.
 struct StartedCall<G: GraphDef, E> {
-    chunks: crate::ChatChunkStream<E>,
+    chunks: ChatChunkStream<E>,
     metadata: Option<Arc<MessageMetadata<G::Tag>>>,
     call_id: String,
+}
+
+/// The chunks of a model call, as [`ChatCall::stream`] hands them to the node: each has
+/// reached the graph's stream (in messages mode) before the node sees it.
+///
+/// It ends after the model's last chunk, or with one error: the model's, or
+/// [`ChatCallError::RunEnded`] once the run has ended (the model is not read further and
+/// its connection is closed).
+#[must_use = "streams do nothing unless polled"]
+pub struct ChatCallStream<G: GraphDef, E> {
+    run: Arc<RunShared<G>>,
+    /// `None` once the stream has ended: the model's stream is dropped then, closing its
+    /// connection.
+    chunks: Option<ChatChunkStream<E>>,
+    metadata: Option<Arc<MessageMetadata<G::Tag>>>,
+    call_id: String,
+    /// A chunk read from the model and waiting for room in the graph's stream, which it
+    /// must reach before the node sees it.
+    held: Option<(ChatChunk, Event<G>)>,
+    first: bool,
+    end_watch: RunEndWatch,
+}
+
+impl<G: GraphDef, E> ChatCallStream<G, E> {
+    /// The call's id: the id of the message its chunks make up, as messages mode labels
+    /// them (`MessageChunk::id`).
+    pub fn id(&self) -> &str {
+        &self.call_id
+    }
+
+    fn end(&mut self) {
+        self.chunks = None;
+        self.held = None;
+    }
+}
+
+// Nothing in it is pinned structurally: the model's stream is boxed, the rest is moved freely.
+impl<G: GraphDef, E> Unpin for ChatCallStream<G, E> {}
+
+impl<G: GraphDef, E> Stream for ChatCallStream<G, E> {
+    type Item = Result<ChatChunk, ChatCallError<E>>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        loop {
+            if let Some((chunk, event)) = this.held.take() {
+                match this.run.buffer.poll_lease(cx) {
+                    Poll::Pending => {
+                        this.held = Some((chunk, event));
+                        return Poll::Pending;
+                    }
+                    Poll::Ready(None) => {
+                        // Dropping the model's stream closes its connection.
+                        this.chunks = None;
+                        return Poll::Ready(Some(Err(ChatCallError::RunEnded)));
+                    }
+                    Poll::Ready(Some(mut lease)) => match lease.push(event) {
+                        // Visible to the graph's reader once the lease is put back, here.
+                        Ok(()) => return Poll::Ready(Some(Ok(chunk))),
+                        Err(event) => {
+                            this.held = Some((chunk, event));
+                            continue;
+                        }
+                    },
+                }
+            }
+            let Some(chunks) = &mut this.chunks else {
+                return Poll::Ready(None);
+            };
+            let chunk = match chunks.poll_next_unpin(cx) {
+                Poll::Ready(Some(Ok(chunk))) => chunk,
+                Poll::Ready(Some(Err(error))) => {
+                    this.end();
+                    return Poll::Ready(Some(Err(ChatCallError::Model(error))));
+                }
+                Poll::Ready(None) => {
+                    this.end();
+                    return Poll::Ready(None);
+                }
+                Poll::Pending => {
+                    // Waiting on the model: a run that ends meanwhile must stop the call.
+                    if this.end_watch.poll(&this.run, cx).is_ready() {
+                        this.end();
+                        return Poll::Ready(Some(Err(ChatCallError::RunEnded)));
+                    }
+                    return Poll::Pending;
+                }
+            };
+            let item = this
+                .metadata
+                .as_ref()
+                .map(|metadata| MessageChunk::new(chunk.clone(), Arc::clone(metadata)));
+            // Only the node's copy carries the id: messages mode labels its items with it.
+            let chunk = if std::mem::take(&mut this.first) {
+                chunk.with_message_id(this.call_id.clone())
+            } else {
+                chunk
+            };
+            match item {
+                Some(item) => this.held = Some((chunk, Event::Message(item))),
+                None if this.run.ended.is_cancelled() => {
+                    this.end();
+                    return Poll::Ready(Some(Err(ChatCallError::RunEnded)));
+                }
+                None => return Poll::Ready(Some(Ok(chunk))),
+            }
+        }
+    }
 }
 
 /// Writes custom-mode payloads for one task. Clone it into spawned work freely.

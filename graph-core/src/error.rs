@@ -51,6 +51,15 @@ pub enum GraphError {
         /// The limit in force.
         limit: u32,
     },
+    /// A reducer, or the state's `Clone`, panicked while the step's updates were merged.
+    /// The state is as it was before the step: a merge is all or nothing.
+    #[error("merging the updates of step {step} panicked: {message}")]
+    MergePanicked {
+        /// The step whose updates were being merged.
+        step: u64,
+        /// The panic's message, when it was a string.
+        message: String,
+    },
     /// Two nodes of one step wrote the same field, and the field has no reducer.
     #[error("step {step}: {conflict}")]
     ConflictingUpdate {
@@ -59,6 +68,107 @@ pub enum GraphError {
         /// The field and the two nodes.
         conflict: UpdateConflict,
     },
+}
+
+/// Why a model call made with `ctx.chat(..)` failed: the model's own error, or the run it
+/// streams into has ended.
+///
+/// A node's own calls never see [`RunEnded`](Self::RunEnded): when the run ends, the node
+/// is dropped with them. Work that outlives the run (a clone of the context moved into a
+/// thread or a task not started with `ctx.spawn`) does: its call stops reading the model,
+/// and closes the model's connection, as soon as the run's stream is dropped, instead of
+/// paying for an answer nobody reads.
+///
+/// It converts into [`NodeError`] with `?`; to reach the model's error behind a
+/// [`GraphError::Node`], downcast its source to `ChatCallError<YourModelError>`.
+///
+/// ```
+/// use stategraph_core::{ChatCallError, ScriptedError};
+/// let error: ChatCallError<ScriptedError> = ChatCallError::RunEnded;
+/// assert!(error.to_string().contains("run has ended"));
+/// assert!(error.model().is_none());
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ChatCallError<E> {
+    /// The model failed.
+    #[error(transparent)]
+    Model(E),
+    /// The run ended (its stream was dropped, or it finished or failed) while the call was
+    /// under way; the model's answer was no longer read.
+    #[error("the model call was stopped: the run it streams into has ended")]
+    RunEnded,
+}
+
+impl<E> ChatCallError<E> {
+    /// The model's error, if that is what this is.
+    pub fn model(&self) -> Option<&E> {
+        match self {
+            Self::Model(error) => Some(error),
+            Self::RunEnded => None,
+        }
+    }
+
+    /// Takes the model's error out, if that is what this is.
+    pub fn into_model(self) -> Option<E> {
+        match self {
+            Self::Model(error) => Some(error),
+            Self::RunEnded => None,
+        }
+    }
+}
+
+impl<E> From<E> for ChatCallError<E> {
+    fn from(error: E) -> Self {
+        Self::Model(error)
+    }
+}
+
+impl GraphError {
+    /// The model's own error of type `E` behind this one, when a node failed because a
+    /// model call did: it looks through the node's error chain, [`ChatCallError`] and
+    /// [`AnyChatModel`](crate::AnyChatModel)'s boxing, so a consumer need not know how the
+    /// node wrapped it.
+    ///
+    /// ```
+    /// use stategraph_core::{ChatCallError, GraphError, ScriptedError};
+    /// let model = ScriptedError { after: 3 };
+    /// let error = GraphError::Node {
+    ///     node: "call_model",
+    ///     step: 1,
+    ///     source: Box::new(ChatCallError::Model(model.clone())),
+    /// };
+    /// assert_eq!(error.model_error::<ScriptedError>(), Some(&model));
+    /// ```
+    pub fn model_error<E: StdError + 'static>(&self) -> Option<&E> {
+        let mut next: Option<&(dyn StdError + 'static)> = Some(self);
+        while let Some(error) = next {
+            if let Some(found) = model_error_in(error) {
+                return Some(found);
+            }
+            next = error.source();
+        }
+        None
+    }
+}
+
+/// `error` itself, or the model's error it wraps, as `E`.
+fn model_error_in<'a, E: StdError + 'static>(error: &'a (dyn StdError + 'static)) -> Option<&'a E> {
+    let unboxed = |any: &'a crate::AnyChatError| -> Option<&'a E> {
+        let inner: &(dyn StdError + 'static) = any.get_ref();
+        inner.downcast_ref::<E>()
+    };
+    if let Some(found) = error.downcast_ref::<E>() {
+        Some(found)
+    } else if let Some(call) = error.downcast_ref::<ChatCallError<E>>() {
+        call.model()
+    } else if let Some(call) = error.downcast_ref::<ChatCallError<crate::AnyChatError>>() {
+        call.model().and_then(unboxed)
+    } else {
+        error
+            .downcast_ref::<crate::AnyChatError>()
+            .and_then(unboxed)
+    }
 }
 
 /// Two nodes of one step wrote the same plain field.

@@ -13,29 +13,64 @@
 //! next one: immaterial for a model that waits on I/O, as it should, rather than
 //! computing inside `poll_next`.
 
-use std::future::poll_fn;
+use std::future::{Future, poll_fn};
+use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Poll, ready};
+use std::task::{Context, Poll, ready};
 
 use futures::StreamExt;
+use tokio_util::sync::WaitForCancellationFutureOwned;
 
 use crate::context::RunShared;
 use crate::mode::Event;
-use crate::{ChatChunk, ChatChunkStream, GraphDef, MessageBuilder, MessageChunk, MessageMetadata};
+use crate::{
+    ChatCallError, ChatChunk, ChatChunkStream, GraphDef, MessageBuilder, MessageChunk,
+    MessageMetadata,
+};
+
+/// A model call's watch on the end of its run.
+///
+/// Polled only when the model has nothing ready, before the call waits on it: a call never
+/// waits on a model for a run that is gone, and the watch costs nothing per chunk. It is
+/// registered with the run once, on the first wait, and stays registered (a waiter that
+/// is dropped after each poll would miss the end).
+#[derive(Default)]
+pub(crate) struct RunEndWatch {
+    waiting: Option<Pin<Box<WaitForCancellationFutureOwned>>>,
+}
+
+impl RunEndWatch {
+    /// `Ready` once the run has ended; otherwise the task is woken when it does.
+    pub(crate) fn poll<G: GraphDef>(
+        &mut self,
+        run: &RunShared<G>,
+        cx: &mut Context<'_>,
+    ) -> Poll<()> {
+        if run.ended.is_cancelled() {
+            return Poll::Ready(());
+        }
+        self.waiting
+            .get_or_insert_with(|| Box::pin(run.ended.clone().cancelled_owned()))
+            .as_mut()
+            .poll(cx)
+    }
+}
 
 /// Reads `chunks` to the end, assembling them into `message` and writing each, labelled
 /// with `metadata`, to the run's stream. The next chunk is read from the model only while
 /// the stream has room for it (or for the one chunk read ahead, held until there is).
 ///
 /// # Errors
-/// The model's error, after every chunk before it has been written.
+/// The model's error, after every chunk before it has been written; `RunEnded` as soon as
+/// the run has ended (the caller then drops the model's stream, closing its connection).
 pub(crate) async fn forward_chunks<G: GraphDef, E>(
     run: &RunShared<G>,
     chunks: &mut ChatChunkStream<E>,
     metadata: &Arc<MessageMetadata<G::Tag>>,
     message: &mut MessageBuilder,
-) -> Result<(), E> {
+) -> Result<(), ChatCallError<E>> {
     let mut held: Option<Event<G>> = None;
+    let mut end = RunEndWatch::default();
     let mut labelled = |chunk: ChatChunk| {
         message.push(&chunk);
         Event::Message(MessageChunk::new(chunk, Arc::clone(metadata)))
@@ -44,10 +79,16 @@ pub(crate) async fn forward_chunks<G: GraphDef, E>(
         loop {
             let event = match held.take() {
                 Some(event) => event,
-                None => match ready!(chunks.poll_next_unpin(cx)) {
-                    Some(Ok(chunk)) => labelled(chunk),
-                    Some(Err(error)) => return Poll::Ready(Err(error)),
-                    None => return Poll::Ready(Ok(())),
+                None => match chunks.poll_next_unpin(cx) {
+                    Poll::Ready(Some(Ok(chunk))) => labelled(chunk),
+                    Poll::Ready(Some(Err(error))) => {
+                        return Poll::Ready(Err(ChatCallError::Model(error)));
+                    }
+                    Poll::Ready(None) => return Poll::Ready(Ok(())),
+                    Poll::Pending => {
+                        ready!(end.poll(run, cx));
+                        return Poll::Ready(Err(ChatCallError::RunEnded));
+                    }
                 },
             };
             let Poll::Ready(lease) = run.buffer.poll_lease(cx) else {
@@ -55,25 +96,65 @@ pub(crate) async fn forward_chunks<G: GraphDef, E>(
                 held = Some(event);
                 return Poll::Pending;
             };
-            // `None`: the stream is gone, and the chunk with it; the call still runs to
-            // the end, as the node awaits its answer.
-            let Some(mut lease) = lease else { continue };
+            // `None`: the run is gone, and the chunk with it. Only work that outlives the
+            // run gets here (a node's own call is dropped with it): it stops reading.
+            let Some(mut lease) = lease else {
+                return Poll::Ready(Err(ChatCallError::RunEnded));
+            };
             if let Err(event) = lease.push(event) {
                 held = Some(event);
                 continue;
             }
             // Returning from here, in any way, puts the lease back with what it holds.
             while lease.has_room() {
-                match ready!(chunks.poll_next_unpin(cx)) {
-                    Some(Ok(chunk)) => {
+                match chunks.poll_next_unpin(cx) {
+                    Poll::Ready(Some(Ok(chunk))) => {
                         if let Err(event) = lease.push(labelled(chunk)) {
                             // Cannot happen while the lease has room; kept, not lost.
                             held = Some(event);
                             break;
                         }
                     }
-                    Some(Err(error)) => return Poll::Ready(Err(error)),
-                    None => return Poll::Ready(Ok(())),
+                    Poll::Ready(Some(Err(error))) => {
+                        return Poll::Ready(Err(ChatCallError::Model(error)));
+                    }
+                    Poll::Ready(None) => return Poll::Ready(Ok(())),
+                    Poll::Pending => {
+                        // Put the lease back before anything else: what it holds becomes
+                        // visible, whether the call goes on waiting or stops.
+                        drop(lease);
+                        ready!(end.poll(run, cx));
+                        return Poll::Ready(Err(ChatCallError::RunEnded));
+                    }
+                }
+            }
+        }
+    })
+    .await
+}
+
+/// Reads `chunks` to the end into `message`, for a call no one streams; it stops as soon
+/// as the run has ended.
+///
+/// # Errors
+/// The model's error, or `RunEnded`.
+pub(crate) async fn read_chunks<G: GraphDef, E>(
+    run: &RunShared<G>,
+    chunks: &mut ChatChunkStream<E>,
+    message: &mut MessageBuilder,
+) -> Result<(), ChatCallError<E>> {
+    let mut end = RunEndWatch::default();
+    poll_fn(|cx| {
+        loop {
+            match chunks.poll_next_unpin(cx) {
+                Poll::Ready(Some(Ok(chunk))) => message.push(&chunk),
+                Poll::Ready(Some(Err(error))) => {
+                    return Poll::Ready(Err(ChatCallError::Model(error)));
+                }
+                Poll::Ready(None) => return Poll::Ready(Ok(())),
+                Poll::Pending => {
+                    ready!(end.poll(run, cx));
+                    return Poll::Ready(Err(ChatCallError::RunEnded));
                 }
             }
         }

@@ -60,7 +60,8 @@ impl<T: GraphTag> MessageChunk<T> {
         self.metadata.task().step()
     }
 
-    /// The call's tags.
+    /// The call's tags, with the run's: [iterated](TagSet::iter) and serialized with the
+    /// run's first, then the call's own, as LangGraph lists them.
     pub fn tags(&self) -> TagSet<T> {
         self.metadata.tags()
     }
@@ -75,9 +76,10 @@ impl<T: GraphTag> MessageChunk<T> {
         self.metadata.call_id()
     }
 
-    /// Whether this is the call's last chunk (it carries the finish reason).
+    /// Whether this is the call's last chunk (it carries the finish reason), or a whole
+    /// message a node returned, which is its message's first and last chunk at once.
     pub fn is_last(&self) -> bool {
-        self.chunk.finish_reason().is_some()
+        self.chunk.finish_reason().is_some() || self.metadata.is_returned_message()
     }
 }
 
@@ -195,7 +197,7 @@ impl<P, T: GraphTag> CustomChunk<P, T> {
         self.metadata.step()
     }
 
-    /// The writer's tags.
+    /// The writer's tags, with the run's (listed first).
     pub fn tags(&self) -> TagSet<T> {
         self.tags
     }

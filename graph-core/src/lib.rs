@@ -7,9 +7,9 @@
 //! | item | what it is |
 //! |---|---|
 //! | [`GraphStream`] | a running graph: a `Stream` of typed items, bounded and cancel-on-drop |
-//! | [`Messages`], [`Custom`], [`Values`], [`Updates`], [`Debug`] | stream modes; the mode decides the item type |
+//! | [`Messages`], [`Custom`], [`Values`], [`Updates`], [`Debug`](struct@Debug) | stream modes; the mode decides the item type |
 //! | [`MessageChunk`], [`CustomChunk`], [`NodeUpdate`], [`TaskEvent`] | the items, with [`MessageMetadata`] / [`TaskMetadata`] |
-//! | [`StreamItem`], [`V2`] | the item of several modes at once; LangGraph's v2 JSON shape |
+//! | [`StreamItem`], [`StreamItemRef`], [`V2`] | the item of several modes at once, borrowed; LangGraph's v2 JSON shape |
 //! | [`NodeContext`] | `ctx` in a node: model calls, the custom writer, spawning, [`SubgraphCall`] |
 //! | [`ChatModel`], [`ScriptedModel`] | models, and one that streams fixed tokens |
 //! | [`State`], [`GraphNode`], [`GraphTag`], [`GraphDef`] | what `#[graph]` and `#[derive(State)]` implement |
@@ -42,14 +42,14 @@ pub use chat::{
     Message, MessageBuilder, ModelIdentity, Role, ToolCall, ToolCallChunk, ToolDefinition, Usage,
 };
 pub use config::{DEFAULT_BUFFER, DEFAULT_RECURSION_LIMIT, RunConfig};
-pub use context::{ChatCall, NodeContext, Writer};
-pub use error::{BoxError, GraphError, NodeError, UpdateConflict};
+pub use context::{ChatCall, ChatCallStream, NodeContext, Writer};
+pub use error::{BoxError, ChatCallError, GraphError, NodeError, UpdateConflict};
 pub use items::{CustomChunk, MessageChunk};
 pub use metadata::{MessageMetadata, TaskMetadata, TaskPath};
 pub use mode::{Custom, Debug, Messages, Updates, Values};
 #[doc(hidden)]
 pub use mode::{Event, ModeSet};
-pub use multi_mode::{Flag, ModeFlags, No, Off, Or, StreamItem, V2, V2Data, Yes};
+pub use multi_mode::{Flag, ModeFlags, No, Off, Or, StreamItem, StreamItemRef, V2, V2Data, Yes};
 pub use scripted::{ScriptedError, ScriptedModel};
 #[doc(hidden)]
 pub use state::MissingState;

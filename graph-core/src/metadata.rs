@@ -215,9 +215,25 @@ impl<N: GraphNode> TaskMetadata<N> {
         self.task_id
     }
 
-    /// `<node>:<task id>`, as LangGraph's `langgraph_checkpoint_ns`.
+    /// The task's full namespace, as LangGraph's `langgraph_checkpoint_ns`: `<node>:<task id>`
+    /// at the root graph, and inside a subgraph the namespace's segments and the task's own
+    /// joined with `|` (`delegate:<id>|relay:<id>|tell:<id>`).
     pub fn checkpoint_ns(&self) -> &str {
         &self.checkpoint_ns
+    }
+
+    /// The first segment of [`checkpoint_ns`](Self::checkpoint_ns): the root graph's task
+    /// that this task runs under (the task itself at the root), as LangGraph's metadata key
+    /// `checkpoint_ns`.
+    ///
+    /// LangGraph copies a task's `checkpoint_ns` into its metadata only when the metadata
+    /// does not hold one yet, and a subgraph inherits its parent task's metadata: the root
+    /// task's value is the one every nested task keeps.
+    pub fn root_checkpoint_ns(&self) -> &str {
+        // Node names are identifiers and task ids UUIDs: `|` only ever separates segments.
+        self.checkpoint_ns
+            .split_once('|')
+            .map_or(self.checkpoint_ns.as_str(), |(root, _)| root)
     }
 
     /// The namespace of the graph the task runs in: empty at the root graph.
@@ -250,7 +266,7 @@ impl<N: GraphNode> TaskMetadata<N> {
         map.serialize_entry("langgraph_triggers", &self.triggers)?;
         map.serialize_entry("langgraph_path", &self.path())?;
         map.serialize_entry("langgraph_checkpoint_ns", &self.checkpoint_ns)?;
-        map.serialize_entry("checkpoint_ns", &self.checkpoint_ns)
+        map.serialize_entry("checkpoint_ns", self.root_checkpoint_ns())
     }
 }
 
@@ -265,7 +281,8 @@ impl<N: GraphNode> Serialize for TaskMetadata<N> {
 /// Where a model chunk came from: its task, the model's identity, the call's tags and id.
 ///
 /// Serializes as LangGraph's messages-mode metadata: the task fields, then `ls_provider`,
-/// `ls_model_name`, `ls_model_type`, `ls_temperature` (when set) and `tags` (when any).
+/// `ls_model_name`, `ls_model_type`, `ls_temperature` (`null` when unset) and `tags` (when
+/// any: the run's first, then the call's).
 #[derive(Debug)]
 pub struct MessageMetadata<T: GraphTag> {
     task: Arc<TaskMetadata<T::Node>>,
@@ -326,9 +343,15 @@ impl<T: GraphTag> MessageMetadata<T> {
         self.model.as_ref()
     }
 
-    /// The call's tags, with the run's.
+    /// The call's tags, with the run's; they list the run's first, as LangGraph does.
     pub fn tags(&self) -> TagSet<T> {
         self.tags
+    }
+
+    /// Whether the item is a whole message a node returned rather than a model call's
+    /// chunk: only such metadata has no model.
+    pub(crate) fn is_returned_message(&self) -> bool {
+        self.model.is_none()
     }
 
     /// The id shared by every chunk of the call and by the message it assembles into (for a
@@ -346,9 +369,7 @@ impl<T: GraphTag> Serialize for MessageMetadata<T> {
             map.serialize_entry("ls_provider", &model.provider)?;
             map.serialize_entry("ls_model_name", &model.model_name)?;
             map.serialize_entry("ls_model_type", &model.model_type)?;
-            if let Some(temperature) = model.temperature {
-                map.serialize_entry("ls_temperature", &temperature)?;
-            }
+            map.serialize_entry("ls_temperature", &model.temperature)?;
         }
         if !self.tags.is_empty() {
             map.serialize_entry("tags", &self.tags)?;

@@ -1,6 +1,8 @@
 //! Several modes at once: `stream(input, (Messages, Updates))` yields one [`StreamItem`]
 //! enum whose variants for the modes not asked for hold the uninhabited [`Off`], so a
-//! `match` may leave those arms out and the compiler still checks it is exhaustive.
+//! `match` on an item may leave those arms out and the compiler still checks it is
+//! exhaustive. Behind a reference Rust does not count `Off` as empty, so a borrowed item is
+//! matched through [`StreamItem::as_ref`], a [`StreamItemRef`] holding `&T` or `Off`.
 //!
 //! Which variants are live is computed at the type level: each mode marker says which of
 //! the five kinds it turns on ([`ModeFlags`]), and a tuple ORs its members' flags.
@@ -27,8 +29,12 @@ impl Serialize for Off {
 pub trait Flag {
     /// `T` when on, [`Off`] when off.
     type Out<T: Send + 'static>: Send + 'static;
+    /// `&'a T` when on, [`Off`] when off: what a [`StreamItemRef`] holds.
+    type Ref<'a, T: 'a>: Copy;
     #[doc(hidden)]
     fn pick<T: Send + 'static>(item: T) -> Option<Self::Out<T>>;
+    #[doc(hidden)]
+    fn borrow<T: Send + 'static>(item: &Self::Out<T>) -> Self::Ref<'_, T>;
 }
 
 /// The kind is on.
@@ -41,15 +47,23 @@ pub enum No {}
 
 impl Flag for Yes {
     type Out<T: Send + 'static> = T;
+    type Ref<'a, T: 'a> = &'a T;
     fn pick<T: Send + 'static>(item: T) -> Option<T> {
         Some(item)
+    }
+    fn borrow<T: Send + 'static>(item: &T) -> &T {
+        item
     }
 }
 
 impl Flag for No {
     type Out<T: Send + 'static> = Off;
+    type Ref<'a, T: 'a> = Off;
     fn pick<T: Send + 'static>(_: T) -> Option<Off> {
         None
+    }
+    fn borrow<T: Send + 'static>(item: &Off) -> Off {
+        *item
     }
 }
 
@@ -167,6 +181,21 @@ tuple_modes!(A, B, C, D, E);
 /// One item of a stream of several modes, tagged with its mode, in the order the run
 /// produced them. The variants of modes not asked for hold [`Off`] and cannot occur.
 ///
+/// A `match` on an item needs no arm for them. On a borrowed item (`match &item`, or an
+/// item in a `for item in &items` loop) it would: Rust counts an uninhabited type as empty
+/// only when it is matched by value, not behind a reference. Match
+/// [`item.as_ref()`](Self::as_ref) instead, which holds references by value:
+///
+/// ```
+/// # use stategraph_core::{GraphDef, Messages, StreamItem, Updates};
+/// fn describe<G: GraphDef>(item: &StreamItem<G, (Messages, Updates)>) -> String {
+///     match item.as_ref() {
+///         stategraph_core::StreamItemRef::Messages(chunk) => chunk.content().to_owned(),
+///         stategraph_core::StreamItemRef::Updates(update) => format!("{:?}", update.node()),
+///     }
+/// }
+/// ```
+///
 /// It serializes as LangGraph's typed v2 stream part: `{"type": "<mode>", "ns": [...],
 /// "data": ...}`.
 pub enum StreamItem<G: GraphDef, M: ModeFlags> {
@@ -198,6 +227,55 @@ impl<G: GraphDef, M: ModeFlags> StreamItem<G, M> {
 
     /// The mode's name as LangGraph writes it: `values`, `updates`, `messages`, `custom`,
     /// `debug`.
+    pub fn mode(&self) -> &'static str {
+        match self {
+            Self::Values(_) => "values",
+            Self::Updates(_) => "updates",
+            Self::Messages(_) => "messages",
+            Self::Custom(_) => "custom",
+            Self::Debug(_) => "debug",
+        }
+    }
+
+    /// The item borrowed, as an enum of references that a `match` takes by value, so the
+    /// arms of the modes not asked for can still be left out (see [`StreamItem`]).
+    pub fn as_ref(&self) -> StreamItemRef<'_, G, M> {
+        match self {
+            Self::Values(item) => StreamItemRef::Values(M::Values::borrow(item)),
+            Self::Updates(item) => StreamItemRef::Updates(M::Updates::borrow(item)),
+            Self::Messages(item) => StreamItemRef::Messages(M::Messages::borrow(item)),
+            Self::Custom(item) => StreamItemRef::Custom(M::Custom::borrow(item)),
+            Self::Debug(item) => StreamItemRef::Debug(M::Debug::borrow(item)),
+        }
+    }
+}
+
+/// A borrowed [`StreamItem`], from [`StreamItem::as_ref`]: the same variants, each holding
+/// a reference to the item, or [`Off`] for the modes not asked for, so that a `match` on it
+/// may leave their arms out as on an owned item.
+pub enum StreamItemRef<'a, G: GraphDef, M: ModeFlags> {
+    /// The whole state (values mode).
+    Values(<M::Values as Flag>::Ref<'a, G::State>),
+    /// A finished node's update (updates mode).
+    Updates(<M::Updates as Flag>::Ref<'a, NodeUpdate<G>>),
+    /// A model chunk (messages mode).
+    Messages(<M::Messages as Flag>::Ref<'a, MessageChunk<G::Tag>>),
+    /// A custom payload (custom mode).
+    Custom(<M::Custom as Flag>::Ref<'a, CustomChunk<G::Custom, G::Tag>>),
+    /// A task starting or finishing (debug mode).
+    Debug(<M::Debug as Flag>::Ref<'a, TaskEvent<G>>),
+}
+
+// A derive would demand `G: Clone` and `M: Clone`; every variant holds a reference or `Off`.
+impl<G: GraphDef, M: ModeFlags> Clone for StreamItemRef<'_, G, M> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<G: GraphDef, M: ModeFlags> Copy for StreamItemRef<'_, G, M> {}
+
+impl<G: GraphDef, M: ModeFlags> StreamItemRef<'_, G, M> {
+    /// The mode's name as LangGraph writes it, as [`StreamItem::mode`].
     pub fn mode(&self) -> &'static str {
         match self {
             Self::Values(_) => "values",

@@ -55,7 +55,9 @@ struct AbortSpawnedOnDrop<G: GraphDef>(Arc<RunShared<G>>);
 
 impl<G: GraphDef> Drop for AbortSpawnedOnDrop<G> {
     fn drop(&mut self) {
-        // Writers still holding the run (spawned work being aborted) must not wait.
+        // Writers still holding the run (spawned work being aborted) must not wait, and
+        // model calls outside it stop reading their model.
+        self.0.ended.cancel();
         drop(self.0.buffer.close());
         self.0
             .spawned
@@ -105,6 +107,7 @@ impl<G: GraphDef> Run<G> {
             }),
             tags: config.tags,
             spawned: Mutex::new(SpawnedTasks::default()),
+            ended: tokio_util::sync::CancellationToken::new(),
         });
         let join_seen = G::topology()
             .edges()
@@ -171,8 +174,24 @@ impl<G: GraphDef> Run<G> {
             match self.running.poll_next(cx) {
                 Poll::Ready(Some((index, Ok(Ok(update))))) => {
                     self.step_tasks[index].ended = true;
-                    self.task_finished(index, &update);
-                    self.step_tasks[index].update = Some(update);
+                    // Recording the update clones it: the user's `Clone` of a field may panic.
+                    let recorded = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                        self.task_finished(index, &update);
+                    }));
+                    match recorded {
+                        Ok(()) => self.step_tasks[index].update = Some(update),
+                        Err(panic) => {
+                            let node = self.step_tasks[index].node.name();
+                            let step = self.step;
+                            let message =
+                                format!("cloning its update panicked: {}", panic_message(&*panic));
+                            self.fail(GraphError::NodePanicked {
+                                node,
+                                step,
+                                message,
+                            });
+                        }
+                    }
                 }
                 Poll::Ready(Some((index, Ok(Err(error))))) => {
                     let node = self.step_tasks[index].node.name();
@@ -289,6 +308,7 @@ impl<G: GraphDef> Run<G> {
     /// writer outside the run (a `Writer` clone on another thread) never waits on a run
     /// that has ended.
     fn drain_and_close(&mut self) {
+        self.shared.0.ended.cancel();
         let mut rest = self.shared.0.buffer.close();
         self.batch.append(&mut rest);
     }
@@ -318,9 +338,7 @@ impl<G: GraphDef> Run<G> {
             let wrote = updates
                 .iter()
                 .any(|(_, update)| !G::State::is_empty_update(update));
-            Arc::make_mut(&mut self.state)
-                .merge(updates)
-                .map_err(|conflict| GraphError::ConflictingUpdate { step, conflict })?;
+            merge_step(&mut self.state, updates, step)?;
             if wrote {
                 self.emit_values();
             }
@@ -448,6 +466,34 @@ impl<G: GraphDef> Run<G> {
         let future = AssertUnwindSafe(G::run_node(node, input, ctx)).catch_unwind();
         self.running
             .push(Box::pin(future.map(move |outcome| (index, outcome))));
+    }
+}
+
+/// Merges a step's updates all or nothing: after a conflict, or a panic in a user's reducer
+/// or in the state's `Clone`, the state is as it was before the step.
+fn merge_step<S: State>(
+    state: &mut Arc<S>,
+    updates: Vec<(&'static str, S::Update)>,
+    step: u64,
+) -> Result<(), GraphError> {
+    let merged = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        if S::MERGES_IN_PLACE {
+            // Nothing in the merge can stop halfway: a conflict is found before anything
+            // is written, and a clone made here (the state is shared) is made first.
+            Arc::make_mut(state).merge(updates)
+        } else {
+            let mut next = S::clone(state);
+            next.merge(updates)?;
+            *state = Arc::new(next);
+            Ok(())
+        }
+    }));
+    match merged {
+        Ok(result) => result.map_err(|conflict| GraphError::ConflictingUpdate { step, conflict }),
+        Err(panic) => Err(GraphError::MergePanicked {
+            step,
+            message: panic_message(&*panic),
+        }),
     }
 }
 

@@ -35,6 +35,8 @@ pub struct MissingState;
 impl State for MissingState {
     type Update = ();
 
+    const MERGES_IN_PLACE: bool = true;
+
     fn merge(&mut self, _: Vec<(&'static str, ())>) -> Result<(), UpdateConflict> {
         Ok(())
     }

@@ -9,7 +9,11 @@ use crate::GraphTag;
 
 /// A set of tags of one graph, stored as a bit set: copying and testing it costs nothing.
 ///
-/// It serializes as the list of tag names, as LangGraph's `tags` field.
+/// It serializes as the list of tag names, as LangGraph's `tags` field. The list puts the
+/// run's tags (those of [`RunConfig::tag`](crate::RunConfig::tag)) first and the call's or
+/// writer's own after them, as LangGraph lists a run config's tags before a call's; each
+/// group is in declaration order, and a tag in both is listed once, with the run's.
+/// [`iter`](Self::iter) and `Debug` use the same order; equality ignores it.
 ///
 /// ```
 /// # use stategraph_core::{GraphTag, TagSet};
@@ -21,6 +25,8 @@ use crate::GraphTag;
 /// ```
 pub struct TagSet<T> {
     bits: u64,
+    /// The tags listed before the others: a subset of `bits`.
+    first: u64,
     tags: PhantomData<fn() -> T>,
 }
 
@@ -29,13 +35,33 @@ impl<T: GraphTag> TagSet<T> {
     pub const fn empty() -> Self {
         Self {
             bits: 0,
+            first: 0,
             tags: PhantomData,
         }
     }
 
-    /// Adds a tag.
+    /// Adds a tag, listed after the tags listed first (unless it already is one of them).
     pub fn insert(&mut self, tag: T) {
         self.bits |= 1 << tag.bit();
+    }
+
+    /// This set with all its tags listed before any tag added to it later: what a run's
+    /// tags are to the tags of each call and writer of the run.
+    ///
+    /// ```
+    /// # use stategraph_core::{GraphTag, TagSet};
+    /// # fn demo<T: GraphTag>(joke: T, poem: T) {
+    /// // Whatever the declaration order, the run's `poem` comes before the call's `joke`.
+    /// let call = TagSet::from_iter([poem]).listed_first().with(joke);
+    /// assert!(call.iter().eq([poem, joke]));
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn listed_first(self) -> Self {
+        Self {
+            first: self.bits,
+            ..self
+        }
     }
 
     /// This set with `tag` added.
@@ -45,11 +71,12 @@ impl<T: GraphTag> TagSet<T> {
         self
     }
 
-    /// Both sets together.
+    /// Both sets together; a tag listed first in either is listed first.
     #[must_use]
     pub fn union(self, other: Self) -> Self {
         Self {
             bits: self.bits | other.bits,
+            first: self.first | other.first,
             tags: PhantomData,
         }
     }
@@ -64,12 +91,16 @@ impl<T: GraphTag> TagSet<T> {
         self.bits == 0
     }
 
-    /// The tags, in declaration order.
+    /// The tags: those [listed first](Self::listed_first) (the run's), then the others, each
+    /// group in declaration order.
     pub fn iter(self) -> impl Iterator<Item = T> {
-        T::ALL
-            .iter()
-            .copied()
-            .filter(move |tag| self.contains(*tag))
+        let in_group = move |group: u64| {
+            T::ALL
+                .iter()
+                .copied()
+                .filter(move |tag| group & (1 << tag.bit()) != 0)
+        };
+        in_group(self.first).chain(in_group(self.bits & !self.first))
     }
 }
 
@@ -98,6 +129,7 @@ impl<T> Clone for TagSet<T> {
     }
 }
 impl<T> Copy for TagSet<T> {}
+/// Equal when they hold the same tags, whichever are listed first.
 impl<T> PartialEq for TagSet<T> {
     fn eq(&self, other: &Self) -> bool {
         self.bits == other.bits
@@ -123,5 +155,87 @@ impl<T: GraphTag> Serialize for TagSet<T> {
             seq.serialize_element(tag.name())?;
         }
         seq.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::GraphNode;
+
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    enum Node {
+        Only,
+    }
+
+    impl GraphNode for Node {
+        const ALL: &'static [Self] = &[Self::Only];
+        fn name(self) -> &'static str {
+            "only"
+        }
+        fn index(self) -> usize {
+            0
+        }
+        fn branch_trigger(self) -> &'static str {
+            "branch:to:only"
+        }
+    }
+
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    enum Tag {
+        Joke,
+        Poem,
+        Story,
+    }
+
+    impl GraphTag for Tag {
+        type Node = Node;
+        const ALL: &'static [Self] = &[Self::Joke, Self::Poem, Self::Story];
+        fn name(self) -> &'static str {
+            match self {
+                Self::Joke => "joke",
+                Self::Poem => "poem",
+                Self::Story => "story",
+            }
+        }
+        fn bit(self) -> u32 {
+            self as u32
+        }
+    }
+
+    #[test]
+    fn the_tags_listed_first_come_before_the_others_each_group_in_declaration_order() {
+        let run = TagSet::from_iter([Tag::Story, Tag::Poem]).listed_first();
+        let call = run.with(Tag::Joke);
+        assert_eq!(
+            call.iter().collect::<Vec<_>>(),
+            [Tag::Poem, Tag::Story, Tag::Joke]
+        );
+        assert_eq!(
+            serde_json::to_value(call).unwrap(),
+            serde_json::json!(["poem", "story", "joke"])
+        );
+        assert_eq!(format!("{call:?}"), "{Poem, Story, Joke}");
+    }
+
+    #[test]
+    fn a_tag_both_listed_first_and_inserted_again_is_listed_once_with_the_first() {
+        let call = TagSet::from_iter([Tag::Story])
+            .listed_first()
+            .with(Tag::Story)
+            .with(Tag::Joke);
+        assert_eq!(call.iter().collect::<Vec<_>>(), [Tag::Story, Tag::Joke]);
+        let union = TagSet::from_iter([Tag::Joke]).union(call);
+        assert_eq!(union.iter().collect::<Vec<_>>(), [Tag::Story, Tag::Joke]);
+    }
+
+    #[test]
+    fn equality_is_about_the_tags_not_their_listing_order() {
+        let plain = TagSet::from_iter([Tag::Joke, Tag::Story]);
+        let ordered = TagSet::from_iter([Tag::Story])
+            .listed_first()
+            .with(Tag::Joke);
+        assert_eq!(plain, ordered);
+        assert_ne!(plain, ordered.with(Tag::Poem));
     }
 }

@@ -37,8 +37,16 @@ pub trait State: Clone + Send + Sync + 'static {
     /// of the node that wrote each.
     ///
     /// # Errors
-    /// When two updates of the step write the same field that has no reducer.
+    /// When two updates of the step write the same field that has no reducer. The state is
+    /// then unchanged: the conflict is found before anything is written.
     fn merge(&mut self, updates: Vec<(&'static str, Self::Update)>) -> Result<(), UpdateConflict>;
+
+    /// Whether [`merge`](Self::merge) may write into the state directly. A merge must be all
+    /// or nothing: when it returns an error it has written nothing, but when it panics (a
+    /// user's reducer) it may have written some fields, so by default the run merges into a
+    /// copy and keeps it only once the merge has succeeded. `#[derive(State)]` sets this to
+    /// `true` when no field has a user reducer, sparing that copy.
+    const MERGES_IN_PLACE: bool = false;
 
     /// Whether `update` writes nothing, so a step of such updates does not count as writing
     /// the state (values mode then emits no new state for it). `#[derive(State)]` implements
@@ -177,6 +185,8 @@ pub trait GraphDef: Sized + Send + Sync + 'static {
 /// `graph.stream(input, Messages)` yields `MessageChunk<Tag>`; `graph.stream(input, Custom)`
 /// yields `CustomChunk<Payload, Tag>`; a tuple yields [`StreamItem`](crate::StreamItem).
 ///
+/// [`Messages`]: crate::Messages
+/// [`Custom`]: crate::Custom
 /// [`Values`]: crate::Values
 /// [`Updates`]: crate::Updates
 /// [`Debug`]: crate::Debug

@@ -192,41 +192,68 @@ fn expand(input: &DeriveInput, krate: &Path, fields: &[StateField]) -> TokenStre
             }
         }
     });
-    let writers: Vec<Ident> = fields
+    // Generated locals take a `__` prefix, so a field may be called `node`, `update` or
+    // anything else without shadowing them.
+    let values: Vec<Ident> = fields
         .iter()
-        .map(|field| format_ident!("__writer_{}", field.ident))
+        .map(|field| format_ident!("__value_{}", field.ident))
         .collect();
     let idents: Vec<&Ident> = fields.iter().map(|field| &field.ident).collect();
-    let applies = fields.iter().zip(&writers).map(|(field, writer)| {
+    // Two nodes writing one plain field is found before anything is written, so a step's
+    // merge is all or nothing.
+    let conflict_checks = fields
+        .iter()
+        .filter(|field| matches!(field.reducer, Reducer::Replace))
+        .map(|field| {
+            let ident = &field.ident;
+            let name = ident.to_string();
+            let writer = format_ident!("__writer_{}", field.ident);
+            quote! {
+                let mut #writer: ::core::option::Option<&'static str> = ::core::option::Option::None;
+                for (__node, __update) in &__updates {
+                    if __update.#ident.is_some() {
+                        if let ::core::option::Option::Some(__first) = #writer {
+                            return ::core::result::Result::Err(#private::UpdateConflict {
+                                field: #name,
+                                first: __first,
+                                second: *__node,
+                            });
+                        }
+                        #writer = ::core::option::Option::Some(*__node);
+                    }
+                }
+            }
+        });
+    let applies = fields.iter().zip(&values).map(|(field, value)| {
         let ident = &field.ident;
-        let name = ident.to_string();
         match &field.reducer {
             Reducer::Replace => quote! {
-                if let ::core::option::Option::Some(value) = #ident {
-                    if let ::core::option::Option::Some(first) = #writer {
-                        return ::core::result::Result::Err(#private::UpdateConflict { field: #name, first, second: node });
-                    }
-                    #writer = ::core::option::Option::Some(node);
-                    self.#ident = value;
+                if let ::core::option::Option::Some(#value) = #value {
+                    self.#ident = #value;
                 }
             },
             Reducer::Append => quote! {
-                if let ::core::option::Option::Some(value) = #ident {
-                    #private::append(&mut self.#ident, value);
+                if let ::core::option::Option::Some(#value) = #value {
+                    #private::append(&mut self.#ident, #value);
                 }
             },
             Reducer::Messages => quote! {
-                if let ::core::option::Option::Some(value) = #ident {
-                    #private::add_messages(&mut self.#ident, value);
+                if let ::core::option::Option::Some(#value) = #value {
+                    #private::add_messages(&mut self.#ident, #value);
                 }
             },
             Reducer::Custom(path) => quote! {
-                if let ::core::option::Option::Some(value) = #ident {
-                    #path(&mut self.#ident, value);
+                if let ::core::option::Option::Some(#value) = #value {
+                    #path(&mut self.#ident, #value);
                 }
             },
         }
     });
+    // Only a user's reducer can panic halfway through a merge; without one the run may
+    // merge into the state in place.
+    let merges_in_place = !fields
+        .iter()
+        .any(|field| matches!(field.reducer, Reducer::Custom(_)));
     let mut derives = vec![
         quote!(::core::clone::Clone),
         quote!(::core::default::Default),
@@ -285,14 +312,16 @@ fn expand(input: &DeriveInput, krate: &Path, fields: &[StateField]) -> TokenStre
         impl #private::State for #state {
             type Update = #update;
 
+            const MERGES_IN_PLACE: bool = #merges_in_place;
+
             #[allow(unused_variables, unused_mut)]
             fn merge(
                 &mut self,
-                updates: ::std::vec::Vec<(&'static str, #update)>,
+                __updates: ::std::vec::Vec<(&'static str, #update)>,
             ) -> ::core::result::Result<(), #private::UpdateConflict> {
-                #( let mut #writers: ::core::option::Option<&'static str> = ::core::option::Option::None; )*
-                for (node, update) in updates {
-                    let #update { #(#idents),* } = update;
+                #(#conflict_checks)*
+                for (_, __update) in __updates {
+                    let #update { #(#idents: #values),* } = __update;
                     #(#applies)*
                 }
                 ::core::result::Result::Ok(())

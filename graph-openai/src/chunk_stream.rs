@@ -61,6 +61,9 @@ pub(crate) trait StreamedChunk: DeserializeOwned {
     fn take_error(&mut self) -> Option<Box<ApiError>>;
     /// Whether a choice carries a finish reason: the answer is then complete.
     fn finishes(&self) -> bool;
+    /// Whether it carries part of the answer (text, reasoning, a refusal, tool-call
+    /// pieces), unlike the role-only first chunk or a usage-only last one.
+    fn carries_content(&self) -> bool;
 }
 
 impl StreamedChunk for ChatCompletionChunk {
@@ -71,6 +74,17 @@ impl StreamedChunk for ChatCompletionChunk {
     fn finishes(&self) -> bool {
         self.choices.iter().any(|c| c.finish_reason.is_some())
     }
+
+    fn carries_content(&self) -> bool {
+        let some = |text: &Option<String>| text.as_deref().is_some_and(|t| !t.is_empty());
+        self.choices.iter().any(|choice| {
+            let delta = &choice.delta;
+            some(&delta.content)
+                || some(&delta.reasoning_content)
+                || some(&delta.refusal)
+                || !delta.tool_calls.is_empty()
+        })
+    }
 }
 
 impl StreamedChunk for DeltaChunk {
@@ -80,6 +94,13 @@ impl StreamedChunk for DeltaChunk {
 
     fn finishes(&self) -> bool {
         self.choices.finished
+    }
+
+    fn carries_content(&self) -> bool {
+        self.choices
+            .zero
+            .as_ref()
+            .is_some_and(|choice| choice.carries_content())
     }
 }
 
@@ -294,8 +315,11 @@ impl<T: StreamedChunk> Reader<T> {
 /// How far the answer got: for error messages, and to tell a complete answer from a cut one.
 #[derive(Default)]
 struct Progress {
-    /// Chunks yielded so far.
+    /// Chunks yielded so far that carried content: what errors report, since the
+    /// role-only first chunk is no part of the answer a user would lose.
     chunks: u64,
+    /// Chunks yielded so far, with content or not: where an invalid chunk is.
+    received: u64,
     /// A choice carried a finish reason (or `[DONE]` came): the answer is complete.
     finished: bool,
 }
@@ -318,7 +342,7 @@ impl Progress {
         }
         let mut chunk: T =
             serde_json::from_str(data).map_err(|source| OpenAiError::InvalidChunk {
-                chunks: self.chunks,
+                chunks: self.received,
                 source,
                 data: snippet(data, 200),
             })?;
@@ -331,7 +355,10 @@ impl Progress {
         if chunk.finishes() {
             self.finished = true;
         }
-        self.chunks += 1;
+        self.received += 1;
+        if chunk.carries_content() {
+            self.chunks += 1;
+        }
         Ok(Step::Chunk(chunk))
     }
 }

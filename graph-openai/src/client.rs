@@ -9,6 +9,7 @@ use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 
 use crate::chunk_stream::{ChunkStream, Chunks};
 use crate::error::snippet;
+use crate::retry::{Budget, Failure};
 use crate::transport::{Response, SendError, Target, Transport};
 use crate::wire::{ApiError, ChatCompletionRequest, DeltaChunk, ErrorEnvelope};
 use crate::{ApiKey, OpenAiError, RetryPolicy, TimeoutPhase};
@@ -27,6 +28,7 @@ pub struct Timeouts {
     pub connect: Duration,
     /// From sending the request to the response's status and headers, which a server
     /// sends once it starts generating. Default 120 s, for long prompts on slow servers.
+    /// A request that hits it is not retried: the server may be generating already.
     pub first_byte: Duration,
     /// Between two reads of a streaming body. Default 60 s.
     pub idle: Duration,
@@ -77,6 +79,8 @@ pub(crate) struct ClientInner {
     has_key: bool,
     pub(crate) timeouts: Timeouts,
     retry: RetryPolicy,
+    /// Shared by every clone, as the budget is per client.
+    budget: Option<Budget>,
     pub(crate) max_event_size: usize,
 }
 
@@ -134,25 +138,28 @@ impl fmt::Debug for OpenAiClient {
 }
 
 impl ClientInner {
-    /// Sends `body`, retrying 429, 5xx and connection failures as the policy allows, and
-    /// returns the first successful response.
+    /// Sends `body`, retrying what [`RetryPolicy::retry_delay`] allows and the budget
+    /// has room for, and returns the first successful response.
     pub(crate) async fn send(&self, body: Vec<u8>) -> Result<Response, OpenAiError> {
+        if let Some(budget) = &self.budget {
+            budget.deposit();
+        }
         let body = bytes::Bytes::from(body);
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let can_retry = attempt <= self.retry.max_retries;
             let sent = self
                 .transport
                 .send(&self.target, &self.headers, body.clone(), &self.timeouts)
                 .await;
-            let (error, retry_headers) = match sent {
+            let headers;
+            let (error, failure) = match sent {
                 Err(SendError::FirstByteTimeout) => {
                     let error = OpenAiError::Timeout {
                         phase: TimeoutPhase::FirstByte,
                         after: self.timeouts.first_byte,
                     };
-                    (error, None)
+                    (error, Failure::FirstByteTimeout)
                 }
                 // A request that could not even be built fails the same way every time.
                 Err(SendError::Invalid(message)) => return Err(OpenAiError::Config(message)),
@@ -161,44 +168,68 @@ impl ClientInner {
                         phase: TimeoutPhase::Connect,
                         after: self.timeouts.connect,
                     };
-                    (error, None)
+                    (error, Failure::NotConnected)
                 }
-                // Refused, reset before the status line, DNS: not reaching the server,
-                // which is worth retrying.
-                Err(SendError::Connect(source) | SendError::AfterSent(source)) => {
+                // DNS, refused, TLS handshake: the request never left.
+                Err(SendError::Connect(source)) => {
                     let error = OpenAiError::Connect {
                         url: self.shown_url.clone(),
                         source,
                     };
-                    (error, None)
+                    (error, Failure::NotConnected)
+                }
+                // Reset or closed before the status line: the server may be generating.
+                Err(SendError::AfterSent(source)) => {
+                    let error = OpenAiError::Transport { chunks: 0, source };
+                    (error, Failure::LostAfterSending)
                 }
                 Ok(response) if response.status.is_success() => return Ok(response),
                 Ok(response) => {
                     let status = response.status;
-                    let headers = response.headers.clone();
+                    headers = response.headers.clone();
                     let error = OpenAiError::Status {
                         status,
                         error: Box::new(self.error_body(response).await),
                         attempts: attempt,
                     };
-                    if !crate::retry::is_retryable(status) {
-                        return Err(error);
-                    }
-                    (error, Some(headers))
+                    (error, Failure::Status(status, &headers))
                 }
             };
-            let wait = match self.retry.delay(attempt - 1, retry_headers.as_ref()) {
-                Some(wait) if can_retry => wait,
-                _ => return Err(error),
-            };
+            self.retry_wait(attempt, failure, error).await?;
+        }
+    }
+
+    /// Waits before attempt `attempt + 1`, or returns `error` when the request is not to be
+    /// sent again: the policy says no, or the client's retry budget is spent.
+    async fn retry_wait(
+        &self,
+        attempt: u32,
+        failure: Failure<'_>,
+        error: OpenAiError,
+    ) -> Result<(), OpenAiError> {
+        let Some(wait) = self.retry.retry_delay(attempt - 1, failure) else {
+            return Err(error);
+        };
+        if self
+            .budget
+            .as_ref()
+            .is_some_and(|budget| !budget.try_withdraw())
+        {
             tracing::warn!(
                 url = %self.shown_url,
                 attempt,
-                wait_ms = wait.as_millis() as u64,
-                "retrying a chat completion: {error}"
+                "not retrying a chat completion, the client's retry budget is spent: {error}"
             );
-            tokio::time::sleep(wait).await;
+            return Err(error);
         }
+        tracing::warn!(
+            url = %self.shown_url,
+            attempt,
+            wait_ms = wait.as_millis() as u64,
+            "retrying a chat completion: {error}"
+        );
+        tokio::time::sleep(wait).await;
+        Ok(())
     }
 
     /// The error an HTTP error response describes: OpenAI's envelope when the body is one,
@@ -382,7 +413,8 @@ impl OpenAiClientBuilder {
         self
     }
 
-    /// How many times a request failing before its first byte is retried.
+    /// How many times one request is retried at most (see [`RetryPolicy`] for which
+    /// failures are).
     #[must_use]
     pub fn max_retries(mut self, retries: u32) -> Self {
         self.retry.max_retries = retries;
@@ -484,6 +516,7 @@ impl OpenAiClientBuilder {
                 has_key: self.api_key.is_some(),
                 timeouts: self.timeouts,
                 retry: self.retry,
+                budget: self.retry.budget.map(Budget::new),
                 max_event_size: self.max_event_size.unwrap_or(DEFAULT_MAX_EVENT_SIZE),
             }),
         })

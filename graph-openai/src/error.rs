@@ -1,6 +1,7 @@
 //! Everything that can go wrong in a call, as one typed error.
 
 use std::fmt;
+use std::io::ErrorKind;
 use std::time::Duration;
 
 use crate::sse::SseError;
@@ -48,7 +49,7 @@ pub enum OpenAiError {
         /// The error as the server described it. Boxed: every item of a model's stream
         /// is as large as its error type, and errors are rare.
         error: Box<ApiError>,
-        /// Chunks received before it.
+        /// Chunks with content received before it.
         chunks: u64,
     },
 
@@ -61,12 +62,17 @@ pub enum OpenAiError {
         after: Duration,
     },
 
-    /// The connection broke after the response started (a reset, a cut proxy).
-    #[error("the connection broke after {chunks} chunks: {source}")]
+    /// The connection broke after the request was sent (a reset, a cut proxy): before
+    /// the status line, or mid-stream. Never retried, since the server may already have
+    /// been generating the answer.
+    #[error("{}", connection_lost(*chunks, source))]
     Transport {
-        /// Chunks received before it.
+        /// Chunks that carried part of the answer (text or tool-call pieces, and for the
+        /// raw stream reasoning or a refusal) received before it; 0 when the connection
+        /// broke before the status line. The role-only first chunk does not count.
         chunks: u64,
-        /// What the connection layer reported.
+        /// What the connection layer reported; the I/O error under it says how the
+        /// connection was lost.
         #[source]
         source: HttpError,
     },
@@ -75,7 +81,7 @@ pub enum OpenAiError {
     /// incomplete.
     #[error("the stream ended after {chunks} chunks without `[DONE]` or a finish reason")]
     Truncated {
-        /// Chunks received before the end.
+        /// Chunks with content received before the end.
         chunks: u64,
     },
 
@@ -105,7 +111,8 @@ pub enum OpenAiError {
     /// An event's data is not a `chat.completion.chunk`.
     #[error("chunk {} is not a valid chat.completion.chunk ({source}): {data:?}", chunks + 1)]
     InvalidChunk {
-        /// Chunks received before it.
+        /// Chunks received before it, with content or not: this one is number
+        /// `chunks + 1` of the stream.
         chunks: u64,
         /// What the JSON parser said.
         #[source]
@@ -166,6 +173,30 @@ impl fmt::Display for TimeoutPhase {
     }
 }
 
+/// How a connection was lost, from the first I/O error in `error`'s chain: a reset or a
+/// close says so, where the HTTP client's own message ("error decoding response body")
+/// sounds like bad data. Otherwise the innermost cause, the most specific one.
+fn connection_lost(chunks: u64, error: &(dyn std::error::Error + 'static)) -> String {
+    let mut source = Some(error);
+    let mut innermost = error;
+    while let Some(error) = source {
+        let kind = error.downcast_ref::<std::io::Error>().map(|io| io.kind());
+        let lost = match kind {
+            Some(ErrorKind::ConnectionReset) => "reset",
+            Some(
+                ErrorKind::ConnectionAborted | ErrorKind::UnexpectedEof | ErrorKind::BrokenPipe,
+            ) => "closed",
+            _ => "",
+        };
+        if !lost.is_empty() {
+            return format!("the server {lost} the connection after {chunks} chunks");
+        }
+        innermost = error;
+        source = error.source();
+    }
+    format!("the connection broke after {chunks} chunks: {innermost}")
+}
+
 fn after_chunks(chunks: u64) -> String {
     if chunks > 0 {
         format!(" mid-stream after {chunks} chunks")
@@ -204,5 +235,62 @@ mod tests {
         // large error would make every token that large (it was 112 bytes).
         let item = std::mem::size_of::<Result<stategraph_core::ChatChunk, super::OpenAiError>>();
         assert!(item <= 48, "{item} bytes");
+    }
+
+    /// An error wrapping another, as the HTTP client's errors wrap hyper's and the I/O
+    /// error under it.
+    #[derive(Debug)]
+    struct Wrapped(
+        &'static str,
+        Option<Box<dyn std::error::Error + Send + Sync>>,
+    );
+
+    impl std::fmt::Display for Wrapped {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Wrapped {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_deref().map(|e| e as _)
+        }
+    }
+
+    fn chain(io: std::io::Error) -> Wrapped {
+        let hyper = Wrapped("error reading a body from connection", Some(Box::new(io)));
+        Wrapped("error decoding response body", Some(Box::new(hyper)))
+    }
+
+    #[test]
+    fn a_lost_connection_says_how_it_was_lost_not_that_the_body_was_bad() {
+        use std::io::{Error, ErrorKind};
+        let reset = chain(Error::from(ErrorKind::ConnectionReset));
+        assert_eq!(
+            super::connection_lost(2, &reset),
+            "the server reset the connection after 2 chunks"
+        );
+        for kind in [
+            ErrorKind::ConnectionAborted,
+            ErrorKind::UnexpectedEof,
+            ErrorKind::BrokenPipe,
+        ] {
+            assert_eq!(
+                super::connection_lost(0, &chain(Error::from(kind))),
+                "the server closed the connection after 0 chunks",
+                "{kind:?}"
+            );
+        }
+        let other = Wrapped(
+            "error sending request",
+            Some(Box::new(Wrapped(
+                "connection closed before message completed",
+                None,
+            ))),
+        );
+        assert_eq!(
+            super::connection_lost(0, &other),
+            "the connection broke after 0 chunks: connection closed before message completed"
+        );
     }
 }

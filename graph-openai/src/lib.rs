@@ -13,12 +13,14 @@
 //!
 //! What it promises: HTTP/1.1 with keep-alive, the connection driven by the stream that
 //! reads the answer (no thread hop per event, however the program runs the stream); TLS
-//! through rustls (no system OpenSSL); 429, 5xx and connection failures before the first
-//! byte retried with backoff, jitter and `Retry-After`; connect, first-byte and idle
-//! timeouts; events split anywhere, `\r\n`, comments and multi-line data decoded;
-//! compatible servers' quirks accepted (no `index`, empty `finish_reason`, `content: null`,
-//! usage-only chunks); and a stream that never ends quietly when the answer is incomplete.
-//! The API key never appears in `Debug`, errors or logs.
+//! through rustls (no system OpenSSL); connection failures and the statuses 408, 429, 500,
+//! 502, 503 and 504 retried with backoff, jitter and `Retry-After`, within a per-client
+//! [`RetryBudget`], and a request that reached the server never sent twice otherwise (the
+//! model would run twice); connect, first-byte and idle timeouts; events split anywhere,
+//! `\r\n`, comments and multi-line data decoded; compatible servers' quirks accepted (no
+//! `index`, empty `finish_reason`, `content: null`, usage-only chunks); and a stream that
+//! never ends quietly when the answer is incomplete. The API key never appears in `Debug`,
+//! errors or logs.
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 
@@ -41,6 +43,6 @@ pub use client::{
     DEFAULT_BASE_URL, DEFAULT_MAX_EVENT_SIZE, OpenAiClient, OpenAiClientBuilder, Timeouts,
 };
 pub use error::{OpenAiError, TimeoutPhase};
-pub use retry::RetryPolicy;
+pub use retry::{RetryBudget, RetryPolicy};
 pub use sse::{Finished, SseDecoder, SseError, SseEvent};
 pub use transport::HttpError;

@@ -10,7 +10,7 @@ use stategraph_openai::wire::{ChatCompletionChunk, ChatCompletionRequest, Reques
 use stategraph_openai::{
     OpenAiClient, OpenAiClientBuilder, OpenAiError, RetryPolicy, TimeoutPhase,
 };
-use support::{DONE, End, FaultServer, Reply, content_event, finish_event};
+use support::{End, FaultServer, Reply, content_event, finish_event, role_event};
 
 fn client(server: &FaultServer) -> OpenAiClientBuilder {
     OpenAiClient::builder()
@@ -20,6 +20,7 @@ fn client(server: &FaultServer) -> OpenAiClientBuilder {
             initial_backoff: Duration::from_millis(10),
             max_backoff: Duration::from_millis(40),
             max_retry_after: Duration::from_secs(5),
+            ..RetryPolicy::default()
         })
 }
 
@@ -52,15 +53,45 @@ fn text(chunk: &ChatCompletionChunk) -> String {
 }
 
 #[tokio::test]
-async fn a_reset_mid_stream_is_a_transport_error_after_the_chunks() {
-    let reply = Reply::sse([content_event("a"), content_event("b")]).end(End::Reset);
+async fn a_reset_mid_stream_says_so_and_counts_only_the_chunks_with_content() {
+    let reply = Reply::sse([role_event(), content_event("a"), content_event("b")]).end(End::Reset);
     let server = FaultServer::start(vec![reply]).await;
     let (texts, error) = run(client(&server).build().unwrap()).await;
-    assert_eq!(texts, ["a", "b"]);
+    assert_eq!(texts, ["", "a", "b"]);
     let error = error.expect("a reset is an error");
     assert!(
         matches!(error, OpenAiError::Transport { chunks: 2, .. }),
         "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        "the server reset the connection after 2 chunks"
+    );
+    assert_eq!(
+        server.request_count(),
+        1,
+        "a broken stream is not sent again"
+    );
+}
+
+#[tokio::test]
+async fn chat_openai_counts_only_the_chunks_with_content_before_a_reset() {
+    use stategraph_core::{ChatModel, ChatRequest, Message};
+    let reply = Reply::sse([role_event(), content_event("a")]).end(End::Reset);
+    let server = FaultServer::start(vec![reply]).await;
+    let model = stategraph_openai::ChatOpenAI::new(client(&server).build().unwrap(), "m");
+    let items: Vec<_> = model
+        .stream(ChatRequest::new([Message::user("hi")]))
+        .collect()
+        .await;
+    let error = items.last().unwrap().as_ref().unwrap_err();
+    assert!(
+        matches!(error, OpenAiError::Transport { chunks: 1, .. }),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        "the server reset the connection after 1 chunks"
     );
 }
 
@@ -145,52 +176,6 @@ async fn a_401_is_not_retried_and_says_so_clearly() {
         "{error}"
     );
     assert_eq!(server.requests().len(), 1);
-}
-
-#[tokio::test]
-async fn a_429_then_500_then_success_is_retried_to_success() {
-    let ok = Reply::sse([content_event("ok"), finish_event("stop"), DONE.to_owned()]);
-    let server = FaultServer::start(vec![
-        Reply::status(
-            429,
-            r#"{"error":{"message":"slow down","type":"rate_limit_exceeded"}}"#,
-        ),
-        Reply::status(500, "internal error"),
-        ok,
-    ])
-    .await;
-    let (texts, error) = run(client(&server).build().unwrap()).await;
-    assert!(error.is_none(), "{error:?}");
-    assert_eq!(texts, ["ok", ""]);
-    assert_eq!(server.requests().len(), 3);
-}
-
-#[tokio::test]
-async fn retry_after_is_honoured() {
-    let ok = Reply::sse([content_event("ok"), finish_event("stop"), DONE.to_owned()]);
-    let server = FaultServer::start(vec![
-        Reply::status(429, "{}").header("Retry-After", "1"),
-        ok,
-    ])
-    .await;
-    let (_, error) = run(client(&server).build().unwrap()).await;
-    assert!(error.is_none(), "{error:?}");
-    let requests = server.requests();
-    // A lower bound only: the computed backoff would be at most 40 ms.
-    let waited = requests[1].at - requests[0].at;
-    assert!(waited >= Duration::from_millis(990), "waited {waited:?}");
-}
-
-#[tokio::test]
-async fn retries_give_up_with_the_last_status_and_the_attempt_count() {
-    let server = FaultServer::start(vec![Reply::status(503, "upstream unavailable")]).await;
-    let (_, error) = run(client(&server).build().unwrap()).await;
-    let error = error.unwrap();
-    assert_eq!(
-        error.to_string(),
-        "the server answered HTTP 503 Service Unavailable after 3 attempts: upstream unavailable"
-    );
-    assert_eq!(server.requests().len(), 3);
 }
 
 #[tokio::test]

@@ -38,12 +38,16 @@ impl MessageBuilder {
         }
     }
 
-    /// Adds one chunk.
+    /// Adds one chunk. The message takes the id of the first chunk that carries one
+    /// ([`ChatChunk::message_id`]), unless the builder was made [`with_id`](Self::with_id).
     pub fn push(&mut self, chunk: &ChatChunk) {
         self.content.push_str(&chunk.content);
         if chunk.is_text_only() {
             // Nearly every chunk: a token of text.
             return;
+        }
+        if let (None, Some(id)) = (&self.id, chunk.message_id()) {
+            self.id = Some(id.to_owned());
         }
         for piece in chunk.tool_call_chunks() {
             let call = match self
@@ -116,6 +120,19 @@ mod tests {
             name: name.map(str::to_owned),
             arguments: arguments.to_owned(),
         }])
+    }
+
+    #[test]
+    fn a_message_takes_the_id_its_chunks_carry_unless_given_one() {
+        let mut builder = MessageBuilder::default();
+        builder.push(&ChatChunk::text("a").with_message_id("run-1"));
+        builder.push(&ChatChunk::text("b").with_message_id("run-2"));
+        let message = builder.finish();
+        assert_eq!(message.id.as_deref(), Some("run-1"));
+        assert_eq!(message.text(), "ab");
+        let mut builder = MessageBuilder::with_id("mine");
+        builder.push(&ChatChunk::text("a").with_message_id("run-1"));
+        assert_eq!(builder.finish().id.as_deref(), Some("mine"));
     }
 
     #[test]

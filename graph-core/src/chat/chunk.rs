@@ -42,11 +42,15 @@ struct RareParts {
     tool_call_chunks: Vec<ToolCallChunk>,
     finish_reason: Option<FinishReason>,
     usage: Option<Usage>,
+    message_id: Option<String>,
 }
 
 impl RareParts {
     fn is_empty(&self) -> bool {
-        self.tool_call_chunks.is_empty() && self.finish_reason.is_none() && self.usage.is_none()
+        self.tool_call_chunks.is_empty()
+            && self.finish_reason.is_none()
+            && self.usage.is_none()
+            && self.message_id.is_none()
     }
 }
 
@@ -102,6 +106,21 @@ impl ChatChunk {
     /// Token counts, on the chunk that carries them (usually the last).
     pub fn usage(&self) -> Option<Usage> {
         self.rare.as_ref()?.usage
+    }
+
+    /// The id of the message this chunk belongs to, when the chunk carries it. A model call
+    /// made with `ctx.chat(..)` puts its call's id on the first chunk it hands the node, so
+    /// that a [`MessageBuilder`](crate::MessageBuilder) fed the call's chunks builds a
+    /// message with that id (as LangChain's chunks keep their id when summed).
+    pub fn message_id(&self) -> Option<&str> {
+        self.rare.as_ref()?.message_id.as_deref()
+    }
+
+    /// This chunk, belonging to the message `id`.
+    #[must_use]
+    pub fn with_message_id(mut self, id: impl Into<String>) -> Self {
+        self.rare_mut().message_id = Some(id.into());
+        self
     }
 
     /// This chunk, written by `role`.
@@ -161,8 +180,8 @@ impl ChatChunk {
         old
     }
 
-    /// Whether the chunk carries only a role and text: no tool-call piece, finish reason
-    /// or usage.
+    /// Whether the chunk carries only a role and text: no tool-call piece, finish reason,
+    /// usage or message id.
     pub fn is_text_only(&self) -> bool {
         self.rare.is_none()
     }
@@ -187,6 +206,7 @@ impl fmt::Debug for ChatChunk {
             .field("tool_call_chunks", &self.tool_call_chunks())
             .field("finish_reason", &self.finish_reason())
             .field("usage", &self.usage())
+            .field("message_id", &self.message_id())
             .finish()
     }
 }
@@ -201,6 +221,7 @@ impl Serialize for ChatChunk {
             tool_call_chunks: self.tool_call_chunks(),
             finish_reason: self.finish_reason(),
             usage: self.usage(),
+            id: self.message_id(),
         }
         .serialize(serializer)
     }
@@ -216,6 +237,9 @@ impl<'de> Deserialize<'de> for ChatChunk {
         .with_tool_call_chunks(json.tool_call_chunks);
         chunk.set_finish_reason(json.finish_reason);
         chunk.set_usage(json.usage);
+        if let Some(id) = json.id {
+            chunk = chunk.with_message_id(id);
+        }
         Ok(chunk)
     }
 }
@@ -231,6 +255,8 @@ struct ChunkJsonRef<'a> {
     finish_reason: Option<&'a FinishReason>,
     #[serde(skip_serializing_if = "Option::is_none")]
     usage: Option<Usage>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
 }
 
 fn no_pieces(pieces: &&[ToolCallChunk]) -> bool {
@@ -248,6 +274,8 @@ struct ChunkJson {
     finish_reason: Option<FinishReason>,
     #[serde(default)]
     usage: Option<Usage>,
+    #[serde(default)]
+    id: Option<String>,
 }
 
 /// One streamed piece of a tool call. The first piece of a call usually carries its `id`

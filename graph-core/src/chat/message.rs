@@ -1,6 +1,15 @@
 use serde::{Deserialize, Serialize};
 
 /// Who wrote a [`Message`].
+///
+/// It displays, and serializes, as the wire writes roles: `system`, `user`, `assistant`,
+/// `tool`.
+///
+/// ```
+/// use stategraph_core::Role;
+/// assert_eq!(Role::Assistant.as_str(), "assistant");
+/// assert_eq!(Role::User.to_string(), "user");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -12,6 +21,25 @@ pub enum Role {
     Assistant,
     /// The result of a tool call, answering the assistant's `tool_calls`.
     Tool,
+}
+
+impl Role {
+    /// The role as the wire writes it: `system`, `user`, `assistant` or `tool` (the same
+    /// names as its JSON).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::System => "system",
+            Self::User => "user",
+            Self::Assistant => "assistant",
+            Self::Tool => "tool",
+        }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
 }
 
 /// One whole chat message: what a node sends to a model, and what
@@ -205,4 +233,28 @@ pub struct Usage {
     pub completion_tokens: u64,
     /// Their sum, as the provider reported it.
     pub total_tokens: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_role_displays_as_its_wire_name_the_same_as_its_json() {
+        for (role, name) in [
+            (Role::System, "system"),
+            (Role::User, "user"),
+            (Role::Assistant, "assistant"),
+            (Role::Tool, "tool"),
+        ] {
+            assert_eq!(role.as_str(), name);
+            assert_eq!(role.to_string(), name);
+            assert_eq!(serde_json::to_value(role).unwrap(), name);
+        }
+        assert_eq!(
+            format!("[{:>6}]", Role::User),
+            "[  user]",
+            "padding is honoured"
+        );
+    }
 }

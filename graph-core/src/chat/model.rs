@@ -87,8 +87,9 @@ pub struct ModelIdentity {
     /// `chat` for chat models.
     #[serde(rename = "ls_model_type")]
     pub model_type: Cow<'static, str>,
-    /// The sampling temperature, when one was set.
-    #[serde(rename = "ls_temperature", skip_serializing_if = "Option::is_none")]
+    /// The sampling temperature, when one was set. Written as `null` when unset, as
+    /// LangGraph writes `ls_temperature`.
+    #[serde(rename = "ls_temperature")]
     pub temperature: Option<f64>,
 }
 

@@ -72,17 +72,21 @@ impl fmt::Debug for HttpError {
 impl fmt::Display for HttpError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&self.inner, f)?;
-        // hyper and io errors keep the useful part ("connection refused") in their source.
-        let mut source = self.inner.source();
-        while let Some(cause) = source {
+        // hyper's errors keep the useful part ("connection refused") in their cause.
+        if let Some(cause) = self.inner.source() {
             write!(f, ": {cause}")?;
-            source = cause.source();
         }
         Ok(())
     }
 }
 
-impl StdError for HttpError {}
+impl StdError for HttpError {
+    // The wrapped error, so that its chain (down to the I/O error that says whether the
+    // connection was reset or closed) can be walked.
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        Some(&*self.inner)
+    }
+}
 
 /// How far a request got before it failed: what decides whether it may be sent again.
 #[derive(Debug)]

@@ -61,6 +61,20 @@ struct Delta {
 }
 
 impl DeltaChoice {
+    /// Whether it carries part of the answer: text or tool-call pieces.
+    pub(crate) fn carries_content(&self) -> bool {
+        self.delta.as_ref().is_some_and(|delta| {
+            delta
+                .content
+                .as_deref()
+                .is_some_and(|text| !text.is_empty())
+                || delta
+                    .tool_calls
+                    .as_ref()
+                    .is_some_and(|calls| !calls.is_empty())
+        })
+    }
+
     /// This choice as a graph-core chunk, moving its strings.
     pub(crate) fn into_chat_chunk(self, usage: Option<stategraph_core::Usage>) -> ChatChunk {
         let delta = self.delta.unwrap_or_default();

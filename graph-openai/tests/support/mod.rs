@@ -1,11 +1,14 @@
 //! A local HTTP server for the tests that misbehaves on request: each connection gets the
 //! next scripted reply (the last one repeats), written in parts, then ended cleanly, with a
-//! reset, or not at all.
+//! reset, or not at all. It counts the connections it accepts and the requests it reads,
+//! so a test can tell how many times the client sent a request.
 
 #![allow(dead_code)] // each test binary uses part of it
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -33,8 +36,12 @@ pub struct Reply {
     pub parts: Vec<Vec<u8>>,
     pub gap: Duration,
     pub end: End,
-    /// Do not even send the status line (a server that accepts and hangs).
+    /// Read the request, then send nothing, not even the status line, and end the
+    /// connection as `end` says (a server that hangs, or crashes while generating).
     pub silent: bool,
+    /// Do not read the request: write the first part at once, then close (bytes that
+    /// are not TLS, for a client expecting a TLS handshake).
+    pub on_accept: bool,
 }
 
 impl Reply {
@@ -47,6 +54,7 @@ impl Reply {
             gap: Duration::ZERO,
             end: End::Close,
             silent: false,
+            on_accept: false,
         }
     }
 
@@ -59,6 +67,7 @@ impl Reply {
             gap: Duration::ZERO,
             end: End::Close,
             silent: false,
+            on_accept: false,
         }
     }
 
@@ -68,6 +77,24 @@ impl Reply {
             silent: true,
             end: End::Stall,
             ..Self::sse(Vec::<Vec<u8>>::new())
+        }
+    }
+
+    /// Reads the whole request, then resets the connection before the status line: the
+    /// server took the request and may have started on it.
+    pub fn reset_before_status() -> Self {
+        Self {
+            end: End::Reset,
+            ..Self::silent()
+        }
+    }
+
+    /// Answers a connection at once with plain HTTP, so that a client speaking TLS fails
+    /// its handshake: a failure to connect, though the server saw the connection.
+    pub fn not_tls() -> Self {
+        Self {
+            on_accept: true,
+            ..Self::status(400, "not TLS")
         }
     }
 
@@ -114,6 +141,8 @@ impl Seen {
 
 #[derive(Default)]
 pub struct Log {
+    /// Connections accepted, whether a request came on them or not.
+    pub connections: usize,
     pub requests: Vec<Seen>,
     /// Set when a write failed because the client had gone away.
     pub client_went_away: bool,
@@ -138,6 +167,7 @@ impl FaultServer {
                 };
                 let reply = replies[next.min(replies.len() - 1)].clone();
                 next += 1;
+                server_log.lock().unwrap().connections += 1;
                 tokio::spawn(serve(socket, reply, Arc::clone(&server_log)));
             }
         });
@@ -148,12 +178,29 @@ impl FaultServer {
         self.log.lock().unwrap().requests.clone()
     }
 
+    /// How many requests the server read in full.
+    pub fn request_count(&self) -> usize {
+        self.log.lock().unwrap().requests.len()
+    }
+
+    /// How many connections the server accepted.
+    pub fn connection_count(&self) -> usize {
+        self.log.lock().unwrap().connections
+    }
+
     pub fn client_went_away(&self) -> bool {
         self.log.lock().unwrap().client_went_away
     }
 }
 
 async fn serve(mut socket: TcpStream, reply: Reply, log: Arc<Mutex<Log>>) {
+    if reply.on_accept {
+        for part in &reply.parts {
+            let _ = socket.write_all(part).await;
+        }
+        let _ = socket.shutdown().await;
+        return;
+    }
     let Some((head, body)) = read_request(&mut socket).await else {
         return;
     };
@@ -163,7 +210,7 @@ async fn serve(mut socket: TcpStream, reply: Reply, log: Arc<Mutex<Log>>) {
         body: serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
     });
     if reply.silent {
-        tokio::time::sleep(Duration::from_secs(3600)).await;
+        end(socket, reply.end).await;
         return;
     }
     let mut head = format!(
@@ -190,7 +237,11 @@ async fn serve(mut socket: TcpStream, reply: Reply, log: Arc<Mutex<Log>>) {
             return;
         }
     }
-    match reply.end {
+    end(socket, reply.end).await;
+}
+
+async fn end(mut socket: TcpStream, end: End) {
+    match end {
         End::Close => {
             let _ = socket.shutdown().await;
         }
@@ -206,6 +257,17 @@ async fn serve(mut socket: TcpStream, reply: Reply, log: Arc<Mutex<Log>>) {
             let _ = socket.read(&mut buf).await;
         }
     }
+}
+
+/// The first event of an answer: the role, and no content.
+pub fn role_event() -> String {
+    format!(
+        "data: {}\n\n",
+        serde_json::json!({
+            "id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": "m",
+            "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": null}],
+        })
+    )
 }
 
 /// One `data:` event with a content delta.
