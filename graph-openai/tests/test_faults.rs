@@ -436,3 +436,34 @@ async fn an_https_url_to_a_server_without_tls_is_a_connect_error() {
     let error = error.unwrap();
     assert!(matches!(error, OpenAiError::Connect { .. }), "{error:?}");
 }
+
+#[tokio::test]
+async fn a_users_reqwest_client_streams_and_fails_the_same_way() {
+    let reply = Reply::sse([
+        content_event("a"),
+        finish_event("stop"),
+        support::DONE.to_owned(),
+    ]);
+    let server = FaultServer::start(vec![reply]).await;
+    let client = client(&server)
+        .http_client(reqwest::Client::new())
+        .build()
+        .unwrap();
+    let (texts, error) = run(client).await;
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!(texts, ["a", ""]);
+
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let client = OpenAiClient::builder()
+        .base_url(format!("http://127.0.0.1:{port}/v1"))
+        .http_client(reqwest::Client::new())
+        .max_retries(0)
+        .build()
+        .unwrap();
+    let (_, error) = run(client).await;
+    let error = error.unwrap();
+    assert!(matches!(error, OpenAiError::Connect { .. }), "{error:?}");
+}

@@ -20,7 +20,7 @@ pub(super) async fn send(
         .post(target.url.clone())
         .headers(headers.clone())
         .body(body);
-    let response = match tokio::time::timeout(timeouts.first_byte, request.send()).await {
+    let mut response = match tokio::time::timeout(timeouts.first_byte, request.send()).await {
         Err(_) => return Err(SendError::FirstByteTimeout),
         Ok(Ok(response)) => response,
         Ok(Err(error)) if error.is_builder() => {
@@ -29,8 +29,12 @@ pub(super) async fn send(
                 error.without_url()
             )));
         }
-        // reqwest's only own timeout is the connect timeout.
-        Ok(Err(error)) if error.is_timeout() => return Err(SendError::ConnectTimeout),
+        // `is_connect` marks the failures of reqwest's connector (DNS, refused, connect
+        // timeout, TLS handshake): the request never left. A user's client may also have
+        // a total timeout, which can fire after sending.
+        Ok(Err(error)) if error.is_connect() && error.is_timeout() => {
+            return Err(SendError::ConnectTimeout);
+        }
         Ok(Err(error)) if error.is_connect() => {
             return Err(SendError::Connect(HttpError::new(error.without_url())));
         }
@@ -38,7 +42,7 @@ pub(super) async fn send(
     };
     Ok(Response {
         status: response.status(),
-        headers: response.headers().clone(),
+        headers: std::mem::take(response.headers_mut()),
         body: Body::Reqwest(response.bytes_stream().boxed()),
     })
 }
