@@ -31,7 +31,14 @@ pub(crate) fn module(graph: &GraphModel, stub: bool) -> TokenStream {
     let ident = &module.ident;
     let other = &module.other;
     let nodes = graph.nodes.iter().map(|node| &node.item);
-    let routers = graph.routers.iter().map(|router| &router.item);
+    // A router whose enum is named like another type (reported) is left out with its
+    // enum: its body names that enum, which would be a second error.
+    let routers = graph
+        .routers
+        .iter()
+        .enumerate()
+        .filter(|(index, _)| graph.router_clash(*index).is_none())
+        .map(|(_, router)| &router.item);
     let extra_tags = &graph.extra_tags;
     let overview = docs::overview(graph);
     let module_docs = docs::module_docs(&overview);
@@ -40,7 +47,9 @@ pub(crate) fn module(graph: &GraphModel, stub: bool) -> TokenStream {
     let route_enums = graph
         .routers
         .iter()
-        .filter_map(|router| route_enum(graph, router));
+        .enumerate()
+        .filter(|(index, _)| graph.router_clash(*index).is_none())
+        .filter_map(|(_, router)| route_enum(graph, router));
     let graph_struct = graph_struct(graph, &overview);
     let graph_def = graph_def_impl(graph, stub);
     quote! {
@@ -129,16 +138,15 @@ fn custom_type(graph: &GraphModel) -> TokenStream {
 fn node_enum(graph: &GraphModel, overview: &str) -> TokenStream {
     let private = private(graph);
     let docs = docs::node_enum_docs(graph, overview);
-    let variants: Vec<&Ident> = graph.nodes.iter().map(|node| &node.variant).collect();
-    let variant_docs = graph.nodes.iter().map(docs::node_variant_docs);
-    let names: Vec<String> = graph.nodes.iter().map(NodeModel::name).collect();
+    let variants: Vec<&Ident> = graph.variant_nodes().map(|node| &node.variant).collect();
+    let variant_docs = graph.variant_nodes().map(docs::node_variant_docs);
+    let names: Vec<String> = graph.variant_nodes().map(NodeModel::name).collect();
     let triggers = names.iter().map(|name| format!("branch:to:{name}"));
-    let indices = 0..graph.nodes.len();
+    let indices = 0..variants.len();
     // The tag enum names `Node` in its `GraphTag` impl: a `pub` tag enum in a private
     // module needs a `pub` node enum too (module privacy still bounds both).
     let tags_are_pub = graph
-        .tags
-        .as_ref()
+        .emitted_tags()
         .is_some_and(|tags| matches!(tags.vis, syn::Visibility::Public(_)));
     let vis = if tags_are_pub {
         quote!(pub)
@@ -225,7 +233,7 @@ fn tag_enum(graph: &GraphModel) -> TokenStream {
     let private = private(graph);
     let vis = item_vis(graph);
     let ident = graph.tag_ident();
-    let declaration = match &graph.tags {
+    let declaration = match graph.emitted_tags() {
         Some(tags) => {
             let derives = missing_tag_derives(tags);
             // Fields and generics are reported by validation; without them the enum still
@@ -304,6 +312,19 @@ fn routed_edge<'g>(
 
 fn route_enum(graph: &GraphModel, router: &RouterModel) -> Option<TokenStream> {
     let (written, from, targets) = routed_edge(graph, router)?;
+    // Of two targets that give one variant (reported), the second is left out.
+    let targets: Vec<Endpoint> = targets
+        .iter()
+        .enumerate()
+        .filter(|(at, target)| {
+            let variant = target.route_variant();
+            !targets[..*at]
+                .iter()
+                .any(|earlier| earlier.route_variant() == variant)
+        })
+        .map(|(_, target)| target.clone())
+        .collect();
+    let targets = targets.as_slice();
     // The enum is spanned at the router's name in the edge list, where its variants are
     // declared: "no variant `Publish`" then points at `review ? [write, END]`.
     let ident = Ident::new(&router.enum_ident.to_string(), written.span());
@@ -647,25 +668,23 @@ fn graph_def_impl(graph: &GraphModel, stub: bool) -> TokenStream {
     let context = context_type(graph);
     let custom = custom_type(graph);
     let tag = graph.tag_ident();
-    let variants = graph.nodes.iter().map(|node| &node.variant);
+    let variants = graph.variant_nodes().map(|node| &node.variant);
     let (edges, route_fns, bodies): (TokenStream, TokenStream, Vec<TokenStream>) = if stub {
         let bodies = graph
-            .nodes
-            .iter()
+            .variant_nodes()
             .map(|_| quote!(::core::result::Result::Err(#private::NodeError::msg("the graph did not compile"))))
             .collect();
         (quote!(&[]), quote!(), bodies)
     } else {
         let bodies = graph
-            .nodes
-            .iter()
+            .variant_nodes()
             .map(|node| node_call(graph, node))
             .collect();
         let mut helpers = route_fns(graph);
         helpers.extend(node_parameter_trait(graph));
         (edge_table(graph), helpers, bodies)
     };
-    let spans = graph.nodes.iter().map(|node| node.ident().span());
+    let spans = graph.variant_nodes().map(|node| node.ident().span());
     let arms = variants.zip(bodies).zip(spans).map(|((variant, body), span)| {
         quote_spanned!(span=> Node::#variant => ::std::boxed::Box::pin(async move { #body }))
     });

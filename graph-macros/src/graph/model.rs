@@ -9,6 +9,13 @@ use super::parse::{EdgeSyntax, Element, GraphOption, ModuleSyntax};
 use crate::case::{to_pascal_case, to_snake_case};
 use crate::ctxt::Ctxt;
 
+/// The types every expansion declares in the module, with what they are, for messages.
+pub(crate) const GENERATED_TYPES: [(&str, &str); 3] = [
+    ("Graph", "the generated graph struct"),
+    ("Node", "the generated node enum"),
+    ("Ctx", "the generated context type"),
+];
+
 pub(crate) struct GraphModel {
     /// Where the runtime is: `::stategraph` unless `crate = ..` says otherwise.
     pub(crate) krate: Path,
@@ -344,17 +351,69 @@ impl GraphModel {
         }
     }
 
+    /// An earlier node whose fn name gives the same `Node` variant as node `index`'s
+    /// (`a_b` and `aB` both give `AB`).
+    pub(crate) fn node_variant_taken_by(&self, index: usize) -> Option<&NodeModel> {
+        let variant = &self.nodes[index].variant;
+        self.nodes[..index]
+            .iter()
+            .find(|node| node.variant == *variant)
+    }
+
+    /// The nodes that have a `Node` variant: all but a second one giving the same variant
+    /// (reported), which is left out so the clash gives one error.
+    pub(crate) fn variant_nodes(&self) -> impl Iterator<Item = &NodeModel> {
+        self.nodes
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| self.node_variant_taken_by(*index).is_none())
+            .map(|(_, node)| node)
+    }
+
+    /// The generated type a user's `#[tags]` enum is named like, described.
+    pub(crate) fn tags_clash(&self) -> Option<String> {
+        let tags = self.tags.as_ref()?;
+        GENERATED_TYPES
+            .iter()
+            .find(|(name, _)| tags.ident == name)
+            .map(|(name, what)| format!("{what} `{name}`"))
+    }
+
+    /// The type router `index`'s generated enum is named like, described: a type the
+    /// expansion always declares, the tag enum, or an earlier router's enum.
+    pub(crate) fn router_clash(&self, index: usize) -> Option<String> {
+        let enum_ident = &self.routers[index].enum_ident;
+        if let Some((name, what)) = GENERATED_TYPES.iter().find(|(name, _)| enum_ident == name) {
+            return Some(format!("{what} `{name}`"));
+        }
+        if *enum_ident == self.tag_ident() {
+            return Some(match self.emitted_tags() {
+                Some(_) => format!("the `#[tags]` enum `{enum_ident}`"),
+                None => format!("the generated tag enum `{enum_ident}`"),
+            });
+        }
+        self.routers[..index]
+            .iter()
+            .find(|router| router.enum_ident == *enum_ident)
+            .map(|router| format!("the enum of router `{}`", router.ident()))
+    }
+
+    /// The user's `#[tags]` enum, unless it is named like a generated type (reported): the
+    /// expansion then declares `Tag` instead, so the clash gives one error, not a cascade.
+    pub(crate) fn emitted_tags(&self) -> Option<&ItemEnum> {
+        self.tags.as_ref().filter(|_| self.tags_clash().is_none())
+    }
+
     /// The tag enum's name: the user's `#[tags]` enum, or `Tag`.
     pub(crate) fn tag_ident(&self) -> Ident {
-        self.tags
-            .as_ref()
+        self.emitted_tags()
             .map_or_else(|| format_ident!("Tag"), |tags| tags.ident.clone())
     }
 
     /// The tags' snake_case names, in declaration order.
     pub(crate) fn tag_names(&self) -> Vec<(Ident, String)> {
-        self.tags
-            .iter()
+        self.emitted_tags()
+            .into_iter()
             .flat_map(|tags| &tags.variants)
             .map(|variant| {
                 (

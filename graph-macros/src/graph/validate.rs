@@ -17,6 +17,7 @@ pub(crate) fn check(graph: &GraphModel, cx: &mut Ctxt) {
     check_nodes(graph, cx);
     check_routers(graph, cx);
     check_tags(graph, cx);
+    check_generated_names(graph, cx);
     let unresolved = check_unknown_names(graph, cx);
     check_edge_ends(graph, cx);
     check_duplicate_edges(graph, cx);
@@ -239,6 +240,70 @@ fn check_tags(graph: &GraphModel, cx: &mut Ctxt) {
     }
     if !tags.generics.params.is_empty() {
         cx.error_spanned_by(&tags.generics, "the `#[tags]` enum cannot be generic");
+    }
+}
+
+/// Names the expansion derives must not clash, or rustc would report a second declaration
+/// of a name the user never wrote. Each clash is reported on the second of the two.
+fn check_generated_names(graph: &GraphModel, cx: &mut Ctxt) {
+    for (index, node) in graph.nodes.iter().enumerate() {
+        if let Some(earlier) = graph.node_variant_taken_by(index) {
+            cx.error_spanned_by(
+                node.ident(),
+                format!(
+                    "node `{}` clashes with node `{}`: both become the variant `Node::{}`; rename one of them",
+                    node.ident(),
+                    earlier.ident(),
+                    node.variant
+                ),
+            );
+        }
+    }
+    if let (Some(tags), Some(clash)) = (&graph.tags, graph.tags_clash()) {
+        cx.error_spanned_by(
+            &tags.ident,
+            format!(
+                "the `#[tags]` enum `{}` clashes with {clash}; rename it, e.g. `Tag`",
+                tags.ident
+            ),
+        );
+    }
+    for (index, router) in graph.routers.iter().enumerate() {
+        if let Some(clash) = graph.router_clash(index) {
+            cx.error_spanned_by(
+                router.ident(),
+                format!(
+                    "router `{}` clashes with {clash}: its generated enum is `{}`; rename the router",
+                    router.ident(),
+                    router.enum_ident
+                ),
+            );
+        }
+    }
+    for edge in &graph.edges {
+        let EdgeModel::Routed {
+            router, targets, ..
+        } = edge
+        else {
+            continue;
+        };
+        for (at, target) in targets.iter().enumerate() {
+            let variant = target.route_variant();
+            if let Some(earlier) = targets[..at]
+                .iter()
+                .find(|earlier| earlier.route_variant() == variant)
+            {
+                cx.error_spanned_by(
+                    target.ident(),
+                    format!(
+                        "target `{}` of router `{router}` clashes with target `{}`: both become the variant `{}::{variant}`; rename the node",
+                        target.ident(),
+                        earlier.ident(),
+                        crate::case::to_pascal_case(&router.to_string())
+                    ),
+                );
+            }
+        }
     }
 }
 
@@ -932,6 +997,64 @@ mod tests {
             [
                 "a graph has one `#[tags]` enum, and `Tag` is already it; move these variants into `Tag`",
                 "a tag is a unit variant: `Joke`, without fields",
+            ]
+        );
+    }
+
+    #[test]
+    fn generated_names_that_clash_are_reported_on_the_second() {
+        let errors = errors_of(
+            quote!(state = S, edges = [
+                START -> a_b -> aB -> graph ? [end, END],
+                end -> node ? [a_b, END],
+                a_b -> n_o_d_e ? [END],
+            ]),
+            quote! {
+                mod g {
+                    #[tags] enum Ctx { Joke }
+                    #[node] async fn a_b(s: &S) -> U { todo!() }
+                    #[node] async fn aB(s: &S) -> U { todo!() }
+                    #[node] async fn end(s: &S) -> U { todo!() }
+                    #[router] fn graph(s: &S) -> Graph { todo!() }
+                    #[router] fn node(s: &S) -> Node { todo!() }
+                    #[router] fn n_o_d_e(s: &S) -> NODE { todo!() }
+                }
+            },
+        );
+        assert_eq!(
+            errors,
+            [
+                "node `aB` clashes with node `a_b`: both become the variant `Node::AB`; rename one of them",
+                "the `#[tags]` enum `Ctx` clashes with the generated context type `Ctx`; rename it, e.g. `Tag`",
+                "router `graph` clashes with the generated graph struct `Graph`: its generated enum is `Graph`; rename the router",
+                "router `node` clashes with the generated node enum `Node`: its generated enum is `Node`; rename the router",
+                "target `END` of router `graph` clashes with target `end`: both become the variant `Graph::End`; rename the node",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_router_named_like_the_tag_enum_or_another_router_clashes() {
+        let errors = errors_of(
+            quote!(state = S, edges = [
+                START -> plan -> tag ? [plan, END],
+                plan -> route_a ? [END],
+                plan -> routeA ? [END],
+            ]),
+            quote! {
+                mod g {
+                    #[node] async fn plan(s: &S) -> U { todo!() }
+                    #[router] fn tag(s: &S) -> Tag { todo!() }
+                    #[router] fn route_a(s: &S) -> RouteA { todo!() }
+                    #[router] fn routeA(s: &S) -> RouteA { todo!() }
+                }
+            },
+        );
+        assert_eq!(
+            errors,
+            [
+                "router `tag` clashes with the generated tag enum `Tag`: its generated enum is `Tag`; rename the router",
+                "router `routeA` clashes with the enum of router `route_a`: its generated enum is `RouteA`; rename the router",
             ]
         );
     }
