@@ -149,7 +149,7 @@ fn tags_line(graph: &GraphModel) -> String {
 }
 
 /// The generated half of the docs: entry, tags, the drawing, the edge table and the
-/// Mermaid text. Computed once per graph and shared by the module, `Node` and `Graph`.
+/// Mermaid text, on the module's page only: `Node` and `Graph` point there.
 pub(crate) fn overview(graph: &GraphModel) -> String {
     let diagram = Diagram::of(graph);
     format!(
@@ -189,8 +189,9 @@ pub(crate) fn module_docs(overview: &str) -> TokenStream {
     quote!(#[doc = #text])
 }
 
-/// `summary`, then what the graph is: the user's docs on the module, then the overview.
-fn item_docs(graph: &GraphModel, summary: String, overview: &str) -> TokenStream {
+/// `summary`, then the user's docs on the module, then where the overview is: the module's
+/// page holds the one copy of the drawing, the edge table and the Mermaid text.
+fn item_docs(graph: &GraphModel, summary: String) -> TokenStream {
     let own = user_docs(graph);
     let heading = format!("{summary}\n\n# The graph `{}`\n", graph.module.ident);
     let separator = if own.is_empty() {
@@ -198,16 +199,18 @@ fn item_docs(graph: &GraphModel, summary: String, overview: &str) -> TokenStream
     } else {
         quote!(#[doc = ""])
     };
-    quote!(#[doc = #heading] #(#own)* #separator #[doc = #overview])
+    let pointer = "The drawing, the entry, the edge table and the tags are on \
+                   [the module's page](self).";
+    quote!(#[doc = #heading] #(#own)* #separator #[doc = #pointer])
 }
 
-pub(crate) fn node_enum_docs(graph: &GraphModel, overview: &str) -> TokenStream {
+pub(crate) fn node_enum_docs(graph: &GraphModel) -> TokenStream {
     let summary = format!(
         "The nodes of the graph `{}`: its typed state machine, one variant per `#[node]` fn.\n\n\
          Stream items name their node with it; it serializes as the fn name.",
         graph.module.ident,
     );
-    item_docs(graph, summary, overview)
+    item_docs(graph, summary)
 }
 
 /// The user's own `///` on the node fn, then what the variant stands for.
@@ -250,13 +253,13 @@ pub(crate) fn route_enum_docs(
     quote!(#[doc = #text])
 }
 
-pub(crate) fn graph_docs(graph: &GraphModel, overview: &str) -> TokenStream {
+pub(crate) fn graph_docs(graph: &GraphModel) -> TokenStream {
     let summary = format!(
         "The compiled graph `{}`: build it with [`Graph::new`], run it with [`Graph::stream`] \
          or [`Graph::invoke`].",
         graph.module.ident,
     );
-    item_docs(graph, summary, overview)
+    item_docs(graph, summary)
 }
 
 #[cfg(test)]
@@ -322,16 +325,14 @@ mod tests {
     }
 
     #[test]
-    fn the_node_enum_and_the_graph_carry_the_users_docs_on_the_module() {
+    fn the_node_enum_and_the_graph_carry_the_users_docs_and_point_to_the_drawing() {
         let graph = graph();
-        let overview = super::overview(&graph);
-        for docs in [
-            super::node_enum_docs(&graph, &overview),
-            super::graph_docs(&graph, &overview),
-        ] {
+        for docs in [super::node_enum_docs(&graph), super::graph_docs(&graph)] {
             let docs = docs.to_string();
             assert!(docs.contains("Researches a question."), "{docs}");
-            assert!(docs.contains("<svg "), "{docs}");
+            assert!(docs.contains("[the module's page](self)"), "{docs}");
+            // The drawing is on the module's page once, not copied onto every item.
+            assert!(!docs.contains("<svg "), "{docs}");
         }
     }
 }

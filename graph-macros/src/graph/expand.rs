@@ -40,9 +40,8 @@ pub(crate) fn module(graph: &GraphModel, stub: bool) -> TokenStream {
         .filter(|(index, _)| graph.router_clash(*index).is_none())
         .map(|(_, router)| &router.item);
     let extra_tags = &graph.extra_tags;
-    let overview = docs::overview(graph);
-    let module_docs = docs::module_docs(&overview);
-    let node_enum = node_enum(graph, &overview);
+    let module_docs = docs::module_docs(&docs::overview(graph));
+    let node_enum = node_enum(graph);
     let tag_enum = tag_enum(graph);
     let route_enums = graph
         .routers
@@ -50,7 +49,7 @@ pub(crate) fn module(graph: &GraphModel, stub: bool) -> TokenStream {
         .enumerate()
         .filter(|(index, _)| graph.router_clash(*index).is_none())
         .filter_map(|(_, router)| route_enum(graph, router));
-    let graph_struct = graph_struct(graph, &overview);
+    let graph_struct = graph_struct(graph);
     let graph_def = graph_def_impl(graph, stub);
     quote! {
         #(#outer)*
@@ -135,9 +134,9 @@ fn custom_type(graph: &GraphModel) -> TokenStream {
         .map_or_else(|| quote!(()), |ty| quote!(#ty))
 }
 
-fn node_enum(graph: &GraphModel, overview: &str) -> TokenStream {
+fn node_enum(graph: &GraphModel) -> TokenStream {
     let private = private(graph);
-    let docs = docs::node_enum_docs(graph, overview);
+    let docs = docs::node_enum_docs(graph);
     let variants: Vec<&Ident> = graph.variant_nodes().map(|node| &node.variant).collect();
     let variant_docs = graph.variant_nodes().map(docs::node_variant_docs);
     let names: Vec<String> = graph.variant_nodes().map(NodeModel::name).collect();
@@ -372,12 +371,12 @@ fn route_enum(graph: &GraphModel, router: &RouterModel) -> Option<TokenStream> {
     })
 }
 
-fn graph_struct(graph: &GraphModel, overview: &str) -> TokenStream {
+fn graph_struct(graph: &GraphModel) -> TokenStream {
     let private = private(graph);
     let state = graph.state_type();
     let context = context_type(graph);
     let tag = graph.tag_ident();
-    let docs = docs::graph_docs(graph, overview);
+    let docs = docs::graph_docs(graph);
     let mermaid = docs::mermaid(&Diagram::of(graph));
     let vis = item_vis(graph);
     let (new, default) = match &graph.context {
