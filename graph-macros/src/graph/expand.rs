@@ -8,7 +8,7 @@ use syn::{FnArg, Ident};
 
 use super::docs;
 use super::model::{EdgeModel, Endpoint, GraphModel, NodeModel, RouterModel, type_text};
-use super::svg::Diagram;
+use super::svg::{ArrowKind, Diagram, Vertex};
 
 /// The whole module. With `stub`, the API is generated but calls no user fn and has no
 /// edges, so that one mistake gives one error rather than a cascade.
@@ -371,13 +371,82 @@ fn route_enum(graph: &GraphModel, router: &RouterModel) -> Option<TokenStream> {
     })
 }
 
+/// The user's `///` docs on `attrs`, one line each.
+fn doc_text(attrs: &[syn::Attribute]) -> String {
+    let lines: Vec<String> = attrs
+        .iter()
+        .filter_map(|attr| match &attr.meta {
+            syn::Meta::NameValue(doc) if doc.path.is_ident("doc") => match &doc.value {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(text),
+                    ..
+                }) => Some(text.value()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    // `/// text` keeps the space after the slashes.
+    lines
+        .iter()
+        .map(|line| line.strip_prefix(' ').unwrap_or(line))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The `GraphDescription` expression: the diagram's vertices and arrows as static data, so
+/// `Graph::description()` shows at run time exactly what the docs draw.
+fn description(graph: &GraphModel, diagram: &Diagram) -> TokenStream {
+    let private = private(graph);
+    let name = graph.module.ident.to_string();
+    let nodes = graph.nodes.iter().map(|node| {
+        let name = node.name();
+        let docs = doc_text(&node.item.attrs);
+        quote!(#private::NodeDescription { name: #name, docs: #docs })
+    });
+    let vertex = |vertex: &Vertex| match vertex {
+        Vertex::Start => quote!(#private::Vertex::Start),
+        Vertex::End => quote!(#private::Vertex::End),
+        Vertex::Node(name) => quote!(#private::Vertex::Node(#name)),
+    };
+    let edges = diagram.arrows.iter().map(|arrow| {
+        let source = vertex(&diagram.vertices[arrow.from]);
+        let target = vertex(&diagram.vertices[arrow.to]);
+        let kind = match &arrow.kind {
+            ArrowKind::Direct => quote!(#private::EdgeKind::Direct),
+            ArrowKind::Join => quote!(#private::EdgeKind::Join),
+            ArrowKind::Routed(router) => {
+                let sends = graph
+                    .routers
+                    .iter()
+                    .any(|candidate| *candidate.ident() == router && candidate.sends());
+                if sends {
+                    quote!(#private::EdgeKind::Sent(#router))
+                } else {
+                    quote!(#private::EdgeKind::Routed(#router))
+                }
+            }
+        };
+        quote!(#private::EdgeDescription { source: #source, target: #target, kind: #kind })
+    });
+    quote! {
+        #private::GraphDescription {
+            name: #name,
+            nodes: &[#(#nodes),*],
+            edges: &[#(#edges),*],
+        }
+    }
+}
+
 fn graph_struct(graph: &GraphModel) -> TokenStream {
     let private = private(graph);
     let state = graph.state_type();
     let context = context_type(graph);
     let tag = graph.tag_ident();
     let docs = docs::graph_docs(graph);
-    let mermaid = docs::mermaid(&Diagram::of(graph));
+    let diagram = Diagram::of(graph);
+    let mermaid = docs::mermaid(&diagram);
+    let description = description(graph, &diagram);
     let vis = item_vis(graph);
     let (new, default) = match &graph.context {
         Some(context) => (
@@ -456,6 +525,13 @@ fn graph_struct(graph: &GraphModel) -> TokenStream {
             /// The graph as Mermaid text.
             #vis const fn mermaid() -> &'static str {
                 #mermaid
+            }
+
+            /// The graph's nodes and edges as plain data: what the docs draw, for drawing
+            /// it at run time or serving it as LangGraph's `GET /assistants/{id}/graph`.
+            #vis fn description() -> &'static #private::GraphDescription {
+                static __DESCRIPTION: #private::GraphDescription = #description;
+                &__DESCRIPTION
             }
         }
 
