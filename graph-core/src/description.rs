@@ -1,9 +1,8 @@
 //! A graph's shape as plain data: its nodes and the edges between them, as `#[graph]` read
 //! them from the edge list. The generated `Graph::description()` returns it; it draws the
-//! graph as Mermaid text and serializes as the body of LangGraph's
-//! `GET /assistants/{id}/graph`, so every view of a graph reads the same facts.
-
-use std::fmt::Write as _;
+//! graph (Mermaid text, an SVG) with `stategraph-diagram`, as the generated docs do, and
+//! serializes as the body of LangGraph's `GET /assistants/{id}/graph`, so every view of a
+//! graph reads the same facts.
 
 use serde::Serialize;
 use serde::ser::{SerializeMap, SerializeSeq, Serializer};
@@ -107,28 +106,50 @@ impl GraphDescription {
     }
 
     /// The graph as Mermaid flowchart text, as LangGraph's `draw_mermaid` gives it: routed
-    /// and sent edges dashed and labelled with their router.
+    /// and sent edges dashed and labelled with their router. The text `#[graph]` writes into
+    /// the docs and `Graph::mermaid()` returns.
     pub fn mermaid(&self) -> String {
-        let mut text = String::from("flowchart TD\n");
-        for vertex in self.vertices() {
-            // Writing to a `String` cannot fail.
-            let _ = match vertex {
-                Vertex::Start => writeln!(text, "    __start__([START])"),
-                Vertex::End => writeln!(text, "    __end__([END])"),
-                Vertex::Node(name) => writeln!(text, "    {name}[{name}]"),
-            };
+        stategraph_diagram::mermaid(&self.diagram())
+    }
+
+    /// The graph drawn as an SVG inside a `<div>`, laid out as the generated docs draw it.
+    pub fn svg(&self) -> String {
+        stategraph_diagram::svg(&self.diagram())
+    }
+
+    fn diagram(&self) -> stategraph_diagram::Diagram {
+        use stategraph_diagram::{Arrow, ArrowKind, Diagram};
+        let vertices: Vec<Vertex> = self.vertices().collect();
+        let place = |vertex: Vertex| vertices.iter().position(|known| *known == vertex);
+        let arrows = self
+            .edges
+            .iter()
+            .filter_map(|edge| {
+                Some(Arrow {
+                    from: place(edge.source)?,
+                    to: place(edge.target)?,
+                    kind: match edge.kind {
+                        EdgeKind::Direct => ArrowKind::Direct,
+                        EdgeKind::Join => ArrowKind::Join,
+                        EdgeKind::Routed(router) | EdgeKind::Sent(router) => {
+                            ArrowKind::Routed(router.to_owned())
+                        }
+                    },
+                })
+            })
+            .collect();
+        Diagram {
+            name: self.name.to_owned(),
+            vertices: vertices
+                .iter()
+                .map(|vertex| match vertex {
+                    Vertex::Start => stategraph_diagram::Vertex::Start,
+                    Vertex::End => stategraph_diagram::Vertex::End,
+                    Vertex::Node(name) => stategraph_diagram::Vertex::Node((*name).to_owned()),
+                })
+                .collect(),
+            arrows,
         }
-        for edge in self.edges {
-            let (from, to) = (edge.source.id(), edge.target.id());
-            let _ = match edge.kind {
-                EdgeKind::Direct => writeln!(text, "    {from} --> {to}"),
-                EdgeKind::Join => writeln!(text, "    {from} -- join --> {to}"),
-                EdgeKind::Routed(router) | EdgeKind::Sent(router) => {
-                    writeln!(text, "    {from} -. {router} .-> {to}")
-                }
-            };
-        }
-        text
     }
 }
 
@@ -289,5 +310,17 @@ mod tests {
              draft[draft]\n    merge[merge]\n    __end__([END])\n    __start__ --> plan\n    \
              plan --> search\n    search -- join --> merge\n    merge -. again .-> __end__\n"
         );
+    }
+
+    #[test]
+    fn the_svg_draws_every_node_and_edge() {
+        let svg = RESEARCH.svg();
+        for name in ["START", "plan", "search", "draft", "merge", "END"] {
+            assert!(
+                svg.contains(&format!(">{name}</text>")),
+                "no {name} in {svg}"
+            );
+        }
+        assert_eq!(svg.matches("marker-end=").count(), RESEARCH.edges.len());
     }
 }

@@ -3,8 +3,9 @@
 //!
 //! Everything below the thin entry points works on `proc_macro2`, so each phase is
 //! unit-tested: `graph::parse` (syntax), `graph::model` (names resolved), `graph::validate`
-//! (one check per rule), `graph::expand` and `graph::docs` (generation), `graph::svg` (the
-//! graph drawn for the docs).
+//! (one check per rule), `graph::expand` and `graph::docs` (generation). The drawing (layout
+//! and SVG, Mermaid text) is the `stategraph-diagram` crate's, shared with the run-time
+//! `GraphDescription`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 

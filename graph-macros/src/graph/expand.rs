@@ -8,7 +8,7 @@ use syn::{FnArg, Ident};
 
 use super::docs;
 use super::model::{EdgeModel, Endpoint, GraphModel, NodeModel, RouterModel, type_text};
-use super::svg::{ArrowKind, Diagram, Vertex};
+use stategraph_diagram::{ArrowKind, Diagram, Vertex};
 
 /// The whole module. With `stub`, the API is generated but calls no user fn and has no
 /// edges, so that one mistake gives one error rather than a cascade.
@@ -40,7 +40,9 @@ pub(crate) fn module(graph: &GraphModel, stub: bool) -> TokenStream {
         .filter(|(index, _)| graph.router_clash(*index).is_none())
         .map(|(_, router)| &router.item);
     let extra_tags = &graph.extra_tags;
-    let module_docs = docs::module_docs(&docs::overview(graph));
+    // Drawn once per graph: the docs and `Graph::description()` read the same diagram.
+    let diagram = docs::diagram(graph);
+    let module_docs = docs::module_docs(&docs::overview(graph, &diagram));
     let node_enum = node_enum(graph);
     let tag_enum = tag_enum(graph);
     let route_enums = graph
@@ -49,7 +51,7 @@ pub(crate) fn module(graph: &GraphModel, stub: bool) -> TokenStream {
         .enumerate()
         .filter(|(index, _)| graph.router_clash(*index).is_none())
         .filter_map(|(_, router)| route_enum(graph, router));
-    let graph_struct = graph_struct(graph);
+    let graph_struct = graph_struct(graph, &diagram);
     let graph_def = graph_def_impl(graph, stub);
     quote! {
         #(#outer)*
@@ -438,15 +440,14 @@ fn description(graph: &GraphModel, diagram: &Diagram) -> TokenStream {
     }
 }
 
-fn graph_struct(graph: &GraphModel) -> TokenStream {
+fn graph_struct(graph: &GraphModel, diagram: &Diagram) -> TokenStream {
     let private = private(graph);
     let state = graph.state_type();
     let context = context_type(graph);
     let tag = graph.tag_ident();
     let docs = docs::graph_docs(graph);
-    let diagram = Diagram::of(graph);
-    let mermaid = docs::mermaid(&diagram);
-    let description = description(graph, &diagram);
+    let mermaid = stategraph_diagram::mermaid(diagram);
+    let description = description(graph, diagram);
     let vis = item_vis(graph);
     let (new, default) = match &graph.context {
         Some(context) => (

@@ -4,7 +4,6 @@ mod docs;
 mod expand;
 mod model;
 mod parse;
-mod svg;
 mod validate;
 
 use proc_macro2::TokenStream;
