@@ -7,14 +7,6 @@ use quote::quote;
 use super::model::{EdgeModel, Endpoint, GraphModel, NodeModel, RouterModel};
 use stategraph_diagram::{Arrow, ArrowKind, Diagram, Vertex, mermaid, svg};
 
-fn endpoint_name(endpoint: &Endpoint) -> String {
-    match endpoint {
-        Endpoint::Start(_) => "START".to_owned(),
-        Endpoint::End(_) => "END".to_owned(),
-        other => other.ident().to_string(),
-    }
-}
-
 /// The graph as the diagram crate draws it. Edges with an unknown end (already reported)
 /// are left out; a fan-in becomes one arrow per source and a routed edge one arrow per
 /// declared target, each distinct arrow once.
@@ -70,24 +62,23 @@ fn edge_table(graph: &GraphModel) -> String {
     for edge in &graph.edges {
         let (from, to, kind) = match edge {
             EdgeModel::Direct { from, to } => {
-                (endpoint_name(from), endpoint_name(to), "edge".to_owned())
+                (Endpoint::name(from), Endpoint::name(to), "edge".to_owned())
             }
             EdgeModel::Join { from, to } => (
                 from.iter()
-                    .map(endpoint_name)
+                    .map(Endpoint::name)
                     .collect::<Vec<_>>()
                     .join(" + "),
-                endpoint_name(to),
+                Endpoint::name(to),
                 "fan-in: waits for all".to_owned(),
             ),
             EdgeModel::Routed {
                 from,
                 router,
-                router_index,
                 targets,
                 ..
             } => {
-                let sends = router_index.is_some_and(|index| graph.routers[index].sends());
+                let sends = graph.edge_sends(edge);
                 let kind = if sends {
                     format!("sent by `{router}`: one instance per item")
                 } else {
@@ -95,10 +86,10 @@ fn edge_table(graph: &GraphModel) -> String {
                 };
                 let to = targets
                     .iter()
-                    .map(endpoint_name)
+                    .map(Endpoint::name)
                     .collect::<Vec<_>>()
                     .join(if sends { " and " } else { " or " });
-                (endpoint_name(from), to, kind)
+                (Endpoint::name(from), to, kind)
             }
         };
         table.push_str(&format!("| `{from}` | `{to}` | {kind} |\n"));
@@ -111,7 +102,7 @@ fn entry(graph: &GraphModel) -> String {
     let names = |targets: Vec<&Endpoint>| -> Vec<String> {
         targets
             .into_iter()
-            .map(|target| format!("`{}`", endpoint_name(target)))
+            .map(|target| format!("`{}`", Endpoint::name(target)))
             .collect()
     };
     let entries: Vec<String> = graph
@@ -265,13 +256,13 @@ pub(crate) fn route_enum_docs(
 ) -> TokenStream {
     let targets: Vec<String> = targets
         .iter()
-        .map(|target| format!("`{}`", endpoint_name(target)))
+        .map(|target| format!("`{}`", Endpoint::name(target)))
         .collect();
     let text = format!(
         "Where the router `{}` may send the graph after `{}`: {}.\n\n\
          Generated from the edge's declared targets, so a route to any other node cannot be written.",
         router.ident(),
-        endpoint_name(from),
+        Endpoint::name(from),
         targets.join(", ")
     );
     quote!(#[doc = #text])

@@ -331,7 +331,7 @@ fn route_enum(graph: &GraphModel, router: &RouterModel) -> Option<TokenStream> {
     let ident = Ident::new(&router.enum_ident.to_string(), written.span());
     let vis = respan(item_vis(graph), written.span());
     let docs = docs::route_enum_docs(router, from, targets);
-    if router.sends() {
+    if router.sends {
         // Each item the router returns starts one instance of its node, on its own input.
         let state = graph.state_type();
         let variants = targets
@@ -418,10 +418,10 @@ fn description(graph: &GraphModel, diagram: &Diagram) -> TokenStream {
             ArrowKind::Direct => quote!(#private::EdgeKind::Direct),
             ArrowKind::Join => quote!(#private::EdgeKind::Join),
             ArrowKind::Routed(router) => {
-                let sends = graph
-                    .routers
-                    .iter()
-                    .any(|candidate| *candidate.ident() == router && candidate.sends());
+                let sends = graph.edges.iter().any(|edge| {
+                    matches!(edge, EdgeModel::Routed { router: name, .. } if name == router)
+                        && graph.edge_sends(edge)
+                });
                 if sends {
                     quote!(#private::EdgeKind::Sent(#router))
                 } else {
@@ -605,29 +605,19 @@ fn node_parameter_trait(graph: &GraphModel) -> TokenStream {
     }
 }
 
-fn endpoint_source(private: &TokenStream, endpoint: &Endpoint) -> TokenStream {
-    match endpoint {
-        Endpoint::Node { ident, .. } => {
-            let variant = Ident::new(
-                &crate::case::to_pascal_case(&ident.to_string()),
-                Span::call_site(),
-            );
-            quote!(#private::Source::Node(Node::#variant))
-        }
-        _ => quote!(#private::Source::Start),
+fn endpoint_source(graph: &GraphModel, endpoint: &Endpoint) -> TokenStream {
+    let private = private(graph);
+    match graph.node_variant(endpoint) {
+        Some(variant) => quote!(#private::Source::Node(Node::#variant)),
+        None => quote!(#private::Source::Start),
     }
 }
 
-fn endpoint_target(private: &TokenStream, endpoint: &Endpoint) -> TokenStream {
-    match endpoint {
-        Endpoint::Node { ident, .. } => {
-            let variant = Ident::new(
-                &crate::case::to_pascal_case(&ident.to_string()),
-                Span::call_site(),
-            );
-            quote!(#private::Target::Node(Node::#variant))
-        }
-        _ => quote!(#private::Target::End),
+fn endpoint_target(graph: &GraphModel, endpoint: &Endpoint) -> TokenStream {
+    let private = private(graph);
+    match graph.node_variant(endpoint) {
+        Some(variant) => quote!(#private::Target::Node(Node::#variant)),
+        None => quote!(#private::Target::End),
     }
 }
 
@@ -639,8 +629,8 @@ fn edge_table(graph: &GraphModel) -> TokenStream {
     let private = private(graph);
     let edges = graph.edges.iter().map(|edge| match edge {
         EdgeModel::Direct { from, to } => {
-            let from = endpoint_source(&private, from);
-            let to = endpoint_target(&private, to);
+            let from = endpoint_source(graph, from);
+            let to = endpoint_target(graph, to);
             quote!(#private::Edge::Direct { from: #from, to: #to })
         }
         EdgeModel::Join { from, to } => {
@@ -649,27 +639,15 @@ fn edge_table(graph: &GraphModel) -> TokenStream {
                 .map(|source| source.ident().to_string())
                 .collect();
             let trigger = format!("join:{}:{}", names.join("+"), to.ident());
-            let from = from.iter().map(|source| {
-                let variant = Ident::new(
-                    &crate::case::to_pascal_case(&source.ident().to_string()),
-                    Span::call_site(),
-                );
-                quote!(Node::#variant)
-            });
-            let to = endpoint_target(&private, to);
+            let from = graph.nodes_of(from).map(|variant| quote!(Node::#variant));
+            let to = endpoint_target(graph, to);
             quote!(#private::Edge::Join { from: &[#(#from),*], to: #to, trigger: #trigger })
         }
-        EdgeModel::Routed {
-            from,
-            router,
-            router_index,
-            ..
-        } => {
-            let from = endpoint_source(&private, from);
+        EdgeModel::Routed { from, router, .. } => {
+            let from = endpoint_source(graph, from);
             let route = route_fn_ident(router);
             let name = router.to_string();
-            let sends = router_index.is_some_and(|index| graph.routers[index].sends());
-            if sends {
+            if graph.edge_sends(edge) {
                 quote!(#private::Edge::Send { from: #from, router: #name, send: #route })
             } else {
                 quote!(#private::Edge::Routed { from: #from, router: #name, route: #route })
@@ -692,7 +670,7 @@ fn route_fns(graph: &GraphModel) -> TokenStream {
             let enum_ident = &router.enum_ident;
             let arms = targets.iter().map(|target| {
                 let variant = target.route_variant();
-                let to = endpoint_target(&private, target);
+                let to = endpoint_target(graph, target);
                 quote!(#enum_ident::#variant => #to)
             });
             let span = match &router.item.sig.output {
@@ -700,17 +678,12 @@ fn route_fns(graph: &GraphModel) -> TokenStream {
                 syn::ReturnType::Default => ident.span(),
             };
             let call = quote_spanned!(span=> #ident(__state));
-            if router.sends() {
+            if router.sends {
                 let routes_type = quote_spanned!(span=> ::std::vec::Vec<#enum_ident>);
                 let arms = targets
                     .iter()
-                    .filter(|target| !matches!(target, Endpoint::End(_)))
-                    .map(|target| {
-                        let variant = target.route_variant();
-                        let node = Ident::new(
-                            &crate::case::to_pascal_case(&target.ident().to_string()),
-                            Span::call_site(),
-                        );
+                    .filter_map(|target| Some((target.route_variant(), graph.node_variant(target)?)))
+                    .map(|(variant, node)| {
                         quote!(#enum_ident::#variant(__input) => (Node::#node, __input))
                     });
                 return Some(quote! {

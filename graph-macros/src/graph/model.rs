@@ -58,22 +58,25 @@ pub(crate) struct RouterModel {
     pub(crate) item: ItemFn,
     /// `RouteAfterMerge` for `route_after_merge`.
     pub(crate) enum_ident: Ident,
+    /// Whether the router sends (LangGraph's `Send`): it returns a `Vec` of its enum, whose
+    /// variants carry each instance's input, instead of one target. Read off the signature
+    /// once, here; every phase after reads this.
+    pub(crate) sends: bool,
 }
 
 impl RouterModel {
     pub(crate) fn ident(&self) -> &Ident {
         &self.item.sig.ident
     }
+}
 
-    /// Whether the router sends (LangGraph's `Send`): it returns a `Vec` of its enum, whose
-    /// variants carry each instance's input, instead of one target.
-    pub(crate) fn sends(&self) -> bool {
-        let syn::ReturnType::Type(_, ty) = &self.item.sig.output else {
-            return false;
-        };
-        matches!(&**ty, syn::Type::Path(path)
-            if path.path.segments.last().is_some_and(|segment| segment.ident == "Vec"))
-    }
+/// Whether a router returns a `Vec`: whether it sends.
+fn returns_vec(item: &ItemFn) -> bool {
+    let syn::ReturnType::Type(_, ty) = &item.sig.output else {
+        return false;
+    };
+    matches!(&**ty, syn::Type::Path(path)
+        if path.path.segments.last().is_some_and(|segment| segment.ident == "Vec"))
 }
 
 /// One end of an edge, resolved.
@@ -99,6 +102,16 @@ impl Endpoint {
         match self {
             Self::Node { index, .. } => Some(*index),
             _ => None,
+        }
+    }
+
+    /// The endpoint as written in the edge list, for messages and docs: `START`, `END`, or
+    /// the name.
+    pub(crate) fn name(&self) -> String {
+        match self {
+            Self::Start(_) => "START".to_owned(),
+            Self::End(_) => "END".to_owned(),
+            other => other.ident().to_string(),
         }
     }
 
@@ -205,6 +218,7 @@ pub(crate) fn build(options: Vec<GraphOption>, module: ModuleSyntax, cx: &mut Ct
                 &to_pascal_case(&item.sig.ident.to_string()),
                 item.sig.ident.span(),
             ),
+            sends: returns_vec(&item),
             item,
         })
         .collect();
@@ -349,6 +363,26 @@ impl GraphModel {
                 (Element::Routed { .. }, _) => {}
             }
         }
+    }
+
+    /// The `Node` variant of a resolved node endpoint, as computed when the node was read.
+    pub(crate) fn node_variant(&self, endpoint: &Endpoint) -> Option<&Ident> {
+        endpoint.node().map(|index| &self.nodes[index].variant)
+    }
+
+    /// The `Node` variants of the resolved nodes among `endpoints`.
+    pub(crate) fn nodes_of<'a>(
+        &'a self,
+        endpoints: &'a [Endpoint],
+    ) -> impl Iterator<Item = &'a Ident> + 'a {
+        endpoints
+            .iter()
+            .filter_map(|endpoint| self.node_variant(endpoint))
+    }
+
+    /// Whether a routed edge's router sends; `false` for an unknown router (reported).
+    pub(crate) fn edge_sends(&self, edge: &EdgeModel) -> bool {
+        matches!(edge, EdgeModel::Routed { router_index: Some(index), .. } if self.routers[*index].sends)
     }
 
     /// An earlier node whose fn name gives the same `Node` variant as node `index`'s

@@ -163,7 +163,7 @@ fn check_routers(graph: &GraphModel, cx: &mut Ctxt) {
             );
             continue;
         };
-        if router.sends() {
+        if router.sends {
             // A sending router starts node instances; `END` has none to start.
             for target in targets.iter() {
                 if let Endpoint::End(end) = target {
@@ -414,31 +414,27 @@ fn check_edge_ends(graph: &GraphModel, cx: &mut Ctxt) {
     }
 }
 
-fn endpoint_text(endpoint: &Endpoint) -> String {
-    endpoint.ident().to_string()
-}
-
 fn check_duplicate_edges(graph: &GraphModel, cx: &mut Ctxt) {
     let mut seen = HashSet::new();
     for edge in &graph.edges {
         let (key, text, at) = match edge {
             EdgeModel::Direct { from, to } => (
                 format!("{}->{}", from.key(), to.key()),
-                format!("{} -> {}", endpoint_text(from), endpoint_text(to)),
+                format!("{} -> {}", Endpoint::name(from), Endpoint::name(to)),
                 to.ident(),
             ),
             EdgeModel::Join { from, to } => {
                 let sources: BTreeSet<String> = from.iter().map(Endpoint::key).collect();
-                let names: Vec<String> = from.iter().map(endpoint_text).collect();
+                let names: Vec<String> = from.iter().map(Endpoint::name).collect();
                 (
                     format!("{sources:?}->{}", to.key()),
-                    format!("[{}] -> {}", names.join(", "), endpoint_text(to)),
+                    format!("[{}] -> {}", names.join(", "), Endpoint::name(to)),
                     to.ident(),
                 )
             }
             EdgeModel::Routed { from, router, .. } => (
                 format!("{}->?{router}", from.key()),
-                format!("{} -> {router} ? [..]", endpoint_text(from)),
+                format!("{} -> {router} ? [..]", Endpoint::name(from)),
                 router,
             ),
         };
