@@ -3,7 +3,8 @@
 //!
 //! Everything below the thin entry points works on `proc_macro2`, so each phase is
 //! unit-tested: `graph::parse` (syntax), `graph::model` (names resolved), `graph::validate`
-//! (one check per rule), `graph::expand` and `graph::docs` (generation). The drawing (layout
+//! (one check per rule: each item, then the graph), `graph::lower` (each derived fact
+//! computed once), `graph::expand` and `graph::docs` (generation). The drawing (layout
 //! and SVG, Mermaid text) is the `stategraph-diagram` crate's, shared with the run-time
 //! `GraphDescription`.
 #![forbid(unsafe_code)]

@@ -4,6 +4,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use super::lower::RouteTarget;
 use super::model::{EdgeModel, Endpoint, GraphModel, NodeModel, RouterModel};
 use stategraph_diagram::{Arrow, ArrowKind, Diagram, Vertex, mermaid, svg};
 
@@ -252,17 +253,17 @@ pub(crate) fn node_variant_docs(node: &NodeModel) -> TokenStream {
 pub(crate) fn route_enum_docs(
     router: &RouterModel,
     from: &Endpoint,
-    targets: &[Endpoint],
+    targets: &[RouteTarget<'_>],
 ) -> TokenStream {
     let targets: Vec<String> = targets
         .iter()
-        .map(|target| format!("`{}`", Endpoint::name(target)))
+        .map(|target| format!("`{}`", target.endpoint.name()))
         .collect();
     let text = format!(
         "Where the router `{}` may send the graph after `{}`: {}.\n\n\
          Generated from the edge's declared targets, so a route to any other node cannot be written.",
         router.ident(),
-        Endpoint::name(from),
+        from.name(),
         targets.join(", ")
     );
     quote!(#[doc = #text])

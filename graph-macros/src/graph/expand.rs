@@ -7,12 +7,14 @@ use syn::spanned::Spanned;
 use syn::{FnArg, Ident};
 
 use super::docs;
-use super::model::{EdgeModel, Endpoint, GraphModel, NodeModel, RouterModel, type_text};
+use super::lower::{Lowered, Route, RouteTarget};
+use super::model::{EdgeModel, Endpoint, GraphModel, NodeModel, type_text};
 use stategraph_diagram::{ArrowKind, Diagram, Vertex};
 
 /// The whole module. With `stub`, the API is generated but calls no user fn and has no
 /// edges, so that one mistake gives one error rather than a cascade.
-pub(crate) fn module(graph: &GraphModel, stub: bool) -> TokenStream {
+pub(crate) fn module(lowered: &Lowered<'_>, stub: bool) -> TokenStream {
+    let graph = lowered.graph;
     let module = &graph.module;
     // The user's docs, `//!` ones included, go first and outside, then the generated ones;
     // other inner attributes stay inside.
@@ -31,28 +33,14 @@ pub(crate) fn module(graph: &GraphModel, stub: bool) -> TokenStream {
     let ident = &module.ident;
     let other = &module.other;
     let nodes = graph.nodes.iter().map(|node| &node.item);
-    // A router whose enum is named like another type (reported) is left out with its
-    // enum: its body names that enum, which would be a second error.
-    let routers = graph
-        .routers
-        .iter()
-        .enumerate()
-        .filter(|(index, _)| graph.router_clash(*index).is_none())
-        .map(|(_, router)| &router.item);
+    let routers = lowered.routers.iter().map(|router| &router.item);
     let extra_tags = &graph.extra_tags;
-    // Drawn once per graph: the docs and `Graph::description()` read the same diagram.
-    let diagram = docs::diagram(graph);
-    let module_docs = docs::module_docs(&docs::overview(graph, &diagram));
+    let module_docs = docs::module_docs(&docs::overview(graph, &lowered.diagram));
     let node_enum = node_enum(graph);
     let tag_enum = tag_enum(graph);
-    let route_enums = graph
-        .routers
-        .iter()
-        .enumerate()
-        .filter(|(index, _)| graph.router_clash(*index).is_none())
-        .filter_map(|(_, router)| route_enum(graph, router));
-    let graph_struct = graph_struct(graph, &diagram);
-    let graph_def = graph_def_impl(graph, stub);
+    let route_enums = lowered.routes.iter().map(|route| route_enum(graph, route));
+    let graph_struct = graph_struct(graph, &lowered.diagram);
+    let graph_def = graph_def_impl(lowered, stub);
     quote! {
         #(#outer)*
         #(#inner_docs)*
@@ -286,46 +274,13 @@ fn tag_enum(graph: &GraphModel) -> TokenStream {
     }
 }
 
-/// The routed edge that uses `router`, if any: the one naming it, or (when the name is
-/// misspelt, already reported) the one whose router is probably meant. Returns the router's
-/// name as written in that edge too.
-fn routed_edge<'g>(
-    graph: &'g GraphModel,
-    router: &RouterModel,
-) -> Option<(&'g Ident, &'g Endpoint, &'g [Endpoint])> {
-    let index = graph
-        .routers
-        .iter()
-        .position(|candidate| candidate.ident() == router.ident());
-    graph.edges.iter().find_map(|edge| match edge {
-        EdgeModel::Routed {
-            from,
-            router: name,
-            router_index,
-            router_guess,
-            targets,
-        } if *router_index == index || (router_index.is_none() && *router_guess == index) => {
-            Some((name, from, targets.as_slice()))
-        }
-        _ => None,
-    })
-}
-
-fn route_enum(graph: &GraphModel, router: &RouterModel) -> Option<TokenStream> {
-    let (written, from, targets) = routed_edge(graph, router)?;
-    // Of two targets that give one variant (reported), the second is left out.
-    let targets: Vec<Endpoint> = targets
-        .iter()
-        .enumerate()
-        .filter(|(at, target)| {
-            let variant = target.route_variant();
-            !targets[..*at]
-                .iter()
-                .any(|earlier| earlier.route_variant() == variant)
-        })
-        .map(|(_, target)| target.clone())
-        .collect();
-    let targets = targets.as_slice();
+fn route_enum(graph: &GraphModel, route: &Route<'_>) -> TokenStream {
+    let Route {
+        router,
+        written,
+        from,
+        targets,
+    } = route;
     // The enum is spanned at the router's name in the edge list, where its variants are
     // declared: "no variant `Publish`" then points at `review ? [write, END]`.
     let ident = Ident::new(&router.enum_ident.to_string(), written.span());
@@ -336,32 +291,30 @@ fn route_enum(graph: &GraphModel, router: &RouterModel) -> Option<TokenStream> {
         let state = graph.state_type();
         let variants = targets
             .iter()
-            .filter(|target| !matches!(target, Endpoint::End(_)))
-            .map(|target| {
-                let variant = target.route_variant();
+            .filter(|target| !matches!(target.endpoint, Endpoint::End(_)))
+            .map(|RouteTarget { endpoint, variant }| {
                 let doc = format!(
                     "Run an instance of `{}` in the next step, with this state as its input.",
-                    target.ident()
+                    endpoint.ident()
                 );
                 quote!(#[doc = #doc] #variant(#state))
             });
-        return Some(quote_spanned! {written.span()=>
+        return quote_spanned! {written.span()=>
             #docs
             #[derive(::core::clone::Clone)]
             #vis enum #ident {
                 #( #variants, )*
             }
-        });
+        };
     }
-    let variants = targets.iter().map(|target| {
-        let variant = target.route_variant();
-        let doc = match target {
+    let variants = targets.iter().map(|RouteTarget { endpoint, variant }| {
+        let doc = match endpoint {
             Endpoint::End(_) => "Stop the graph: go to `END`.".to_owned(),
             other => format!("Run `{}` next.", other.ident()),
         };
         quote!(#[doc = #doc] #variant)
     });
-    Some(quote_spanned! {written.span()=>
+    quote_spanned! {written.span()=>
         #docs
         #[derive(
             ::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug,
@@ -370,7 +323,7 @@ fn route_enum(graph: &GraphModel, router: &RouterModel) -> Option<TokenStream> {
         #vis enum #ident {
             #( #variants, )*
         }
-    })
+    }
 }
 
 /// The user's `///` docs on `attrs`, one line each.
@@ -657,61 +610,65 @@ fn edge_table(graph: &GraphModel) -> TokenStream {
     quote!(&[#(#edges),*])
 }
 
-fn route_fns(graph: &GraphModel) -> TokenStream {
+fn route_fns(lowered: &Lowered<'_>) -> TokenStream {
+    let graph = lowered.graph;
     let private = private(graph);
     let state = graph.state_type();
-    graph
-        .routers
+    lowered
+        .routes
         .iter()
-        .filter_map(|router| {
-            let (_, _, targets) = routed_edge(graph, router)?;
-            let ident = router.ident();
-            let route = route_fn_ident(ident);
-            let enum_ident = &router.enum_ident;
-            let arms = targets.iter().map(|target| {
-                let variant = target.route_variant();
-                let to = endpoint_target(graph, target);
-                quote!(#enum_ident::#variant => #to)
-            });
-            let span = match &router.item.sig.output {
-                syn::ReturnType::Type(_, ty) => ty.span(),
-                syn::ReturnType::Default => ident.span(),
-            };
-            let call = quote_spanned!(span=> #ident(__state));
-            if router.sends {
-                let routes_type = quote_spanned!(span=> ::std::vec::Vec<#enum_ident>);
-                let arms = targets
-                    .iter()
-                    .filter_map(|target| Some((target.route_variant(), graph.node_variant(target)?)))
-                    .map(|(variant, node)| {
-                        quote!(#enum_ident::#variant(__input) => (Node::#node, __input))
-                    });
-                return Some(quote! {
-                    fn #route(__state: &#state) -> ::std::vec::Vec<(Node, #state)> {
-                        let __routes: #routes_type = #call;
-                        __routes
-                            .into_iter()
-                            .map(|__route| match __route {
-                                #( #arms, )*
-                            })
-                            .collect()
-                    }
+        .map(
+            |Route {
+                 router, targets, ..
+             }| {
+                let ident = router.ident();
+                let route = route_fn_ident(ident);
+                let enum_ident = &router.enum_ident;
+                let span = match &router.item.sig.output {
+                    syn::ReturnType::Type(_, ty) => ty.span(),
+                    syn::ReturnType::Default => ident.span(),
+                };
+                let call = quote_spanned!(span=> #ident(__state));
+                if router.sends {
+                    let routes_type = quote_spanned!(span=> ::std::vec::Vec<#enum_ident>);
+                    let arms = targets
+                        .iter()
+                        .filter_map(|RouteTarget { endpoint, variant }| {
+                            let node = graph.node_variant(endpoint)?;
+                            Some(quote!(#enum_ident::#variant(__input) => (Node::#node, __input)))
+                        });
+                    return quote! {
+                        fn #route(__state: &#state) -> ::std::vec::Vec<(Node, #state)> {
+                            let __routes: #routes_type = #call;
+                            __routes
+                                .into_iter()
+                                .map(|__route| match __route {
+                                    #( #arms, )*
+                                })
+                                .collect()
+                        }
+                    };
+                }
+                let arms = targets.iter().map(|RouteTarget { endpoint, variant }| {
+                    let to = endpoint_target(graph, endpoint);
+                    quote!(#enum_ident::#variant => #to)
                 });
-            }
-            let route_type = quote_spanned!(span=> #enum_ident);
-            Some(quote! {
-                fn #route(__state: &#state) -> #private::Target<Node> {
-                    let __route: #route_type = #call;
-                    match __route {
-                        #( #arms, )*
+                let route_type = quote_spanned!(span=> #enum_ident);
+                quote! {
+                    fn #route(__state: &#state) -> #private::Target<Node> {
+                        let __route: #route_type = #call;
+                        match __route {
+                            #( #arms, )*
+                        }
                     }
                 }
-            })
-        })
+            },
+        )
         .collect()
 }
 
-fn graph_def_impl(graph: &GraphModel, stub: bool) -> TokenStream {
+fn graph_def_impl(lowered: &Lowered<'_>, stub: bool) -> TokenStream {
+    let graph = lowered.graph;
     let private = private(graph);
     let state = graph.state_type();
     let context = context_type(graph);
@@ -729,7 +686,7 @@ fn graph_def_impl(graph: &GraphModel, stub: bool) -> TokenStream {
             .variant_nodes()
             .map(|node| node_call(graph, node))
             .collect();
-        let mut helpers = route_fns(graph);
+        let mut helpers = route_fns(lowered);
         helpers.extend(node_parameter_trait(graph));
         (edge_table(graph), helpers, bodies)
     };
