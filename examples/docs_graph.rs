@@ -6,8 +6,8 @@
 //!
 //! `cargo doc --no-deps --examples` documents it: `target/doc/docs_graph/research/index.html`
 //! shows the graph drawn (an inline SVG laid out by the macro; nothing is fetched), its
-//! entry, its edge table and its tags, as do the pages of `research::Node` and
-//! `research::Graph`.
+//! entry, its edge table and its tags; the pages of `research::Node` and `research::Graph`
+//! link there.
 
 use std::process::ExitCode;
 

@@ -85,7 +85,7 @@ pub enum GraphError {
 /// ```
 /// use stategraph_core::{ChatCallError, ScriptedError};
 /// let error: ChatCallError<ScriptedError> = ChatCallError::RunEnded;
-/// assert!(error.to_string().contains("run has ended"));
+/// assert!(error.to_string().contains("has ended"));
 /// assert!(error.model().is_none());
 /// ```
 #[derive(Debug, thiserror::Error)]
@@ -132,7 +132,7 @@ impl GraphError {
     ///
     /// ```
     /// use stategraph_core::{ChatCallError, GraphError, ScriptedError};
-    /// let model = ScriptedError { after: 3 };
+    /// let model = ScriptedError { after: 3, message: "down".into() };
     /// let error = GraphError::Node {
     ///     node: "call_model",
     ///     step: 1,

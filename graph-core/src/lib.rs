@@ -13,6 +13,7 @@
 //! | [`NodeContext`] | `ctx` in a node: model calls, the custom writer, spawning, [`SubgraphCall`] |
 //! | [`ChatModel`], [`ScriptedModel`] | models, and one that streams fixed tokens |
 //! | [`State`], [`GraphNode`], [`GraphTag`], [`GraphDef`] | what `#[graph]` and `#[derive(State)]` implement |
+//! | [`GraphDescription`] | a graph's nodes and edges as plain data: Mermaid text, LangGraph's graph JSON |
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 
@@ -20,6 +21,7 @@ mod buffer;
 mod chat;
 mod config;
 mod context;
+mod description;
 mod error;
 mod forward;
 mod items;
@@ -43,6 +45,7 @@ pub use chat::{
 };
 pub use config::{DEFAULT_BUFFER, DEFAULT_RECURSION_LIMIT, RunConfig};
 pub use context::{ChatCall, ChatCallStream, NodeContext, Writer};
+pub use description::{EdgeDescription, EdgeKind, GraphDescription, NodeDescription, Vertex};
 pub use error::{BoxError, ChatCallError, GraphError, NodeError, UpdateConflict};
 pub use items::{CustomChunk, MessageChunk};
 pub use metadata::{MessageMetadata, TaskMetadata, TaskPath};

@@ -3,8 +3,10 @@
 //!
 //! Everything below the thin entry points works on `proc_macro2`, so each phase is
 //! unit-tested: `graph::parse` (syntax), `graph::model` (names resolved), `graph::validate`
-//! (one check per rule), `graph::expand` and `graph::docs` (generation), `graph::svg` (the
-//! graph drawn for the docs).
+//! (one check per rule: each item, then the graph), `graph::lower` (each derived fact
+//! computed once), `graph::expand` and `graph::docs` (generation). The drawing (layout
+//! and SVG, Mermaid text) is the `stategraph-diagram` crate's, shared with the run-time
+//! `GraphDescription`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 
@@ -16,8 +18,109 @@ mod suggest;
 
 use proc_macro::TokenStream;
 
-/// Turns a module of `#[node] async fn`s and an edge list into a typed graph. See the
-/// `stategraph` crate for the grammar and an example.
+/// Turns a module of `#[node] async fn`s and an edge list into a typed graph.
+///
+/// # Grammar
+///
+/// ```text
+/// #[graph( option, .. )]            options in any order, each at most once
+/// option   = state = Type           required: the state, a `#[derive(State)]` struct
+///          | context = Type         optional: what `Graph::new` takes, `ctx.context()` gives
+///          | custom = Type          optional: the payload of custom mode (`ctx.write`)
+///          | edges = [ edge, .. ]   required
+///          | crate = path           optional: where the runtime is (default `::stategraph`)
+/// edge     = element -> element ( -> element )*
+///          | element ( -> element )* -> router ? [ end, .. ]   a routed edge ends its chain
+/// element  = end | [ end, .. ]      a list after `->` fans out; before `->`, fans in
+/// end      = START | END | node
+/// ```
+///
+/// A type is any Rust type, commas inside its generics included
+/// (`context = HashMap<String, Model>`). `a -> [b, c]` runs `b` and `c` in the next step;
+/// `[b, c] -> d` runs `d` once both have run; `a -> r ? [b, END]` calls the `#[router]` fn
+/// `r` after `a` to pick one target. A fan-in leads to one node, and a router follows one
+/// node.
+///
+/// In the module:
+///
+/// - `#[node] async fn name(state: &State, ctx: &Ctx) -> Update`: either parameter may be
+///   left out; the return is the state's update or a `Result<Update, NodeError>`.
+/// - `#[router] fn name(state: &State) -> Name`: `Name` is generated from the edge's
+///   targets, one variant per target in PascalCase (`Plan`, `End`). A router returning
+///   `Vec<Name>` sends: each item, `Name::Target(State)`, starts one instance of `Target`
+///   with that input in the next step (LangGraph's `Send`); it cannot target `END`.
+/// - At most one `#[tags] enum` of unit variants: the tags of model calls, for filtering
+///   the stream. Without one, `Tag` is generated, with no variant.
+///
+/// Generated next to them: `Node` (a variant per node, in PascalCase), `Ctx` (the
+/// context type of the nodes), a router's enum, and `Graph` with `new`, `context`,
+/// `stream`, `stream_with`, `invoke`, `invoke_with` and `mermaid`, and rustdoc showing the
+/// entry, the edges, the tags and the diagram. Generated names must not clash: a router
+/// `graph` (enum `Graph`), a `#[tags] enum Node`, or nodes `a_b` and `aB` (both `AB`) are
+/// errors naming both sides.
+///
+/// Every mistake is reported at once, on the token that is wrong, and the module's items
+/// are still emitted, so one mistake gives one error.
+///
+/// # Example
+///
+/// Through the `stategraph` facade (this crate is its implementation):
+///
+/// ```ignore
+/// use stategraph::prelude::*;
+///
+/// #[derive(Clone, Debug, Default, State)]
+/// pub struct Work {
+///     pub rounds: u32,
+///     #[reducer(append)]
+///     pub log: Vec<String>,
+/// }
+///
+/// #[graph(
+///     state = Work,
+///     edges = [
+///         START -> plan,
+///         plan -> [search, draft],
+///         [search, draft] -> merge,
+///         merge -> again ? [plan, END],
+///     ],
+/// )]
+/// pub mod research {
+///     use super::*;
+///
+///     #[node]
+///     pub async fn plan(state: &Work) -> WorkUpdate {
+///         WorkUpdate::default().rounds(state.rounds + 1)
+///     }
+///
+///     #[node]
+///     pub async fn search(_state: &Work) -> WorkUpdate {
+///         WorkUpdate::default().log(vec!["search".to_owned()])
+///     }
+///
+///     #[node]
+///     pub async fn draft(_state: &Work, ctx: &Ctx) -> WorkUpdate {
+///         WorkUpdate::default().log(vec![format!("draft in step {}", ctx.step())])
+///     }
+///
+///     #[node]
+///     pub async fn merge(_state: &Work) -> Result<WorkUpdate, NodeError> {
+///         Ok(WorkUpdate::default().log(vec!["merge".to_owned()]))
+///     }
+///
+///     /// Plans again until two rounds are done.
+///     #[router]
+///     pub fn again(state: &Work) -> Again {
+///         if state.rounds < 2 { Again::Plan } else { Again::End }
+///     }
+/// }
+///
+/// # async fn run() -> Result<(), GraphError> {
+/// let done = research::Graph::new().invoke(Work::default()).await?;
+/// assert_eq!(done.rounds, 2);
+/// # Ok(())
+/// # }
+/// ```
 #[proc_macro_attribute]
 pub fn graph(args: TokenStream, input: TokenStream) -> TokenStream {
     graph::expand(args.into(), input.into()).into()

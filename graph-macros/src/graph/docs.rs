@@ -4,40 +4,58 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use super::lower::RouteTarget;
 use super::model::{EdgeModel, Endpoint, GraphModel, NodeModel, RouterModel};
-use super::svg::{ArrowKind, Diagram, Vertex, svg};
+use stategraph_diagram::{Arrow, ArrowKind, Diagram, Vertex, mermaid, svg};
 
-fn endpoint_name(endpoint: &Endpoint) -> String {
-    match endpoint {
-        Endpoint::Start(_) => "START".to_owned(),
-        Endpoint::End(_) => "END".to_owned(),
-        other => other.ident().to_string(),
+/// The graph as the diagram crate draws it. Edges with an unknown end (already reported)
+/// are left out; a fan-in becomes one arrow per source and a routed edge one arrow per
+/// declared target, each distinct arrow once.
+pub(crate) fn diagram(graph: &GraphModel) -> Diagram {
+    let end = graph.nodes.len() + 1;
+    let mut vertices = vec![Vertex::Start];
+    vertices.extend(graph.nodes.iter().map(|node| Vertex::Node(node.name())));
+    vertices.push(Vertex::End);
+    let index = |endpoint: &Endpoint| match endpoint {
+        Endpoint::Start(_) => Some(0),
+        Endpoint::Node { index, .. } => Some(index + 1),
+        Endpoint::End(_) => Some(end),
+        Endpoint::Unknown(_) => None,
+    };
+    let mut arrows = Vec::new();
+    let mut push = |from: &Endpoint, to: &Endpoint, kind: ArrowKind| {
+        if let (Some(from), Some(to)) = (index(from), index(to)) {
+            let arrow = Arrow { from, to, kind };
+            if !arrows.contains(&arrow) {
+                arrows.push(arrow);
+            }
+        }
+    };
+    for edge in &graph.edges {
+        match edge {
+            EdgeModel::Direct { from, to } => push(from, to, ArrowKind::Direct),
+            EdgeModel::Join { from, to } => {
+                for source in from {
+                    push(source, to, ArrowKind::Join);
+                }
+            }
+            EdgeModel::Routed {
+                from,
+                router,
+                targets,
+                ..
+            } => {
+                for target in targets {
+                    push(from, target, ArrowKind::Routed(router.to_string()));
+                }
+            }
+        }
     }
-}
-
-/// The graph as Mermaid flowchart text, as LangGraph's `draw_mermaid` gives it: the same
-/// vertices and arrows as the SVG.
-pub(crate) fn mermaid(diagram: &Diagram) -> String {
-    let mut text = String::from("flowchart TD\n");
-    for vertex in &diagram.vertices {
-        let line = match vertex {
-            Vertex::Start => "    __start__([START])\n".to_owned(),
-            Vertex::End => "    __end__([END])\n".to_owned(),
-            Vertex::Node(name) => format!("    {name}[{name}]\n"),
-        };
-        text.push_str(&line);
+    Diagram {
+        name: graph.module.ident.to_string(),
+        vertices,
+        arrows,
     }
-    for arrow in &diagram.arrows {
-        let from = diagram.vertices[arrow.from].mermaid_id();
-        let to = diagram.vertices[arrow.to].mermaid_id();
-        let line = match &arrow.kind {
-            ArrowKind::Direct => format!("    {from} --> {to}\n"),
-            ArrowKind::Join => format!("    {from} -- join --> {to}\n"),
-            ArrowKind::Routed(router) => format!("    {from} -. {router} .-> {to}\n"),
-        };
-        text.push_str(&line);
-    }
-    text
 }
 
 fn edge_table(graph: &GraphModel) -> String {
@@ -45,24 +63,23 @@ fn edge_table(graph: &GraphModel) -> String {
     for edge in &graph.edges {
         let (from, to, kind) = match edge {
             EdgeModel::Direct { from, to } => {
-                (endpoint_name(from), endpoint_name(to), "edge".to_owned())
+                (Endpoint::name(from), Endpoint::name(to), "edge".to_owned())
             }
             EdgeModel::Join { from, to } => (
                 from.iter()
-                    .map(endpoint_name)
+                    .map(Endpoint::name)
                     .collect::<Vec<_>>()
                     .join(" + "),
-                endpoint_name(to),
+                Endpoint::name(to),
                 "fan-in: waits for all".to_owned(),
             ),
             EdgeModel::Routed {
                 from,
                 router,
-                router_index,
                 targets,
                 ..
             } => {
-                let sends = router_index.is_some_and(|index| graph.routers[index].sends());
+                let sends = graph.edge_sends(edge);
                 let kind = if sends {
                     format!("sent by `{router}`: one instance per item")
                 } else {
@@ -70,10 +87,10 @@ fn edge_table(graph: &GraphModel) -> String {
                 };
                 let to = targets
                     .iter()
-                    .map(endpoint_name)
+                    .map(Endpoint::name)
                     .collect::<Vec<_>>()
                     .join(if sends { " and " } else { " or " });
-                (endpoint_name(from), to, kind)
+                (Endpoint::name(from), to, kind)
             }
         };
         table.push_str(&format!("| `{from}` | `{to}` | {kind} |\n"));
@@ -86,7 +103,7 @@ fn entry(graph: &GraphModel) -> String {
     let names = |targets: Vec<&Endpoint>| -> Vec<String> {
         targets
             .into_iter()
-            .map(|target| format!("`{}`", endpoint_name(target)))
+            .map(|target| format!("`{}`", Endpoint::name(target)))
             .collect()
     };
     let entries: Vec<String> = graph
@@ -149,9 +166,8 @@ fn tags_line(graph: &GraphModel) -> String {
 }
 
 /// The generated half of the docs: entry, tags, the drawing, the edge table and the
-/// Mermaid text. Computed once per graph and shared by the module, `Node` and `Graph`.
-pub(crate) fn overview(graph: &GraphModel) -> String {
-    let diagram = Diagram::of(graph);
+/// Mermaid text, on the module's page only: `Node` and `Graph` point there.
+pub(crate) fn overview(graph: &GraphModel, diagram: &Diagram) -> String {
     format!(
         "Generated by `#[graph]` from its edge list.\n\n\
          **Entry:** {entry}. **Tags:** {tags}.\n\n\
@@ -162,10 +178,10 @@ pub(crate) fn overview(graph: &GraphModel) -> String {
          ```text\n{mermaid}```\n",
         entry = entry(graph),
         tags = tags_line(graph),
-        legend = legend(&diagram),
-        drawing = svg(&diagram),
+        legend = legend(diagram),
+        drawing = svg(diagram),
         table = edge_table(graph),
-        mermaid = mermaid(&diagram),
+        mermaid = mermaid(diagram),
     )
 }
 
@@ -189,8 +205,9 @@ pub(crate) fn module_docs(overview: &str) -> TokenStream {
     quote!(#[doc = #text])
 }
 
-/// `summary`, then what the graph is: the user's docs on the module, then the overview.
-fn item_docs(graph: &GraphModel, summary: String, overview: &str) -> TokenStream {
+/// `summary`, then the user's docs on the module, then where the overview is: the module's
+/// page holds the one copy of the drawing, the edge table and the Mermaid text.
+fn item_docs(graph: &GraphModel, summary: String) -> TokenStream {
     let own = user_docs(graph);
     let heading = format!("{summary}\n\n# The graph `{}`\n", graph.module.ident);
     let separator = if own.is_empty() {
@@ -198,16 +215,18 @@ fn item_docs(graph: &GraphModel, summary: String, overview: &str) -> TokenStream
     } else {
         quote!(#[doc = ""])
     };
-    quote!(#[doc = #heading] #(#own)* #separator #[doc = #overview])
+    let pointer = "The drawing, the entry, the edge table and the tags are on \
+                   [the module's page](self).";
+    quote!(#[doc = #heading] #(#own)* #separator #[doc = #pointer])
 }
 
-pub(crate) fn node_enum_docs(graph: &GraphModel, overview: &str) -> TokenStream {
+pub(crate) fn node_enum_docs(graph: &GraphModel) -> TokenStream {
     let summary = format!(
         "The nodes of the graph `{}`: its typed state machine, one variant per `#[node]` fn.\n\n\
          Stream items name their node with it; it serializes as the fn name.",
         graph.module.ident,
     );
-    item_docs(graph, summary, overview)
+    item_docs(graph, summary)
 }
 
 /// The user's own `///` on the node fn, then what the variant stands for.
@@ -234,38 +253,38 @@ pub(crate) fn node_variant_docs(node: &NodeModel) -> TokenStream {
 pub(crate) fn route_enum_docs(
     router: &RouterModel,
     from: &Endpoint,
-    targets: &[Endpoint],
+    targets: &[RouteTarget<'_>],
 ) -> TokenStream {
     let targets: Vec<String> = targets
         .iter()
-        .map(|target| format!("`{}`", endpoint_name(target)))
+        .map(|target| format!("`{}`", target.endpoint.name()))
         .collect();
     let text = format!(
         "Where the router `{}` may send the graph after `{}`: {}.\n\n\
          Generated from the edge's declared targets, so a route to any other node cannot be written.",
         router.ident(),
-        endpoint_name(from),
+        from.name(),
         targets.join(", ")
     );
     quote!(#[doc = #text])
 }
 
-pub(crate) fn graph_docs(graph: &GraphModel, overview: &str) -> TokenStream {
+pub(crate) fn graph_docs(graph: &GraphModel) -> TokenStream {
     let summary = format!(
         "The compiled graph `{}`: build it with [`Graph::new`], run it with [`Graph::stream`] \
          or [`Graph::invoke`].",
         graph.module.ident,
     );
-    item_docs(graph, summary, overview)
+    item_docs(graph, summary)
 }
 
 #[cfg(test)]
 mod tests {
     use quote::quote;
 
-    use super::super::svg::{Diagram, svg};
     use crate::ctxt::Ctxt;
     use crate::graph::{model, parse};
+    use stategraph_diagram::{mermaid, svg};
 
     fn graph() -> model::GraphModel {
         let module = quote! {
@@ -291,8 +310,8 @@ mod tests {
 
     #[test]
     fn the_mermaid_text_and_the_drawing_show_the_same_arrows() {
-        let diagram = Diagram::of(&graph());
-        let mermaid = super::mermaid(&diagram);
+        let diagram = super::diagram(&graph());
+        let mermaid = mermaid(&diagram);
         let drawing = svg(&diagram);
         let mermaid_arrows = mermaid.lines().filter(|line| line.contains("->")).count();
         assert_eq!(mermaid_arrows, 7, "{mermaid}");
@@ -305,7 +324,8 @@ mod tests {
 
     #[test]
     fn the_overview_has_the_entry_the_tags_the_drawing_and_the_edge_table() {
-        let overview = super::overview(&graph());
+        let graph = graph();
+        let overview = super::overview(&graph, &super::diagram(&graph));
         for part in [
             "**Entry:** `plan`",
             "`Tag::Writer` (`\"writer\"`)",
@@ -322,16 +342,45 @@ mod tests {
     }
 
     #[test]
-    fn the_node_enum_and_the_graph_carry_the_users_docs_on_the_module() {
+    fn the_node_enum_and_the_graph_carry_the_users_docs_and_point_to_the_drawing() {
         let graph = graph();
-        let overview = super::overview(&graph);
-        for docs in [
-            super::node_enum_docs(&graph, &overview),
-            super::graph_docs(&graph, &overview),
-        ] {
+        for docs in [super::node_enum_docs(&graph), super::graph_docs(&graph)] {
             let docs = docs.to_string();
             assert!(docs.contains("Researches a question."), "{docs}");
-            assert!(docs.contains("<svg "), "{docs}");
+            assert!(docs.contains("[the module's page](self)"), "{docs}");
+            // The drawing is on the module's page once, not copied onto every item.
+            assert!(!docs.contains("<svg "), "{docs}");
         }
+    }
+}
+
+#[cfg(test)]
+mod diagram_tests {
+    use quote::quote;
+
+    use crate::ctxt::Ctxt;
+    use crate::graph::{model, parse};
+
+    #[test]
+    fn a_graph_with_an_unknown_node_still_draws_what_it_knows() {
+        let mut cx = Ctxt::default();
+        let options = parse::parse_args(
+            quote!(state = S, edges = [START -> a, a -> b, b -> END]),
+            &mut cx,
+        );
+        let module = parse::parse_module(
+            syn::parse_quote!(
+                mod g {
+                    #[node]
+                    async fn a(s: &S) -> U {
+                        todo!()
+                    }
+                }
+            ),
+            &mut cx,
+        );
+        let diagram = super::diagram(&model::build(options, module, &mut cx));
+        assert_eq!(diagram.arrows.len(), 1);
+        assert!(stategraph_diagram::svg(&diagram).contains(">a</text>"));
     }
 }

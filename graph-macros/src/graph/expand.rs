@@ -7,12 +7,14 @@ use syn::spanned::Spanned;
 use syn::{FnArg, Ident};
 
 use super::docs;
-use super::model::{EdgeModel, Endpoint, GraphModel, NodeModel, RouterModel, type_text};
-use super::svg::Diagram;
+use super::lower::{Lowered, Route, RouteTarget};
+use super::model::{EdgeModel, Endpoint, GraphModel, NodeModel, type_text};
+use stategraph_diagram::{ArrowKind, Diagram, Vertex};
 
 /// The whole module. With `stub`, the API is generated but calls no user fn and has no
 /// edges, so that one mistake gives one error rather than a cascade.
-pub(crate) fn module(graph: &GraphModel, stub: bool) -> TokenStream {
+pub(crate) fn module(lowered: &Lowered<'_>, stub: bool) -> TokenStream {
+    let graph = lowered.graph;
     let module = &graph.module;
     // The user's docs, `//!` ones included, go first and outside, then the generated ones;
     // other inner attributes stay inside.
@@ -31,18 +33,14 @@ pub(crate) fn module(graph: &GraphModel, stub: bool) -> TokenStream {
     let ident = &module.ident;
     let other = &module.other;
     let nodes = graph.nodes.iter().map(|node| &node.item);
-    let routers = graph.routers.iter().map(|router| &router.item);
+    let routers = lowered.routers.iter().map(|router| &router.item);
     let extra_tags = &graph.extra_tags;
-    let overview = docs::overview(graph);
-    let module_docs = docs::module_docs(&overview);
-    let node_enum = node_enum(graph, &overview);
+    let module_docs = docs::module_docs(&docs::overview(graph, &lowered.diagram));
+    let node_enum = node_enum(graph);
     let tag_enum = tag_enum(graph);
-    let route_enums = graph
-        .routers
-        .iter()
-        .filter_map(|router| route_enum(graph, router));
-    let graph_struct = graph_struct(graph, &overview);
-    let graph_def = graph_def_impl(graph, stub);
+    let route_enums = lowered.routes.iter().map(|route| route_enum(graph, route));
+    let graph_struct = graph_struct(graph, &lowered.diagram);
+    let graph_def = graph_def_impl(lowered, stub);
     quote! {
         #(#outer)*
         #(#inner_docs)*
@@ -126,19 +124,18 @@ fn custom_type(graph: &GraphModel) -> TokenStream {
         .map_or_else(|| quote!(()), |ty| quote!(#ty))
 }
 
-fn node_enum(graph: &GraphModel, overview: &str) -> TokenStream {
+fn node_enum(graph: &GraphModel) -> TokenStream {
     let private = private(graph);
-    let docs = docs::node_enum_docs(graph, overview);
-    let variants: Vec<&Ident> = graph.nodes.iter().map(|node| &node.variant).collect();
-    let variant_docs = graph.nodes.iter().map(docs::node_variant_docs);
-    let names: Vec<String> = graph.nodes.iter().map(NodeModel::name).collect();
+    let docs = docs::node_enum_docs(graph);
+    let variants: Vec<&Ident> = graph.variant_nodes().map(|node| &node.variant).collect();
+    let variant_docs = graph.variant_nodes().map(docs::node_variant_docs);
+    let names: Vec<String> = graph.variant_nodes().map(NodeModel::name).collect();
     let triggers = names.iter().map(|name| format!("branch:to:{name}"));
-    let indices = 0..graph.nodes.len();
+    let indices = 0..variants.len();
     // The tag enum names `Node` in its `GraphTag` impl: a `pub` tag enum in a private
     // module needs a `pub` node enum too (module privacy still bounds both).
     let tags_are_pub = graph
-        .tags
-        .as_ref()
+        .emitted_tags()
         .is_some_and(|tags| matches!(tags.vis, syn::Visibility::Public(_)));
     let vis = if tags_are_pub {
         quote!(pub)
@@ -225,7 +222,7 @@ fn tag_enum(graph: &GraphModel) -> TokenStream {
     let private = private(graph);
     let vis = item_vis(graph);
     let ident = graph.tag_ident();
-    let declaration = match &graph.tags {
+    let declaration = match graph.emitted_tags() {
         Some(tags) => {
             let derives = missing_tag_derives(tags);
             // Fields and generics are reported by validation; without them the enum still
@@ -277,69 +274,47 @@ fn tag_enum(graph: &GraphModel) -> TokenStream {
     }
 }
 
-/// The routed edge that uses `router`, if any: the one naming it, or (when the name is
-/// misspelt, already reported) the one whose router is probably meant. Returns the router's
-/// name as written in that edge too.
-fn routed_edge<'g>(
-    graph: &'g GraphModel,
-    router: &RouterModel,
-) -> Option<(&'g Ident, &'g Endpoint, &'g [Endpoint])> {
-    let index = graph
-        .routers
-        .iter()
-        .position(|candidate| candidate.ident() == router.ident());
-    graph.edges.iter().find_map(|edge| match edge {
-        EdgeModel::Routed {
-            from,
-            router: name,
-            router_index,
-            router_guess,
-            targets,
-        } if *router_index == index || (router_index.is_none() && *router_guess == index) => {
-            Some((name, from, targets.as_slice()))
-        }
-        _ => None,
-    })
-}
-
-fn route_enum(graph: &GraphModel, router: &RouterModel) -> Option<TokenStream> {
-    let (written, from, targets) = routed_edge(graph, router)?;
+fn route_enum(graph: &GraphModel, route: &Route<'_>) -> TokenStream {
+    let Route {
+        router,
+        written,
+        from,
+        targets,
+    } = route;
     // The enum is spanned at the router's name in the edge list, where its variants are
     // declared: "no variant `Publish`" then points at `review ? [write, END]`.
     let ident = Ident::new(&router.enum_ident.to_string(), written.span());
     let vis = respan(item_vis(graph), written.span());
     let docs = docs::route_enum_docs(router, from, targets);
-    if router.sends() {
+    if router.sends {
         // Each item the router returns starts one instance of its node, on its own input.
         let state = graph.state_type();
         let variants = targets
             .iter()
-            .filter(|target| !matches!(target, Endpoint::End(_)))
-            .map(|target| {
-                let variant = target.route_variant();
+            .filter(|target| !matches!(target.endpoint, Endpoint::End(_)))
+            .map(|RouteTarget { endpoint, variant }| {
                 let doc = format!(
                     "Run an instance of `{}` in the next step, with this state as its input.",
-                    target.ident()
+                    endpoint.ident()
                 );
                 quote!(#[doc = #doc] #variant(#state))
             });
-        return Some(quote_spanned! {written.span()=>
+        return quote_spanned! {written.span()=>
             #docs
             #[derive(::core::clone::Clone)]
             #vis enum #ident {
                 #( #variants, )*
             }
-        });
+        };
     }
-    let variants = targets.iter().map(|target| {
-        let variant = target.route_variant();
-        let doc = match target {
+    let variants = targets.iter().map(|RouteTarget { endpoint, variant }| {
+        let doc = match endpoint {
             Endpoint::End(_) => "Stop the graph: go to `END`.".to_owned(),
             other => format!("Run `{}` next.", other.ident()),
         };
         quote!(#[doc = #doc] #variant)
     });
-    Some(quote_spanned! {written.span()=>
+    quote_spanned! {written.span()=>
         #docs
         #[derive(
             ::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug,
@@ -348,16 +323,84 @@ fn route_enum(graph: &GraphModel, router: &RouterModel) -> Option<TokenStream> {
         #vis enum #ident {
             #( #variants, )*
         }
-    })
+    }
 }
 
-fn graph_struct(graph: &GraphModel, overview: &str) -> TokenStream {
+/// The user's `///` docs on `attrs`, one line each.
+fn doc_text(attrs: &[syn::Attribute]) -> String {
+    let lines: Vec<String> = attrs
+        .iter()
+        .filter_map(|attr| match &attr.meta {
+            syn::Meta::NameValue(doc) if doc.path.is_ident("doc") => match &doc.value {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(text),
+                    ..
+                }) => Some(text.value()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    // `/// text` keeps the space after the slashes.
+    lines
+        .iter()
+        .map(|line| line.strip_prefix(' ').unwrap_or(line))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The `GraphDescription` expression: the diagram's vertices and arrows as static data, so
+/// `Graph::description()` shows at run time exactly what the docs draw.
+fn description(graph: &GraphModel, diagram: &Diagram) -> TokenStream {
+    let private = private(graph);
+    let name = graph.module.ident.to_string();
+    let nodes = graph.nodes.iter().map(|node| {
+        let name = node.name();
+        let docs = doc_text(&node.item.attrs);
+        quote!(#private::NodeDescription { name: #name, docs: #docs })
+    });
+    let vertex = |vertex: &Vertex| match vertex {
+        Vertex::Start => quote!(#private::Vertex::Start),
+        Vertex::End => quote!(#private::Vertex::End),
+        Vertex::Node(name) => quote!(#private::Vertex::Node(#name)),
+    };
+    let edges = diagram.arrows.iter().map(|arrow| {
+        let source = vertex(&diagram.vertices[arrow.from]);
+        let target = vertex(&diagram.vertices[arrow.to]);
+        let kind = match &arrow.kind {
+            ArrowKind::Direct => quote!(#private::EdgeKind::Direct),
+            ArrowKind::Join => quote!(#private::EdgeKind::Join),
+            ArrowKind::Routed(router) => {
+                let sends = graph.edges.iter().any(|edge| {
+                    matches!(edge, EdgeModel::Routed { router: name, .. } if name == router)
+                        && graph.edge_sends(edge)
+                });
+                if sends {
+                    quote!(#private::EdgeKind::Sent(#router))
+                } else {
+                    quote!(#private::EdgeKind::Routed(#router))
+                }
+            }
+        };
+        quote!(#private::EdgeDescription { source: #source, target: #target, kind: #kind })
+    });
+    quote! {
+        #private::GraphDescription {
+            name: #name,
+            nodes: &[#(#nodes),*],
+            edges: &[#(#edges),*],
+        }
+    }
+}
+
+fn graph_struct(graph: &GraphModel, diagram: &Diagram) -> TokenStream {
     let private = private(graph);
     let state = graph.state_type();
     let context = context_type(graph);
     let tag = graph.tag_ident();
-    let docs = docs::graph_docs(graph, overview);
-    let mermaid = docs::mermaid(&Diagram::of(graph));
+    let docs = docs::graph_docs(graph);
+    let mermaid = stategraph_diagram::mermaid(diagram);
+    let description = description(graph, diagram);
     let vis = item_vis(graph);
     let (new, default) = match &graph.context {
         Some(context) => (
@@ -437,6 +480,13 @@ fn graph_struct(graph: &GraphModel, overview: &str) -> TokenStream {
             #vis const fn mermaid() -> &'static str {
                 #mermaid
             }
+
+            /// The graph's nodes and edges as plain data: what the docs draw, for drawing
+            /// it at run time or serving it as LangGraph's `GET /assistants/{id}/graph`.
+            #vis fn description() -> &'static #private::GraphDescription {
+                static __DESCRIPTION: #private::GraphDescription = #description;
+                &__DESCRIPTION
+            }
         }
 
         impl ::core::clone::Clone for Graph {
@@ -508,29 +558,19 @@ fn node_parameter_trait(graph: &GraphModel) -> TokenStream {
     }
 }
 
-fn endpoint_source(private: &TokenStream, endpoint: &Endpoint) -> TokenStream {
-    match endpoint {
-        Endpoint::Node { ident, .. } => {
-            let variant = Ident::new(
-                &crate::case::to_pascal_case(&ident.to_string()),
-                Span::call_site(),
-            );
-            quote!(#private::Source::Node(Node::#variant))
-        }
-        _ => quote!(#private::Source::Start),
+fn endpoint_source(graph: &GraphModel, endpoint: &Endpoint) -> TokenStream {
+    let private = private(graph);
+    match graph.node_variant(endpoint) {
+        Some(variant) => quote!(#private::Source::Node(Node::#variant)),
+        None => quote!(#private::Source::Start),
     }
 }
 
-fn endpoint_target(private: &TokenStream, endpoint: &Endpoint) -> TokenStream {
-    match endpoint {
-        Endpoint::Node { ident, .. } => {
-            let variant = Ident::new(
-                &crate::case::to_pascal_case(&ident.to_string()),
-                Span::call_site(),
-            );
-            quote!(#private::Target::Node(Node::#variant))
-        }
-        _ => quote!(#private::Target::End),
+fn endpoint_target(graph: &GraphModel, endpoint: &Endpoint) -> TokenStream {
+    let private = private(graph);
+    match graph.node_variant(endpoint) {
+        Some(variant) => quote!(#private::Target::Node(Node::#variant)),
+        None => quote!(#private::Target::End),
     }
 }
 
@@ -542,8 +582,8 @@ fn edge_table(graph: &GraphModel) -> TokenStream {
     let private = private(graph);
     let edges = graph.edges.iter().map(|edge| match edge {
         EdgeModel::Direct { from, to } => {
-            let from = endpoint_source(&private, from);
-            let to = endpoint_target(&private, to);
+            let from = endpoint_source(graph, from);
+            let to = endpoint_target(graph, to);
             quote!(#private::Edge::Direct { from: #from, to: #to })
         }
         EdgeModel::Join { from, to } => {
@@ -552,27 +592,15 @@ fn edge_table(graph: &GraphModel) -> TokenStream {
                 .map(|source| source.ident().to_string())
                 .collect();
             let trigger = format!("join:{}:{}", names.join("+"), to.ident());
-            let from = from.iter().map(|source| {
-                let variant = Ident::new(
-                    &crate::case::to_pascal_case(&source.ident().to_string()),
-                    Span::call_site(),
-                );
-                quote!(Node::#variant)
-            });
-            let to = endpoint_target(&private, to);
+            let from = graph.nodes_of(from).map(|variant| quote!(Node::#variant));
+            let to = endpoint_target(graph, to);
             quote!(#private::Edge::Join { from: &[#(#from),*], to: #to, trigger: #trigger })
         }
-        EdgeModel::Routed {
-            from,
-            router,
-            router_index,
-            ..
-        } => {
-            let from = endpoint_source(&private, from);
+        EdgeModel::Routed { from, router, .. } => {
+            let from = endpoint_source(graph, from);
             let route = route_fn_ident(router);
             let name = router.to_string();
-            let sends = router_index.is_some_and(|index| graph.routers[index].sends());
-            if sends {
+            if graph.edge_sends(edge) {
                 quote!(#private::Edge::Send { from: #from, router: #name, send: #route })
             } else {
                 quote!(#private::Edge::Routed { from: #from, router: #name, route: #route })
@@ -582,90 +610,87 @@ fn edge_table(graph: &GraphModel) -> TokenStream {
     quote!(&[#(#edges),*])
 }
 
-fn route_fns(graph: &GraphModel) -> TokenStream {
+fn route_fns(lowered: &Lowered<'_>) -> TokenStream {
+    let graph = lowered.graph;
     let private = private(graph);
     let state = graph.state_type();
-    graph
-        .routers
+    lowered
+        .routes
         .iter()
-        .filter_map(|router| {
-            let (_, _, targets) = routed_edge(graph, router)?;
-            let ident = router.ident();
-            let route = route_fn_ident(ident);
-            let enum_ident = &router.enum_ident;
-            let arms = targets.iter().map(|target| {
-                let variant = target.route_variant();
-                let to = endpoint_target(&private, target);
-                quote!(#enum_ident::#variant => #to)
-            });
-            let span = match &router.item.sig.output {
-                syn::ReturnType::Type(_, ty) => ty.span(),
-                syn::ReturnType::Default => ident.span(),
-            };
-            let call = quote_spanned!(span=> #ident(__state));
-            if router.sends() {
-                let routes_type = quote_spanned!(span=> ::std::vec::Vec<#enum_ident>);
-                let arms = targets
-                    .iter()
-                    .filter(|target| !matches!(target, Endpoint::End(_)))
-                    .map(|target| {
-                        let variant = target.route_variant();
-                        let node = Ident::new(
-                            &crate::case::to_pascal_case(&target.ident().to_string()),
-                            Span::call_site(),
-                        );
-                        quote!(#enum_ident::#variant(__input) => (Node::#node, __input))
-                    });
-                return Some(quote! {
-                    fn #route(__state: &#state) -> ::std::vec::Vec<(Node, #state)> {
-                        let __routes: #routes_type = #call;
-                        __routes
-                            .into_iter()
-                            .map(|__route| match __route {
-                                #( #arms, )*
-                            })
-                            .collect()
-                    }
+        .map(
+            |Route {
+                 router, targets, ..
+             }| {
+                let ident = router.ident();
+                let route = route_fn_ident(ident);
+                let enum_ident = &router.enum_ident;
+                let span = match &router.item.sig.output {
+                    syn::ReturnType::Type(_, ty) => ty.span(),
+                    syn::ReturnType::Default => ident.span(),
+                };
+                let call = quote_spanned!(span=> #ident(__state));
+                if router.sends {
+                    let routes_type = quote_spanned!(span=> ::std::vec::Vec<#enum_ident>);
+                    let arms = targets
+                        .iter()
+                        .filter_map(|RouteTarget { endpoint, variant }| {
+                            let node = graph.node_variant(endpoint)?;
+                            Some(quote!(#enum_ident::#variant(__input) => (Node::#node, __input)))
+                        });
+                    return quote! {
+                        fn #route(__state: &#state) -> ::std::vec::Vec<(Node, #state)> {
+                            let __routes: #routes_type = #call;
+                            __routes
+                                .into_iter()
+                                .map(|__route| match __route {
+                                    #( #arms, )*
+                                })
+                                .collect()
+                        }
+                    };
+                }
+                let arms = targets.iter().map(|RouteTarget { endpoint, variant }| {
+                    let to = endpoint_target(graph, endpoint);
+                    quote!(#enum_ident::#variant => #to)
                 });
-            }
-            let route_type = quote_spanned!(span=> #enum_ident);
-            Some(quote! {
-                fn #route(__state: &#state) -> #private::Target<Node> {
-                    let __route: #route_type = #call;
-                    match __route {
-                        #( #arms, )*
+                let route_type = quote_spanned!(span=> #enum_ident);
+                quote! {
+                    fn #route(__state: &#state) -> #private::Target<Node> {
+                        let __route: #route_type = #call;
+                        match __route {
+                            #( #arms, )*
+                        }
                     }
                 }
-            })
-        })
+            },
+        )
         .collect()
 }
 
-fn graph_def_impl(graph: &GraphModel, stub: bool) -> TokenStream {
+fn graph_def_impl(lowered: &Lowered<'_>, stub: bool) -> TokenStream {
+    let graph = lowered.graph;
     let private = private(graph);
     let state = graph.state_type();
     let context = context_type(graph);
     let custom = custom_type(graph);
     let tag = graph.tag_ident();
-    let variants = graph.nodes.iter().map(|node| &node.variant);
+    let variants = graph.variant_nodes().map(|node| &node.variant);
     let (edges, route_fns, bodies): (TokenStream, TokenStream, Vec<TokenStream>) = if stub {
         let bodies = graph
-            .nodes
-            .iter()
+            .variant_nodes()
             .map(|_| quote!(::core::result::Result::Err(#private::NodeError::msg("the graph did not compile"))))
             .collect();
         (quote!(&[]), quote!(), bodies)
     } else {
         let bodies = graph
-            .nodes
-            .iter()
+            .variant_nodes()
             .map(|node| node_call(graph, node))
             .collect();
-        let mut helpers = route_fns(graph);
+        let mut helpers = route_fns(lowered);
         helpers.extend(node_parameter_trait(graph));
         (edge_table(graph), helpers, bodies)
     };
-    let spans = graph.nodes.iter().map(|node| node.ident().span());
+    let spans = graph.variant_nodes().map(|node| node.ident().span());
     let arms = variants.zip(bodies).zip(spans).map(|((variant, body), span)| {
         quote_spanned!(span=> Node::#variant => ::std::boxed::Box::pin(async move { #body }))
     });

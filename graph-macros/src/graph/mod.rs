@@ -1,10 +1,10 @@
-//! `#[graph]`: parse, model, validate, expand.
+//! `#[graph]`: parse, model, validate, lower, expand (with its docs).
 
 mod docs;
 mod expand;
+mod lower;
 mod model;
 mod parse;
-mod svg;
 mod validate;
 
 use proc_macro2::TokenStream;
@@ -33,7 +33,8 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
     let graph = model::build(options, module, &mut cx);
     validate::check(&graph, &mut cx);
     let stub = cx.has_errors();
-    let expanded = expand::module(&graph, stub);
+    let lowered = lower::lower(&graph);
+    let expanded = expand::module(&lowered, stub);
     let errors = cx.into_compile_errors();
     quote!(#expanded #errors)
 }

@@ -9,6 +9,13 @@ use super::parse::{EdgeSyntax, Element, GraphOption, ModuleSyntax};
 use crate::case::{to_pascal_case, to_snake_case};
 use crate::ctxt::Ctxt;
 
+/// The types every expansion declares in the module, with what they are, for messages.
+pub(crate) const GENERATED_TYPES: [(&str, &str); 3] = [
+    ("Graph", "the generated graph struct"),
+    ("Node", "the generated node enum"),
+    ("Ctx", "the generated context type"),
+];
+
 pub(crate) struct GraphModel {
     /// Where the runtime is: `::stategraph` unless `crate = ..` says otherwise.
     pub(crate) krate: Path,
@@ -51,22 +58,25 @@ pub(crate) struct RouterModel {
     pub(crate) item: ItemFn,
     /// `RouteAfterMerge` for `route_after_merge`.
     pub(crate) enum_ident: Ident,
+    /// Whether the router sends (LangGraph's `Send`): it returns a `Vec` of its enum, whose
+    /// variants carry each instance's input, instead of one target. Read off the signature
+    /// once, here; every phase after reads this.
+    pub(crate) sends: bool,
 }
 
 impl RouterModel {
     pub(crate) fn ident(&self) -> &Ident {
         &self.item.sig.ident
     }
+}
 
-    /// Whether the router sends (LangGraph's `Send`): it returns a `Vec` of its enum, whose
-    /// variants carry each instance's input, instead of one target.
-    pub(crate) fn sends(&self) -> bool {
-        let syn::ReturnType::Type(_, ty) = &self.item.sig.output else {
-            return false;
-        };
-        matches!(&**ty, syn::Type::Path(path)
-            if path.path.segments.last().is_some_and(|segment| segment.ident == "Vec"))
-    }
+/// Whether a router returns a `Vec`: whether it sends.
+fn returns_vec(item: &ItemFn) -> bool {
+    let syn::ReturnType::Type(_, ty) = &item.sig.output else {
+        return false;
+    };
+    matches!(&**ty, syn::Type::Path(path)
+        if path.path.segments.last().is_some_and(|segment| segment.ident == "Vec"))
 }
 
 /// One end of an edge, resolved.
@@ -92,6 +102,16 @@ impl Endpoint {
         match self {
             Self::Node { index, .. } => Some(*index),
             _ => None,
+        }
+    }
+
+    /// The endpoint as written in the edge list, for messages and docs: `START`, `END`, or
+    /// the name.
+    pub(crate) fn name(&self) -> String {
+        match self {
+            Self::Start(_) => "START".to_owned(),
+            Self::End(_) => "END".to_owned(),
+            other => other.ident().to_string(),
         }
     }
 
@@ -198,6 +218,7 @@ pub(crate) fn build(options: Vec<GraphOption>, module: ModuleSyntax, cx: &mut Ct
                 &to_pascal_case(&item.sig.ident.to_string()),
                 item.sig.ident.span(),
             ),
+            sends: returns_vec(&item),
             item,
         })
         .collect();
@@ -344,17 +365,89 @@ impl GraphModel {
         }
     }
 
+    /// The `Node` variant of a resolved node endpoint, as computed when the node was read.
+    pub(crate) fn node_variant(&self, endpoint: &Endpoint) -> Option<&Ident> {
+        endpoint.node().map(|index| &self.nodes[index].variant)
+    }
+
+    /// The `Node` variants of the resolved nodes among `endpoints`.
+    pub(crate) fn nodes_of<'a>(
+        &'a self,
+        endpoints: &'a [Endpoint],
+    ) -> impl Iterator<Item = &'a Ident> + 'a {
+        endpoints
+            .iter()
+            .filter_map(|endpoint| self.node_variant(endpoint))
+    }
+
+    /// Whether a routed edge's router sends; `false` for an unknown router (reported).
+    pub(crate) fn edge_sends(&self, edge: &EdgeModel) -> bool {
+        matches!(edge, EdgeModel::Routed { router_index: Some(index), .. } if self.routers[*index].sends)
+    }
+
+    /// An earlier node whose fn name gives the same `Node` variant as node `index`'s
+    /// (`a_b` and `aB` both give `AB`).
+    pub(crate) fn node_variant_taken_by(&self, index: usize) -> Option<&NodeModel> {
+        let variant = &self.nodes[index].variant;
+        self.nodes[..index]
+            .iter()
+            .find(|node| node.variant == *variant)
+    }
+
+    /// The nodes that have a `Node` variant: all but a second one giving the same variant
+    /// (reported), which is left out so the clash gives one error.
+    pub(crate) fn variant_nodes(&self) -> impl Iterator<Item = &NodeModel> {
+        self.nodes
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| self.node_variant_taken_by(*index).is_none())
+            .map(|(_, node)| node)
+    }
+
+    /// The generated type a user's `#[tags]` enum is named like, described.
+    pub(crate) fn tags_clash(&self) -> Option<String> {
+        let tags = self.tags.as_ref()?;
+        GENERATED_TYPES
+            .iter()
+            .find(|(name, _)| tags.ident == name)
+            .map(|(name, what)| format!("{what} `{name}`"))
+    }
+
+    /// The type router `index`'s generated enum is named like, described: a type the
+    /// expansion always declares, the tag enum, or an earlier router's enum.
+    pub(crate) fn router_clash(&self, index: usize) -> Option<String> {
+        let enum_ident = &self.routers[index].enum_ident;
+        if let Some((name, what)) = GENERATED_TYPES.iter().find(|(name, _)| enum_ident == name) {
+            return Some(format!("{what} `{name}`"));
+        }
+        if *enum_ident == self.tag_ident() {
+            return Some(match self.emitted_tags() {
+                Some(_) => format!("the `#[tags]` enum `{enum_ident}`"),
+                None => format!("the generated tag enum `{enum_ident}`"),
+            });
+        }
+        self.routers[..index]
+            .iter()
+            .find(|router| router.enum_ident == *enum_ident)
+            .map(|router| format!("the enum of router `{}`", router.ident()))
+    }
+
+    /// The user's `#[tags]` enum, unless it is named like a generated type (reported): the
+    /// expansion then declares `Tag` instead, so the clash gives one error, not a cascade.
+    pub(crate) fn emitted_tags(&self) -> Option<&ItemEnum> {
+        self.tags.as_ref().filter(|_| self.tags_clash().is_none())
+    }
+
     /// The tag enum's name: the user's `#[tags]` enum, or `Tag`.
     pub(crate) fn tag_ident(&self) -> Ident {
-        self.tags
-            .as_ref()
+        self.emitted_tags()
             .map_or_else(|| format_ident!("Tag"), |tags| tags.ident.clone())
     }
 
     /// The tags' snake_case names, in declaration order.
     pub(crate) fn tag_names(&self) -> Vec<(Ident, String)> {
-        self.tags
-            .iter()
+        self.emitted_tags()
+            .into_iter()
             .flat_map(|tags| &tags.variants)
             .map(|variant| {
                 (

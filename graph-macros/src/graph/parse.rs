@@ -54,13 +54,63 @@ pub(crate) enum Element {
     Routed { router: Ident, targets: Vec<Ident> },
 }
 
-/// Parses the attribute's arguments, each option and each edge on its own, so that one
-/// mistake does not hide the others.
+/// Parses the attribute's arguments in one pass, so a value's own commas
+/// (`context = HashMap<String, Model>`) stay inside it: syn's type parser decides where a
+/// value ends. A mistake in one option is reported and the parse resumes at the next
+/// option, so one mistake does not hide the others.
 pub(crate) fn parse_args(args: TokenStream, cx: &mut Ctxt) -> Vec<GraphOption> {
-    split_top_level_commas(args)
-        .into_iter()
-        .filter_map(|option| parse_option(option, cx))
-        .collect()
+    let parser = |input: ParseStream| -> syn::Result<Vec<GraphOption>> {
+        let mut options = Vec::new();
+        while !input.is_empty() {
+            if input.peek(Token![,]) {
+                input.parse::<Token![,]>()?;
+                continue;
+            }
+            match parse_option(input, cx) {
+                Ok(Some(option)) => options.push(option),
+                Ok(None) => {}
+                Err(error) => cx.syn_error(error),
+            }
+            skip_to_next_option(input)?;
+        }
+        Ok(options)
+    };
+    match syn::parse::Parser::parse2(parser, args) {
+        Ok(options) => options,
+        Err(error) => {
+            cx.syn_error(error);
+            Vec::new()
+        }
+    }
+}
+
+/// Whether `input` is at the start of an option: `key =`, or a known key.
+fn at_option(input: ParseStream) -> bool {
+    if input.peek(Token![crate]) {
+        return true;
+    }
+    let Some((key, rest)) = input.cursor().ident() else {
+        return false;
+    };
+    let assigns = rest.punct().is_some_and(|(punct, after)| {
+        punct.as_char() == '=' && after.punct().is_none_or(|(next, _)| next.as_char() != '=')
+    });
+    assigns || OPTIONS.contains(&key.to_string().as_str())
+}
+
+/// Skips what is left of a malformed option: up to the `,` before the next option.
+fn skip_to_next_option(input: ParseStream) -> syn::Result<()> {
+    while !input.is_empty() {
+        if input.peek(Token![,]) {
+            input.parse::<Token![,]>()?;
+            if input.is_empty() || at_option(input) {
+                return Ok(());
+            }
+        } else {
+            input.parse::<TokenTree>()?;
+        }
+    }
+    Ok(())
 }
 
 /// The text of the next token, for "found `..`" in messages: a joint punctuation such as
@@ -105,73 +155,63 @@ fn option_example(key: &str) -> &'static str {
     }
 }
 
-fn parse_option(tokens: TokenStream, cx: &mut Ctxt) -> Option<GraphOption> {
-    let parser = |input: ParseStream| -> syn::Result<Option<GraphOption>> {
-        let key = if input.peek(Token![crate]) {
-            let token = input.parse::<Token![crate]>()?;
-            Ident::new("crate", token.span)
-        } else if input.peek(Ident) {
-            input.parse::<Ident>()?
-        } else {
-            return Err(input.error(format!(
-                "expected an option of `#[graph]`{}; options are {}",
-                found(input),
-                backticked(OPTIONS)
-            )));
-        };
-        let name = key.to_string();
-        if !OPTIONS.contains(&name.as_str()) {
-            return Err(syn::Error::new(
-                key.span(),
-                format!(
-                    "unknown option `{key}` in `#[graph]`; options are {}{}",
-                    backticked(OPTIONS),
-                    did_you_mean(&name, OPTIONS)
-                ),
-            ));
-        }
-        let example = option_example(&name);
-        if !input.peek(Token![=]) {
-            cx.error_at(
-                key.span(),
-                format!("expected `=` and a value after `{key}`: `{example}`"),
-            );
-            input.parse::<TokenStream>()?;
-            return Ok(Some(GraphOption::Malformed(key)));
-        }
-        let eq = input.parse::<Token![=]>()?;
-        if input.is_empty() {
-            cx.error_at(
-                eq.span,
-                format!("expected a value after `{key} =`: `{example}`"),
-            );
-            return Ok(Some(GraphOption::Malformed(key)));
-        }
-        let option = match parse_value(key.clone(), input, cx) {
-            Ok(option) => option,
-            Err(error) => {
-                cx.syn_error(error);
-                input.parse::<TokenStream>()?;
-                return Ok(Some(GraphOption::Malformed(key)));
-            }
-        };
-        if !input.is_empty() {
-            cx.syn_error(input.error(format!(
-                "unexpected `{}` after the value of `{}`; separate options with `,`",
-                next_token(input).unwrap_or_default(),
-                option.key()
-            )));
-            input.parse::<TokenStream>()?;
-        }
-        Ok(Some(option))
+/// One option, leaving `input` at the `,` after it. `Ok(None)`: the option is reported
+/// and skipped.
+fn parse_option(input: ParseStream, cx: &mut Ctxt) -> syn::Result<Option<GraphOption>> {
+    let key = if input.peek(Token![crate]) {
+        let token = input.parse::<Token![crate]>()?;
+        Ident::new("crate", token.span)
+    } else if input.peek(Ident) {
+        input.parse::<Ident>()?
+    } else {
+        return Err(input.error(format!(
+            "expected an option of `#[graph]`{}; options are {}",
+            found(input),
+            backticked(OPTIONS)
+        )));
     };
-    match syn::parse::Parser::parse2(parser, tokens) {
+    let name = key.to_string();
+    if !OPTIONS.contains(&name.as_str()) {
+        return Err(syn::Error::new(
+            key.span(),
+            format!(
+                "unknown option `{key}` in `#[graph]`; options are {}{}",
+                backticked(OPTIONS),
+                did_you_mean(&name, OPTIONS)
+            ),
+        ));
+    }
+    let example = option_example(&name);
+    if !input.peek(Token![=]) {
+        cx.error_at(
+            key.span(),
+            format!("expected `=` and a value after `{key}`: `{example}`"),
+        );
+        return Ok(Some(GraphOption::Malformed(key)));
+    }
+    let eq = input.parse::<Token![=]>()?;
+    if input.is_empty() || input.peek(Token![,]) {
+        cx.error_at(
+            eq.span,
+            format!("expected a value after `{key} =`: `{example}`"),
+        );
+        return Ok(Some(GraphOption::Malformed(key)));
+    }
+    let option = match parse_value(key.clone(), input, cx) {
         Ok(option) => option,
         Err(error) => {
             cx.syn_error(error);
-            None
+            return Ok(Some(GraphOption::Malformed(key)));
         }
+    };
+    if !input.is_empty() && !input.peek(Token![,]) {
+        cx.syn_error(input.error(format!(
+            "unexpected `{}` after the value of `{}`; separate options with `,`",
+            next_token(input).unwrap_or_default(),
+            option.key()
+        )));
     }
+    Ok(Some(option))
 }
 
 fn parse_value(key: Ident, input: ParseStream, cx: &mut Ctxt) -> syn::Result<GraphOption> {
@@ -290,7 +330,8 @@ fn parse_element(input: ParseStream) -> syn::Result<Element> {
     }
 }
 
-/// Splits at the commas that are not inside a group, so every option and edge parses alone.
+/// Splits at the commas that are not inside a group, so every edge parses alone (edges
+/// hold no generics, so every such comma ends one).
 fn split_top_level_commas(tokens: TokenStream) -> Vec<TokenStream> {
     let mut parts = vec![TokenStream::new()];
     for token in tokens {
@@ -427,6 +468,49 @@ mod tests {
         assert!(errors.is_empty(), "{errors:?}");
         let keys: Vec<String> = options.iter().map(|o| o.key().to_string()).collect();
         assert_eq!(keys, ["state", "context", "custom", "edges", "crate"]);
+    }
+
+    #[test]
+    fn types_with_commas_in_their_generics_are_one_value() {
+        let (options, errors) = parse(quote!(
+            state = Topic,
+            context = HashMap<String, Model>,
+            custom = Result<A, B>,
+            edges = [START -> a -> END],
+        ));
+        assert!(errors.is_empty(), "{errors:?}");
+        let values: Vec<String> = options
+            .iter()
+            .map(|option| match option {
+                GraphOption::State(_, ty)
+                | GraphOption::Context(_, ty)
+                | GraphOption::Custom(_, ty) => crate::graph::model::type_text(ty),
+                other => other.key().to_string(),
+            })
+            .collect();
+        assert_eq!(
+            values,
+            ["Topic", "HashMap<String, Model>", "Result<A, B>", "edges"]
+        );
+    }
+
+    #[test]
+    fn a_mistake_after_a_generic_value_does_not_hide_the_next_one() {
+        let (options, errors) = parse(quote!(
+            context = HashMap<String, Model>,
+            stat = Topic,
+            custom = Result<A, B> Extra,
+            state = Topic,
+        ));
+        assert_eq!(
+            errors,
+            [
+                "unknown option `stat` in `#[graph]`; options are `state`, `context`, `custom`, `edges`, `crate`; did you mean `state`?",
+                "unexpected `Extra` after the value of `custom`; separate options with `,`",
+            ]
+        );
+        let keys: Vec<String> = options.iter().map(|o| o.key().to_string()).collect();
+        assert_eq!(keys, ["context", "custom", "state"]);
     }
 
     #[test]

@@ -1,5 +1,8 @@
-//! The graph drawn as an inline SVG for the generated docs. The macro lays it out itself, so
-//! `cargo doc` shows the picture offline, with no script or image fetched from anywhere.
+//! Draws a [stategraph](https://docs.rs/stategraph) graph: as an inline SVG, laid out here,
+//! so `cargo doc` shows the picture offline with no script or image fetched from anywhere;
+//! and as Mermaid text. Both read one [`Diagram`]: `#[graph]` builds it from the edge list
+//! for the generated docs, and `GraphDescription` builds it at run time, so the docs and
+//! the running program draw the same graph.
 //!
 //! The layout is layered, in the manner of Graphviz's `dot`:
 //! 1. a depth-first search from `START` finds the back edges of cycles;
@@ -10,24 +13,40 @@
 //! 4. each rank is a row, ordered by barycentre sweeps to cut crossings, then placed by
 //!    isotonic regression so that edges run as straight as the rows allow.
 //!
-//! Everything here is a pure function of the [`Diagram`], itself read off the model, so
-//! [`super::docs::mermaid`] and the picture show the same edges.
+//! ```
+//! use stategraph_diagram::{Arrow, ArrowKind, Diagram, Vertex};
+//!
+//! let diagram = Diagram {
+//!     name: "answering".to_owned(),
+//!     vertices: vec![Vertex::Start, Vertex::Node("answer".to_owned()), Vertex::End],
+//!     arrows: vec![
+//!         Arrow { from: 0, to: 1, kind: ArrowKind::Direct },
+//!         Arrow { from: 1, to: 2, kind: ArrowKind::Direct },
+//!     ],
+//! };
+//! assert!(stategraph_diagram::svg(&diagram).contains(">answer</text>"));
+//! assert!(stategraph_diagram::mermaid(&diagram).contains("answer --> __end__"));
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs, unreachable_pub)]
 
 use std::collections::VecDeque;
 use std::fmt::Write as _;
 
-use super::model::{EdgeModel, Endpoint, GraphModel};
-
 /// A box of the drawing.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Vertex {
+pub enum Vertex {
+    /// Where a run enters.
     Start,
+    /// The node of this name.
     Node(String),
+    /// Where a run stops.
     End,
 }
 
 impl Vertex {
-    pub(crate) fn name(&self) -> &str {
+    /// The text in its box: `START`, the node's name, `END`.
+    pub fn name(&self) -> &str {
         match self {
             Self::Start => "START",
             Self::Node(name) => name,
@@ -36,7 +55,7 @@ impl Vertex {
     }
 
     /// The id Mermaid gives it, as LangGraph's `draw_mermaid` does.
-    pub(crate) fn mermaid_id(&self) -> &str {
+    pub fn mermaid_id(&self) -> &str {
         match self {
             Self::Start => "__start__",
             Self::Node(name) => name,
@@ -45,75 +64,70 @@ impl Vertex {
     }
 }
 
+/// How an arrow is drawn.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum ArrowKind {
+pub enum ArrowKind {
+    /// An edge: a solid line.
     Direct,
     /// One source of a fan-in: the target waits for all of them.
     Join,
-    /// One declared target of the named router.
+    /// One declared target of the named router: a dashed line labelled with it.
     Routed(String),
 }
 
 /// One drawn edge between two vertices (indices into [`Diagram::vertices`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Arrow {
-    pub(crate) from: usize,
-    pub(crate) to: usize,
-    pub(crate) kind: ArrowKind,
+pub struct Arrow {
+    /// The vertex it starts at.
+    pub from: usize,
+    /// The vertex it points to.
+    pub to: usize,
+    /// How it is drawn.
+    pub kind: ArrowKind,
 }
 
-/// The graph as vertices and arrows: `START`, the nodes in declaration order, `END`.
-pub(crate) struct Diagram {
-    pub(crate) name: String,
-    pub(crate) vertices: Vec<Vertex>,
-    pub(crate) arrows: Vec<Arrow>,
+/// The graph as vertices and arrows: `START`, the nodes in declaration order, `END`. A
+/// fan-in is one arrow per source, a routed edge one per declared target, each arrow once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagram {
+    /// The graph's name, for the drawing's title.
+    pub name: String,
+    /// The boxes.
+    pub vertices: Vec<Vertex>,
+    /// The arrows between them, indices into `vertices`.
+    pub arrows: Vec<Arrow>,
 }
 
 impl Diagram {
-    /// Edges with an unknown end (already reported) are left out; a fan-in becomes one
-    /// arrow per source and a routed edge one arrow per declared target.
-    pub(crate) fn of(graph: &GraphModel) -> Self {
-        let end = graph.nodes.len() + 1;
+    /// The shape the layout is written for, whatever the caller built: `START` first, the
+    /// nodes in their order, `END` last, and only arrows between those. A diagram is plain
+    /// data, so a missing `END` or an arrow to no vertex must not reach an index.
+    fn normalized(&self) -> Self {
+        let nodes: Vec<usize> = (0..self.vertices.len())
+            .filter(|&at| matches!(self.vertices[at], Vertex::Node(_)))
+            .collect();
+        let end = nodes.len() + 1;
+        let place = |at: usize| match self.vertices.get(at)? {
+            Vertex::Start => Some(0),
+            Vertex::End => Some(end),
+            Vertex::Node(_) => nodes.iter().position(|&node| node == at).map(|i| i + 1),
+        };
         let mut vertices = vec![Vertex::Start];
-        vertices.extend(graph.nodes.iter().map(|node| Vertex::Node(node.name())));
+        vertices.extend(nodes.iter().map(|&at| self.vertices[at].clone()));
         vertices.push(Vertex::End);
-        let index = |endpoint: &Endpoint| match endpoint {
-            Endpoint::Start(_) => Some(0),
-            Endpoint::Node { index, .. } => Some(index + 1),
-            Endpoint::End(_) => Some(end),
-            Endpoint::Unknown(_) => None,
-        };
-        let mut arrows = Vec::new();
-        let mut push = |from: &Endpoint, to: &Endpoint, kind: ArrowKind| {
-            if let (Some(from), Some(to)) = (index(from), index(to)) {
-                let arrow = Arrow { from, to, kind };
-                if !arrows.contains(&arrow) {
-                    arrows.push(arrow);
-                }
-            }
-        };
-        for edge in &graph.edges {
-            match edge {
-                EdgeModel::Direct { from, to } => push(from, to, ArrowKind::Direct),
-                EdgeModel::Join { from, to } => {
-                    for source in from {
-                        push(source, to, ArrowKind::Join);
-                    }
-                }
-                EdgeModel::Routed {
-                    from,
-                    router,
-                    targets,
-                    ..
-                } => {
-                    for target in targets {
-                        push(from, target, ArrowKind::Routed(router.to_string()));
-                    }
-                }
-            }
-        }
+        let arrows = self
+            .arrows
+            .iter()
+            .filter_map(|arrow| {
+                Some(Arrow {
+                    from: place(arrow.from)?,
+                    to: place(arrow.to)?,
+                    kind: arrow.kind.clone(),
+                })
+            })
+            .collect();
         Self {
-            name: graph.module.ident.to_string(),
+            name: self.name.clone(),
             vertices,
             arrows,
         }
@@ -126,6 +140,35 @@ impl Diagram {
         }
         outgoing
     }
+}
+
+/// The diagram as Mermaid flowchart text, as LangGraph's `draw_mermaid` gives it: the same
+/// vertices and arrows as [`svg`].
+pub fn mermaid(diagram: &Diagram) -> String {
+    let mut text = String::from("flowchart TD\n");
+    for vertex in &diagram.vertices {
+        // Writing to a `String` cannot fail.
+        let _ = match vertex {
+            Vertex::Start => writeln!(text, "    __start__([START])"),
+            Vertex::End => writeln!(text, "    __end__([END])"),
+            Vertex::Node(name) => writeln!(text, "    {name}[{name}]"),
+        };
+    }
+    for arrow in &diagram.arrows {
+        let (Some(from), Some(to)) = (
+            diagram.vertices.get(arrow.from),
+            diagram.vertices.get(arrow.to),
+        ) else {
+            continue;
+        };
+        let (from, to) = (from.mermaid_id(), to.mermaid_id());
+        let _ = match &arrow.kind {
+            ArrowKind::Direct => writeln!(text, "    {from} --> {to}"),
+            ArrowKind::Join => writeln!(text, "    {from} -- join --> {to}"),
+            ArrowKind::Routed(router) => writeln!(text, "    {from} -. {router} .-> {to}"),
+        };
+    }
+    text
 }
 
 /// Which arrows close a cycle: those a depth-first search from `START` (then from any vertex
@@ -587,7 +630,10 @@ struct Label {
 
 /// The drawing: a `<div>` holding one `<svg>`, one element a line and no line indented or
 /// blank, so that rustdoc's Markdown passes it through as an HTML block.
-pub(crate) fn svg(diagram: &Diagram) -> String {
+/// The diagram as an SVG inside a `<div>`, one HTML block that rustdoc's Markdown passes
+/// through as it is.
+pub fn svg(diagram: &Diagram) -> String {
+    let diagram = &diagram.normalized();
     let layout = Layout::of(diagram);
     let (width, height) = (layout.width(), layout.height());
     let id = format!("graph-{}", escape(&diagram.name));
@@ -604,7 +650,11 @@ pub(crate) fn svg(diagram: &Diagram) -> String {
         out,
         "<title id=\"{id}-title\">The graph {}: {} nodes, {} edges</title>",
         escape(&diagram.name),
-        diagram.vertices.len() - 2,
+        diagram
+            .vertices
+            .iter()
+            .filter(|vertex| matches!(vertex, Vertex::Node(_)))
+            .count(),
         diagram.arrows.len()
     );
     let _ = writeln!(
@@ -910,27 +960,37 @@ fn place_label(labels: &mut Vec<Label>, text: &str, candidates: &[(f64, f64)]) {
 
 #[cfg(test)]
 mod tests {
-    use proc_macro2::TokenStream;
-    use quote::quote;
+    use super::{Arrow, ArrowKind, Diagram, Layout, Vertex, back_arrows, ranks, svg};
 
-    use super::{Diagram, Layout, back_arrows, ranks, svg};
-    use crate::ctxt::Ctxt;
-    use crate::graph::{model, parse};
-
-    fn diagram(edges: TokenStream, nodes: &[&str]) -> Diagram {
-        let fns = nodes.iter().map(|name| {
-            let ident = syn::Ident::new(name, proc_macro2::Span::call_site());
-            quote!(#[node] async fn #ident(s: &S) -> U { todo!() })
-        });
-        let routers = ["again", "route"].map(|name| {
-            let ident = syn::Ident::new(name, proc_macro2::Span::call_site());
-            quote!(#[router] fn #ident(s: &S) -> R { todo!() })
-        });
-        let module = quote!(mod g { #(#fns)* #(#routers)* });
-        let mut cx = Ctxt::default();
-        let options = parse::parse_args(quote!(state = S, edges = [#edges]), &mut cx);
-        let module = parse::parse_module(syn::parse2(module).unwrap(), &mut cx);
-        Diagram::of(&model::build(options, module, &mut cx))
+    /// `START`, `nodes`, `END`, and arrows `(from, to, kind)` by name: kind `""` is an
+    /// edge, `"join"` a fan-in's, any other a router's.
+    fn diagram(nodes: &[&str], arrows: &[(&str, &str, &str)]) -> Diagram {
+        let mut vertices = vec![Vertex::Start];
+        vertices.extend(nodes.iter().map(|name| Vertex::Node((*name).to_owned())));
+        vertices.push(Vertex::End);
+        let index = |name: &str| {
+            vertices
+                .iter()
+                .position(|vertex| vertex.name() == name)
+                .unwrap()
+        };
+        let arrows = arrows
+            .iter()
+            .map(|(from, to, kind)| Arrow {
+                from: index(from),
+                to: index(to),
+                kind: match *kind {
+                    "" => ArrowKind::Direct,
+                    "join" => ArrowKind::Join,
+                    router => ArrowKind::Routed(router.to_owned()),
+                },
+            })
+            .collect();
+        Diagram {
+            name: "g".to_owned(),
+            vertices,
+            arrows,
+        }
     }
 
     /// Each vertex's rank, by name.
@@ -973,7 +1033,16 @@ mod tests {
 
     #[test]
     fn a_chain_ranks_one_node_a_row() {
-        let d = diagram(quote!(START -> a -> b -> c -> END), &["a", "b", "c"]);
+        // START -> a -> b -> c -> END
+        let d = diagram(
+            &["a", "b", "c"],
+            &[
+                ("START", "a", ""),
+                ("a", "b", ""),
+                ("b", "c", ""),
+                ("c", "END", ""),
+            ],
+        );
         assert_eq!(
             ranks_of(&d),
             named(&[("START", 0), ("a", 1), ("b", 2), ("c", 3), ("END", 4)])
@@ -982,9 +1051,18 @@ mod tests {
 
     #[test]
     fn a_fan_out_shares_a_row_and_its_join_goes_below_the_longest_branch() {
+        // START -> a -> [b, c], c -> d, [b, d] -> e -> END
         let d = diagram(
-            quote!(START -> a -> [b, c], c -> d, [b, d] -> e -> END),
             &["a", "b", "c", "d", "e"],
+            &[
+                ("START", "a", ""),
+                ("a", "b", ""),
+                ("a", "c", ""),
+                ("c", "d", ""),
+                ("b", "e", "join"),
+                ("d", "e", "join"),
+                ("e", "END", ""),
+            ],
         );
         assert_eq!(
             ranks_of(&d),
@@ -1002,9 +1080,16 @@ mod tests {
 
     #[test]
     fn a_cycle_is_ranked_without_its_back_edge() {
+        // START -> a -> b -> c, c -> again ? [a, END]
         let d = diagram(
-            quote!(START -> a -> b -> c, c -> again ? [a, END]),
             &["a", "b", "c"],
+            &[
+                ("START", "a", ""),
+                ("a", "b", ""),
+                ("b", "c", ""),
+                ("c", "a", "again"),
+                ("c", "END", "again"),
+            ],
         );
         let back = back_arrows(&d);
         let backs: Vec<(&str, &str)> = d
@@ -1023,7 +1108,15 @@ mod tests {
 
     #[test]
     fn a_self_loop_is_a_back_edge() {
-        let d = diagram(quote!(START -> a -> again ? [a, END]), &["a"]);
+        // START -> a -> again ? [a, END]
+        let d = diagram(
+            &["a"],
+            &[
+                ("START", "a", ""),
+                ("a", "a", "again"),
+                ("a", "END", "again"),
+            ],
+        );
         assert_eq!(back_arrows(&d), [false, true, false]);
         assert_eq!(ranks_of(&d), named(&[("START", 0), ("a", 1), ("END", 2)]));
     }
@@ -1031,18 +1124,37 @@ mod tests {
     #[test]
     fn crossed_branches_are_uncrossed() {
         // Declared so that the first order crosses: `a` feeds `d`, `b` feeds `c`.
+        // START -> [a, b], a -> d, b -> c, [c, d] -> END
         let d = diagram(
-            quote!(START -> [a, b], a -> d, b -> c, [c, d] -> END),
             &["a", "b", "c", "d"],
+            &[
+                ("START", "a", ""),
+                ("START", "b", ""),
+                ("a", "d", ""),
+                ("b", "c", ""),
+                ("c", "END", "join"),
+                ("d", "END", "join"),
+            ],
         );
         assert_eq!(Layout::of(&d).crossings(), 0);
     }
 
     #[test]
     fn boxes_of_a_row_do_not_overlap() {
+        // START -> a -> [b, c, e], [b, c] -> d, e -> route ? [a, END], d -> END
         let d = diagram(
-            quote!(START -> a -> [b, c, e], [b, c] -> d, e -> route ? [a, END], d -> END),
             &["a", "b", "c", "d", "e"],
+            &[
+                ("START", "a", ""),
+                ("a", "b", ""),
+                ("a", "c", ""),
+                ("a", "e", ""),
+                ("b", "d", "join"),
+                ("c", "d", "join"),
+                ("e", "a", "route"),
+                ("e", "END", "route"),
+                ("d", "END", ""),
+            ],
         );
         let layout = Layout::of(&d);
         for row in &layout.rows {
@@ -1055,9 +1167,21 @@ mod tests {
 
     #[test]
     fn the_svg_names_every_node_and_is_well_formed() {
+        // START -> route ? [plan, END], plan -> [search, draft], [search, draft] -> merge,
+        // merge -> again ? [plan, merge, END]
         let d = diagram(
-            quote!(START -> route ? [plan, END], plan -> [search, draft], [search, draft] -> merge, merge -> again ? [plan, merge, END]),
             &["plan", "search", "draft", "merge"],
+            &[
+                ("START", "plan", "route"),
+                ("START", "END", "route"),
+                ("plan", "search", ""),
+                ("plan", "draft", ""),
+                ("search", "merge", "join"),
+                ("draft", "merge", "join"),
+                ("merge", "plan", "again"),
+                ("merge", "merge", "again"),
+                ("merge", "END", "again"),
+            ],
         );
         let svg = svg(&d);
         for name in ["START", "plan", "search", "draft", "merge", "END"] {
@@ -1082,11 +1206,22 @@ mod tests {
     }
 
     #[test]
-    fn a_graph_with_an_unknown_node_still_draws_what_it_knows() {
-        let d = diagram(quote!(START -> a, a -> b, b -> END), &["a"]);
-        assert_eq!(d.arrows.len(), 1);
+    fn an_arrow_to_no_vertex_is_left_out_and_an_empty_diagram_draws() {
+        let mut d = diagram(&["a"], &[("START", "a", ""), ("a", "END", "")]);
+        d.arrows.push(Arrow {
+            from: 1,
+            to: 7,
+            kind: ArrowKind::Direct,
+        });
         let svg = svg(&d);
+        assert_eq!(svg.matches("marker-end=").count(), 2);
         assert_balanced(&svg);
-        assert!(svg.contains(">a</text>"));
+        let empty = Diagram {
+            name: String::new(),
+            vertices: Vec::new(),
+            arrows: Vec::new(),
+        };
+        assert_balanced(&super::svg(&empty));
+        assert_eq!(super::mermaid(&empty), "flowchart TD\n");
     }
 }
