@@ -32,6 +32,7 @@ mod state;
 mod step_futures;
 mod stream;
 mod subgraph;
+mod sync;
 mod tag;
 mod task_items;
 mod topology;
