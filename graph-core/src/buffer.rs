@@ -111,7 +111,11 @@ impl<T> Inner<T> {
     /// Takes the writer holding `ticket` out of the queue, if it is in it.
     fn leave(&mut self, ticket: &mut Option<u64>) {
         let Some(ticket) = ticket.take() else { return };
-        if self.queue.front().is_some_and(|first| first.ticket == ticket) {
+        if self
+            .queue
+            .front()
+            .is_some_and(|first| first.ticket == ticket)
+        {
             self.queue.pop_front();
         } else {
             self.queue.retain(|waiter| waiter.ticket != ticket);
@@ -206,6 +210,11 @@ impl<T> Buffer<T> {
         let reader = inner.reader.take();
         drop(inner);
         wake(reader);
+    }
+
+    /// How many items wait for the reader to take them (a lease's are not visible yet).
+    pub(crate) fn len(&self) -> usize {
+        self.lock().items.len()
     }
 
     /// Puts a lease's items after those waiting and frees the room it did not use.
@@ -548,7 +557,11 @@ mod tests {
         assert_eq!(read_all(&buffer), [0]);
         assert_eq!(first_wakes.get(), 1, "room for one: the first is woken");
         assert_eq!(second_wakes.get(), 0, "and only the first");
-        assert_eq!(buffer.try_send(9), Err(9), "a newcomer does not jump the queue");
+        assert_eq!(
+            buffer.try_send(9),
+            Err(9),
+            "a newcomer does not jump the queue"
+        );
         assert!(
             poll_send(&mut second, &second_waker).is_pending(),
             "nor does the second"

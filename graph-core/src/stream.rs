@@ -37,6 +37,22 @@ impl<G: GraphDef, M: StreamMode<G>> GraphStream<G, M> {
         }
     }
 
+    /// How many items the run has produced that the stream has not handed out yet: at most
+    /// the [buffer](RunConfig::buffer) for what nodes write, plus the run's own items of one
+    /// moment (a step starting, a task finishing), as `RunConfig::buffer` details. Chunks a
+    /// model call holds in a lease of the buffer's room are not counted until put back.
+    ///
+    /// ```
+    /// # use stategraph_core::{GraphDef, GraphStream, StreamMode};
+    /// # fn demo<G: GraphDef, M: StreamMode<G>>(stream: &GraphStream<G, M>) {
+    /// let waiting = stream.waiting();
+    /// # let _ = waiting;
+    /// # }
+    /// ```
+    pub fn waiting(&self) -> usize {
+        self.run.waiting()
+    }
+
     /// The state as of the last finished step; after the stream has ended, the final state.
     pub fn state(&self) -> &G::State {
         self.run.state()
