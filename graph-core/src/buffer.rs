@@ -40,7 +40,8 @@ use std::task::{Context, Poll, Waker};
 
 use crate::sync::{Mutex, MutexGuard};
 
-pub(crate) struct Buffer<T> {
+/// A bounded buffer of `T`: many writers, one reader.
+pub struct Buffer<T> {
     inner: Mutex<Inner<T>>,
 }
 
@@ -139,7 +140,8 @@ fn wake(wakers: impl IntoIterator<Item = Waker>) {
 }
 
 impl<T> Buffer<T> {
-    pub(crate) fn new(capacity: usize) -> Self {
+    /// A buffer of `capacity` items (at least 1).
+    pub fn new(capacity: usize) -> Self {
         Self {
             inner: Mutex::new(Inner {
                 items: VecDeque::new(),
@@ -160,7 +162,7 @@ impl<T> Buffer<T> {
     }
 
     /// A writer's place in the queue, for [`Turn::poll_lease`].
-    pub(crate) fn turn(&self) -> Turn<'_, T> {
+    pub fn turn(&self) -> Turn<'_, T> {
         Turn {
             buffer: self,
             ticket: None,
@@ -168,7 +170,7 @@ impl<T> Buffer<T> {
     }
 
     /// Writes `item`, waiting its turn while the buffer is full.
-    pub(crate) fn send(&self, item: T) -> SendItem<'_, T> {
+    pub fn send(&self, item: T) -> SendItem<'_, T> {
         SendItem {
             turn: self.turn(),
             item: Some(item),
@@ -178,7 +180,7 @@ impl<T> Buffer<T> {
     /// Writes `item` if there is room and no writer is waiting for it (or drops it if the
     /// reader is gone), without a future: the common case of a write, which then costs one
     /// lock and one move. Hands the item back otherwise, to be sent with [`send`](Self::send).
-    pub(crate) fn try_send(&self, item: T) -> Result<(), T> {
+    pub fn try_send(&self, item: T) -> Result<(), T> {
         let mut inner = self.lock();
         if inner.closed {
             drop(inner);
@@ -199,7 +201,7 @@ impl<T> Buffer<T> {
     /// update, a task event, the state after a step), which must follow what the node
     /// wrote before them, not wait behind a full buffer: see `RunConfig::buffer` for how
     /// far past.
-    pub(crate) fn push_now(&self, item: T) {
+    pub fn push_now(&self, item: T) {
         let mut inner = self.lock();
         if inner.closed {
             drop(inner);
@@ -213,7 +215,7 @@ impl<T> Buffer<T> {
     }
 
     /// How many items wait for the reader to take them (a lease's are not visible yet).
-    pub(crate) fn len(&self) -> usize {
+    pub fn waiting(&self) -> usize {
         self.lock().items.len()
     }
 
@@ -255,7 +257,7 @@ impl<T> Buffer<T> {
 
     /// Moves every waiting item into `batch`, which the reader has emptied, without
     /// registering to be woken. Returns whether it took any.
-    pub(crate) fn take_batch(&self, batch: &mut VecDeque<T>) -> bool {
+    pub fn take_batch(&self, batch: &mut VecDeque<T>) -> bool {
         let mut inner = self.lock();
         // The reader is running, not waiting: writes in its own poll need not wake it.
         inner.reader = None;
@@ -264,7 +266,7 @@ impl<T> Buffer<T> {
 
     /// As [`take_batch`](Self::take_batch), or `Pending` with the reader registered to be
     /// woken by the next write when nothing is waiting.
-    pub(crate) fn poll_batch(&self, cx: &mut Context<'_>, batch: &mut VecDeque<T>) -> Poll<()> {
+    pub fn poll_batch(&self, cx: &mut Context<'_>, batch: &mut VecDeque<T>) -> Poll<()> {
         let mut inner = self.lock();
         if inner.items.is_empty() {
             match &mut inner.reader {
@@ -297,7 +299,7 @@ impl<T> Buffer<T> {
     /// Makes later writes return at once (dropping what they write), wakes every waiting
     /// writer to find that out, and returns the items still waiting. They leave the lock
     /// with it: their destructors are the user's code.
-    pub(crate) fn close(&self) -> VecDeque<T> {
+    pub fn close(&self) -> VecDeque<T> {
         let mut inner = self.lock();
         inner.closed = true;
         let items = std::mem::take(&mut inner.items);
@@ -311,7 +313,7 @@ impl<T> Buffer<T> {
 /// One writer's place among those waiting for room: it has none until it first finds no
 /// room, and leaves the queue when it takes room or is dropped (a cancelled write), so a
 /// writer that gives up never holds up the ones behind it.
-pub(crate) struct Turn<'a, T> {
+pub struct Turn<'a, T> {
     buffer: &'a Buffer<T>,
     ticket: Option<u64>,
 }
@@ -350,7 +352,7 @@ impl<'a, T> Turn<'a, T> {
     /// When nothing is waiting, the lease holds the buffer's own (empty) deque, so that
     /// the usual lease allocates nothing; otherwise it starts a deque of its own, which
     /// joins the waiting items when put back.
-    pub(crate) fn poll_lease(&mut self, cx: &mut Context<'_>) -> Poll<Option<Lease<'a, T>>> {
+    pub fn poll_lease(&mut self, cx: &mut Context<'_>) -> Poll<Option<Lease<'a, T>>> {
         let mut inner = self.buffer.lock();
         if inner.closed {
             inner.leave(&mut self.ticket);
@@ -397,7 +399,7 @@ impl<T> Drop for Turn<'_, T> {
 /// Room lent to one writer by [`Turn::poll_lease`], filled without locking and put back
 /// into the buffer, in one lock, when dropped: so a panic while it is out loses nothing
 /// written to it.
-pub(crate) struct Lease<'a, T> {
+pub struct Lease<'a, T> {
     buffer: &'a Buffer<T>,
     items: VecDeque<T>,
     room: usize,
@@ -405,13 +407,13 @@ pub(crate) struct Lease<'a, T> {
 
 impl<T> Lease<'_, T> {
     /// Whether the lease can take another item.
-    pub(crate) fn has_room(&self) -> bool {
+    pub fn has_room(&self) -> bool {
         self.items.len() < self.room
     }
 
     /// Writes `item`, or hands it back when the lease has no room left: the room is the
     /// bound.
-    pub(crate) fn push(&mut self, item: T) -> Result<(), T> {
+    pub fn push(&mut self, item: T) -> Result<(), T> {
         if !self.has_room() {
             return Err(item);
         }
@@ -429,7 +431,7 @@ impl<T> Drop for Lease<'_, T> {
 
 /// The future of [`Buffer::send`].
 #[must_use = "a write does nothing until awaited"]
-pub(crate) struct SendItem<'a, T> {
+pub struct SendItem<'a, T> {
     turn: Turn<'a, T>,
     item: Option<T>,
 }

@@ -16,7 +16,10 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 
-mod buffer;
+// Public only for `benches/benches/buffer.rs`, which measures it against tokio's `mpsc`
+// in the same run: not a public API.
+#[doc(hidden)]
+pub mod buffer;
 mod chat;
 mod config;
 mod context;

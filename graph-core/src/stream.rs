@@ -14,7 +14,8 @@ use crate::{GraphDef, GraphError, RunConfig, StreamMode};
 /// A running graph, as a stream of the items of mode `M`.
 ///
 /// The stream owns the run: nothing runs unless it is polled, at most the configured
-/// buffer of items waits for a slow consumer, and dropping it cancels every running node,
+/// buffer of the items nodes write waits for a slow consumer (the run's own items come on
+/// top, as [`RunConfig::buffer`] details), and dropping it cancels every running node,
 /// their model calls and the work they spawned. When a node fails, the stream yields
 /// everything produced before the failure, then one [`GraphError`], then ends.
 ///
