@@ -24,13 +24,14 @@
 //! # Turns
 //!
 //! Writers that find no room queue, in the order they came, and room that appears goes to
-//! the first of them only: a writer that is not first, or not queued while others are, waits
-//! its turn even when there is room. A writer that is always ready therefore goes to the
-//! back after each write it had to wait for, instead of winning every race for the room. A lease
-//! taken while others wait holds an even share of the room, not all of it. The first writer
-//! is woken whenever there is room for it and it has not been woken since it last looked,
-//! so a wake is never lost: `graph-core/src/buffer/loom_models.rs` checks this, the bound, the
-//! order, closing and leases returned on unwind under every interleaving loom explores.
+//! the first of them only: a writer that is not first, or not queued while others are,
+//! waits its turn even when there is room. A writer that is always ready therefore goes
+//! to the back after each write it had to wait for, instead of winning every race for the
+//! room. A lease taken while others wait holds an even share of the room, not all of it.
+//! The first writer is woken whenever there is room for it and it has not been woken since
+//! it last looked, so a wake is never lost: `graph-core/src/buffer/loom_models.rs` checks
+//! this, the bound, each writer's order, closing, and leases put back on unwind, under
+//! every interleaving loom explores.
 
 use std::collections::VecDeque;
 use std::future::Future;
