@@ -214,11 +214,8 @@ async fn a_flood_on_another_thread_does_not_hold_back_a_model_answer() {
     });
     let mut stream = graph.stream(Empty::default(), (Custom, Messages));
     let mut custom = 0;
-    loop {
-        match stream.try_next().await.unwrap().expect("the answer comes") {
-            StreamItem::Custom(_) => custom += 1,
-            StreamItem::Messages(_) => break,
-        }
+    while let StreamItem::Custom(_) = stream.try_next().await.unwrap().expect("the answer comes") {
+        custom += 1;
     }
     // Before the answer asks for room, the stream may hand out one buffer full the flood
     // wrote and one it was writing while the answer last looked; then what waits in the
