@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use futures::TryStreamExt;
 use stategraph::prelude::*;
-use stategraph::{ChatChunk, ChatChunkStream, ChatRequest, ModelIdentity};
+use stategraph::{ChatChunk, ChatChunkStream, ChatRequest, Debug, ModelIdentity, TaskEventKind};
 
 const WRITES: usize = 1_000;
 const BUFFER: usize = 8;
@@ -167,4 +167,88 @@ async fn a_stalled_consumer_holds_a_model_call_on_another_thread_to_the_buffer_c
     }
     let expected: Vec<String> = (0..CHUNKS).map(|i| i.to_string()).collect();
     assert_eq!(received, expected, "nothing dropped, nothing reordered");
+}
+
+/// How many `Send` instances the fan-out starts.
+const INSTANCES: usize = 50;
+
+#[derive(Clone, Debug, Default, State)]
+struct Fan {
+    at: usize,
+    #[reducer(append)]
+    done: Vec<usize>,
+}
+
+#[graph(
+    state = Fan,
+    custom = usize,
+    edges = [START -> plan -> fan_out ? [instance], instance -> END]
+)]
+mod fan {
+    use super::*;
+
+    /// Leaves work on another thread writing through the next step, so that the buffer
+    /// may be full of writes when the instances start.
+    #[node]
+    async fn plan(_state: &Fan, ctx: &Ctx) -> FanUpdate {
+        let writer = ctx.writer();
+        drop(ctx.spawn(async move {
+            for i in 0..WRITES {
+                writer.write(i).await;
+            }
+        }));
+        FanUpdate::default().at(1_usize)
+    }
+
+    /// One instance per slot: the worst case of the run's own items, a `Started` event
+    /// for each, all at once when the step starts.
+    #[router]
+    fn fan_out(_state: &Fan) -> Vec<FanOut> {
+        (0..INSTANCES)
+            .map(|at| {
+                FanOut::Instance(Fan {
+                    at,
+                    ..Fan::default()
+                })
+            })
+            .collect()
+    }
+
+    /// Writes one item and returns its slot.
+    #[node]
+    async fn instance(state: &Fan, ctx: &Ctx) -> FanUpdate {
+        ctx.write(WRITES + state.at).await;
+        FanUpdate::default().done(vec![state.at])
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_run_s_own_items_go_past_the_buffer_by_at_most_one_moment_s_worth() {
+    let graph = fan::Graph::new();
+    let mut stream = graph.stream_with(
+        Fan::default(),
+        (Values, Updates, Custom, Debug),
+        RunConfig::default().buffer(BUFFER),
+    );
+    let (mut peak, mut started) = (0, 0);
+    while let Some(item) = stream.try_next().await.unwrap() {
+        if let StreamItem::Debug(event) = &item
+            && matches!(event.kind(), TaskEventKind::Started { .. })
+        {
+            started += 1;
+        }
+        peak = peak.max(stream.waiting());
+    }
+    assert_eq!(started, INSTANCES + 1, "plan and every instance started");
+    // The documented worst case: when the instances' step starts, the writes waiting, the
+    // state after `plan`, and a `Started` event per instance. The first of them is handed
+    // out by the time the stream is asked.
+    assert!(
+        peak <= BUFFER + INSTANCES + 1,
+        "{peak} items waited with a buffer of {BUFFER} and {INSTANCES} instances"
+    );
+    assert!(
+        peak >= INSTANCES,
+        "the instances' `Started` events wait all at once, past the buffer: {peak} waited"
+    );
 }

@@ -92,6 +92,21 @@ impl<T: GraphTag> RunConfig<T> {
     /// How many items may wait for a consumer before nodes wait in turn (at least 1).
     /// Default [`DEFAULT_BUFFER`].
     ///
+    /// The bound holds for every item nodes write: custom payloads, model chunks and a
+    /// subgraph's forwarded items, from the node itself or from work it spawned. Writers
+    /// that find it full wait their turn, first come first; a model call that finds room
+    /// while others wait takes an even share of it.
+    ///
+    /// The run's own items go past it, since each must follow what its node wrote and
+    /// cannot wait: when a step starts, the state (values mode) and a `Started` event per
+    /// task (debug mode); when a task finishes, the messages it returns that were not
+    /// streamed (messages mode), its update (updates mode) and its `Finished` event (debug
+    /// mode); when a task fails, a `Failed` event for it and for each sibling cancelled.
+    /// The stream hands out everything waiting before it polls a node again, so what waits
+    /// at once is at most the buffer plus the run's items of one such moment: for a step of
+    /// N tasks (N `Send` instances) in values and debug mode, `buffer + N + 1`.
+    /// [`GraphStream::waiting`](crate::GraphStream::waiting) tells how many wait.
+    ///
     /// The stream takes waiting items a batch at a time, and a batch frees its room once
     /// the stream has handed all of it out: a consumer that stops in the middle of a batch
     /// to wait for a writer elsewhere (work spawned with its own clone of a writer) may

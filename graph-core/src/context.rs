@@ -289,6 +289,7 @@ impl<'a, G: GraphDef, M: ChatModel + ?Sized> ChatCall<'a, G, M> {
             held: None,
             first: true,
             end_watch: RunEndWatch::default(),
+            ticket: None,
         }
     }
 }
@@ -320,6 +321,8 @@ pub struct ChatCallStream<G: GraphDef, E> {
     held: Option<(ChatChunk, Event<G>)>,
     first: bool,
     end_watch: RunEndWatch,
+    /// Its place among writers waiting for room, while it holds a chunk.
+    ticket: Option<u64>,
 }
 
 impl<G: GraphDef, E> ChatCallStream<G, E> {
@@ -335,6 +338,13 @@ impl<G: GraphDef, E> ChatCallStream<G, E> {
     }
 }
 
+impl<G: GraphDef, E> Drop for ChatCallStream<G, E> {
+    fn drop(&mut self) {
+        // A call dropped while waiting for room leaves the queue of writers.
+        drop(self.run.buffer.resume_turn(self.ticket.take()));
+    }
+}
+
 // Nothing in it is pinned structurally: the model's stream is boxed, the rest is moved freely.
 impl<G: GraphDef, E> Unpin for ChatCallStream<G, E> {}
 
@@ -345,8 +355,10 @@ impl<G: GraphDef, E> Stream for ChatCallStream<G, E> {
         let this = &mut *self;
         loop {
             if let Some((chunk, event)) = this.held.take() {
-                match this.run.buffer.poll_lease(cx) {
+                let mut turn = this.run.buffer.resume_turn(this.ticket.take());
+                match turn.poll_lease(cx) {
                     Poll::Pending => {
+                        this.ticket = turn.into_ticket();
                         this.held = Some((chunk, event));
                         return Poll::Pending;
                     }

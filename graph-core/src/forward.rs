@@ -4,7 +4,9 @@
 //! events). Written one at a time, each would lock the run's buffer; here every chunk the
 //! model has ready goes into one [`Lease`](crate::buffer::Lease) of the buffer's room,
 //! which is put back in one lock before the call waits on the model or for room, so the
-//! buffer's bound still holds.
+//! buffer's bound still holds. The call waits its turn among writers like any other: with
+//! others waiting, its lease is an even share of the room, so a node writing as fast as it
+//! can does not hold the model's answer back.
 //!
 //! A chunk in the lease is visible once the lease is put back, at the latest when the
 //! model has no chunk ready. On the stream's own task (a node's call) nothing could read
@@ -71,6 +73,8 @@ pub(crate) async fn forward_chunks<G: GraphDef, E>(
 ) -> Result<(), ChatCallError<E>> {
     let mut held: Option<Event<G>> = None;
     let mut end = RunEndWatch::default();
+    // Its place among writers waiting for room, kept across polls: dropped with the call.
+    let mut turn = run.buffer.turn();
     let mut labelled = |chunk: ChatChunk| {
         message.push(&chunk);
         Event::Message(MessageChunk::new(chunk, Arc::clone(metadata)))
@@ -91,8 +95,9 @@ pub(crate) async fn forward_chunks<G: GraphDef, E>(
                     }
                 },
             };
-            let Poll::Ready(lease) = run.buffer.poll_lease(cx) else {
-                // Full: the chunk waits here, and the model is not read further.
+            let Poll::Ready(lease) = turn.poll_lease(cx) else {
+                // Full, or other writers are first: the chunk waits here, and the model is
+                // not read further.
                 held = Some(event);
                 return Poll::Pending;
             };

@@ -17,7 +17,10 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 
-mod buffer;
+// Public only for `benches/benches/buffer.rs`, which measures it against tokio's `mpsc`
+// in the same run: not a public API.
+#[doc(hidden)]
+pub mod buffer;
 mod chat;
 mod config;
 mod context;
@@ -34,6 +37,7 @@ mod state;
 mod step_futures;
 mod stream;
 mod subgraph;
+mod sync;
 mod tag;
 mod task_items;
 mod topology;

@@ -137,6 +137,12 @@ impl<G: GraphDef> Run<G> {
         }
     }
 
+    /// Items produced and not yet handed out: the rest of the batch and what the buffer
+    /// holds.
+    pub(crate) fn waiting(&self) -> usize {
+        self.batch.len() + self.shared.0.buffer.waiting()
+    }
+
     /// The state as of the last finished step.
     pub(crate) fn state(&self) -> &G::State {
         &self.state
