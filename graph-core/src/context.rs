@@ -5,9 +5,9 @@ use std::collections::HashSet;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
-use futures::{Stream, StreamExt};
+use futures::Stream;
 use tokio::task::{AbortHandle, JoinHandle};
 use tokio_util::sync::CancellationToken;
 
@@ -380,23 +380,17 @@ impl<G: GraphDef, E> Stream for ChatCallStream<G, E> {
             let Some(chunks) = &mut this.chunks else {
                 return Poll::Ready(None);
             };
-            let chunk = match chunks.poll_next_unpin(cx) {
-                Poll::Ready(Some(Ok(chunk))) => chunk,
-                Poll::Ready(Some(Err(error))) => {
+            let chunk = match ready!(this.end_watch.poll_chunk(&this.run, chunks, cx)) {
+                Some(Ok(chunk)) => chunk,
+                // The model failed or ended, or the run did: dropping the model's stream
+                // closes its connection.
+                Some(Err(error)) => {
                     this.end();
-                    return Poll::Ready(Some(Err(ChatCallError::Model(error))));
+                    return Poll::Ready(Some(Err(error)));
                 }
-                Poll::Ready(None) => {
+                None => {
                     this.end();
                     return Poll::Ready(None);
-                }
-                Poll::Pending => {
-                    // Waiting on the model: a run that ends meanwhile must stop the call.
-                    if this.end_watch.poll(&this.run, cx).is_ready() {
-                        this.end();
-                        return Poll::Ready(Some(Err(ChatCallError::RunEnded)));
-                    }
-                    return Poll::Pending;
                 }
             };
             let item = this

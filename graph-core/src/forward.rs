@@ -56,6 +56,23 @@ impl RunEndWatch {
             .as_mut()
             .poll(cx)
     }
+
+    /// The model's next chunk, its error, or its end; when the model has nothing ready,
+    /// `RunEnded` if the run has ended, else `Pending` (woken by the model or the end).
+    pub(crate) fn poll_chunk<G: GraphDef, E>(
+        &mut self,
+        run: &RunShared<G>,
+        chunks: &mut ChatChunkStream<E>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<ChatChunk, ChatCallError<E>>>> {
+        match chunks.poll_next_unpin(cx) {
+            Poll::Ready(item) => Poll::Ready(item.map(|item| item.map_err(ChatCallError::Model))),
+            Poll::Pending => {
+                ready!(self.poll(run, cx));
+                Poll::Ready(Some(Err(ChatCallError::RunEnded)))
+            }
+        }
+    }
 }
 
 /// Reads `chunks` to the end, assembling them into `message` and writing each, labelled
@@ -83,16 +100,10 @@ pub(crate) async fn forward_chunks<G: GraphDef, E>(
         loop {
             let event = match held.take() {
                 Some(event) => event,
-                None => match chunks.poll_next_unpin(cx) {
-                    Poll::Ready(Some(Ok(chunk))) => labelled(chunk),
-                    Poll::Ready(Some(Err(error))) => {
-                        return Poll::Ready(Err(ChatCallError::Model(error)));
-                    }
-                    Poll::Ready(None) => return Poll::Ready(Ok(())),
-                    Poll::Pending => {
-                        ready!(end.poll(run, cx));
-                        return Poll::Ready(Err(ChatCallError::RunEnded));
-                    }
+                None => match ready!(end.poll_chunk(run, chunks, cx)) {
+                    Some(Ok(chunk)) => labelled(chunk),
+                    Some(Err(error)) => return Poll::Ready(Err(error)),
+                    None => return Poll::Ready(Ok(())),
                 },
             };
             let Poll::Ready(lease) = turn.poll_lease(cx) else {
@@ -110,27 +121,19 @@ pub(crate) async fn forward_chunks<G: GraphDef, E>(
                 held = Some(event);
                 continue;
             }
-            // Returning from here, in any way, puts the lease back with what it holds.
+            // Returning from here, in any way (waiting on the model included), puts the
+            // lease back with what it holds, which then becomes visible.
             while lease.has_room() {
-                match chunks.poll_next_unpin(cx) {
-                    Poll::Ready(Some(Ok(chunk))) => {
+                match ready!(end.poll_chunk(run, chunks, cx)) {
+                    Some(Ok(chunk)) => {
                         if let Err(event) = lease.push(labelled(chunk)) {
                             // Cannot happen while the lease has room; kept, not lost.
                             held = Some(event);
                             break;
                         }
                     }
-                    Poll::Ready(Some(Err(error))) => {
-                        return Poll::Ready(Err(ChatCallError::Model(error)));
-                    }
-                    Poll::Ready(None) => return Poll::Ready(Ok(())),
-                    Poll::Pending => {
-                        // Put the lease back before anything else: what it holds becomes
-                        // visible, whether the call goes on waiting or stops.
-                        drop(lease);
-                        ready!(end.poll(run, cx));
-                        return Poll::Ready(Err(ChatCallError::RunEnded));
-                    }
+                    Some(Err(error)) => return Poll::Ready(Err(error)),
+                    None => return Poll::Ready(Ok(())),
                 }
             }
         }
@@ -149,20 +152,8 @@ pub(crate) async fn read_chunks<G: GraphDef, E>(
     message: &mut MessageBuilder,
 ) -> Result<(), ChatCallError<E>> {
     let mut end = RunEndWatch::default();
-    poll_fn(|cx| {
-        loop {
-            match chunks.poll_next_unpin(cx) {
-                Poll::Ready(Some(Ok(chunk))) => message.push(&chunk),
-                Poll::Ready(Some(Err(error))) => {
-                    return Poll::Ready(Err(ChatCallError::Model(error)));
-                }
-                Poll::Ready(None) => return Poll::Ready(Ok(())),
-                Poll::Pending => {
-                    ready!(end.poll(run, cx));
-                    return Poll::Ready(Err(ChatCallError::RunEnded));
-                }
-            }
-        }
-    })
-    .await
+    while let Some(chunk) = poll_fn(|cx| end.poll_chunk(run, chunks, cx)).await {
+        message.push(&chunk?);
+    }
+    Ok(())
 }
