@@ -78,6 +78,9 @@ enum Exchange {
     /// The connection refused the request before writing any of it: it may be sent on
     /// another connection.
     Unsent(Box<Request>, HttpError),
+    /// The request was (or may have been) written, and the connection closed cleanly
+    /// before any byte of an answer.
+    ClosedUnanswered(HttpError),
     /// The request was (or may have been) written.
     Failed(HttpError),
 }
@@ -101,12 +104,16 @@ impl Direct {
         body: Bytes,
         timeouts: &Timeouts,
     ) -> Result<Response, SendError> {
-        let mut request = hyper::Request::new(Full::new(body));
-        *request.method_mut() = hyper::Method::POST;
-        *request.uri_mut() = target.path_and_query.clone();
-        let request_headers = request.headers_mut();
-        request_headers.insert(header::HOST, target.authority.clone());
-        request_headers.extend(headers.clone());
+        let build = || {
+            let mut request = hyper::Request::new(Full::new(body.clone()));
+            *request.method_mut() = hyper::Method::POST;
+            *request.uri_mut() = target.path_and_query.clone();
+            let request_headers = request.headers_mut();
+            request_headers.insert(header::HOST, target.authority.clone());
+            request_headers.extend(headers.clone());
+            request
+        };
+        let mut request = build();
 
         let key = current_key();
         loop {
@@ -135,7 +142,15 @@ impl Direct {
                 // sent, so the next connection (pooled or new) gets it.
                 Ok(Err(Exchange::Unsent(unsent, _))) if pooled => request = *unsent,
                 Ok(Err(Exchange::Unsent(_, error))) => return Err(SendError::Connect(error)),
-                Ok(Err(Exchange::Failed(error))) => return Err(SendError::AfterSent(error)),
+                // An idle connection the server closed (keep-alive timeout, or a server
+                // that closes after each answer) while the close was still on its way: it
+                // took the request and ended without a byte of answer, so the server never
+                // ran it. As Go's and hyper-util's clients do for a reused connection, the
+                // request goes to a new connection, once: only pooled connections get here.
+                Ok(Err(Exchange::ClosedUnanswered(_))) if pooled => request = build(),
+                Ok(Err(Exchange::ClosedUnanswered(error) | Exchange::Failed(error))) => {
+                    return Err(SendError::AfterSent(error));
+                }
             }
         }
     }
@@ -204,7 +219,14 @@ impl From<hyper::client::conn::TrySendError<Request>> for Exchange {
     fn from(mut error: hyper::client::conn::TrySendError<Request>) -> Self {
         match error.take_message() {
             Some(request) => Self::Unsent(Box::new(request), HttpError::new(error.into_error())),
-            None => Self::Failed(HttpError::new(error.into_error())),
+            None => {
+                let error = error.into_error();
+                if error.is_incomplete_message() {
+                    Self::ClosedUnanswered(HttpError::new(error))
+                } else {
+                    Self::Failed(HttpError::new(error))
+                }
+            }
         }
     }
 }
