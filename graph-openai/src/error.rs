@@ -79,7 +79,7 @@ pub enum OpenAiError {
 
     /// The body ended cleanly, but before `[DONE]` or a finish reason: the answer is
     /// incomplete.
-    #[error("the stream ended after {chunks} chunks without `[DONE]` or a finish reason")]
+    #[error("the stream ended after {} without `[DONE]` or a finish reason", count_chunks(*chunks))]
     Truncated {
         /// Chunks with content received before the end.
         chunks: u64,
@@ -189,17 +189,32 @@ fn connection_lost(chunks: u64, error: &(dyn std::error::Error + 'static)) -> St
             _ => "",
         };
         if !lost.is_empty() {
-            return format!("the server {lost} the connection after {chunks} chunks");
+            return format!(
+                "the server {lost} the connection after {}",
+                count_chunks(chunks)
+            );
         }
         innermost = error;
         source = error.source();
     }
-    format!("the connection broke after {chunks} chunks: {innermost}")
+    format!(
+        "the connection broke after {}: {innermost}",
+        count_chunks(chunks)
+    )
+}
+
+/// `1 chunk`, `2 chunks`: a user reads these messages.
+fn count_chunks(chunks: u64) -> String {
+    if chunks == 1 {
+        "1 chunk".to_owned()
+    } else {
+        format!("{chunks} chunks")
+    }
 }
 
 fn after_chunks(chunks: u64) -> String {
     if chunks > 0 {
-        format!(" mid-stream after {chunks} chunks")
+        format!(" mid-stream after {}", count_chunks(chunks))
     } else {
         String::new()
     }

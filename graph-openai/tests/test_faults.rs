@@ -91,7 +91,7 @@ async fn chat_openai_counts_only_the_chunks_with_content_before_a_reset() {
     );
     assert_eq!(
         error.to_string(),
-        "the server reset the connection after 1 chunks"
+        "the server reset the connection after 1 chunk"
     );
 }
 
@@ -142,7 +142,7 @@ async fn an_in_band_error_comes_after_the_chunks_before_it() {
     assert_eq!(api.code.as_deref(), Some("overloaded"));
     assert_eq!(
         error.to_string(),
-        "the server reported an error mid-stream after 1 chunks: server_error (overloaded): model overloaded"
+        "the server reported an error mid-stream after 1 chunk: server_error (overloaded): model overloaded"
     );
 }
 
