@@ -1,14 +1,13 @@
 //! Connections are kept alive between calls, and never reused when that could mix two
 //! answers or send a request twice.
 
-mod support;
-
 use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
 use stategraph_openai::OpenAiClient;
 use stategraph_openai::wire::{ChatCompletionRequest, RequestMessage};
-use support::{Counts, DONE, KeepAliveServer, content_event, finish_event};
+use stategraph_test_support::events::{DONE, content_event, finish_event};
+use stategraph_test_support::keep_alive::{Counts, KeepAliveServer};
 
 fn request() -> ChatCompletionRequest {
     ChatCompletionRequest::new("m", [RequestMessage::user("hi")])
