@@ -91,6 +91,95 @@ impl KeepAliveServer {
     }
 }
 
+/// Which request a [`HangUpServer`] is reading, for its choice of answering it or not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Arrival {
+    /// The connection it came on: 0 for the first the server accepted.
+    pub connection: usize,
+    /// Its place on that connection: 0 for the first request.
+    pub on_connection: usize,
+    /// Its place among every request the server read: 0 for the first.
+    pub overall: usize,
+}
+
+/// A keep-alive server that hangs up on the requests it chooses not to answer: it reads
+/// such a request whole, then closes the connection cleanly (a FIN, not a reset) without
+/// sending a byte, as a server whose keep-alive timeout ran out as the request arrived
+/// does. The client then sees its connection close before any answer (hyper's
+/// `IncompleteMessage`). The requests it answers get the same events, one HTTP chunk each,
+/// and leave the connection open.
+pub struct HangUpServer {
+    /// `http://127.0.0.1:PORT/v1`, for the client's builder.
+    pub base_url: String,
+    counts: Arc<Mutex<Counts>>,
+}
+
+impl HangUpServer {
+    /// Starts serving on 127.0.0.1 and a free port, until the runtime ends: a request is
+    /// answered when `answers` says so, and hung up on otherwise.
+    ///
+    /// # Panics
+    /// When no port on 127.0.0.1 is free.
+    pub async fn start(
+        events: Vec<String>,
+        answers: impl Fn(Arrival) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        let (listener, base_url) = listen().await;
+        let counts = Arc::new(Mutex::new(Counts::default()));
+        let server_counts = Arc::clone(&counts);
+        let answers = Arc::new(answers);
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let connection = {
+                    let mut counts = server_counts.lock().unwrap();
+                    counts.connections += 1;
+                    counts.connections - 1
+                };
+                let (counts, answers, events) = (
+                    Arc::clone(&server_counts),
+                    Arc::clone(&answers),
+                    events.clone(),
+                );
+                tokio::spawn(async move {
+                    let mut on_connection = 0;
+                    while read_request(&mut socket).await.is_some() {
+                        let overall = {
+                            let mut counts = counts.lock().unwrap();
+                            counts.requests += 1;
+                            counts.requests - 1
+                        };
+                        let arrival = Arrival {
+                            connection,
+                            on_connection,
+                            overall,
+                        };
+                        on_connection += 1;
+                        if !answers(arrival) {
+                            // The request was read whole, so closing sends a FIN: a
+                            // reset would discard it unread and tell the client more.
+                            let _ = socket.shutdown().await;
+                            return;
+                        }
+                        if socket
+                            .write_all(chunked_answer(&events).as_bytes())
+                            .await
+                            .is_err()
+                        {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        Self { base_url, counts }
+    }
+
+    /// What the server saw so far.
+    pub fn counts(&self) -> Counts {
+        *self.counts.lock().unwrap()
+    }
+}
+
 /// A 200 `text/event-stream` answer with `events`, one HTTP chunk each, that leaves the
 /// connection open.
 fn chunked_answer(events: &[String]) -> String {
