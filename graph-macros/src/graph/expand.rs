@@ -715,6 +715,10 @@ fn graph_def_impl(lowered: &Lowered<'_>, stub: bool) -> TokenStream {
                     &self.context
                 }
 
+                fn description() -> &'static #private::GraphDescription {
+                    Graph::description()
+                }
+
                 #[allow(unused_variables)]
                 fn run_node(
                     node: Node,

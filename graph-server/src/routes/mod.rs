@@ -1,0 +1,50 @@
+//! The HTTP routes, one file per resource.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::routing::{get, post};
+
+use crate::error::ApiError;
+use crate::registry::Registry;
+
+mod assistants;
+mod meta;
+mod runs;
+
+/// What every handler reads.
+pub(crate) struct AppState {
+    pub(crate) registry: Registry,
+    pub(crate) body_limit: usize,
+}
+
+pub(crate) type Shared = Arc<AppState>;
+
+/// Every route; anything else is a 404 naming the path.
+pub(crate) fn router(state: Shared) -> Router {
+    Router::new()
+        .route("/ok", get(meta::ok))
+        .route("/info", get(meta::info))
+        .route("/assistants/search", post(assistants::search))
+        .route("/assistants/{id}", get(assistants::get))
+        .route("/assistants/{id}/graph", get(assistants::graph))
+        .route("/assistants/{id}/schemas", get(assistants::schemas))
+        .route("/runs/stream", post(runs::stream))
+        .route("/runs/wait", post(runs::wait))
+        .fallback(meta::not_found)
+        .with_state(state)
+}
+
+/// The body, or a 413 when it exceeds the limit (the limit layer rejects a declared length
+/// itself; a streamed body that runs over ends here).
+pub(crate) fn body(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, ApiError> {
+    body.map_err(|rejection| {
+        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge { limit }
+        } else {
+            ApiError::BadRequest(format!("the body could not be read: {rejection}"))
+        }
+    })
+}
