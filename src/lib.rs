@@ -6,6 +6,7 @@
 //! |---|---|---|
 //! | `macros` | yes | `#[graph]` and `#[derive(State)]` |
 //! | `openai` | no | `stategraph::openai`: `ChatOpenAI`, the OpenAI-compatible streaming client |
+//! | `server` | no | `stategraph::server`: serves graphs to LangGraph's clients over its Agent Server protocol |
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 
@@ -17,6 +18,10 @@ pub use stategraph_macros::{State, graph, node, router, tags};
 /// `ChatOpenAI`, the OpenAI-compatible streaming client (feature `openai`).
 #[cfg(feature = "openai")]
 pub use stategraph_openai as openai;
+
+/// `Server`, which serves graphs to LangGraph's own clients (feature `server`).
+#[cfg(feature = "server")]
+pub use stategraph_server as server;
 
 /// What a graph module and its consumers need: `use stategraph::prelude::*;`.
 pub mod prelude {

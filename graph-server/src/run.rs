@@ -175,3 +175,54 @@ impl Drop for AbortOnDrop {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::Modes;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_run_that_sends_nothing_still_gets_a_heartbeat_every_five_seconds() {
+        // A graph that never yields anything: only the body's own timer can speak.
+        let items: RunItems = Box::pin(futures::stream::pending());
+        let first = Bytes::from_static(b"event: metadata\r\ndata: {}\r\n\r\n");
+        let mut body = stream_run(
+            items,
+            EventEncoder::new(Modes::values()),
+            first.clone(),
+            OnDisconnect::Cancel,
+        );
+        let start = Instant::now();
+        assert_eq!(body.next().await.unwrap().unwrap(), first);
+        for beat in 1..=3 {
+            // On the paused clock a missing heartbeat makes the timeout fire at once.
+            let next = tokio::time::timeout(HEARTBEAT_INTERVAL * 2, body.next()).await;
+            let next = next.expect("no heartbeat within twice its interval");
+            assert_eq!(&next.unwrap().unwrap()[..], HEARTBEAT);
+            assert_eq!(Instant::now() - start, HEARTBEAT_INTERVAL * beat);
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn dropping_the_body_of_a_run_that_cancels_drops_the_run() {
+        let (dropped, check) = tokio::sync::oneshot::channel::<()>();
+        // The run holds `dropped` until it is dropped itself.
+        let items: RunItems = Box::pin(futures::stream::pending().map(move |item| {
+            let _keep = &dropped;
+            item
+        }));
+        let body = stream_run(
+            items,
+            EventEncoder::new(Modes::values()),
+            Bytes::new(),
+            OnDisconnect::Cancel,
+        );
+        drop(body);
+        // On the paused clock a run left alive makes the timeout fire at once.
+        let outcome = tokio::time::timeout(Duration::from_secs(60), check).await;
+        assert!(
+            matches!(outcome, Ok(Err(_))),
+            "the run's items were not dropped"
+        );
+    }
+}

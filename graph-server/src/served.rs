@@ -364,7 +364,7 @@ mod tests {
         let error = state_from_input::<Topic>(serde_json::json!({"topik": "cats"})).unwrap_err();
         assert_eq!(
             error.to_string(),
-            "input: unknown field `topik`; the state's fields are `topic`, `count`"
+            "input: unknown field `topik`; the state's fields are `count`, `topic`"
         );
         let error = state_from_input::<Topic>(serde_json::json!(["cats"])).unwrap_err();
         assert_eq!(

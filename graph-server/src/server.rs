@@ -116,9 +116,13 @@ impl Server {
             registry: Registry::new(assistants),
             body_limit: self.body_limit,
         });
+        let limit = self.body_limit;
         Ok(routes::router(state)
             .layer(DefaultBodyLimit::disable())
-            .layer(RequestBodyLimitLayer::new(self.body_limit)))
+            .layer(RequestBodyLimitLayer::new(limit))
+            .layer(axum::middleware::map_response(move |response| {
+                routes::json_413(response, limit)
+            })))
     }
 
     /// Listens on `address` and serves until the process ends.

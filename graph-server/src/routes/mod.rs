@@ -5,6 +5,8 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use crate::error::ApiError;
@@ -41,10 +43,24 @@ pub(crate) fn router(state: Shared) -> Router {
 /// itself; a streamed body that runs over ends here).
 pub(crate) fn body(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, ApiError> {
     body.map_err(|rejection| {
-        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::PayloadTooLarge { limit }
         } else {
             ApiError::BadRequest(format!("the body could not be read: {rejection}"))
         }
     })
+}
+
+/// The limit layer answers a declared oversized body with plain text before any handler
+/// runs; clients get the same `{"detail"}` JSON as for every other error.
+pub(crate) async fn json_413(response: Response, limit: usize) -> Response {
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"application/json"));
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_json {
+        ApiError::PayloadTooLarge { limit }.into_response()
+    } else {
+        response
+    }
 }
