@@ -5,7 +5,7 @@
 //! `cargo run --example serve` serves on 127.0.0.1:8123 (`--port N` to change it; `--port
 //! 0` picks a free one). The model is scripted with the guide's tokens, or `ChatOpenAI`
 //! when `OPENAI_BASE_URL` / `OPENAI_API_KEY` are set. The first line on stdout is the
-//! address served.
+//! address served; the server's log (the detail of failed runs) goes to stderr.
 //!
 //! `--with-test-graphs` also serves the graphs the Python SDK tests drive: `nested` (the
 //! guide's graph as a subgraph) and `failing` (a node that fails mid-stream).
@@ -107,6 +107,11 @@ fn parse_args() -> Result<Args, String> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // The detail of a failed run goes to the server's log, never to the client.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .init();
     let args = match parse_args() {
         Ok(args) => args,
         Err(error) => {

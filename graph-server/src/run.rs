@@ -103,7 +103,8 @@ fn heartbeat() -> Interval {
     interval
 }
 
-/// The response body of a streamed run: the run's events, and a heartbeat every 5 s. Its
+/// The response body of a streamed run: the run's events, and a heartbeat every 5 s
+/// whether or not events flow, as LangGraph's server sends it. Its
 /// drop is the client's disconnect: with `on_disconnect=cancel` it stops the run, which
 /// drops the graph's stream and with it every model request.
 pub(crate) struct RunBody {
@@ -122,10 +123,7 @@ impl Stream for RunBody {
             return Poll::Ready(Some(Ok(first)));
         }
         match this.receiver.poll_recv(cx) {
-            Poll::Ready(Some(batch)) => {
-                this.heartbeat.reset();
-                Poll::Ready(Some(Ok(batch)))
-            }
+            Poll::Ready(Some(batch)) => Poll::Ready(Some(Ok(batch))),
             Poll::Ready(None) => Poll::Ready(None),
             Poll::Pending => match this.heartbeat.poll_tick(cx) {
                 Poll::Ready(_) => Poll::Ready(Some(Ok(Bytes::from_static(HEARTBEAT)))),

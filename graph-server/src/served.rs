@@ -147,7 +147,7 @@ where
         }
         let stream: GraphStream<G, AllModes> =
             GraphStream::new(Arc::clone(self.graph.shared_context()), input, config);
-        Ok(Box::pin(Adapter::<G>::items(stream, run.modes)))
+        Ok(Box::pin(ModeSelector::<G>::items(stream, run.modes)))
     }
 }
 
@@ -232,15 +232,16 @@ fn schema_of(title: &str, default: &Value) -> Value {
     schema
 }
 
-/// Turns typed items into [`RunItem`]s, serializing only what the requested modes send.
-struct Adapter<G: GraphDef> {
+/// Turns typed items into [`RunItem`]s, keeping and serializing only what the requested
+/// modes send.
+struct ModeSelector<G: GraphDef> {
     modes: Modes,
     /// The last model call's id and metadata JSON: its chunks share them.
     call: Option<(Arc<str>, Arc<str>)>,
     _graph: std::marker::PhantomData<fn() -> G>,
 }
 
-impl<G> Adapter<G>
+impl<G> ModeSelector<G>
 where
     G: GraphDef,
     G::State: Serialize,
@@ -251,14 +252,14 @@ where
         stream: GraphStream<G, AllModes>,
         modes: Modes,
     ) -> impl Stream<Item = Result<RunItem, RunFailure>> + Send + 'static {
-        let mut adapter = Self {
+        let mut selector = Self {
             modes,
             call: None,
             _graph: std::marker::PhantomData,
         };
         stream.filter_map(move |item| {
             let item = match item {
-                Ok(item) => adapter.convert(item).transpose(),
+                Ok(item) => selector.convert(item).transpose(),
                 Err(error) => Some(Err(RunFailure::Graph(error))),
             };
             futures::future::ready(item)
@@ -268,26 +269,28 @@ where
     fn convert(&mut self, item: StreamItem<G, AllModes>) -> Result<Option<RunItem>, RunFailure> {
         let modes = self.modes;
         Ok(match item {
-            StreamItem::Values(state) if modes.values => Some(RunItem::Values(to_json(&state)?)),
+            StreamItem::Values(state) if modes.values => {
+                Some(RunItem::Values(serde_json::to_string(&state)?))
+            }
             StreamItem::Updates(update) if modes.updates => Some(RunItem::Updates {
                 ns: update.metadata().namespace().to_vec(),
-                json: to_json(&update)?,
+                json: serde_json::to_string(&update)?,
             }),
             StreamItem::Custom(chunk) if modes.custom => Some(RunItem::Custom {
                 ns: chunk.metadata().namespace().to_vec(),
-                json: to_json(&chunk)?,
+                json: serde_json::to_string(&chunk)?,
             }),
             StreamItem::Debug(event) if modes.debug || modes.tasks => {
-                let debug = to_value(&event)?;
+                let debug = serde_json::to_value(&event)?;
                 Some(RunItem::Task {
                     ns: event.metadata().namespace().to_vec(),
                     task: if modes.tasks {
-                        Some(to_json(&debug["payload"])?)
+                        Some(serde_json::to_string(&debug["payload"])?)
                     } else {
                         None
                     },
                     debug: if modes.debug {
-                        Some(to_json(&debug)?)
+                        Some(serde_json::to_string(&debug)?)
                     } else {
                         None
                     },
@@ -298,7 +301,8 @@ where
                     Some((id, metadata)) if **id == *chunk.id() => (id.clone(), metadata.clone()),
                     _ => {
                         let id: Arc<str> = Arc::from(chunk.id());
-                        let metadata: Arc<str> = Arc::from(to_json(chunk.metadata())?);
+                        let metadata: Arc<str> =
+                            Arc::from(serde_json::to_string(chunk.metadata())?);
                         self.call = Some((id.clone(), metadata.clone()));
                         (id, metadata)
                     }
@@ -318,14 +322,6 @@ where
             _ => None,
         })
     }
-}
-
-fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String, serde_json::Error> {
-    serde_json::to_string(value)
-}
-
-fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<Value, serde_json::Error> {
-    serde_json::to_value(value)
 }
 
 #[cfg(test)]

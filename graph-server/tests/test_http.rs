@@ -404,25 +404,30 @@ async fn a_body_over_the_limit_is_413_whether_its_length_is_declared_or_streamed
         r#"{{"assistant_id": "agent", "input": {{"topic": "{}"}}}}"#,
         "a".repeat(100 * 1024)
     );
-    let (status, text) = detail(
-        client
-            .post(format!("{base}/runs/stream"))
-            .body(huge.clone())
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    // A declared length over the limit is refused before the body is read: the client
+    // sends its first piece and then waits, so it is not writing when the server closes.
+    let first: Vec<Result<Vec<u8>, std::io::Error>> = vec![Ok(huge.as_bytes()[..4096].to_vec())];
+    let declared = client
+        .post(format!("{base}/runs/stream"))
+        .header("content-length", huge.len())
+        .body(reqwest::Body::wrap_stream(
+            futures::stream::iter(first).chain(futures::stream::pending()),
+        ))
+        .send()
+        .await
+        .unwrap();
+    let (status, text) = detail(declared).await;
     assert_eq!(
         (status, text.as_str()),
         (413, "the request body exceeds the limit of 65536 bytes")
     );
-    let chunks = futures::stream::iter(
-        huge.into_bytes()
-            .chunks(4096)
-            .map(|chunk| Ok::<_, std::io::Error>(chunk.to_vec()))
-            .collect::<Vec<_>>(),
-    );
+    // A body sent in pieces with no declared length: just over the limit, then nothing more
+    // while the answer comes, so the client is not writing when the server closes.
+    let pieces: Vec<Result<Vec<u8>, std::io::Error>> = huge.into_bytes()[..17 * 4096]
+        .chunks(4096)
+        .map(|piece| Ok(piece.to_vec()))
+        .collect();
+    let chunks = futures::stream::iter(pieces).chain(futures::stream::pending());
     let streamed = client
         .post(format!("{base}/runs/stream"))
         .body(reqwest::Body::wrap_stream(chunks))
