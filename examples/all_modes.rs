@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use futures::StreamExt;
 use guide::{Topic, models, progress_joke_poem};
-use stategraph::{Custom, Messages, Updates, Values};
+use stategraph::mode::{Custom, Messages, Updates, Values};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {

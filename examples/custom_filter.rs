@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use futures::TryStreamExt;
 use guide::{Topic, custom_joke_poem, models, print_stream};
-use stategraph::Custom;
+use stategraph::mode::Custom;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use futures::TryStreamExt;
 use guide::{Topic, joke_poem, models, print_stream};
-use stategraph::Messages;
+use stategraph::mode::Messages;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {

@@ -9,7 +9,7 @@ mod guide;
 use std::process::ExitCode;
 
 use guide::{Topic, joke_poem, models, print_stream};
-use stategraph::Messages;
+use stategraph::mode::Messages;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {

@@ -6,7 +6,8 @@ mod guide;
 
 use futures::TryStreamExt;
 use guide::{Topic, custom_joke_poem, joke_poem, scripted_models};
-use stategraph::{Custom, Messages, RunConfig, Uuid};
+use stategraph::mode::{Custom, Messages};
+use stategraph::{RunConfig, Uuid};
 
 fn cats() -> Topic {
     Topic {

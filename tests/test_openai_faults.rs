@@ -9,7 +9,8 @@ mod support;
 
 use futures::StreamExt;
 use guide::{Topic, joke_poem, openai_models};
-use stategraph::{GraphError, Messages};
+use stategraph::GraphError;
+use stategraph::mode::Messages;
 use stategraph_openai::{ChatOpenAI, OpenAiClient, OpenAiError};
 use support::{End, FaultServer, Reply, content_event};
 

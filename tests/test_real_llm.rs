@@ -7,7 +7,7 @@ mod guide;
 
 use futures::StreamExt;
 use guide::{Topic, custom_joke_poem, joke_poem, openai_models};
-use stategraph::{Custom, Messages};
+use stategraph::mode::{Custom, Messages};
 use stategraph_openai::{ChatOpenAI, OpenAiClient};
 
 fn server_model() -> ChatOpenAI {

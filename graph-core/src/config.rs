@@ -2,7 +2,8 @@
 
 use uuid::Uuid;
 
-use crate::{GraphTag, TagSet};
+use crate::graph::tags::TagSet;
+use crate::graph::traits::GraphTag;
 
 /// Settings of one run: recursion limit, run id, extra tags and metadata, buffer size.
 ///
@@ -29,9 +30,7 @@ pub const DEFAULT_RECURSION_LIMIT: u32 = 25;
 /// How many items may wait between the graph and a consumer that is not reading.
 ///
 /// Eight is enough to spread the cost of switching between consumer and node over several
-/// items (when it was chosen, 78 ns per token in the messages benchmark against 65 ns with
-/// 64), and small enough that a run with a full buffer holds under 4 KB (about 11 KB with
-/// 64).
+/// items, and small enough that a run with a full buffer holds under 4 KB.
 pub const DEFAULT_BUFFER: usize = 8;
 
 impl<T: GraphTag> Default for RunConfig<T> {
