@@ -1,4 +1,4 @@
-//! Values, updates and debug modes, several modes at once, and LangGraph's v2 JSON.
+//! Values, updates and tasks modes, several modes at once, and LangGraph's v2 JSON.
 
 use futures::TryStreamExt;
 use serde::{Deserialize, Serialize};

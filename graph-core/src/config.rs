@@ -98,12 +98,12 @@ impl<T: GraphTag> RunConfig<T> {
     ///
     /// The run's own items go past it, since each must follow what its node wrote and
     /// cannot wait: when a step starts, the state (values mode) and a `Started` event per
-    /// task (debug mode); when a task finishes, the messages it returns that were not
-    /// streamed (messages mode), its update (updates mode) and its `Finished` event (debug
+    /// task (tasks mode); when a task finishes, the messages it returns that were not
+    /// streamed (messages mode), its update (updates mode) and its `Finished` event (tasks
     /// mode); when a task fails, a `Failed` event for it and for each sibling cancelled.
     /// The stream hands out everything waiting before it polls a node again, so what waits
     /// at once is at most the buffer plus the run's items of one such moment: for a step of
-    /// N tasks (N `Send` instances) in values and debug mode, `buffer + N + 1`.
+    /// N tasks (N `Send` instances) in values and tasks mode, `buffer + N + 1`.
     /// [`GraphStream::waiting`](crate::GraphStream::waiting) tells how many wait.
     ///
     /// The stream takes waiting items a batch at a time, and a batch frees its room once

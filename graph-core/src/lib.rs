@@ -44,7 +44,7 @@ pub use config::{DEFAULT_BUFFER, DEFAULT_RECURSION_LIMIT, RunConfig};
 pub use description::{EdgeDescription, EdgeKind, GraphDescription, NodeDescription, Vertex};
 pub use error::{BoxError, ChatCallError, GraphError, NodeError, UpdateConflict};
 pub use graph::tags::TagSet;
-pub use graph::traits::{GraphDef, GraphNode, GraphTag, State};
+pub use graph::traits::{GraphDef, GraphNode, GraphTag, IntoNodeResult, State};
 pub use graph_stream::GraphStream;
 pub use node::chat_call::{ChatCall, ChatCallStream};
 pub use node::context::NodeContext;
@@ -81,7 +81,7 @@ pub mod reducer {
 pub mod __private {
     pub use crate::graph::reducers::{MissingState, add_messages, append};
     pub use crate::graph::topology::{Edge, Source, Target, Topology};
-    pub use crate::graph::traits::{IntoNodeResult, NodeFuture};
+    pub use crate::graph::traits::NodeFuture;
     pub use crate::graph_stream::{invoke, stream};
     pub use crate::node::RunNode;
     pub use crate::stream::json::V2Data;
@@ -89,7 +89,7 @@ pub mod __private {
     pub use crate::stream::record::Event;
     pub use crate::{
         EdgeDescription, EdgeKind, GraphDef, GraphDescription, GraphError, GraphNode, GraphStream,
-        GraphTag, Message, NodeContext, NodeDescription, NodeError, RunConfig, State,
-        UpdateConflict, Vertex,
+        GraphTag, IntoNodeResult, Message, NodeContext, NodeDescription, NodeError, RunConfig,
+        State, UpdateConflict, Vertex,
     };
 }

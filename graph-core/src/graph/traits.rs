@@ -1,5 +1,7 @@
 //! The traits users meet in compiler errors: what `#[graph]` and `#[derive(State)]`
-//! implement, and what node signatures and stream calls are checked against.
+//! implement, and what node signatures are checked against. (`StreamMode`, what stream
+//! calls are checked against, is with the modes in `stream/mode.rs`; `RunNode` with the
+//! node's context in `node/mod.rs`.)
 //!
 //! Each carries `#[diagnostic::on_unimplemented]`, so a mistake reads as one (`Topic` is not
 //! a graph state) rather than as an unsatisfied bound. They live together in this one file,
@@ -30,7 +32,7 @@ use crate::error::{NodeError, UpdateConflict};
     note = "add `#[derive(Clone, State)]` to `{Self}`"
 )]
 pub trait State: Clone + Send + Sync + 'static {
-    /// The partial update a node returns. `Clone`, because updates mode and debug mode hand
+    /// The partial update a node returns. `Clone`, because updates mode and tasks mode hand
     /// a copy to the consumer while the run merges the original.
     type Update: Clone + Default + Send + 'static;
 

@@ -29,7 +29,7 @@ use crate::stream::mode::ModeSet;
 use crate::stream::record::{Event, Recorder};
 
 type Update<G> = <<G as GraphDef>::State as State>::Update;
-pub(super) type Caught<T> = Result<T, Box<dyn Any + Send>>;
+type Caught<T> = Result<T, Box<dyn Any + Send>>;
 type TaskFuture<G> = BoxFuture<'static, (usize, Caught<Result<Update<G>, NodeError>>)>;
 
 /// One node of the current step and, once it has finished, its update.
