@@ -445,8 +445,8 @@ fn graph_struct(graph: &GraphModel, diagram: &Diagram) -> TokenStream {
                 &self.context
             }
 
-            /// Runs the graph on `input` and streams the items of `mode`
-            /// (`stategraph::mode::Messages`, `Custom`, `Values`, `Updates`, `Tasks`, or a
+            /// Runs the graph on `input` and streams the items of `mode` (one of the
+            /// `mode` module's `Messages`, `Custom`, `Values`, `Updates`, `Tasks`, or a
             /// tuple of them). The stream is `Send + 'static`; drop it to cancel the run.
             #vis fn stream<M: #private::StreamMode<Self>>(&self, input: #state, mode: M) -> #private::GraphStream<Self, M> {
                 self.stream_with(input, mode, #private::RunConfig::default())
