@@ -22,6 +22,7 @@
 #[doc(hidden)]
 pub mod buffer;
 mod chat;
+pub mod checkpoint;
 mod config;
 mod context;
 mod description;

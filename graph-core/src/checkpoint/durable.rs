@@ -1,0 +1,140 @@
+//! A state that can be stored: its fields as JSON and back, and an update as the
+//! [`StateDelta`] it makes. `#[derive(State)]` implements [`Durable`] for every state; the
+//! implementation only compiles into a program that stores the state, and then asks each
+//! field's type for `Serialize + DeserializeOwned`, naming the type that lacks them.
+
+use std::marker::PhantomData;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use super::delta::StateDelta;
+use super::error::CheckpointError;
+use crate::traits::State;
+
+/// A state whose fields can be stored in checkpoints. Implemented by `#[derive(State)]`;
+/// use it as `S: Durable` (the parameter is for the derive's use only).
+pub trait Durable<M = ()>: State + Sized {
+    /// The state as a JSON object of its fields.
+    ///
+    /// # Errors
+    /// [`CheckpointError::Encode`] when a field's `Serialize` fails.
+    fn to_values(&self) -> Result<Map<String, Value>, CheckpointError>;
+
+    /// The state stored as `values`.
+    ///
+    /// # Errors
+    /// [`CheckpointError::StateShape`] naming the first field that is missing, unknown or
+    /// of another type: a checkpoint written by another shape of the state.
+    fn from_values(values: Map<String, Value>) -> Result<Self, CheckpointError>;
+
+    /// What `update` changes, field by field, as its reducers apply it: a plain field is
+    /// set, an `append` field gets the new items, a `messages` field the messages added,
+    /// and a field with a reducer of the user's is set to its value in `merged`, the state
+    /// after the step.
+    ///
+    /// # Errors
+    /// [`CheckpointError::Encode`] when a field's `Serialize` fails.
+    fn delta(update: &Self::Update, merged: &Self) -> Result<StateDelta, CheckpointError>;
+}
+
+/// A state's fields as stored: a JSON object.
+pub type JsonObject = Map<String, Value>;
+
+/// Stores a field of type `T`: implemented when `T: Serialize + DeserializeOwned`. The
+/// derive names it through [`Stored`], whose first parameter keeps the check from running
+/// until a program uses the state with a checkpointer.
+#[diagnostic::on_unimplemented(
+    message = "`{T}` cannot be stored in a checkpoint: it does not implement `Serialize` and `DeserializeOwned`",
+    label = "a field of this type is in a state used with a checkpointer",
+    note = "add `#[derive(serde::Serialize, serde::Deserialize)]` to `{T}`"
+)]
+pub trait Storable<T> {
+    /// `value` as JSON.
+    ///
+    /// # Errors
+    /// The serializer's.
+    fn to_json(value: &T) -> Result<Value, serde_json::Error>;
+
+    /// The value stored as `json`.
+    ///
+    /// # Errors
+    /// The deserializer's.
+    fn from_json(json: Value) -> Result<T, serde_json::Error>;
+}
+
+/// See [`Storable`].
+pub struct Stored<M, T>(PhantomData<(M, T)>);
+
+impl<M, T: Serialize + DeserializeOwned> Storable<T> for Stored<M, T> {
+    fn to_json(value: &T) -> Result<Value, serde_json::Error> {
+        serde_json::to_value(value)
+    }
+
+    fn from_json(json: Value) -> Result<T, serde_json::Error> {
+        serde_json::from_value(json)
+    }
+}
+
+/// For the derive: `value` of `field` as JSON.
+///
+/// # Errors
+/// [`CheckpointError::Encode`] naming the field.
+pub fn encode_field<S: Storable<T>, T>(field: &str, value: &T) -> Result<Value, CheckpointError> {
+    S::to_json(value).map_err(|error| CheckpointError::Encode {
+        detail: format!("field `{field}`: {error}"),
+    })
+}
+
+/// For the derive: the items of a list field's update, as JSON.
+///
+/// # Errors
+/// [`CheckpointError::Encode`] naming the field, also when the list is not stored as a JSON
+/// list.
+pub fn encode_items<S: Storable<T>, T>(
+    field: &str,
+    value: &T,
+) -> Result<Vec<Value>, CheckpointError> {
+    match encode_field::<S, T>(field, value)? {
+        Value::Array(items) => Ok(items),
+        other => Err(CheckpointError::Encode {
+            detail: format!("field `{field}`: a list field was stored as {other}"),
+        }),
+    }
+}
+
+/// For the derive: field `field` of the stored `values`, decoded.
+///
+/// # Errors
+/// [`CheckpointError::StateShape`] naming the field when it is missing or of another type.
+pub fn decode_field<S: Storable<T>, T>(
+    values: &mut Map<String, Value>,
+    field: &str,
+) -> Result<T, CheckpointError> {
+    let json = values
+        .remove(field)
+        .ok_or_else(|| CheckpointError::StateShape {
+            field: field.to_owned(),
+            detail: "the stored state has no such field (was it renamed or added?)".into(),
+        })?;
+    S::from_json(json).map_err(|error| CheckpointError::StateShape {
+        field: field.to_owned(),
+        detail: error.to_string(),
+    })
+}
+
+/// For the derive: fails naming a stored field the state does not have, once every known
+/// field has been taken out of `values`.
+///
+/// # Errors
+/// [`CheckpointError::StateShape`] naming the first field left over.
+pub fn no_unknown_fields(values: &Map<String, Value>) -> Result<(), CheckpointError> {
+    match values.keys().next() {
+        None => Ok(()),
+        Some(field) => Err(CheckpointError::StateShape {
+            field: field.clone(),
+            detail: "the state has no such field (was it renamed or removed?)".into(),
+        }),
+    }
+}
