@@ -1,7 +1,7 @@
 //! A state that can be stored: its fields as JSON and back, and an update as the
-//! [`StateDelta`] it makes. `#[derive(State)]` implements [`Durable`] for every state; the
-//! implementation only compiles into a program that stores the state, and then asks each
-//! field's type for `Serialize + DeserializeOwned`, naming the type that lacks them.
+//! [`StateDelta`] it makes. `#[derive(State)]` makes every state [`Durable`] whose fields
+//! can be stored; a program that stores a state whose field type lacks
+//! `Serialize + DeserializeOwned` fails to compile with a message naming that type.
 
 use std::marker::PhantomData;
 
@@ -13,9 +13,9 @@ use super::delta::StateDelta;
 use super::error::CheckpointError;
 use crate::traits::State;
 
-/// A state whose fields can be stored in checkpoints. Implemented by `#[derive(State)]`;
-/// use it as `S: Durable` (the parameter is for the derive's use only).
-pub trait Durable<M = ()>: State + Sized {
+/// A state whose fields can be stored in checkpoints: every `#[derive(State)]` state whose
+/// field types implement `Serialize` and `DeserializeOwned`.
+pub trait Durable: State + Sized {
     /// The state as a JSON object of its fields.
     ///
     /// # Errors
@@ -39,17 +39,56 @@ pub trait Durable<M = ()>: State + Sized {
     fn delta(update: &Self::Update, merged: &Self) -> Result<StateDelta, CheckpointError>;
 }
 
+/// What `#[derive(State)]` implements, generic over a marker `M` that each field's bound
+/// names ([`Stored<M, T>`]), so that the bounds are checked only where a program asks for
+/// [`Durable`] (which is `StoredFields<()>`), not in every program that derives `State`.
+#[doc(hidden)]
+pub trait StoredFields<M>: State + Sized {
+    /// See [`Durable::to_values`].
+    ///
+    /// # Errors
+    /// As there.
+    fn to_values(&self) -> Result<Map<String, Value>, CheckpointError>;
+
+    /// See [`Durable::from_values`].
+    ///
+    /// # Errors
+    /// As there.
+    fn from_values(values: Map<String, Value>) -> Result<Self, CheckpointError>;
+
+    /// See [`Durable::delta`].
+    ///
+    /// # Errors
+    /// As there.
+    fn delta(update: &Self::Update, merged: &Self) -> Result<StateDelta, CheckpointError>;
+}
+
+impl<S: StoredFields<()>> Durable for S {
+    fn to_values(&self) -> Result<Map<String, Value>, CheckpointError> {
+        StoredFields::to_values(self)
+    }
+
+    fn from_values(values: Map<String, Value>) -> Result<Self, CheckpointError> {
+        <S as StoredFields<()>>::from_values(values)
+    }
+
+    fn delta(update: &Self::Update, merged: &Self) -> Result<StateDelta, CheckpointError> {
+        <S as StoredFields<()>>::delta(update, merged)
+    }
+}
+
 /// A state's fields as stored: a JSON object.
 pub type JsonObject = Map<String, Value>;
 
 /// Stores a field of type `T`: implemented when `T: Serialize + DeserializeOwned`. The
 /// derive names it through [`Stored`], whose first parameter keeps the check from running
-/// until a program uses the state with a checkpointer.
+/// until a program asks for [`Durable`].
 #[diagnostic::on_unimplemented(
     message = "`{T}` cannot be stored in a checkpoint: it does not implement `Serialize` and `DeserializeOwned`",
     label = "a field of this type is in a state used with a checkpointer",
     note = "add `#[derive(serde::Serialize, serde::Deserialize)]` to `{T}`"
 )]
+#[doc(hidden)]
 pub trait Storable<T> {
     /// `value` as JSON.
     ///
@@ -65,6 +104,7 @@ pub trait Storable<T> {
 }
 
 /// See [`Storable`].
+#[doc(hidden)]
 pub struct Stored<M, T>(PhantomData<(M, T)>);
 
 impl<M, T: Serialize + DeserializeOwned> Storable<T> for Stored<M, T> {
@@ -81,6 +121,7 @@ impl<M, T: Serialize + DeserializeOwned> Storable<T> for Stored<M, T> {
 ///
 /// # Errors
 /// [`CheckpointError::Encode`] naming the field.
+#[doc(hidden)]
 pub fn encode_field<S: Storable<T>, T>(field: &str, value: &T) -> Result<Value, CheckpointError> {
     S::to_json(value).map_err(|error| CheckpointError::Encode {
         detail: format!("field `{field}`: {error}"),
@@ -92,6 +133,7 @@ pub fn encode_field<S: Storable<T>, T>(field: &str, value: &T) -> Result<Value, 
 /// # Errors
 /// [`CheckpointError::Encode`] naming the field, also when the list is not stored as a JSON
 /// list.
+#[doc(hidden)]
 pub fn encode_items<S: Storable<T>, T>(
     field: &str,
     value: &T,
@@ -108,6 +150,7 @@ pub fn encode_items<S: Storable<T>, T>(
 ///
 /// # Errors
 /// [`CheckpointError::StateShape`] naming the field when it is missing or of another type.
+#[doc(hidden)]
 pub fn decode_field<S: Storable<T>, T>(
     values: &mut Map<String, Value>,
     field: &str,
@@ -129,6 +172,7 @@ pub fn decode_field<S: Storable<T>, T>(
 ///
 /// # Errors
 /// [`CheckpointError::StateShape`] naming the first field left over.
+#[doc(hidden)]
 pub fn no_unknown_fields(values: &Map<String, Value>) -> Result<(), CheckpointError> {
     match values.keys().next() {
         None => Ok(()),

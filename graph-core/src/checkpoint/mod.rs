@@ -19,7 +19,7 @@ mod store;
 
 pub use delta::{FieldChange, SnapshotCounters, SnapshotPolicy, StateDelta, fold};
 pub use durable::{
-    Durable, JsonObject, Storable, Stored, decode_field, encode_field, encode_items,
+    Durable, JsonObject, Storable, Stored, StoredFields, decode_field, encode_field, encode_items,
     no_unknown_fields,
 };
 pub use error::CheckpointError;
