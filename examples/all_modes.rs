@@ -5,13 +5,11 @@
 //! `cargo run --example all_modes` (scripted model), or against a real server with
 //! `OPENAI_BASE_URL` / `OPENAI_API_KEY` / `OPENAI_MODEL` set.
 
-mod guide;
-
 use std::process::ExitCode;
 
 use futures::StreamExt;
-use guide::{Topic, models, progress_joke_poem};
 use stategraph::{Custom, Messages, Updates, Values};
+use stategraph_test_support::guide::{Topic, models, progress_joke_poem};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {

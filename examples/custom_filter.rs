@@ -1,12 +1,10 @@
 //! Only the poem's custom payloads, filtered by the writer's tag.
 
-mod guide;
-
 use std::process::ExitCode;
 
 use futures::TryStreamExt;
-use guide::{Topic, custom_joke_poem, models, print_stream};
 use stategraph::Custom;
+use stategraph_test_support::guide::{Topic, custom_joke_poem, models, print_stream};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {

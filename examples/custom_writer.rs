@@ -1,12 +1,10 @@
 //! The guide's custom-mode half: the node streams `{role, content}` deltas through the
 //! writer, tagged joke or poem; each is printed as its content followed by `|`.
 
-mod guide;
-
 use std::process::ExitCode;
 
-use guide::{Topic, custom_joke_poem, models, print_stream};
 use stategraph::Custom;
+use stategraph_test_support::guide::{Topic, custom_joke_poem, models, print_stream};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {

@@ -1,13 +1,11 @@
 //! Only the joke's tokens: the stream filtered by the typed tag `Tag::Joke`
 //! (`Tag::Jokee` would not compile).
 
-mod guide;
-
 use std::process::ExitCode;
 
 use futures::TryStreamExt;
-use guide::{Topic, joke_poem, models, print_stream};
 use stategraph::Messages;
+use stategraph_test_support::guide::{Topic, joke_poem, models, print_stream};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {

@@ -4,12 +4,10 @@
 //! `cargo run --example joke_poem` (scripted model), or with `OPENAI_BASE_URL` /
 //! `OPENAI_API_KEY` / `OPENAI_MODEL` set, against a real server.
 
-mod guide;
-
 use std::process::ExitCode;
 
-use guide::{Topic, joke_poem, models, print_stream};
 use stategraph::Messages;
+use stategraph_test_support::guide::{Topic, joke_poem, models, print_stream};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {

@@ -6,13 +6,11 @@
 //! `cargo run --example subgraph` (scripted model), or against a real server with
 //! `OPENAI_BASE_URL` / `OPENAI_API_KEY` / `OPENAI_MODEL` set.
 
-mod guide;
-
 use std::process::ExitCode;
 
 use futures::StreamExt;
-use guide::{Progress, Topic, TopicUpdate, models, progress_joke_poem};
 use stategraph::prelude::*;
+use stategraph_test_support::guide::{Progress, Topic, TopicUpdate, models, progress_joke_poem};
 
 /// The parent's dependency: the guide's graph, ready to run.
 pub struct Child {

@@ -1,12 +1,9 @@
 //! The guide's graph on the scripted model: its exact tokens, metadata, tags and custom
 //! payloads.
 
-#[path = "../examples/guide/mod.rs"]
-mod guide;
-
 use futures::TryStreamExt;
-use guide::{Topic, custom_joke_poem, joke_poem, scripted_models};
 use stategraph::{Custom, Messages, RunConfig, Uuid};
+use stategraph_test_support::guide::{self, Topic, custom_joke_poem, joke_poem, scripted_models};
 
 fn cats() -> Topic {
     Topic {

@@ -2,16 +2,12 @@
 //! error naming the node, the step and the cause (LangGraph accepts a truncated answer
 //! silently; stategraph must not).
 
-#[path = "../examples/guide/mod.rs"]
-mod guide;
-#[path = "../graph-openai/tests/support/mod.rs"]
-mod support;
-
 use futures::StreamExt;
-use guide::{Topic, joke_poem, openai_models};
 use stategraph::{GraphError, Messages};
 use stategraph_openai::{ChatOpenAI, OpenAiClient, OpenAiError};
-use support::{End, FaultServer, Reply, content_event};
+use stategraph_test_support::events::content_event;
+use stategraph_test_support::fault_server::{End, FaultServer, Reply};
+use stategraph_test_support::guide::{Topic, joke_poem, openai_models};
 
 fn cats() -> Topic {
     Topic {

@@ -2,13 +2,10 @@
 //! `llama-server` with SmolLM2-135M-Instruct, which `scripts/test` builds, starts and
 //! names in `REAL_LLM_BASE_URL`).
 
-#[path = "../examples/guide/mod.rs"]
-mod guide;
-
 use futures::StreamExt;
-use guide::{Topic, custom_joke_poem, joke_poem, openai_models};
 use stategraph::{Custom, Messages};
 use stategraph_openai::{ChatOpenAI, OpenAiClient};
+use stategraph_test_support::guide::{Topic, custom_joke_poem, joke_poem, openai_models};
 
 fn server_model() -> ChatOpenAI {
     let base_url = std::env::var("REAL_LLM_BASE_URL").expect(

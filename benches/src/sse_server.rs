@@ -6,12 +6,9 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use stategraph_test_support::request::read_request;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
-
-#[path = "../../graph-openai/tests/support/request.rs"]
-mod request;
-use request::read_request;
 
 /// Starts the server on 127.0.0.1 and returns its base URL (`http://127.0.0.1:PORT/v1`).
 pub async fn serve(body: Arc<Vec<u8>>) -> String {

@@ -20,11 +20,13 @@ impl ApiKey {
         Self(SecretString::from(key.into()))
     }
 
-    pub(crate) fn bearer_header(&self) -> Result<reqwest::header::HeaderValue, crate::OpenAiError> {
+    pub(crate) fn bearer_header(
+        &self,
+    ) -> Result<reqwest::header::HeaderValue, crate::error::OpenAiError> {
         let mut value =
             reqwest::header::HeaderValue::try_from(format!("Bearer {}", self.0.expose_secret()))
                 .map_err(|_| {
-                    crate::OpenAiError::Config(
+                    crate::error::OpenAiError::Config(
                         "the API key contains characters not allowed in an HTTP header".into(),
                     )
                 })?;

@@ -2,9 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use stategraph_core::{ChatChunk, Message, MessageBuilder, ToolCallChunk};
+use stategraph_core::{Message, MessageBuilder};
 
-use crate::wire::{ChatCompletionChunk, ChunkChoice, ToolCallDelta};
+use crate::wire::ChatCompletionChunk;
 
 /// Assembles the raw chunks of one completion into one [`Message`] per choice: text
 /// joined, tool-call deltas assembled by their `index` into whole calls, the finish
@@ -42,7 +42,7 @@ impl CompletionBuilder {
                     .as_ref()
                     .map_or_else(MessageBuilder::default, MessageBuilder::with_id)
             });
-            builder.push(&choice_chunk(choice.clone(), None));
+            builder.push(&choice.clone().into_chat_chunk(None));
         }
         if let Some(usage) = chunk.usage {
             self.usage = Some(usage.into());
@@ -66,31 +66,5 @@ impl CompletionBuilder {
             first.usage = self.usage;
         }
         messages
-    }
-}
-
-/// One choice's delta as a graph-core [`ChatChunk`], moving its strings.
-pub(crate) fn choice_chunk(
-    choice: ChunkChoice,
-    usage: Option<stategraph_core::Usage>,
-) -> ChatChunk {
-    let delta = choice.delta;
-    let mut chunk = ChatChunk::text(delta.content.unwrap_or_default())
-        .with_tool_call_chunks(delta.tool_calls.into_iter().map(ToolCallChunk::from));
-    chunk.role = delta.role;
-    chunk.set_finish_reason(choice.finish_reason);
-    chunk.set_usage(usage);
-    chunk
-}
-
-impl From<ToolCallDelta> for ToolCallChunk {
-    fn from(call: ToolCallDelta) -> Self {
-        let function = call.function.unwrap_or_default();
-        ToolCallChunk {
-            index: call.index,
-            id: call.id,
-            name: function.name,
-            arguments: function.arguments.unwrap_or_default(),
-        }
     }
 }

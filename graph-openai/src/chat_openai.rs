@@ -8,8 +8,9 @@ use futures::{Stream, StreamExt};
 use stategraph_core::{ChatChunk, ChatChunkStream, ChatModel, ChatRequest, ModelIdentity};
 
 use crate::chunk_stream::Chunks;
+use crate::client::OpenAiClient;
+use crate::error::OpenAiError;
 use crate::wire::{ChatCompletionRequest, DeltaChunk, RequestMessage, Tool, ToolChoice};
-use crate::{OpenAiClient, OpenAiError};
 
 /// The model `from_env` uses when `OPENAI_MODEL` is unset: the guide's.
 pub const DEFAULT_MODEL: &str = "gpt-4o-mini";

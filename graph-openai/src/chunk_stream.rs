@@ -14,11 +14,11 @@ use futures::future::BoxFuture;
 use futures::{FutureExt, Stream, StreamExt};
 use serde::de::DeserializeOwned;
 
-use crate::client::{ClientInner, parse_error_body};
-use crate::error::snippet;
-use crate::sse::{SseDecoder, SseEventRef};
+use crate::endpoint::{Endpoint, parse_error_body};
+use crate::error::{OpenAiError, TimeoutPhase, snippet};
+use crate::sse::{SseDecoder, SseError, SseEventRef};
+use crate::transport::Body;
 use crate::wire::{ApiError, ChatCompletionChunk, DeltaChunk};
-use crate::{OpenAiError, TimeoutPhase};
 
 /// The chunks of one streamed completion, as the server sent them.
 ///
@@ -38,7 +38,7 @@ impl std::fmt::Debug for ChunkStream {
 }
 
 impl ChunkStream {
-    pub(crate) fn new(client: Arc<ClientInner>, body: Result<Vec<u8>, OpenAiError>) -> Self {
+    pub(crate) fn new(client: Arc<Endpoint>, body: Result<Vec<u8>, OpenAiError>) -> Self {
         Self {
             chunks: Chunks::new(client, body),
         }
@@ -119,7 +119,7 @@ enum State<T> {
 }
 
 impl<T: StreamedChunk> Chunks<T> {
-    pub(crate) fn new(client: Arc<ClientInner>, body: Result<Vec<u8>, OpenAiError>) -> Self {
+    pub(crate) fn new(client: Arc<Endpoint>, body: Result<Vec<u8>, OpenAiError>) -> Self {
         let starting = async move { start(&client, body?).await }.boxed();
         Self {
             state: State::Starting(starting),
@@ -155,7 +155,7 @@ impl<T: StreamedChunk> Stream for Chunks<T> {
 }
 
 /// Sends the request and checks that what came back can be an event stream.
-async fn start<T>(client: &ClientInner, body: Vec<u8>) -> Result<Box<Reader<T>>, OpenAiError> {
+async fn start<T>(client: &Endpoint, body: Vec<u8>) -> Result<Box<Reader<T>>, OpenAiError> {
     let response = client.send(body).await?;
     let content_type = response
         .headers
@@ -196,7 +196,7 @@ async fn start<T>(client: &ClientInner, body: Vec<u8>) -> Result<Box<Reader<T>>,
 }
 
 struct Reader<T> {
-    body: crate::transport::Body,
+    body: Body,
     decoder: SseDecoder,
     idle: Duration,
     /// Fires `idle` after the last read; re-armed lazily, only when the body is pending,
@@ -307,7 +307,7 @@ impl<T: StreamedChunk> Reader<T> {
         }
     }
 
-    fn sse_error(&self, error: crate::sse::SseError) -> OpenAiError {
+    fn sse_error(&self, error: SseError) -> OpenAiError {
         OpenAiError::from_sse(error, self.content_type.clone())
     }
 }

@@ -29,9 +29,11 @@ mod assemble;
 mod chat_openai;
 mod chunk_stream;
 mod client;
+mod endpoint;
 mod error;
 mod retry;
 mod sse;
+mod timeouts;
 mod transport;
 pub mod wire;
 
@@ -39,10 +41,9 @@ pub use api_key::ApiKey;
 pub use assemble::CompletionBuilder;
 pub use chat_openai::{ChatOpenAI, DEFAULT_MODEL};
 pub use chunk_stream::ChunkStream;
-pub use client::{
-    DEFAULT_BASE_URL, DEFAULT_MAX_EVENT_SIZE, OpenAiClient, OpenAiClientBuilder, Timeouts,
-};
+pub use client::{DEFAULT_BASE_URL, DEFAULT_MAX_EVENT_SIZE, OpenAiClient, OpenAiClientBuilder};
 pub use error::{OpenAiError, TimeoutPhase};
 pub use retry::{RetryBudget, RetryPolicy};
 pub use sse::{Finished, SseDecoder, SseError, SseEvent};
+pub use timeouts::Timeouts;
 pub use transport::HttpError;

@@ -1,15 +1,14 @@
 //! The client against a local scripted server: what it sends, what it accepts, and that
 //! the key stays secret.
 
-mod support;
-
 use futures::{StreamExt, TryStreamExt};
 use stategraph_core::{
     ChatModel, ChatRequest, FinishReason, Message, MessageBuilder, Role, ToolDefinition, Usage,
 };
 use stategraph_openai::wire::{ChatCompletionRequest, RequestMessage, ToolChoice};
 use stategraph_openai::{ChatOpenAI, CompletionBuilder, OpenAiClient};
-use support::{DONE, FaultServer, Reply, content_event, finish_event};
+use stategraph_test_support::events::{DONE, content_event, finish_event};
+use stategraph_test_support::fault_server::{FaultServer, Reply};
 
 /// llama-server's exact stream for "Say hello in five words." (see scripts/real-llm NOTES).
 const LLAMA_SSE: &str = concat!(

@@ -1,8 +1,6 @@
 //! Every way a server can misbehave ends in a typed error, after every chunk received
 //! before it, and never in a panic or a quiet end.
 
-mod support;
-
 use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
@@ -10,7 +8,8 @@ use stategraph_openai::wire::{ChatCompletionChunk, ChatCompletionRequest, Reques
 use stategraph_openai::{
     OpenAiClient, OpenAiClientBuilder, OpenAiError, RetryPolicy, TimeoutPhase,
 };
-use support::{End, FaultServer, Reply, content_event, finish_event, role_event};
+use stategraph_test_support::events::{DONE, content_event, finish_event, role_event};
+use stategraph_test_support::fault_server::{End, FaultServer, Reply};
 
 fn client(server: &FaultServer) -> OpenAiClientBuilder {
     OpenAiClient::builder()
@@ -439,11 +438,7 @@ async fn an_https_url_to_a_server_without_tls_is_a_connect_error() {
 
 #[tokio::test]
 async fn a_users_reqwest_client_streams_and_fails_the_same_way() {
-    let reply = Reply::sse([
-        content_event("a"),
-        finish_event("stop"),
-        support::DONE.to_owned(),
-    ]);
+    let reply = Reply::sse([content_event("a"), finish_event("stop"), DONE.to_owned()]);
     let server = FaultServer::start(vec![reply]).await;
     let client = client(&server)
         .http_client(reqwest::Client::new())

@@ -1,14 +1,14 @@
 //! Connections are kept alive between calls, and never reused when that could mix two
-//! answers or send a request twice.
-
-mod support;
+//! answers or send a request twice. The one resend: a reused connection that the server
+//! closed without a byte of answer, once, on a new connection.
 
 use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
-use stategraph_openai::OpenAiClient;
 use stategraph_openai::wire::{ChatCompletionRequest, RequestMessage};
-use support::{Counts, DONE, KeepAliveServer, content_event, finish_event};
+use stategraph_openai::{OpenAiClient, OpenAiError};
+use stategraph_test_support::events::{DONE, content_event, finish_event};
+use stategraph_test_support::keep_alive::{Counts, HangUpServer, KeepAliveServer};
 
 fn request() -> ChatCompletionRequest {
     ChatCompletionRequest::new("m", [RequestMessage::user("hi")])
@@ -83,5 +83,63 @@ async fn a_pooled_connection_the_server_closed_is_replaced_without_a_second_post
             requests: 2
         },
         "one request per call: none was sent on the dead connection"
+    );
+}
+
+#[tokio::test]
+async fn a_pooled_connection_closed_unanswered_is_sent_again_once_on_a_new_connection() {
+    // Each connection answers its first request and hangs up on its second, as llama-server
+    // does when its keep-alive ends as the next request arrives.
+    let server = HangUpServer::start(answer(3), |arrival| arrival.on_connection == 0).await;
+    let client = OpenAiClient::builder()
+        .base_url(&server.base_url)
+        .max_retries(0)
+        .build()
+        .unwrap();
+    assert_eq!(call(&client).await, 4);
+    assert_eq!(
+        call(&client).await,
+        4,
+        "the request the pooled connection took and never answered is sent on a new one"
+    );
+    assert_eq!(
+        server.counts(),
+        Counts {
+            connections: 2,
+            requests: 3
+        },
+        "the second call's request was read twice: once unanswered, once answered"
+    );
+}
+
+#[tokio::test]
+async fn a_server_that_hangs_up_on_every_connection_gives_a_transport_error_after_one_resend() {
+    // The first request is answered; the next two (the second call and its resend on a
+    // new connection) are hung up on, and a new connection is never resent (the server may
+    // have run the request). Later requests are answered, so that a client that kept
+    // resending would end with an answer and fail this test, rather than hang it.
+    let server = HangUpServer::start(answer(3), |arrival| {
+        arrival.overall == 0 || arrival.overall > 2
+    })
+    .await;
+    let client = OpenAiClient::builder()
+        .base_url(&server.base_url)
+        .max_retries(0)
+        .build()
+        .unwrap();
+    assert_eq!(call(&client).await, 4);
+    let outcome: Result<Vec<_>, _> = client.stream_chat(&request()).try_collect().await;
+    let error = outcome.expect_err("both connections were closed unanswered");
+    assert!(
+        matches!(error, OpenAiError::Transport { chunks: 0, .. }),
+        "{error:?}"
+    );
+    assert_eq!(
+        server.counts(),
+        Counts {
+            connections: 2,
+            requests: 3
+        },
+        "one resend, on one new connection, then the error"
     );
 }

@@ -2,8 +2,6 @@
 //! never ran (no connection, or a status saying the server turned it away), never one the
 //! server may be generating, and never more than the client's retry budget allows.
 
-mod support;
-
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -11,7 +9,8 @@ use stategraph_openai::wire::{ChatCompletionRequest, RequestMessage};
 use stategraph_openai::{
     OpenAiClient, OpenAiClientBuilder, OpenAiError, RetryBudget, RetryPolicy, TimeoutPhase,
 };
-use support::{DONE, End, FaultServer, Reply, content_event, finish_event};
+use stategraph_test_support::events::{DONE, content_event, finish_event};
+use stategraph_test_support::fault_server::{End, FaultServer, Reply};
 
 const RETRYABLE: [u16; 6] = [408, 429, 500, 502, 503, 504];
 

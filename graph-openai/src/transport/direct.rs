@@ -33,7 +33,7 @@ use tokio_rustls::rustls::pki_types::ServerName;
 
 use super::pool::{Pool, PoolKey, current_key};
 use super::{Body, HttpError, Response, SendError, Target};
-use crate::client::Timeouts;
+use crate::timeouts::Timeouts;
 
 type Request = hyper::Request<Full<Bytes>>;
 

@@ -7,7 +7,7 @@ use futures::StreamExt;
 use reqwest::header::HeaderMap;
 
 use super::{Body, HttpError, Response, SendError, Target};
-use crate::client::Timeouts;
+use crate::timeouts::Timeouts;
 
 pub(super) async fn send(
     client: &reqwest::Client,

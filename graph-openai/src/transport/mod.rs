@@ -29,7 +29,7 @@ use futures::Stream;
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 
-use crate::client::Timeouts;
+use crate::timeouts::Timeouts;
 
 pub(crate) use target::Target;
 

@@ -139,7 +139,6 @@ fn choice_zero<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Choices, D:
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::assemble::choice_chunk;
     use crate::wire::ChatCompletionChunk;
 
     /// The lean decoding must agree with the full one on everything `ChatOpenAI` reads.
@@ -160,7 +159,7 @@ mod tests {
         );
         assert_eq!(
             lean.choices.zero.map(|choice| choice.into_chat_chunk(None)),
-            zero.map(|choice| choice_chunk(choice, None)),
+            zero.map(|choice| choice.into_chat_chunk(None)),
             "{json}"
         );
         assert_eq!(lean.usage, full.usage, "{json}");

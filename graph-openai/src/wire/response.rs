@@ -3,7 +3,7 @@
 use std::fmt;
 
 use serde::{Deserialize, Deserializer};
-use stategraph_core::{FinishReason, Role, Usage};
+use stategraph_core::{ChatChunk, FinishReason, Role, ToolCallChunk, Usage};
 
 /// One `chat.completion.chunk` of a streamed answer.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
@@ -48,6 +48,19 @@ pub struct ChunkChoice {
     /// Set on the choice's last chunk; an empty string counts as unset.
     #[serde(default, deserialize_with = "finish_reason")]
     pub finish_reason: Option<FinishReason>,
+}
+
+impl ChunkChoice {
+    /// The choice's delta as a graph-core [`ChatChunk`], moving its strings.
+    pub(crate) fn into_chat_chunk(self, usage: Option<Usage>) -> ChatChunk {
+        let delta = self.delta;
+        let mut chunk = ChatChunk::text(delta.content.unwrap_or_default())
+            .with_tool_call_chunks(delta.tool_calls.into_iter().map(ToolCallChunk::from));
+        chunk.role = delta.role;
+        chunk.set_finish_reason(self.finish_reason);
+        chunk.set_usage(usage);
+        chunk
+    }
 }
 
 /// The new part of a choice's message.
@@ -122,6 +135,18 @@ impl From<CompletionUsage> for Usage {
             prompt_tokens: usage.prompt_tokens,
             completion_tokens: usage.completion_tokens,
             total_tokens: usage.total_tokens,
+        }
+    }
+}
+
+impl From<ToolCallDelta> for ToolCallChunk {
+    fn from(call: ToolCallDelta) -> Self {
+        let function = call.function.unwrap_or_default();
+        ToolCallChunk {
+            index: call.index,
+            id: call.id,
+            name: function.name,
+            arguments: function.arguments.unwrap_or_default(),
         }
     }
 }

@@ -1,12 +1,12 @@
 //! Reading one HTTP/1.1 request off a socket, for the tests' and benchmarks' local
-//! servers (`graph-openai/tests/support` and `benches/src/sse_server.rs` include this
-//! file): they need raw sockets, to cut, stall or flood a reply as no server crate would.
+//! servers: they need raw sockets, to cut, stall or flood a reply as no server crate would.
 
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 
-/// Reads one request: its head, and a body of `Content-Length` bytes.
-pub(crate) async fn read_request(socket: &mut TcpStream) -> Option<(String, Vec<u8>)> {
+/// Reads one request: its head, and a body of `Content-Length` bytes. `None` when the
+/// connection ends or fails first.
+pub async fn read_request(socket: &mut TcpStream) -> Option<(String, Vec<u8>)> {
     let mut data = Vec::new();
     let mut buf = [0u8; 4096];
     let head_end = loop {

@@ -1,20 +1,16 @@
-//! A local HTTP server for the tests that misbehaves on request: each connection gets the
-//! next scripted reply (the last one repeats), written in parts, then ended cleanly, with a
-//! reset, or not at all. It counts the connections it accepts and the requests it reads,
-//! so a test can tell how many times the client sent a request.
-
-#![allow(dead_code)] // each test binary uses part of it
+//! A local HTTP server that misbehaves on request: each connection gets the next scripted
+//! reply (the last one repeats), written in parts, then ended cleanly, with a reset, or not
+//! at all. It counts the connections it accepts and the requests it reads, so a test can
+//! tell how many times the client sent a request.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::time::Instant;
-
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::time::Instant;
 
-mod request;
-use request::read_request;
+use crate::request::read_request;
 
 /// How a reply's body ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,11 +26,15 @@ pub enum End {
 /// One scripted reply.
 #[derive(Clone, Debug)]
 pub struct Reply {
+    /// The status code of the status line.
     pub status: u16,
+    /// The headers, in order; the server adds `Connection: close`.
     pub headers: Vec<(String, String)>,
     /// Written one by one, each flushed, with `gap` between them.
     pub parts: Vec<Vec<u8>>,
+    /// The wait before each part.
     pub gap: Duration,
+    /// How the body ends.
     pub end: End,
     /// Read the request, then send nothing, not even the status line, and end the
     /// connection as `end` says (a server that hangs, or crashes while generating).
@@ -98,22 +98,26 @@ impl Reply {
         }
     }
 
+    /// Adds a header.
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.into(), value.into()));
         self
     }
 
+    /// Replaces the `Content-Type` header.
     pub fn content_type(mut self, value: &str) -> Self {
         self.headers.retain(|(name, _)| name != "Content-Type");
         self.headers.push(("Content-Type".into(), value.into()));
         self
     }
 
+    /// Waits `gap` before each part.
     pub fn gap(mut self, gap: Duration) -> Self {
         self.gap = gap;
         self
     }
 
+    /// Ends the body as `end` says.
     pub fn end(mut self, end: End) -> Self {
         self.end = end;
         self
@@ -123,8 +127,11 @@ impl Reply {
 /// What the server saw of one request.
 #[derive(Clone, Debug)]
 pub struct Seen {
+    /// When the server had read it whole (on tokio's clock, which a test may pause).
     pub at: Instant,
+    /// The request line and headers, as sent.
     pub head: String,
+    /// The body as JSON (`null` when it is not JSON).
     pub body: serde_json::Value,
 }
 
@@ -140,23 +147,39 @@ impl Seen {
 }
 
 #[derive(Default)]
-pub struct Log {
+struct Log {
     /// Connections accepted, whether a request came on them or not.
-    pub connections: usize,
-    pub requests: Vec<Seen>,
+    connections: usize,
+    requests: Vec<Seen>,
     /// Set when a write failed because the client had gone away.
-    pub client_went_away: bool,
+    client_went_away: bool,
 }
 
+/// The scripted server, on 127.0.0.1 and a free port; it serves until the runtime ends.
 pub struct FaultServer {
+    /// `http://127.0.0.1:PORT/v1`, for the client's builder.
     pub base_url: String,
-    pub log: Arc<Mutex<Log>>,
+    log: Arc<Mutex<Log>>,
 }
 
 impl FaultServer {
+    /// Starts serving: connection `i` gets `replies[i]`, or the last reply once they run
+    /// out.
+    ///
+    /// # Panics
+    /// When `replies` is empty, or no port on 127.0.0.1 is free.
     pub async fn start(replies: Vec<Reply>) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base_url = format!("http://{}/v1", listener.local_addr().unwrap());
+        assert!(
+            !replies.is_empty(),
+            "a fault server needs a reply to repeat"
+        );
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a free port on 127.0.0.1");
+        let base_url = format!(
+            "http://{}/v1",
+            listener.local_addr().expect("the listener's address")
+        );
         let log = Arc::new(Mutex::new(Log::default()));
         let server_log = Arc::clone(&log);
         tokio::spawn(async move {
@@ -174,6 +197,7 @@ impl FaultServer {
         Self { base_url, log }
     }
 
+    /// Every request read in full, in order.
     pub fn requests(&self) -> Vec<Seen> {
         self.log.lock().unwrap().requests.clone()
     }
@@ -188,6 +212,7 @@ impl FaultServer {
         self.log.lock().unwrap().connections
     }
 
+    /// Whether a write failed because the client had gone away.
     pub fn client_went_away(&self) -> bool {
         self.log.lock().unwrap().client_went_away
     }
@@ -256,119 +281,5 @@ async fn end(mut socket: TcpStream, end: End) {
             let mut buf = [0u8; 64];
             let _ = socket.read(&mut buf).await;
         }
-    }
-}
-
-/// The first event of an answer: the role, and no content.
-pub fn role_event() -> String {
-    format!(
-        "data: {}\n\n",
-        serde_json::json!({
-            "id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": "m",
-            "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": null}],
-        })
-    )
-}
-
-/// One `data:` event with a content delta.
-pub fn content_event(text: &str) -> String {
-    format!(
-        "data: {}\n\n",
-        serde_json::json!({
-            "id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": "m",
-            "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": null}],
-        })
-    )
-}
-
-/// The event that ends a choice with `reason`.
-pub fn finish_event(reason: &str) -> String {
-    format!(
-        "data: {}\n\n",
-        serde_json::json!({
-            "id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": "m",
-            "choices": [{"index": 0, "delta": {}, "finish_reason": reason}],
-        })
-    )
-}
-
-pub const DONE: &str = "data: [DONE]\n\n";
-
-/// What a [`KeepAliveServer`] saw.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Counts {
-    pub connections: usize,
-    pub requests: usize,
-}
-
-/// A server that keeps connections alive, as real ones do: it answers every request on a
-/// connection with the same events, one HTTP chunk each, and counts connections and
-/// requests. With `close_when_idle`, it closes each connection after its first answer
-/// when [`close_idle`](Self::close_idle) tells it to, as a server whose keep-alive timeout
-/// ran out does.
-pub struct KeepAliveServer {
-    pub base_url: String,
-    counts: Arc<Mutex<Counts>>,
-    close: Arc<tokio::sync::Notify>,
-    closed: Arc<tokio::sync::Notify>,
-}
-
-impl KeepAliveServer {
-    pub async fn start(events: Vec<String>, close_when_idle: bool) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base_url = format!("http://{}/v1", listener.local_addr().unwrap());
-        let counts = Arc::new(Mutex::new(Counts::default()));
-        let close = Arc::new(tokio::sync::Notify::new());
-        let closed = Arc::new(tokio::sync::Notify::new());
-        let (server_counts, server_close, server_closed) =
-            (Arc::clone(&counts), Arc::clone(&close), Arc::clone(&closed));
-        tokio::spawn(async move {
-            while let Ok((mut socket, _)) = listener.accept().await {
-                server_counts.lock().unwrap().connections += 1;
-                let (counts, close, closed, events) = (
-                    Arc::clone(&server_counts),
-                    Arc::clone(&server_close),
-                    Arc::clone(&server_closed),
-                    events.clone(),
-                );
-                tokio::spawn(async move {
-                    while read_request(&mut socket).await.is_some() {
-                        counts.lock().unwrap().requests += 1;
-                        let mut reply = String::from(
-                            "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n",
-                        );
-                        for event in &events {
-                            reply.push_str(&format!("{:x}\r\n{event}\r\n", event.len()));
-                        }
-                        reply.push_str("0\r\n\r\n");
-                        if socket.write_all(reply.as_bytes()).await.is_err() {
-                            return;
-                        }
-                        if close_when_idle {
-                            close.notified().await;
-                            drop(socket);
-                            closed.notify_one();
-                            return;
-                        }
-                    }
-                });
-            }
-        });
-        Self {
-            base_url,
-            counts,
-            close,
-            closed,
-        }
-    }
-
-    pub fn counts(&self) -> Counts {
-        *self.counts.lock().unwrap()
-    }
-
-    /// Closes the idle connection (with `close_when_idle`) and waits until it is closed.
-    pub async fn close_idle(&self) {
-        self.close.notify_one();
-        self.closed.notified().await;
     }
 }

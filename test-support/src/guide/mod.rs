@@ -1,11 +1,10 @@
-//! The graph of LangGraph's guide "How to stream LLM tokens from your graph", shared by the
-//! examples: one node, `call_model`, that asks a joke model and a poem model about a topic.
+//! The graph of LangGraph's guide "How to stream LLM tokens from your graph", which the
+//! examples run and the tests pin: one node, `call_model`, that asks a joke model and a
+//! poem model about a topic.
 //!
-//! With neither `OPENAI_BASE_URL` nor `OPENAI_API_KEY` set, the models are scripted with the
+//! With neither `OPENAI_BASE_URL` nor `OPENAI_API_KEY` set, [`models`] scripts them with the
 //! guide's exact tokens; otherwise they are `ChatOpenAI` on the configured server, with the
 //! model from `OPENAI_MODEL` (default `gpt-4o-mini`).
-
-#![allow(dead_code)] // each example uses part of this module
 
 use serde::{Deserialize, Serialize};
 use stategraph::prelude::*;
@@ -55,7 +54,7 @@ struct GuideTokens {
 pub fn guide_tokens() -> (Vec<String>, Vec<String>) {
     let tokens: GuideTokens =
         serde_json::from_str(include_str!("tokens.json")).unwrap_or_else(|error| {
-            panic!("examples/guide/tokens.json is not the guide's token list: {error}")
+            panic!("test-support/src/guide/tokens.json is not the guide's token list: {error}")
         });
     (tokens.joke, tokens.poem)
 }
