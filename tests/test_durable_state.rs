@@ -163,3 +163,25 @@ fn a_state_that_is_never_stored_needs_no_serde() {
         .unwrap();
     assert!(state.handle.is_none());
 }
+
+#[test]
+fn an_update_round_trips_with_only_the_fields_it_sets() {
+    let update = AgentUpdate::default()
+        .node("act")
+        .state(vec![Note { text: "b".into() }]);
+    let json = Agent::update_to_json(&update).unwrap();
+    assert_eq!(
+        serde_json::Value::Object(json.clone()),
+        json!({"node": "act", "state": [{"text": "b"}]})
+    );
+    let back = Agent::update_from_json(json).unwrap();
+    assert_eq!(back.node.as_deref(), Some("act"));
+    assert!(back.step.is_none() && back.best.is_none());
+
+    let mut wrong = serde_json::Map::new();
+    wrong.insert("best".into(), json!("many"));
+    match Agent::update_from_json(wrong) {
+        Err(CheckpointError::StateShape { field, .. }) => assert_eq!(field, "best"),
+        other => panic!("expected StateShape, got {:?}", other.map(|_| ())),
+    }
+}

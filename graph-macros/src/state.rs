@@ -413,6 +413,23 @@ fn expand_durable(
             }
         }
     });
+    let update_encodes = fields.iter().zip(&names).map(|(field, name)| {
+        let (ident, ty) = (&field.ident, &field.ty);
+        let stored = stored(ty);
+        quote! {
+            if let ::core::option::Option::Some(__value) = &__update.#ident {
+                __values.insert(
+                    ::std::string::String::from(#name),
+                    #checkpoint::encode_field::<#stored, #ty>(#name, __value)?,
+                );
+            }
+        }
+    });
+    let update_decodes = fields.iter().zip(&names).map(|(field, name)| {
+        let (ident, ty) = (&field.ident, &field.ty);
+        let stored = stored(ty);
+        quote!(#ident: #checkpoint::decode_optional_field::<#stored, #ty>(&mut __values, #name)?)
+    });
     quote! {
         impl<__M> #checkpoint::StoredFields<__M> for #state
         where
@@ -436,6 +453,20 @@ fn expand_durable(
                 let mut __delta = #checkpoint::StateDelta::default();
                 #(#changes)*
                 #result::Ok(__delta)
+            }
+
+            #[allow(unused_mut)]
+            fn update_to_json(__update: &#update) -> #result<#checkpoint::JsonObject, #error> {
+                let mut __values = #checkpoint::JsonObject::new();
+                #(#update_encodes)*
+                #result::Ok(__values)
+            }
+
+            #[allow(unused_mut)]
+            fn update_from_json(mut __values: #checkpoint::JsonObject) -> #result<#update, #error> {
+                let __update = #update { #(#update_decodes,)* };
+                #checkpoint::no_unknown_fields(&__values)?;
+                #result::Ok(__update)
             }
         }
     }

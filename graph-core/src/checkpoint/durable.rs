@@ -37,6 +37,20 @@ pub trait Durable: State + Sized {
     /// # Errors
     /// [`CheckpointError::Encode`] when a field's `Serialize` fails.
     fn delta(update: &Self::Update, merged: &Self) -> Result<StateDelta, CheckpointError>;
+
+    /// An update as a JSON object of the fields it sets: what a finished task's pending
+    /// write stores, and what `update_state` and a `Command`'s `update` take.
+    ///
+    /// # Errors
+    /// [`CheckpointError::Encode`] when a field's `Serialize` fails.
+    fn update_to_json(update: &Self::Update) -> Result<Map<String, Value>, CheckpointError>;
+
+    /// The update stored as `json`.
+    ///
+    /// # Errors
+    /// [`CheckpointError::StateShape`] naming the first field that is unknown or of another
+    /// type.
+    fn update_from_json(json: Map<String, Value>) -> Result<Self::Update, CheckpointError>;
 }
 
 /// What `#[derive(State)]` implements, generic over a marker `M` that each field's bound
@@ -61,6 +75,18 @@ pub trait StoredFields<M>: State + Sized {
     /// # Errors
     /// As there.
     fn delta(update: &Self::Update, merged: &Self) -> Result<StateDelta, CheckpointError>;
+
+    /// See [`Durable::update_to_json`].
+    ///
+    /// # Errors
+    /// As there.
+    fn update_to_json(update: &Self::Update) -> Result<Map<String, Value>, CheckpointError>;
+
+    /// See [`Durable::update_from_json`].
+    ///
+    /// # Errors
+    /// As there.
+    fn update_from_json(json: Map<String, Value>) -> Result<Self::Update, CheckpointError>;
 }
 
 impl<S: StoredFields<()>> Durable for S {
@@ -74,6 +100,14 @@ impl<S: StoredFields<()>> Durable for S {
 
     fn delta(update: &Self::Update, merged: &Self) -> Result<StateDelta, CheckpointError> {
         <S as StoredFields<()>>::delta(update, merged)
+    }
+
+    fn update_to_json(update: &Self::Update) -> Result<Map<String, Value>, CheckpointError> {
+        <S as StoredFields<()>>::update_to_json(update)
+    }
+
+    fn update_from_json(json: Map<String, Value>) -> Result<Self::Update, CheckpointError> {
+        <S as StoredFields<()>>::update_from_json(json)
     }
 }
 
@@ -165,6 +199,27 @@ pub fn decode_field<S: Storable<T>, T>(
         field: field.to_owned(),
         detail: error.to_string(),
     })
+}
+
+/// For the derive: field `field` of a stored update, decoded, or `None` when the update
+/// does not set it.
+///
+/// # Errors
+/// [`CheckpointError::StateShape`] naming the field when it is of another type.
+#[doc(hidden)]
+pub fn decode_optional_field<S: Storable<T>, T>(
+    values: &mut Map<String, Value>,
+    field: &str,
+) -> Result<Option<T>, CheckpointError> {
+    match values.remove(field) {
+        None => Ok(None),
+        Some(json) => S::from_json(json)
+            .map(Some)
+            .map_err(|error| CheckpointError::StateShape {
+                field: field.to_owned(),
+                detail: error.to_string(),
+            }),
+    }
 }
 
 /// For the derive: fails naming a stored field the state does not have, once every known

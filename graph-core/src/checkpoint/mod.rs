@@ -19,8 +19,8 @@ mod store;
 
 pub use delta::{FieldChange, SnapshotCounters, SnapshotPolicy, StateDelta, fold};
 pub use durable::{
-    Durable, JsonObject, Storable, Stored, StoredFields, decode_field, encode_field, encode_items,
-    no_unknown_fields,
+    Durable, JsonObject, Storable, Stored, StoredFields, decode_field, decode_optional_field,
+    encode_field, encode_items, no_unknown_fields,
 };
 pub use error::CheckpointError;
 pub use record::{
