@@ -185,3 +185,61 @@ fn an_update_round_trips_with_only_the_fields_it_sets() {
         other => panic!("expected StateShape, got {:?}", other.map(|_| ())),
     }
 }
+
+#[tokio::test]
+async fn a_line_of_checkpoints_reads_back_as_the_states_it_stored() {
+    use stategraph::checkpoint::{
+        CheckpointLine, Checkpointer, SnapshotPolicy, Source, step_delta, step_writes,
+    };
+    let store = stategraph_checkpoint::MemoryCheckpointer::new();
+    let mut line = CheckpointLine::new("t", "", None).policy(SnapshotPolicy { max_rows: 4 });
+    let mut state = sample();
+    store
+        .put(
+            line.next(
+                &state,
+                StateDelta::default(),
+                -1,
+                Source::Input,
+                json!(null),
+                vec!["a".into()],
+            )
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    for step in 0..10 {
+        let updates = vec![(
+            "a",
+            AgentUpdate::default()
+                .step(step)
+                .state(vec![Note {
+                    text: format!("n{step}"),
+                }])
+                .best(step as u32),
+        )];
+        state.merge(updates.clone()).unwrap();
+        let delta = step_delta(&updates, &state).unwrap();
+        let writes = step_writes::<Agent>(&updates).unwrap();
+        let checkpoint = line
+            .next(&state, delta, step, Source::Loop, writes, vec!["a".into()])
+            .unwrap();
+        assert_eq!(
+            checkpoint.meta.versions["step"],
+            step as u64 + 2,
+            "input + each step"
+        );
+        assert_eq!(
+            checkpoint.meta.versions["node"], 1,
+            "set once, by the input"
+        );
+        store.put(checkpoint).await.unwrap();
+        let read = store.get("t", "", None).await.unwrap().unwrap();
+        assert_eq!(
+            Agent::from_values(read.values).unwrap(),
+            state,
+            "after step {step}"
+        );
+        assert_eq!(read.meta.writes["a"]["step"], json!(step));
+    }
+}

@@ -14,6 +14,7 @@
 mod delta;
 mod durable;
 mod error;
+mod line;
 mod record;
 mod store;
 
@@ -23,6 +24,7 @@ pub use durable::{
     encode_field, encode_items, no_unknown_fields,
 };
 pub use error::CheckpointError;
+pub use line::{CheckpointLine, step_delta, step_writes};
 pub use record::{
     Checkpoint, CheckpointId, CheckpointMeta, ListOptions, NewCheckpoint, PendingWrite, Source,
 };
