@@ -34,10 +34,10 @@ pub mod prelude {
     pub use crate::graph;
     // Brings both the trait and, with `macros`, the derive.
     pub use crate::State;
-    // `Debug` mode stays out: it would shadow `std::fmt::Debug`. Name it `stategraph::Debug`.
+    pub use crate::mode::{Custom, Messages, Tasks, Updates, Values};
     pub use crate::{
-        ChatModel, Custom, GraphError, Message, MessageChunk, Messages, NodeError, RunConfig,
-        ScriptedModel, StreamItem, StreamItemRef, Updates, Values,
+        ChatModel, GraphError, Message, MessageChunk, NodeError, RunConfig, ScriptedModel,
+        StreamItem, StreamItemRef,
     };
     pub use futures::{StreamExt as _, TryStreamExt as _};
 }
@@ -46,6 +46,6 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use serde;
-    pub use stategraph_core::*;
+    pub use stategraph_core::__private::*;
     pub use std::sync::Arc;
 }

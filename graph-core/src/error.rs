@@ -154,7 +154,7 @@ impl GraphError {
 
 /// `error` itself, or the model's error it wraps, as `E`.
 fn model_error_in<'a, E: StdError + 'static>(error: &'a (dyn StdError + 'static)) -> Option<&'a E> {
-    let unboxed = |any: &'a crate::AnyChatError| -> Option<&'a E> {
+    let unboxed = |any: &'a crate::chat::AnyChatError| -> Option<&'a E> {
         let inner: &(dyn StdError + 'static) = any.get_ref();
         inner.downcast_ref::<E>()
     };
@@ -162,11 +162,11 @@ fn model_error_in<'a, E: StdError + 'static>(error: &'a (dyn StdError + 'static)
         Some(found)
     } else if let Some(call) = error.downcast_ref::<ChatCallError<E>>() {
         call.model()
-    } else if let Some(call) = error.downcast_ref::<ChatCallError<crate::AnyChatError>>() {
+    } else if let Some(call) = error.downcast_ref::<ChatCallError<crate::chat::AnyChatError>>() {
         call.model().and_then(unboxed)
     } else {
         error
-            .downcast_ref::<crate::AnyChatError>()
+            .downcast_ref::<crate::chat::AnyChatError>()
             .and_then(unboxed)
     }
 }

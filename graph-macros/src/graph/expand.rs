@@ -445,8 +445,9 @@ fn graph_struct(graph: &GraphModel, diagram: &Diagram) -> TokenStream {
                 &self.context
             }
 
-            /// Runs the graph on `input` and streams the items of `mode`
-            /// (`Messages`, `Custom`). The stream is `Send + 'static`; drop it to cancel the run.
+            /// Runs the graph on `input` and streams the items of `mode` (one of the
+            /// `mode` module's `Messages`, `Custom`, `Values`, `Updates`, `Tasks`, or a
+            /// tuple of them). The stream is `Send + 'static`; drop it to cancel the run.
             #vis fn stream<M: #private::StreamMode<Self>>(&self, input: #state, mode: M) -> #private::GraphStream<Self, M> {
                 self.stream_with(input, mode, #private::RunConfig::default())
             }
@@ -459,7 +460,7 @@ fn graph_struct(graph: &GraphModel, diagram: &Diagram) -> TokenStream {
                 config: #private::RunConfig<#tag>,
             ) -> #private::GraphStream<Self, M> {
                 let _ = mode;
-                #private::GraphStream::new(#private::Arc::clone(&self.context), input, config)
+                #private::stream::<Self, M>(#private::Arc::clone(&self.context), input, config)
             }
 
             /// Runs the graph on `input` to the end and returns the final state.
@@ -714,7 +715,9 @@ fn graph_def_impl(lowered: &Lowered<'_>, stub: bool) -> TokenStream {
                 fn shared_context(&self) -> &#private::Arc<#context> {
                     &self.context
                 }
+            }
 
+            impl #private::RunNode for Graph {
                 #[allow(unused_variables)]
                 fn run_node(
                     node: Node,

@@ -1,12 +1,11 @@
-//! The items of updates mode and debug mode: what each node task wrote, and when each task
+//! The items of updates mode and tasks mode: what each node task wrote, and when each task
 //! started and finished.
 
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use serde::ser::{Serialize, SerializeMap, Serializer};
-
-use crate::{GraphDef, GraphNode, State, TaskMetadata};
+use super::metadata::TaskMetadata;
+use crate::graph::traits::{GraphDef, State};
 
 type Update<G> = <<G as GraphDef>::State as State>::Update;
 
@@ -70,19 +69,8 @@ where
     }
 }
 
-/// As LangGraph: `{"<node>": <update>}`.
-impl<G: GraphDef> Serialize for NodeUpdate<G>
-where
-    Update<G>: Serialize,
-{
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(1))?;
-        map.serialize_entry(self.node().name(), &self.update)?;
-        map.end()
-    }
-}
-
-/// A task starting or finishing (LangGraph's `debug` / `tasks` modes).
+/// A task starting or finishing: the item of [`Tasks`](crate::mode::Tasks) mode (LangGraph's
+/// `tasks` mode, written in the shape of its `debug` mode).
 pub struct TaskEvent<G: GraphDef> {
     metadata: Arc<TaskMetadata<G::Node>>,
     at: SystemTime,
@@ -155,57 +143,5 @@ impl<G: GraphDef> std::fmt::Debug for TaskEvent<G> {
             .field("step", &self.step())
             .field("kind", &kind)
             .finish_non_exhaustive()
-    }
-}
-
-/// As LangGraph's debug mode: `{"type": "task" | "task_result", "timestamp", "step",
-/// "payload": {"id", "name", "input", "triggers"} | {"id", "name", "error", "result"}}`.
-impl<G: GraphDef> Serialize for TaskEvent<G>
-where
-    G::State: Serialize,
-    Update<G>: Serialize,
-{
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        struct Payload<'a, G: GraphDef>(&'a TaskEvent<G>);
-        impl<G: GraphDef> Serialize for Payload<'_, G>
-        where
-            G::State: Serialize,
-            Update<G>: Serialize,
-        {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                let event = self.0;
-                let mut map = serializer.serialize_map(None)?;
-                map.serialize_entry("id", &event.metadata.task_id().to_string())?;
-                map.serialize_entry("name", event.node().name())?;
-                match &event.kind {
-                    TaskEventKind::Started { input } => {
-                        map.serialize_entry("input", &**input)?;
-                        map.serialize_entry("triggers", event.metadata.triggers())?;
-                    }
-                    TaskEventKind::Finished { update } => {
-                        map.serialize_entry("error", &None::<String>)?;
-                        map.serialize_entry("result", update)?;
-                    }
-                    TaskEventKind::Failed { error } => {
-                        map.serialize_entry("error", error)?;
-                        map.serialize_entry("result", &None::<()>)?;
-                    }
-                }
-                map.end()
-            }
-        }
-        let kind = match self.kind {
-            TaskEventKind::Started { .. } => "task",
-            _ => "task_result",
-        };
-        let mut map = serializer.serialize_map(Some(4))?;
-        map.serialize_entry("type", kind)?;
-        map.serialize_entry(
-            "timestamp",
-            &humantime::format_rfc3339_micros(self.at).to_string(),
-        )?;
-        map.serialize_entry("step", &self.step())?;
-        map.serialize_entry("payload", &Payload(self))?;
-        map.end()
     }
 }

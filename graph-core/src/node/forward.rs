@@ -2,7 +2,7 @@
 //!
 //! A model often has several chunks ready at once (an HTTP read holds dozens of SSE
 //! events). Written one at a time, each would lock the run's buffer; here every chunk the
-//! model has ready goes into one [`Lease`](crate::buffer::Lease) of the buffer's room,
+//! model has ready goes into one `Lease` of the buffer's room,
 //! which is put back in one lock before the call waits on the model or for room, so the
 //! buffer's bound still holds. The call waits its turn among writers like any other: with
 //! others waiting, its lease is an even share of the room, so a node writing as fast as it
@@ -23,12 +23,13 @@ use std::task::{Context, Poll, ready};
 use futures::StreamExt;
 use tokio_util::sync::WaitForCancellationFutureOwned;
 
-use crate::context::RunShared;
-use crate::mode::Event;
-use crate::{
-    ChatCallError, ChatChunk, ChatChunkStream, GraphDef, MessageBuilder, MessageChunk,
-    MessageMetadata,
-};
+use crate::chat::{ChatChunk, ChatChunkStream, MessageBuilder};
+use crate::error::ChatCallError;
+use crate::graph::traits::GraphDef;
+use crate::run::shared::RunShared;
+use crate::stream::items::MessageChunk;
+use crate::stream::metadata::MessageMetadata;
+use crate::stream::record::Event;
 
 /// A model call's watch on the end of its run.
 ///
@@ -91,7 +92,7 @@ pub(crate) async fn forward_chunks<G: GraphDef, E>(
     let mut held: Option<Event<G>> = None;
     let mut end = RunEndWatch::default();
     // Its place among writers waiting for room, kept across polls: dropped with the call.
-    let mut turn = run.buffer.turn();
+    let mut turn = run.record.buffer().turn();
     let mut labelled = |chunk: ChatChunk| {
         message.push(&chunk);
         Event::Message(MessageChunk::new(chunk, Arc::clone(metadata)))

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 
-use crate::{
+use super::{
     ChatChunk, ChatChunkStream, ChatModel, ChatRequest, FinishReason, ModelIdentity, Usage,
 };
 

@@ -1,11 +1,10 @@
-//! The set of tags a model call or custom write carries (the `GraphTag` trait is in `traits.rs`).
+//! The set of tags a model call or custom write carries (the `GraphTag` trait is in
+//! `traits.rs`).
 
 use std::fmt;
 use std::marker::PhantomData;
 
-use serde::ser::{Serialize, SerializeSeq, Serializer};
-
-use crate::GraphTag;
+use super::traits::GraphTag;
 
 /// A set of tags of one graph, stored as a bit set: copying and testing it costs nothing.
 ///
@@ -87,6 +86,11 @@ impl<T: GraphTag> TagSet<T> {
     }
 
     /// Whether the set is empty.
+    pub(crate) fn len(self) -> usize {
+        self.bits.count_ones() as usize
+    }
+
+    /// Whether the set has no tags.
     pub fn is_empty(self) -> bool {
         self.bits == 0
     }
@@ -148,20 +152,10 @@ impl<T: GraphTag> fmt::Debug for TagSet<T> {
     }
 }
 
-impl<T: GraphTag> Serialize for TagSet<T> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut seq = serializer.serialize_seq(Some(self.bits.count_ones() as usize))?;
-        for tag in self.iter() {
-            seq.serialize_element(tag.name())?;
-        }
-        seq.end()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::GraphNode;
+    use crate::graph::traits::GraphNode;
 
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
     enum Node {

@@ -1,6 +1,6 @@
 //! The static shape of a graph: its edges, as `#[graph]` writes them into a `static`.
 
-use crate::GraphNode;
+use super::traits::GraphNode;
 
 /// Where an edge starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

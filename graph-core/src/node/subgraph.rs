@@ -16,12 +16,16 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use crate::mode::{Event, ModeSet};
-use crate::run::Run;
-use crate::{
-    CustomChunk, GraphDef, GraphError, GraphTag, MessageChunk, MessageMetadata, NodeContext,
-    RunConfig, TagSet, TaskMetadata,
-};
+use super::context::NodeContext;
+use super::{RunNode, start_node};
+use crate::config::RunConfig;
+use crate::error::GraphError;
+use crate::graph::tags::TagSet;
+use crate::graph::traits::{GraphDef, GraphTag};
+use crate::run::executor::Run;
+use crate::stream::items::{CustomChunk, MessageChunk};
+use crate::stream::metadata::{MessageMetadata, TaskMetadata};
+use crate::stream::record::Event;
 
 type TagMap<'a, C, G> =
     Box<dyn Fn(<C as GraphDef>::Tag) -> <G as GraphDef>::Tag + Send + Sync + 'a>;
@@ -39,7 +43,7 @@ pub struct SubgraphCall<'a, G: GraphDef, C: GraphDef> {
 
 impl<G: GraphDef> NodeContext<G> {
     /// Runs `child` from inside this node; see [`SubgraphCall`].
-    pub fn subgraph<'a, C: GraphDef>(&'a self, child: &'a C) -> SubgraphCall<'a, G, C> {
+    pub fn subgraph<'a, C: RunNode>(&'a self, child: &'a C) -> SubgraphCall<'a, G, C> {
         SubgraphCall {
             ctx: self,
             child,
@@ -49,7 +53,7 @@ impl<G: GraphDef> NodeContext<G> {
     }
 }
 
-impl<'a, G: GraphDef, C: GraphDef> SubgraphCall<'a, G, C> {
+impl<'a, G: GraphDef, C: RunNode> SubgraphCall<'a, G, C> {
     /// Maps the child's tags into this graph's, so the parent's consumers can filter the
     /// child's tokens with their own typed tags.
     pub fn tags(mut self, map: impl Fn(C::Tag) -> G::Tag + Send + Sync + 'a) -> Self {
@@ -75,16 +79,13 @@ impl<'a, G: GraphDef, C: GraphDef> SubgraphCall<'a, G, C> {
             .run_id(task.child_run_id())
             .subgraphs(run.subgraphs);
         config.namespace = task.child_namespace();
-        let modes = ModeSet {
-            messages: run.subgraphs && run.modes.messages,
-            custom: run.subgraphs && run.modes.custom && self.custom.is_some(),
-            ..ModeSet::default()
-        };
+        let modes = run.record.child_modes(run.subgraphs, self.custom.is_some());
         let mut child = Run::<C>::new(
             Arc::clone(self.child.shared_context()),
             input,
             modes,
             config,
+            start_node::<C>,
         );
         let mut forward = Forward::<G, C> {
             call: &self,
@@ -93,7 +94,7 @@ impl<'a, G: GraphDef, C: GraphDef> SubgraphCall<'a, G, C> {
         };
         while let Some(event) = futures::future::poll_fn(|cx| child.poll_event(cx)).await {
             if let Some(event) = forward.convert(event?) {
-                run.emit(event).await;
+                run.record.send(event).await;
             }
         }
         Ok(child.into_state())

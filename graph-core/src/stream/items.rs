@@ -2,13 +2,14 @@
 
 use std::sync::Arc;
 
-use serde::ser::{Serialize, SerializeMap, SerializeTuple, Serializer};
-
-use crate::{ChatChunk, GraphTag, MessageMetadata, TagSet, TaskMetadata};
+use super::metadata::{MessageMetadata, TaskMetadata};
+use crate::chat::ChatChunk;
+use crate::graph::tags::TagSet;
+use crate::graph::traits::GraphTag;
 
 /// One chunk of a model call made inside the graph, with where it came from.
 ///
-/// The item of [`Messages`](crate::Messages) mode. It serializes as LangGraph's
+/// The item of [`Messages`](crate::mode::Messages) mode. It serializes as LangGraph's
 /// messages-mode pair `[message_chunk, metadata]`, with the chunk in LangChain's
 /// `AIMessageChunk` shape.
 ///
@@ -103,54 +104,9 @@ impl<T: GraphTag> std::fmt::Debug for MessageChunk<T> {
     }
 }
 
-/// The chunk in LangChain's `AIMessageChunk` JSON shape.
-struct AiMessageChunkJson<'a> {
-    chunk: &'a ChatChunk,
-    id: &'a str,
-}
-
-impl Serialize for AiMessageChunkJson<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("type", "AIMessageChunk")?;
-        map.serialize_entry("content", &self.chunk.content)?;
-        map.serialize_entry("id", self.id)?;
-        map.serialize_entry("tool_call_chunks", self.chunk.tool_call_chunks())?;
-        if let Some(reason) = self.chunk.finish_reason() {
-            map.serialize_entry(
-                "response_metadata",
-                &serde_json::json!({ "finish_reason": reason.as_str() }),
-            )?;
-        }
-        if let Some(usage) = self.chunk.usage() {
-            map.serialize_entry(
-                "usage_metadata",
-                &serde_json::json!({
-                    "input_tokens": usage.prompt_tokens,
-                    "output_tokens": usage.completion_tokens,
-                    "total_tokens": usage.total_tokens,
-                }),
-            )?;
-        }
-        map.end()
-    }
-}
-
-impl<T: GraphTag> Serialize for MessageChunk<T> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut pair = serializer.serialize_tuple(2)?;
-        pair.serialize_element(&AiMessageChunkJson {
-            chunk: &self.chunk,
-            id: self.metadata.call_id(),
-        })?;
-        pair.serialize_element(&*self.metadata)?;
-        pair.end()
-    }
-}
-
 /// A payload a node wrote through its context's writer, with where it came from.
 ///
-/// The item of [`Custom`](crate::Custom) mode. It serializes as the payload alone, as
+/// The item of [`Custom`](crate::mode::Custom) mode. It serializes as the payload alone, as
 /// LangGraph's custom mode yields it; [`metadata`](Self::metadata) serializes separately.
 pub struct CustomChunk<P, T: GraphTag> {
     payload: P,
@@ -226,11 +182,5 @@ impl<P: std::fmt::Debug, T: GraphTag> std::fmt::Debug for CustomChunk<P, T> {
             .field("step", &self.step())
             .field("tags", &self.tags)
             .finish_non_exhaustive()
-    }
-}
-
-impl<P: Serialize, T: GraphTag> Serialize for CustomChunk<P, T> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.payload.serialize(serializer)
     }
 }

@@ -1,5 +1,7 @@
 //! The traits users meet in compiler errors: what `#[graph]` and `#[derive(State)]`
-//! implement, and what node signatures and stream calls are checked against.
+//! implement, and what node signatures are checked against. (`StreamMode`, what stream
+//! calls are checked against, is with the modes in `stream/mode.rs`; `RunNode` with the
+//! node's context in `node/mod.rs`.)
 //!
 //! Each carries `#[diagnostic::on_unimplemented]`, so a mistake reads as one (`Topic` is not
 //! a graph state) rather than as an unsatisfied bound. They live together in this one file,
@@ -13,8 +15,9 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 
-use crate::mode::{Event, ModeSet};
-use crate::{NodeContext, NodeError, Topology, UpdateConflict};
+use super::topology::Topology;
+use crate::chat::Message;
+use crate::error::{NodeError, UpdateConflict};
 
 /// A graph's state. `#[derive(State)]` implements it: it generates the partial update type
 /// (`<Name>Update`, one `Option` per field with a builder method each) and a merge that
@@ -29,7 +32,7 @@ use crate::{NodeContext, NodeError, Topology, UpdateConflict};
     note = "add `#[derive(Clone, State)]` to `{Self}`"
 )]
 pub trait State: Clone + Send + Sync + 'static {
-    /// The partial update a node returns. `Clone`, because updates mode and debug mode hand
+    /// The partial update a node returns. `Clone`, because updates mode and tasks mode hand
     /// a copy to the consumer while the run merges the original.
     type Update: Clone + Default + Send + 'static;
 
@@ -63,13 +66,13 @@ pub trait State: Clone + Send + Sync + 'static {
 
     /// The messages `update` adds to the state's conversation (its `#[reducer(messages)]`
     /// field), which messages mode emits. `#[derive(State)]` implements it.
-    fn update_messages(update: &Self::Update) -> &[crate::Message] {
+    fn update_messages(update: &Self::Update) -> &[Message] {
         let _ = update;
         &[]
     }
 
     /// The state's conversation, for telling the input's messages from new ones.
-    fn messages(&self) -> &[crate::Message] {
+    fn messages(&self) -> &[Message] {
         &[]
     }
 }
@@ -146,9 +149,11 @@ pub trait GraphNode: Copy + Eq + Hash + Debug + Send + Sync + 'static {
 pub type NodeFuture<G> =
     BoxFuture<'static, Result<<<G as GraphDef>::State as State>::Update, NodeError>>;
 
-/// One graph, as `#[graph]` describes it to the executor: its types, its edges, and one
-/// `match` from node to node fn. The executor ([`GraphStream`](crate::GraphStream)) is
-/// written once and knows nothing about any particular graph.
+/// One graph, as `#[graph]` describes it to the executor: its types and its edges. (The
+/// `match` from node to node fn is a trait of its own, implemented by the same
+/// generated code, because it names the node's context, which the run's items do not
+/// need.) The executor ([`GraphStream`](crate::GraphStream)) is written once and knows
+/// nothing about any particular graph.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a graph",
     note = "`#[graph]` generates the graph type `Graph` in the graph's module"
@@ -170,38 +175,4 @@ pub trait GraphDef: Sized + Send + Sync + 'static {
 
     /// The dependencies this graph was built with, for running it as a subgraph.
     fn shared_context(&self) -> &Arc<Self::Context>;
-
-    /// Starts `node` on a snapshot of the state.
-    fn run_node(
-        node: Self::Node,
-        state: Arc<Self::State>,
-        ctx: NodeContext<Self>,
-    ) -> NodeFuture<Self>;
-}
-
-/// A stream mode: [`Messages`], [`Custom`], [`Values`], [`Updates`], [`Debug`], or a tuple
-/// of two to five of them.
-///
-/// `graph.stream(input, Messages)` yields `MessageChunk<Tag>`; `graph.stream(input, Custom)`
-/// yields `CustomChunk<Payload, Tag>`; a tuple yields [`StreamItem`](crate::StreamItem).
-///
-/// [`Messages`]: crate::Messages
-/// [`Custom`]: crate::Custom
-/// [`Values`]: crate::Values
-/// [`Updates`]: crate::Updates
-/// [`Debug`]: crate::Debug
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a stream mode of this graph",
-    label = "pass a stream mode here",
-    note = "the modes are `Messages`, `Custom`, `Values`, `Updates`, `Debug`, and tuples of them"
-)]
-pub trait StreamMode<G: GraphDef>: Send + 'static {
-    /// What the stream yields in this mode.
-    type Item: Send + 'static;
-
-    #[doc(hidden)]
-    const MODES: ModeSet;
-
-    #[doc(hidden)]
-    fn select(event: Event<G>) -> Option<Self::Item>;
 }

@@ -1,4 +1,4 @@
-//! The stream a graph run returns.
+//! The stream a graph run returns, and the two ways generated code starts a run.
 
 use std::marker::PhantomData;
 use std::pin::Pin;
@@ -7,9 +7,13 @@ use std::task::{Context, Poll, ready};
 
 use futures::Stream;
 
-use crate::mode::Event;
-use crate::run::Run;
-use crate::{GraphDef, GraphError, RunConfig, StreamMode};
+use crate::config::RunConfig;
+use crate::error::GraphError;
+use crate::graph::traits::GraphDef;
+use crate::node::{RunNode, start_node};
+use crate::run::executor::Run;
+use crate::stream::mode::{ModeSet, StreamMode};
+use crate::stream::record::Event;
 
 /// A running graph, as a stream of the items of mode `M`.
 ///
@@ -29,22 +33,28 @@ pub struct GraphStream<G: GraphDef, M> {
     mode: PhantomData<fn() -> M>,
 }
 
-impl<G: GraphDef, M: StreamMode<G>> GraphStream<G, M> {
-    /// Starts a run of `G` on `input`. Generated `Graph::stream` calls this.
-    pub fn new(context: Arc<G::Context>, input: G::State, config: RunConfig<G::Tag>) -> Self {
-        Self {
-            run: Run::new(context, input, M::MODES, config),
-            mode: PhantomData,
-        }
+/// Starts a run of `G` on `input`, streaming the items of mode `M`. Generated
+/// `Graph::stream` calls this.
+pub fn stream<G: RunNode, M: StreamMode<G>>(
+    context: Arc<G::Context>,
+    input: G::State,
+    config: RunConfig<G::Tag>,
+) -> GraphStream<G, M> {
+    GraphStream {
+        run: Run::new(context, input, ModeSet::of::<M>(), config, start_node::<G>),
+        mode: PhantomData,
     }
+}
 
+impl<G: GraphDef, M: StreamMode<G>> GraphStream<G, M> {
     /// How many items the run has produced that the stream has not handed out yet: at most
     /// the [buffer](RunConfig::buffer) for what nodes write, plus the run's own items of one
     /// moment (a step starting, a task finishing), as `RunConfig::buffer` details. Chunks a
     /// model call holds in a lease of the buffer's room are not counted until put back.
     ///
     /// ```
-    /// # use stategraph_core::{GraphDef, GraphStream, StreamMode};
+    /// # use stategraph_core::mode::StreamMode;
+    /// # use stategraph_core::{GraphDef, GraphStream};
     /// # fn demo<G: GraphDef, M: StreamMode<G>>(stream: &GraphStream<G, M>) {
     /// let waiting = stream.waiting();
     /// # let _ = waiting;
@@ -107,12 +117,12 @@ fn poll_cooperatively<G: GraphDef>(
 ///
 /// # Errors
 /// The first error of the run.
-pub async fn invoke<G: GraphDef>(
+pub async fn invoke<G: RunNode>(
     context: Arc<G::Context>,
     input: G::State,
     config: RunConfig<G::Tag>,
 ) -> Result<G::State, GraphError> {
-    let mut run = Run::<G>::new(context, input, crate::mode::ModeSet::default(), config);
+    let mut run = Run::<G>::new(context, input, ModeSet::default(), config, start_node::<G>);
     while let Some(event) = futures::future::poll_fn(|cx| poll_cooperatively(&mut run, cx)).await {
         event?;
     }

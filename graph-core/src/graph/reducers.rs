@@ -1,7 +1,9 @@
 //! The `append` reducer, and the state `#[graph]` stubs in when none is given. The
 //! `State` trait itself is in `traits.rs`.
 
-use crate::{Message, State, UpdateConflict};
+use super::traits::State;
+use crate::chat::Message;
+use crate::error::UpdateConflict;
 
 /// The reducer `#[reducer(append)]` names: later writes extend the list.
 pub fn append<T>(current: &mut Vec<T>, update: Vec<T>) {

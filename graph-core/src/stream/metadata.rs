@@ -4,13 +4,14 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use serde::ser::{Serialize, SerializeMap, Serializer};
 use uuid::Uuid;
 
-use crate::{GraphNode, GraphTag, ModelIdentity, TagSet};
+use crate::chat::ModelIdentity;
+use crate::graph::tags::TagSet;
+use crate::graph::traits::{GraphNode, GraphTag};
 
 /// LangGraph's first path segment for a node task started by the graph's edges.
-const PREGEL_PULL: &str = "__pregel_pull";
+pub(crate) const PREGEL_PULL: &str = "__pregel_pull";
 /// LangGraph's first path segment, and trigger, of a task started by a `Send`.
 pub(crate) const PREGEL_PUSH: &str = "__pregel_push";
 
@@ -23,24 +24,6 @@ pub enum TaskPath {
     Pull(&'static str),
     /// Started by a router's `Send`, the `n`th of its step.
     Push(usize),
-}
-
-impl Serialize for TaskPath {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeTuple;
-        let mut tuple = serializer.serialize_tuple(2)?;
-        match self {
-            Self::Pull(node) => {
-                tuple.serialize_element(PREGEL_PULL)?;
-                tuple.serialize_element(node)?;
-            }
-            Self::Push(index) => {
-                tuple.serialize_element(PREGEL_PUSH)?;
-                tuple.serialize_element(index)?;
-            }
-        }
-        tuple.end()
-    }
 }
 
 /// Facts about one run, shared by all its tasks.
@@ -256,26 +239,6 @@ impl<N: GraphNode> TaskMetadata<N> {
         let call = self.calls.fetch_add(1, Ordering::Relaxed);
         format!("run-{}", Uuid::new_v5(&self.task_id, &call.to_le_bytes()))
     }
-
-    fn serialize_fields<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
-        for (key, value) in &self.run.extra {
-            map.serialize_entry(key, value)?;
-        }
-        map.serialize_entry("langgraph_step", &self.step)?;
-        map.serialize_entry("langgraph_node", self.name())?;
-        map.serialize_entry("langgraph_triggers", &self.triggers)?;
-        map.serialize_entry("langgraph_path", &self.path())?;
-        map.serialize_entry("langgraph_checkpoint_ns", &self.checkpoint_ns)?;
-        map.serialize_entry("checkpoint_ns", self.root_checkpoint_ns())
-    }
-}
-
-impl<N: GraphNode> Serialize for TaskMetadata<N> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(None)?;
-        self.serialize_fields(&mut map)?;
-        map.end()
-    }
 }
 
 /// Where a model chunk came from: its task, the model's identity, the call's tags and id.
@@ -358,22 +321,5 @@ impl<T: GraphTag> MessageMetadata<T> {
     /// returned message, its own id).
     pub fn call_id(&self) -> &str {
         &self.call_id
-    }
-}
-
-impl<T: GraphTag> Serialize for MessageMetadata<T> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(None)?;
-        self.task.serialize_fields(&mut map)?;
-        if let Some(model) = &self.model {
-            map.serialize_entry("ls_provider", &model.provider)?;
-            map.serialize_entry("ls_model_name", &model.model_name)?;
-            map.serialize_entry("ls_model_type", &model.model_type)?;
-            map.serialize_entry("ls_temperature", &model.temperature)?;
-        }
-        if !self.tags.is_empty() {
-            map.serialize_entry("tags", &self.tags)?;
-        }
-        map.end()
     }
 }
