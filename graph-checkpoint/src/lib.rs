@@ -14,9 +14,11 @@
 
 mod memory;
 mod open;
+mod redact;
 mod row;
 mod sql;
 
 pub use memory::MemoryCheckpointer;
-pub use open::{open, redact};
+pub use open::open;
+pub use redact::redact;
 pub use sql::{Engine, SqlCheckpointer, SqlOptions};

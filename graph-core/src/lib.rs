@@ -80,6 +80,7 @@ pub mod reducer {
 /// What generated code names; not a public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::checkpoint;
     pub use crate::graph::reducers::{MissingState, add_messages, append};
     pub use crate::graph::topology::{Edge, Source, Target, Topology};
     pub use crate::graph::traits::NodeFuture;

@@ -482,7 +482,7 @@ impl Checkpointer for SqlCheckpointer {
 /// The engine a URL names, and the URL as the driver takes it.
 fn engine_of(url: &str) -> Result<(Engine, String), CheckpointError> {
     let bad = |reason: &str| CheckpointError::BadUrl {
-        url: crate::open::redact(url),
+        url: crate::redact::redact(url),
         reason: reason.to_owned(),
     };
     if let Some(rest) = url.strip_prefix("sqlite:") {

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use super::delta::StateDelta;
 use super::error::CheckpointError;
-use crate::traits::State;
+use crate::graph::traits::State;
 
 /// A state whose fields can be stored in checkpoints: every `#[derive(State)]` state whose
 /// field types implement `Serialize` and `DeserializeOwned`.

@@ -10,7 +10,7 @@ use super::delta::{SnapshotCounters, SnapshotPolicy, StateDelta};
 use super::durable::Durable;
 use super::error::CheckpointError;
 use super::record::{Checkpoint, CheckpointId, CheckpointMeta, NewCheckpoint, Source};
-use crate::traits::State;
+use crate::graph::traits::State;
 
 /// Where a thread's next checkpoint goes: after which checkpoint, how far from a snapshot,
 /// and each field's version.
