@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::delta::StateDelta;
-use super::error::CheckpointError;
+use crate::error::CheckpointError;
 use crate::graph::traits::State;
 
 /// A state whose fields can be stored in checkpoints: every `#[derive(State)]` state whose

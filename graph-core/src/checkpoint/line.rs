@@ -8,8 +8,8 @@ use serde_json::{Map, Value};
 
 use super::delta::{SnapshotCounters, SnapshotPolicy, StateDelta};
 use super::durable::Durable;
-use super::error::CheckpointError;
 use super::record::{Checkpoint, CheckpointId, CheckpointMeta, NewCheckpoint, Source};
+use crate::error::CheckpointError;
 use crate::graph::traits::State;
 
 /// Where a thread's next checkpoint goes: after which checkpoint, how far from a snapshot,

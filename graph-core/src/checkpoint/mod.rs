@@ -13,17 +13,16 @@
 
 mod delta;
 mod durable;
-mod error;
 mod line;
 mod record;
 mod store;
 
+pub use crate::error::CheckpointError;
 pub use delta::{FieldChange, SnapshotCounters, SnapshotPolicy, StateDelta, fold};
 pub use durable::{
     Durable, JsonObject, Storable, Stored, StoredFields, decode_field, decode_optional_field,
     encode_field, encode_items, no_unknown_fields,
 };
-pub use error::CheckpointError;
 pub use line::{CheckpointLine, step_delta, step_writes};
 pub use record::{
     Checkpoint, CheckpointId, CheckpointMeta, ListOptions, NewCheckpoint, PendingWrite, Source,

@@ -4,10 +4,10 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 
-use super::error::CheckpointError;
 use super::record::{
     Checkpoint, CheckpointId, CheckpointMeta, ListOptions, NewCheckpoint, PendingWrite,
 };
+use crate::error::CheckpointError;
 
 /// What a store's methods return: a boxed future, so that the trait can be used as
 /// `Arc<dyn Checkpointer>`.
