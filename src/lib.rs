@@ -6,6 +6,8 @@
 //! |---|---|---|
 //! | `macros` | yes | `#[graph]` and `#[derive(State)]` |
 //! | `openai` | no | `stategraph::openai`: `ChatOpenAI`, the OpenAI-compatible streaming client |
+//! | `sqlite` | no | `stategraph::checkpoint::SqlCheckpointer` on SQLite (compiled in), and the memory store |
+//! | `postgres` | no | `stategraph::checkpoint::SqlCheckpointer` on Postgres, and the memory store |
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 
@@ -17,6 +19,14 @@ pub use stategraph_macros::{State, graph, node, router, tags};
 /// `ChatOpenAI`, the OpenAI-compatible streaming client (feature `openai`).
 #[cfg(feature = "openai")]
 pub use stategraph_openai as openai;
+
+/// Durable threads: the [`Checkpointer`](checkpoint::Checkpointer) trait and its data, and
+/// with the `sqlite` or `postgres` feature the stores of `stategraph-checkpoint`.
+pub mod checkpoint {
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    pub use stategraph_checkpoint::*;
+    pub use stategraph_core::checkpoint::*;
+}
 
 /// What a graph module and its consumers need: `use stategraph::prelude::*;`.
 pub mod prelude {

@@ -22,6 +22,7 @@ pub struct RunConfig<T: GraphTag> {
     pub(crate) buffer: usize,
     pub(crate) subgraphs: bool,
     pub(crate) namespace: Vec<String>,
+    pub(crate) durability: Durability,
 }
 
 /// LangGraph's default recursion limit.
@@ -43,6 +44,7 @@ impl<T: GraphTag> Default for RunConfig<T> {
             buffer: DEFAULT_BUFFER,
             subgraphs: false,
             namespace: Vec::new(),
+            durability: Durability::default(),
         }
     }
 }
@@ -115,4 +117,27 @@ impl<T: GraphTag> RunConfig<T> {
         self.buffer = items.max(1);
         self
     }
+
+    /// When a run on a thread writes its checkpoints (LangGraph's `durability`): see
+    /// [`Durability`]. Without a thread it changes nothing.
+    #[must_use]
+    pub fn durability(mut self, durability: Durability) -> Self {
+        self.durability = durability;
+        self
+    }
+}
+
+/// When a run on a thread writes its checkpoints, as LangGraph's `durability` modes.
+/// Tokens never wait for a checkpoint: writes happen per step, never per chunk.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Durability {
+    /// Each step's checkpoint is stored before the next step starts: a crash loses at most
+    /// the step under way.
+    Sync,
+    /// Each step's checkpoint is stored while the next step runs (in order, one after the
+    /// other); the stream ends only once all are stored.
+    #[default]
+    Async,
+    /// Only the run's last checkpoint is stored, when it ends.
+    Exit,
 }

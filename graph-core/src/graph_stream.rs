@@ -46,6 +46,16 @@ pub fn stream<G: RunNode, M: StreamMode<G>>(
     }
 }
 
+impl<G: GraphDef, M> GraphStream<G, M> {
+    /// The stream of `run`.
+    pub(crate) fn from_run(run: Run<G>) -> Self {
+        Self {
+            run,
+            mode: PhantomData,
+        }
+    }
+}
+
 impl<G: GraphDef, M: StreamMode<G>> GraphStream<G, M> {
     /// How many items the run has produced that the stream has not handed out yet: at most
     /// the [buffer](RunConfig::buffer) for what nodes write, plus the run's own items of one
@@ -122,7 +132,18 @@ pub async fn invoke<G: RunNode>(
     input: G::State,
     config: RunConfig<G::Tag>,
 ) -> Result<G::State, GraphError> {
-    let mut run = Run::<G>::new(context, input, ModeSet::default(), config, start_node::<G>);
+    run_to_end(Run::<G>::new(
+        context,
+        input,
+        ModeSet::default(),
+        config,
+        start_node::<G>,
+    ))
+    .await
+}
+
+/// Polls `run` to its end and returns the final state, or its first error.
+pub(crate) async fn run_to_end<G: GraphDef>(mut run: Run<G>) -> Result<G::State, GraphError> {
     while let Some(event) = futures::future::poll_fn(|cx| poll_cooperatively(&mut run, cx)).await {
         event?;
     }

@@ -26,6 +26,7 @@
 #[doc(hidden)]
 pub mod buffer;
 mod chat;
+pub mod checkpoint;
 mod config;
 mod description;
 mod error;
@@ -34,13 +35,14 @@ mod graph_stream;
 mod node;
 mod run;
 mod stream;
+mod thread;
 
 pub use chat::{
     AnyChatError, AnyChatModel, ChatChunk, ChatChunkStream, ChatModel, ChatRequest, FinishReason,
     Message, MessageBuilder, ModelIdentity, Role, ScriptedError, ScriptedModel, ToolCall,
     ToolCallChunk, ToolDefinition, Usage,
 };
-pub use config::{DEFAULT_BUFFER, DEFAULT_RECURSION_LIMIT, RunConfig};
+pub use config::{DEFAULT_BUFFER, DEFAULT_RECURSION_LIMIT, Durability, RunConfig};
 pub use description::{EdgeDescription, EdgeKind, GraphDescription, NodeDescription, Vertex};
 pub use error::{BoxError, ChatCallError, GraphError, NodeError, UpdateConflict};
 pub use graph::tags::TagSet;
@@ -55,6 +57,7 @@ pub use stream::json::V2;
 pub use stream::metadata::{MessageMetadata, TaskMetadata, TaskPath};
 pub use stream::stream_item::{StreamItem, StreamItemRef};
 pub use stream::task_items::{NodeUpdate, TaskEvent, TaskEventKind};
+pub use thread::{DEFAULT_LEASE, StateSnapshot, Thread};
 pub use uuid::Uuid;
 
 /// The stream modes: pass one, or a tuple of two to five, to `Graph::stream`.
@@ -79,6 +82,7 @@ pub mod reducer {
 /// What generated code names; not a public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::checkpoint;
     pub use crate::graph::reducers::{MissingState, add_messages, append};
     pub use crate::graph::topology::{Edge, Source, Target, Topology};
     pub use crate::graph::traits::NodeFuture;
@@ -87,6 +91,7 @@ pub mod __private {
     pub use crate::stream::json::V2Data;
     pub use crate::stream::mode::{Flag, ModeFlags, ModeSet, No, Or, StreamMode, Yes};
     pub use crate::stream::record::Event;
+    pub use crate::thread::Thread;
     pub use crate::{
         EdgeDescription, EdgeKind, GraphDef, GraphDescription, GraphError, GraphNode, GraphStream,
         GraphTag, IntoNodeResult, Message, NodeContext, NodeDescription, NodeError, RunConfig,

@@ -18,9 +18,10 @@ use uuid::Uuid;
 
 use super::frontier::{Frontier, NextTask};
 use super::merge::merge_step;
+use super::persist::{SaveFuture, StepSink};
 use super::shared::{AbortSpawnedOnDrop, RunShared, SpawnedTasks, StartNode};
 use super::step_futures::StepFutures;
-use crate::config::RunConfig;
+use crate::config::{Durability, RunConfig};
 use crate::error::{GraphError, NodeError};
 use crate::graph::topology::Source;
 use crate::graph::traits::{GraphDef, GraphNode, State};
@@ -60,6 +61,26 @@ pub(crate) struct Run<G: GraphDef> {
     pub(super) error: Option<Box<GraphError>>,
     started: bool,
     pub(super) finished: bool,
+    /// The run's thread, when it has one: where its steps are stored.
+    pub(super) sink: SinkGuard<G>,
+    /// Checkpoint writes under way, oldest first; each starts only after the one before.
+    saves: VecDeque<SaveFuture>,
+    /// The step the run started after: its first step is the one after it.
+    start_step: u64,
+    /// Durability `Sync`: the next step's tasks, started once its checkpoint is stored.
+    deferred: Option<Vec<NextTask<G::Node, G::State>>>,
+}
+
+/// The run's [`StepSink`], given up (the thread's lease released) if the run goes away
+/// before its end.
+pub(super) struct SinkGuard<G: GraphDef>(pub(super) Option<Box<dyn StepSink<G>>>);
+
+impl<G: GraphDef> Drop for SinkGuard<G> {
+    fn drop(&mut self) {
+        if let Some(sink) = &mut self.0 {
+            sink.abandon();
+        }
+    }
 }
 
 impl<G: GraphDef> Run<G> {
@@ -98,7 +119,28 @@ impl<G: GraphDef> Run<G> {
             error: None,
             started: false,
             finished: false,
+            sink: SinkGuard(None),
+            saves: VecDeque::new(),
+            start_step: 0,
+            deferred: None,
         }
+    }
+
+    /// A run on a thread: `input` is the thread's state with the run's input applied,
+    /// and `sink` stores each step.
+    pub(crate) fn on_thread(
+        context: Arc<G::Context>,
+        input: G::State,
+        modes: ModeSet,
+        config: RunConfig<G::Tag>,
+        start_node: StartNode<G>,
+        sink: Box<dyn StepSink<G>>,
+    ) -> Self {
+        let mut run = Self::new(context, input, modes, config, start_node);
+        run.start_step = sink.first_step();
+        run.step = run.start_step;
+        run.sink = SinkGuard(Some(sink));
+        run
     }
 
     pub(super) fn record(&self) -> &Recorder<G> {
@@ -118,7 +160,8 @@ impl<G: GraphDef> Run<G> {
 
     /// Takes the final state out.
     pub(crate) fn into_state(self) -> G::State {
-        let Self { state, .. } = self;
+        let Self { state, sink, .. } = self;
+        drop(sink);
         Arc::unwrap_or_clone(state)
     }
 
@@ -131,7 +174,37 @@ impl<G: GraphDef> Run<G> {
             if let Some(event) = self.batch.pop_front() {
                 return Poll::Ready(Some(Ok(event)));
             }
-            if self.finished {
+            if let Err(error) = self.poll_saves(cx) {
+                self.saves.clear();
+                self.deferred = None;
+                if let Some(sink) = &mut self.sink.0 {
+                    sink.abandon();
+                }
+                if self.finished {
+                    // The run had ended; its last checkpoint did not make it.
+                    self.error.get_or_insert(Box::new(error));
+                } else {
+                    self.fail(error);
+                }
+                continue;
+            }
+            if self.finished || self.deferred.is_some() {
+                if !self.saves.is_empty() {
+                    // A checkpoint is still being stored (its future will wake the task);
+                    // meanwhile what spawned work writes still goes out.
+                    ready!(
+                        self.shared
+                            .0
+                            .record
+                            .buffer()
+                            .poll_batch(cx, &mut self.batch)
+                    );
+                    continue;
+                }
+                if let Some(next) = self.deferred.take() {
+                    self.start_step_tasks(next);
+                    continue;
+                }
                 return Poll::Ready(self.error.take().map(|error| Err(*error)));
             }
             // No waker yet: if a node below produces an item, it is returned in this
@@ -182,8 +255,24 @@ impl<G: GraphDef> Run<G> {
         }
     }
 
+    /// Polls the checkpoint writes under way, oldest first, until one waits or none is
+    /// left.
+    fn poll_saves(&mut self, cx: &mut Context<'_>) -> Result<(), GraphError> {
+        while let Some(save) = self.saves.front_mut() {
+            match save.poll_unpin(cx) {
+                Poll::Ready(Ok(())) => {
+                    self.saves.pop_front();
+                }
+                Poll::Ready(Err(error)) => return Err(GraphError::Checkpoint(error)),
+                Poll::Pending => break,
+            }
+        }
+        Ok(())
+    }
+
     /// Ends the step that just finished and starts the next one, or finishes the run.
     fn advance(&mut self) -> Result<(), GraphError> {
+        let mut stored_updates = Vec::new();
         let sources: Vec<Source<G::Node>> = if self.started {
             let step_tasks = std::mem::take(&mut self.step_tasks);
             let mut ran = Vec::with_capacity(step_tasks.len());
@@ -197,6 +286,9 @@ impl<G: GraphDef> Run<G> {
             let wrote = updates
                 .iter()
                 .any(|(_, update)| !G::State::is_empty_update(update));
+            if self.sink.0.is_some() {
+                stored_updates.clone_from(&updates);
+            }
             merge_step(&mut self.state, updates, self.step)?;
             if wrote {
                 self.record().values(&self.state);
@@ -211,18 +303,46 @@ impl<G: GraphDef> Run<G> {
         let next = self
             .frontier
             .next_tasks(&sources, &*self.state, self.step)?;
+        let mut sync_save = false;
+        if let Some(sink) = &mut self.sink.0 {
+            let names = next
+                .iter()
+                .map(|task| task.node().name().to_owned())
+                .collect();
+            if let Some(save) = sink.step_done(self.step, &stored_updates, &self.state, names)? {
+                sync_save = sink.durability() == Durability::Sync;
+                self.saves.push_back(save);
+            }
+            if next.is_empty()
+                && let Some(save) = sink.run_done(self.step, &self.state)?
+            {
+                self.saves.push_back(save);
+            }
+        }
         if next.is_empty() {
+            // The thread's end is stored: nothing is left to give up.
+            self.sink.0 = None;
             self.finished = true;
             // Items sent by spawned work before the end still go out; nothing is dropped.
             self.shared.0.abort_spawned();
             self.drain_and_close();
             return Ok(());
         }
-        if self.step >= u64::from(self.recursion_limit) {
+        if self.step - self.start_step >= u64::from(self.recursion_limit) {
             return Err(GraphError::RecursionLimit {
                 limit: self.recursion_limit,
             });
         }
+        if sync_save {
+            self.deferred = Some(next);
+        } else {
+            self.start_step_tasks(next);
+        }
+        Ok(())
+    }
+
+    /// Starts the tasks of the next step.
+    fn start_step_tasks(&mut self, next: Vec<NextTask<G::Node, G::State>>) {
         self.step += 1;
         let mut pushed = 0;
         for task in next {
@@ -240,7 +360,6 @@ impl<G: GraphDef> Run<G> {
                 }
             }
         }
-        Ok(())
     }
 
     fn start(&mut self, node: G::Node, task: TaskMetadata<G::Node>, input: Arc<G::State>) {

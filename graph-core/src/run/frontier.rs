@@ -17,6 +17,15 @@ pub(crate) enum NextTask<N, S> {
     Push(N, S),
 }
 
+impl<N: Copy, S> NextTask<N, S> {
+    /// The node the task runs.
+    pub(crate) fn node(&self) -> N {
+        match self {
+            Self::Pull(node, _) | Self::Push(node, _) => *node,
+        }
+    }
+}
+
 /// The edges of one graph and, for each fan-in, which of its sources have run since it
 /// last fired.
 pub(crate) struct Frontier<N: 'static, S: 'static> {

@@ -6,5 +6,6 @@ pub(crate) mod executor;
 mod failure;
 pub(crate) mod frontier;
 pub(crate) mod merge;
+pub(crate) mod persist;
 pub(crate) mod shared;
 pub(crate) mod step_futures;

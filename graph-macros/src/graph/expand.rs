@@ -477,6 +477,25 @@ fn graph_struct(graph: &GraphModel, diagram: &Diagram) -> TokenStream {
                 #private::invoke::<Self>(#private::Arc::clone(&self.context), input, config)
             }
 
+            /// Thread `id` of this graph in `store`: runs on it start from where its last
+            /// run ended, and each step is stored as it finishes. The state must derive
+            /// `Default` and its fields serde's traits.
+            #vis fn thread<__S>(
+                &self,
+                store: &#private::Arc<dyn #private::checkpoint::Checkpointer>,
+                id: impl ::core::convert::Into<::std::string::String>,
+            ) -> #private::Thread<Self>
+            where
+                Self: #private::GraphDef<State = __S>,
+                __S: #private::checkpoint::Durable + ::core::default::Default,
+            {
+                #private::Thread::new(
+                    #private::Arc::clone(&self.context),
+                    #private::Arc::clone(store),
+                    id,
+                )
+            }
+
             /// The graph as Mermaid text.
             #vis const fn mermaid() -> &'static str {
                 #mermaid
