@@ -8,7 +8,7 @@
 use std::process::ExitCode;
 
 use futures::StreamExt;
-use stategraph::{Custom, Messages, Updates, Values};
+use stategraph::mode::{Custom, Messages, Updates, Values};
 use stategraph_test_support::guide::{Topic, models, progress_joke_poem};
 
 #[tokio::main(flavor = "current_thread")]

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use stategraph::Custom;
+use stategraph::mode::Custom;
 use stategraph_test_support::guide::{Topic, custom_joke_poem, models, print_stream};
 
 #[tokio::main(flavor = "current_thread")]

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use futures::TryStreamExt;
-use stategraph::Messages;
+use stategraph::mode::Messages;
 use stategraph_test_support::guide::{Topic, joke_poem, models, print_stream};
 
 #[tokio::main(flavor = "current_thread")]

@@ -7,6 +7,8 @@
 //! | `macros` | yes | `#[graph]` and `#[derive(State)]` |
 //! | `openai` | no | `stategraph::openai`: `ChatOpenAI`, the OpenAI-compatible streaming client |
 //! | `server` | no | `stategraph::server`: serves graphs to LangGraph's clients over its Agent Server protocol |
+//! | `sqlite` | no | `stategraph::checkpoint::SqlCheckpointer` on SQLite (compiled in), and the memory store |
+//! | `postgres` | no | `stategraph::checkpoint::SqlCheckpointer` on Postgres, and the memory store |
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 
@@ -22,6 +24,13 @@ pub use stategraph_openai as openai;
 /// `Server`, which serves graphs to LangGraph's own clients (feature `server`).
 #[cfg(feature = "server")]
 pub use stategraph_server as server;
+/// Durable threads: the [`Checkpointer`](checkpoint::Checkpointer) trait and its data, and
+/// with the `sqlite` or `postgres` feature the stores of `stategraph-checkpoint`.
+pub mod checkpoint {
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    pub use stategraph_checkpoint::*;
+    pub use stategraph_core::checkpoint::*;
+}
 
 /// What a graph module and its consumers need: `use stategraph::prelude::*;`.
 pub mod prelude {
@@ -29,10 +38,10 @@ pub mod prelude {
     pub use crate::graph;
     // Brings both the trait and, with `macros`, the derive.
     pub use crate::State;
-    // `Debug` mode stays out: it would shadow `std::fmt::Debug`. Name it `stategraph::Debug`.
+    pub use crate::mode::{Custom, Messages, Tasks, Updates, Values};
     pub use crate::{
-        ChatModel, Custom, GraphError, Message, MessageChunk, Messages, NodeError, RunConfig,
-        ScriptedModel, StreamItem, StreamItemRef, Updates, Values,
+        ChatModel, GraphError, Message, MessageChunk, NodeError, RunConfig, ScriptedModel,
+        StreamItem, StreamItemRef,
     };
     pub use futures::{StreamExt as _, TryStreamExt as _};
 }
@@ -41,6 +50,6 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use serde;
-    pub use stategraph_core::*;
+    pub use stategraph_core::__private::*;
     pub use std::sync::Arc;
 }

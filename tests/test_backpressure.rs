@@ -6,8 +6,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures::TryStreamExt;
+use stategraph::mode::Tasks;
 use stategraph::prelude::*;
-use stategraph::{ChatChunk, ChatChunkStream, ChatRequest, Debug, ModelIdentity, TaskEventKind};
+use stategraph::{ChatChunk, ChatChunkStream, ChatRequest, ModelIdentity, TaskEventKind};
 
 const WRITES: usize = 1_000;
 const BUFFER: usize = 8;
@@ -227,12 +228,12 @@ async fn the_run_s_own_items_go_past_the_buffer_by_at_most_one_moment_s_worth() 
     let graph = fan::Graph::new();
     let mut stream = graph.stream_with(
         Fan::default(),
-        (Values, Updates, Custom, Debug),
+        (Values, Updates, Custom, Tasks),
         RunConfig::default().buffer(BUFFER),
     );
     let (mut peak, mut started) = (0, 0);
     while let Some(item) = stream.try_next().await.unwrap() {
-        if let StreamItem::Debug(event) = &item
+        if let StreamItem::Tasks(event) = &item
             && matches!(event.kind(), TaskEventKind::Started { .. })
         {
             started += 1;

@@ -264,7 +264,8 @@ async fn debug_mode_closes_the_failing_task_and_its_cancelled_sibling() {
         ),
     };
     let graph = failing::Graph::new(models);
-    let (events, error, ended) = collect(graph.stream(Note::default(), stategraph::Debug)).await;
+    let (events, error, ended) =
+        collect(graph.stream(Note::default(), stategraph::mode::Tasks)).await;
     assert!(error.is_some() && ended);
     let summary: Vec<(failing::Node, String)> = events
         .iter()

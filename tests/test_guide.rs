@@ -2,7 +2,8 @@
 //! payloads.
 
 use futures::TryStreamExt;
-use stategraph::{Custom, Messages, RunConfig, Uuid};
+use stategraph::mode::{Custom, Messages};
+use stategraph::{RunConfig, Uuid};
 use stategraph_test_support::guide::{self, Topic, custom_joke_poem, joke_poem, scripted_models};
 
 fn cats() -> Topic {

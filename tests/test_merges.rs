@@ -5,8 +5,9 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures::TryStreamExt;
+use stategraph::GraphError;
+use stategraph::mode::Updates;
 use stategraph::prelude::*;
-use stategraph::{GraphError, Updates};
 
 #[derive(Clone, Debug, Default, PartialEq, State)]
 struct Doc {

@@ -1,4 +1,4 @@
-//! Values, updates and debug modes, several modes at once, and LangGraph's v2 JSON.
+//! Values, updates and tasks modes, several modes at once, and LangGraph's v2 JSON.
 
 use futures::TryStreamExt;
 use serde::{Deserialize, Serialize};
@@ -133,7 +133,7 @@ async fn updates_mode_gives_every_node_and_its_update_even_an_empty_one() {
 async fn debug_mode_gives_a_start_and_a_result_for_every_task() {
     use stategraph::TaskEventKind;
     let events: Vec<_> = graph()
-        .stream(cats(), stategraph::Debug)
+        .stream(cats(), stategraph::mode::Tasks)
         .try_collect()
         .await
         .unwrap();
@@ -256,7 +256,7 @@ async fn a_values_item_serializes_in_the_v2_shape_through_v2() {
 #[tokio::test]
 async fn a_single_mode_item_serializes_in_the_v2_shape_through_v2() {
     let events: Vec<_> = graph()
-        .stream(cats(), stategraph::Debug)
+        .stream(cats(), stategraph::mode::Tasks)
         .try_collect()
         .await
         .unwrap();
@@ -289,7 +289,7 @@ async fn a_single_mode_item_serializes_in_the_v2_shape_through_v2() {
 #[tokio::test]
 async fn a_failing_task_has_a_result_with_its_error_before_the_stream_error() {
     let model = ScriptedModel::new(["Why", " cats"]).fail_after(1, "overloaded");
-    let mut stream = Graph::new(model).stream(cats(), stategraph::Debug);
+    let mut stream = Graph::new(model).stream(cats(), stategraph::mode::Tasks);
     let mut events = Vec::new();
     let error = loop {
         match stream.try_next().await {

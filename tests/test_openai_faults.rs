@@ -3,7 +3,8 @@
 //! silently; stategraph must not).
 
 use futures::StreamExt;
-use stategraph::{GraphError, Messages};
+use stategraph::GraphError;
+use stategraph::mode::Messages;
 use stategraph_openai::{ChatOpenAI, OpenAiClient, OpenAiError};
 use stategraph_test_support::events::content_event;
 use stategraph_test_support::fault_server::{End, FaultServer, Reply};

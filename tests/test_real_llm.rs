@@ -3,7 +3,7 @@
 //! names in `REAL_LLM_BASE_URL`).
 
 use futures::StreamExt;
-use stategraph::{Custom, Messages};
+use stategraph::mode::{Custom, Messages};
 use stategraph_openai::{ChatOpenAI, OpenAiClient};
 use stategraph_test_support::guide::{Topic, custom_joke_poem, joke_poem, openai_models};
 

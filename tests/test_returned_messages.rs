@@ -128,7 +128,7 @@ async fn a_returned_whole_message_is_its_own_last_chunk() {
 #[test]
 fn add_messages_replaces_by_id_and_appends_the_rest() {
     let mut conversation = vec![with_id(Message::user("a"), "1")];
-    stategraph::add_messages(
+    stategraph::reducer::add_messages(
         &mut conversation,
         vec![with_id(Message::user("a2"), "1"), Message::user("b")],
     );

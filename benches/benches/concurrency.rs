@@ -9,7 +9,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use stategraph::{AnyChatModel, Messages, ScriptedModel};
+use stategraph::mode::Messages;
+use stategraph::{AnyChatModel, ScriptedModel};
 use stategraph_benches::alloc::{self, CountingAllocator};
 use stategraph_benches::graphs::{Empty, one_call};
 

@@ -17,7 +17,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use stategraph::{AnyChatModel, ChatModel, ChatRequest, Message, Messages};
+use stategraph::mode::Messages;
+use stategraph::{AnyChatModel, ChatModel, ChatRequest, Message};
 use stategraph_benches::graphs::{Empty, one_call};
 use stategraph_openai::wire::ChatCompletionChunk;
 use stategraph_openai::{ChatOpenAI, OpenAiClient, SseDecoder};

@@ -24,7 +24,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use stategraph::{AnyChatModel, Messages};
+use stategraph::AnyChatModel;
+use stategraph::mode::Messages;
 use stategraph_benches::graphs::{Empty, one_call};
 use stategraph_benches::sse_server::{ChunkedServer, serve_chunked};
 use stategraph_openai::{ChatOpenAI, OpenAiClient};

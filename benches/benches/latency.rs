@@ -16,7 +16,8 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use futures::channel::mpsc;
 use hdrhistogram::Histogram;
-use stategraph::{AnyChatModel, ChatChunk, Messages};
+use stategraph::mode::Messages;
+use stategraph::{AnyChatModel, ChatChunk};
 use stategraph_benches::graphs::{Empty, one_call};
 use stategraph_benches::models::FromChannel;
 

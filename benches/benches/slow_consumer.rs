@@ -6,7 +6,8 @@
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use stategraph::{AnyChatModel, Messages};
+use stategraph::AnyChatModel;
+use stategraph::mode::Messages;
 use stategraph_benches::alloc::{self, CountingAllocator};
 use stategraph_benches::graphs::{Empty, drained_call};
 use stategraph_benches::models::Endless;

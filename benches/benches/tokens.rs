@@ -3,7 +3,8 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use futures::StreamExt;
-use stategraph::{AnyChatModel, ChatModel, ChatRequest, Custom, Message, Messages, ScriptedModel};
+use stategraph::mode::{Custom, Messages};
+use stategraph::{AnyChatModel, ChatModel, ChatRequest, Message, ScriptedModel};
 use stategraph_benches::graphs::{Empty, Writes, one_call, writer};
 
 const TOKENS: usize = 100_000;

@@ -39,7 +39,9 @@ use std::pin::Pin;
 use std::sync::PoisonError;
 use std::task::{Context, Poll, Waker};
 
-use crate::sync::{Mutex, MutexGuard};
+mod sync;
+
+use self::sync::{Mutex, MutexGuard};
 
 /// A bounded buffer of `T`: many writers, one reader.
 pub struct Buffer<T> {

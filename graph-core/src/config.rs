@@ -2,7 +2,8 @@
 
 use uuid::Uuid;
 
-use crate::{GraphTag, TagSet};
+use crate::graph::tags::TagSet;
+use crate::graph::traits::GraphTag;
 
 /// Settings of one run: recursion limit, run id, extra tags and metadata, buffer size.
 ///
@@ -21,6 +22,7 @@ pub struct RunConfig<T: GraphTag> {
     pub(crate) buffer: usize,
     pub(crate) subgraphs: bool,
     pub(crate) namespace: Vec<String>,
+    pub(crate) durability: Durability,
 }
 
 /// LangGraph's default recursion limit.
@@ -29,9 +31,7 @@ pub const DEFAULT_RECURSION_LIMIT: u32 = 25;
 /// How many items may wait between the graph and a consumer that is not reading.
 ///
 /// Eight is enough to spread the cost of switching between consumer and node over several
-/// items (when it was chosen, 78 ns per token in the messages benchmark against 65 ns with
-/// 64), and small enough that a run with a full buffer holds under 4 KB (about 11 KB with
-/// 64).
+/// items, and small enough that a run with a full buffer holds under 4 KB.
 pub const DEFAULT_BUFFER: usize = 8;
 
 impl<T: GraphTag> Default for RunConfig<T> {
@@ -44,6 +44,7 @@ impl<T: GraphTag> Default for RunConfig<T> {
             buffer: DEFAULT_BUFFER,
             subgraphs: false,
             namespace: Vec::new(),
+            durability: Durability::default(),
         }
     }
 }
@@ -99,12 +100,12 @@ impl<T: GraphTag> RunConfig<T> {
     ///
     /// The run's own items go past it, since each must follow what its node wrote and
     /// cannot wait: when a step starts, the state (values mode) and a `Started` event per
-    /// task (debug mode); when a task finishes, the messages it returns that were not
-    /// streamed (messages mode), its update (updates mode) and its `Finished` event (debug
+    /// task (tasks mode); when a task finishes, the messages it returns that were not
+    /// streamed (messages mode), its update (updates mode) and its `Finished` event (tasks
     /// mode); when a task fails, a `Failed` event for it and for each sibling cancelled.
     /// The stream hands out everything waiting before it polls a node again, so what waits
     /// at once is at most the buffer plus the run's items of one such moment: for a step of
-    /// N tasks (N `Send` instances) in values and debug mode, `buffer + N + 1`.
+    /// N tasks (N `Send` instances) in values and tasks mode, `buffer + N + 1`.
     /// [`GraphStream::waiting`](crate::GraphStream::waiting) tells how many wait.
     ///
     /// The stream takes waiting items a batch at a time, and a batch frees its room once
@@ -116,4 +117,27 @@ impl<T: GraphTag> RunConfig<T> {
         self.buffer = items.max(1);
         self
     }
+
+    /// When a run on a thread writes its checkpoints (LangGraph's `durability`): see
+    /// [`Durability`]. Without a thread it changes nothing.
+    #[must_use]
+    pub fn durability(mut self, durability: Durability) -> Self {
+        self.durability = durability;
+        self
+    }
+}
+
+/// When a run on a thread writes its checkpoints, as LangGraph's `durability` modes.
+/// Tokens never wait for a checkpoint: writes happen per step, never per chunk.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Durability {
+    /// Each step's checkpoint is stored before the next step starts: a crash loses at most
+    /// the step under way.
+    Sync,
+    /// Each step's checkpoint is stored while the next step runs (in order, one after the
+    /// other); the stream ends only once all are stored.
+    #[default]
+    Async,
+    /// Only the run's last checkpoint is stored, when it ends.
+    Exit,
 }

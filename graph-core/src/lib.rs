@@ -7,13 +7,17 @@
 //! | item | what it is |
 //! |---|---|
 //! | [`GraphStream`] | a running graph: a `Stream` of typed items, bounded and cancel-on-drop |
-//! | [`Messages`], [`Custom`], [`Values`], [`Updates`], [`Debug`](struct@Debug) | stream modes; the mode decides the item type |
+//! | [`mode`]: `Messages`, `Custom`, `Values`, `Updates`, `Tasks` | stream modes; the mode decides the item type |
 //! | [`MessageChunk`], [`CustomChunk`], [`NodeUpdate`], [`TaskEvent`] | the items, with [`MessageMetadata`] / [`TaskMetadata`] |
 //! | [`StreamItem`], [`StreamItemRef`], [`V2`] | the item of several modes at once, borrowed; LangGraph's v2 JSON shape |
 //! | [`NodeContext`] | `ctx` in a node: model calls, the custom writer, spawning, [`SubgraphCall`] |
 //! | [`ChatModel`], [`ScriptedModel`] | models, and one that streams fixed tokens |
 //! | [`State`], [`GraphNode`], [`GraphTag`], [`GraphDef`] | what `#[graph]` and `#[derive(State)]` implement |
+//! | [`reducer`] | the reducers a state's fields name: `append`, `add_messages` |
 //! | [`GraphDescription`] | a graph's nodes and edges as plain data: Mermaid text, LangGraph's graph JSON |
+//!
+//! The modules and the layers between them are drawn in `ARCHITECTURE.md` at the
+//! repository's root.
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 
@@ -22,49 +26,75 @@
 #[doc(hidden)]
 pub mod buffer;
 mod chat;
+pub mod checkpoint;
 mod config;
-mod context;
 mod description;
 mod error;
-mod forward;
-mod items;
-mod metadata;
-mod mode;
-mod multi_mode;
+mod graph;
+mod graph_stream;
+mod node;
 mod run;
-mod scripted;
-mod state;
-mod step_futures;
 mod stream;
-mod subgraph;
-mod sync;
-mod tag;
-mod task_items;
-mod topology;
-mod traits;
+mod thread;
 
 pub use chat::{
     AnyChatError, AnyChatModel, ChatChunk, ChatChunkStream, ChatModel, ChatRequest, FinishReason,
-    Message, MessageBuilder, ModelIdentity, Role, ToolCall, ToolCallChunk, ToolDefinition, Usage,
+    Message, MessageBuilder, ModelIdentity, Role, ScriptedError, ScriptedModel, ToolCall,
+    ToolCallChunk, ToolDefinition, Usage,
 };
-pub use config::{DEFAULT_BUFFER, DEFAULT_RECURSION_LIMIT, RunConfig};
-pub use context::{ChatCall, ChatCallStream, NodeContext, Writer};
+pub use config::{DEFAULT_BUFFER, DEFAULT_RECURSION_LIMIT, Durability, RunConfig};
 pub use description::{EdgeDescription, EdgeKind, GraphDescription, NodeDescription, Vertex};
 pub use error::{BoxError, ChatCallError, GraphError, NodeError, UpdateConflict};
-pub use items::{CustomChunk, MessageChunk};
-pub use metadata::{MessageMetadata, TaskMetadata, TaskPath};
-pub use mode::{Custom, Debug, Messages, Updates, Values};
-#[doc(hidden)]
-pub use mode::{Event, ModeSet};
-pub use multi_mode::{Flag, ModeFlags, No, Off, Or, StreamItem, StreamItemRef, V2, V2Data, Yes};
-pub use scripted::{ScriptedError, ScriptedModel};
-#[doc(hidden)]
-pub use state::MissingState;
-pub use state::{add_messages, append};
-pub use stream::{GraphStream, invoke};
-pub use subgraph::SubgraphCall;
-pub use tag::TagSet;
-pub use task_items::{NodeUpdate, TaskEvent, TaskEventKind};
-pub use topology::{Edge, Source, Target, Topology};
-pub use traits::{GraphDef, GraphNode, GraphTag, IntoNodeResult, NodeFuture, State, StreamMode};
+pub use graph::tags::TagSet;
+pub use graph::traits::{GraphDef, GraphNode, GraphTag, IntoNodeResult, State};
+pub use graph_stream::GraphStream;
+pub use node::chat_call::{ChatCall, ChatCallStream};
+pub use node::context::NodeContext;
+pub use node::subgraph::SubgraphCall;
+pub use node::writer::Writer;
+pub use stream::items::{CustomChunk, MessageChunk};
+pub use stream::json::V2;
+pub use stream::metadata::{MessageMetadata, TaskMetadata, TaskPath};
+pub use stream::stream_item::{StreamItem, StreamItemRef};
+pub use stream::task_items::{NodeUpdate, TaskEvent, TaskEventKind};
+pub use thread::{DEFAULT_LEASE, StateSnapshot, Thread};
 pub use uuid::Uuid;
+
+/// The stream modes: pass one, or a tuple of two to five, to `Graph::stream`.
+///
+/// | mode | items | LangGraph |
+/// |---|---|---|
+/// | [`Messages`](mode::Messages) | [`MessageChunk`]: every model chunk, with its node, step and tags | `messages` |
+/// | [`Custom`](mode::Custom) | [`CustomChunk`]: what nodes write through `ctx.write(..)` | `custom` |
+/// | [`Values`](mode::Values) | the whole state, after the input and each step that wrote to it | `values` |
+/// | [`Updates`](mode::Updates) | [`NodeUpdate`]: each finished node's update | `updates` |
+/// | [`Tasks`](mode::Tasks) | [`TaskEvent`]: each task's start and result | `tasks` (JSON as `debug`) |
+/// | a tuple | [`StreamItem`]: one variant per mode asked for | several modes |
+pub mod mode {
+    pub use crate::stream::mode::{Custom, Messages, Off, StreamMode, Tasks, Updates, Values};
+}
+
+/// The reducers a state's fields name in `#[reducer(..)]`.
+pub mod reducer {
+    pub use crate::graph::reducers::{add_messages, append};
+}
+
+/// What generated code names; not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::checkpoint;
+    pub use crate::graph::reducers::{MissingState, add_messages, append};
+    pub use crate::graph::topology::{Edge, Source, Target, Topology};
+    pub use crate::graph::traits::NodeFuture;
+    pub use crate::graph_stream::{invoke, stream};
+    pub use crate::node::RunNode;
+    pub use crate::stream::json::V2Data;
+    pub use crate::stream::mode::{Flag, ModeFlags, ModeSet, No, Or, StreamMode, Yes};
+    pub use crate::stream::record::Event;
+    pub use crate::thread::Thread;
+    pub use crate::{
+        EdgeDescription, EdgeKind, GraphDef, GraphDescription, GraphError, GraphNode, GraphStream,
+        GraphTag, IntoNodeResult, Message, NodeContext, NodeDescription, NodeError, RunConfig,
+        State, UpdateConflict, Vertex,
+    };
+}

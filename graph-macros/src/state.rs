@@ -2,6 +2,7 @@
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
+use syn::ext::IdentExt;
 use syn::{Data, DeriveInput, Fields, Ident, Path, Type};
 
 use crate::ctxt::Ctxt;
@@ -297,7 +298,10 @@ fn expand(input: &DeriveInput, krate: &Path, fields: &[StateField]) -> TokenStre
                 }
             }
         });
+    let durable = expand_durable(state, &update, &private, fields);
     quote! {
+        #durable
+
         #[doc = #update_doc]
         #[derive(#(#derives),*)]
         #serde_attrs
@@ -337,6 +341,132 @@ fn expand(input: &DeriveInput, krate: &Path, fields: &[StateField]) -> TokenStre
         impl #private::IntoNodeResult<#update> for #update {
             fn into_node_result(self) -> ::core::result::Result<#update, #private::NodeError> {
                 ::core::result::Result::Ok(self)
+            }
+        }
+    }
+}
+
+/// `StoredFields` for the state (which makes it `Durable`): its fields as JSON and back, and
+/// an update as a delta. The impl is generic over a marker `__M` that each field's bound
+/// names, so the bounds are checked only where a program stores the state (`S: Durable`),
+/// and a field type without serde fails there, named by `Storable`'s message, not in every
+/// program that derives `State`.
+fn expand_durable(
+    state: &Ident,
+    update: &Ident,
+    private: &TokenStream,
+    fields: &[StateField],
+) -> TokenStream {
+    let checkpoint = quote!(#private::checkpoint);
+    let result = quote!(::core::result::Result);
+    let error = quote!(#checkpoint::CheckpointError);
+    let stored = |ty: &syn::Type| quote!(#checkpoint::Stored<__M, #ty>);
+    let bounds = fields.iter().map(|field| {
+        let ty = &field.ty;
+        let stored = stored(ty);
+        quote!(#stored: #checkpoint::Storable<#ty>)
+    });
+    let names: Vec<String> = fields
+        .iter()
+        .map(|field| field.ident.unraw().to_string())
+        .collect();
+    let encodes = fields.iter().zip(&names).map(|(field, name)| {
+        let (ident, ty) = (&field.ident, &field.ty);
+        let stored = stored(ty);
+        quote! {
+            __values.insert(
+                ::std::string::String::from(#name),
+                #checkpoint::encode_field::<#stored, #ty>(#name, &self.#ident)?,
+            );
+        }
+    });
+    let decodes = fields.iter().zip(&names).map(|(field, name)| {
+        let (ident, ty) = (&field.ident, &field.ty);
+        let stored = stored(ty);
+        quote!(#ident: #checkpoint::decode_field::<#stored, #ty>(&mut __values, #name)?)
+    });
+    let changes = fields.iter().zip(&names).map(|(field, name)| {
+        let (ident, ty) = (&field.ident, &field.ty);
+        let stored = stored(ty);
+        let change = match &field.reducer {
+            Reducer::Replace => quote! {
+                #checkpoint::FieldChange::Set(#checkpoint::encode_field::<#stored, #ty>(#name, __value)?)
+            },
+            Reducer::Append => quote! {
+                #checkpoint::FieldChange::Append(#checkpoint::encode_items::<#stored, #ty>(#name, __value)?)
+            },
+            Reducer::Messages => quote! {
+                #checkpoint::FieldChange::AddMessages(#checkpoint::encode_items::<#stored, #ty>(#name, __value)?)
+            },
+            // What a reducer of the user's made of the update is only known after the
+            // merge: the field is stored whole.
+            Reducer::Custom(_) => quote! {
+                {
+                    let _ = __value;
+                    #checkpoint::FieldChange::Set(#checkpoint::encode_field::<#stored, #ty>(#name, &__merged.#ident)?)
+                }
+            },
+        };
+        quote! {
+            if let ::core::option::Option::Some(__value) = &__update.#ident {
+                __delta.insert(#name, #change);
+            }
+        }
+    });
+    let update_encodes = fields.iter().zip(&names).map(|(field, name)| {
+        let (ident, ty) = (&field.ident, &field.ty);
+        let stored = stored(ty);
+        quote! {
+            if let ::core::option::Option::Some(__value) = &__update.#ident {
+                __values.insert(
+                    ::std::string::String::from(#name),
+                    #checkpoint::encode_field::<#stored, #ty>(#name, __value)?,
+                );
+            }
+        }
+    });
+    let update_decodes = fields.iter().zip(&names).map(|(field, name)| {
+        let (ident, ty) = (&field.ident, &field.ty);
+        let stored = stored(ty);
+        quote!(#ident: #checkpoint::decode_optional_field::<#stored, #ty>(&mut __values, #name)?)
+    });
+    quote! {
+        impl<__M> #checkpoint::StoredFields<__M> for #state
+        where
+            #(#bounds,)*
+        {
+            fn to_values(&self) -> #result<#checkpoint::JsonObject, #error> {
+                let mut __values = #checkpoint::JsonObject::new();
+                #(#encodes)*
+                #result::Ok(__values)
+            }
+
+            #[allow(unused_mut)]
+            fn from_values(mut __values: #checkpoint::JsonObject) -> #result<Self, #error> {
+                let __state = Self { #(#decodes,)* };
+                #checkpoint::no_unknown_fields(&__values)?;
+                #result::Ok(__state)
+            }
+
+            #[allow(unused_mut, unused_variables)]
+            fn delta(__update: &#update, __merged: &Self) -> #result<#checkpoint::StateDelta, #error> {
+                let mut __delta = #checkpoint::StateDelta::default();
+                #(#changes)*
+                #result::Ok(__delta)
+            }
+
+            #[allow(unused_mut)]
+            fn update_to_json(__update: &#update) -> #result<#checkpoint::JsonObject, #error> {
+                let mut __values = #checkpoint::JsonObject::new();
+                #(#update_encodes)*
+                #result::Ok(__values)
+            }
+
+            #[allow(unused_mut)]
+            fn update_from_json(mut __values: #checkpoint::JsonObject) -> #result<#update, #error> {
+                let __update = #update { #(#update_decodes,)* };
+                #checkpoint::no_unknown_fields(&__values)?;
+                #result::Ok(__update)
             }
         }
     }

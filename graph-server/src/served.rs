@@ -8,9 +8,13 @@ use futures::{Stream, StreamExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
+// `RunNode` and `stream` are what generated code starts a run with; the server starts runs
+// of any registered graph the same way.
+use stategraph_core::__private::{RunNode, stream};
+use stategraph_core::mode::{Custom, Messages, Tasks, Updates, Values};
 use stategraph_core::{
-    ChatChunk, Custom, Debug, GraphDef, GraphDescription, GraphError, GraphStream, GraphTag,
-    Messages, ModelIdentity, RunConfig, State, StreamItem, Updates, Values,
+    ChatChunk, GraphDef, GraphDescription, GraphError, GraphStream, GraphTag, ModelIdentity,
+    RunConfig, State, StreamItem,
 };
 
 use crate::error::ApiError;
@@ -99,11 +103,11 @@ impl<G> Served<G> {
 }
 
 /// Every mode at once: the server picks what each client asked for at run time.
-type AllModes = (Values, Updates, Messages, Custom, Debug);
+type AllModes = (Values, Updates, Messages, Custom, Tasks);
 
 impl<G> ServedGraph for Served<G>
 where
-    G: GraphDef,
+    G: RunNode,
     G::State: Serialize + DeserializeOwned + Default,
     <G::State as State>::Update: Serialize,
     G::Custom: Serialize,
@@ -146,7 +150,7 @@ where
             config = config.metadata(key, value);
         }
         let stream: GraphStream<G, AllModes> =
-            GraphStream::new(Arc::clone(self.graph.shared_context()), input, config);
+            stream::<G, AllModes>(Arc::clone(self.graph.shared_context()), input, config);
         Ok(Box::pin(ModeSelector::<G>::items(stream, run.modes)))
     }
 }
@@ -280,7 +284,7 @@ where
                 ns: chunk.metadata().namespace().to_vec(),
                 json: serde_json::to_string(&chunk)?,
             }),
-            StreamItem::Debug(event) if modes.debug || modes.tasks => {
+            StreamItem::Tasks(event) if modes.debug || modes.tasks => {
                 let debug = serde_json::to_value(&event)?;
                 Some(RunItem::Task {
                     ns: event.metadata().namespace().to_vec(),

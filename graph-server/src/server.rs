@@ -6,7 +6,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use stategraph_core::{GraphDef, State};
+use stategraph_core::State;
 use tokio::net::{TcpListener, ToSocketAddrs};
 use tower_http::limit::RequestBodyLimitLayer;
 
@@ -73,7 +73,7 @@ impl Server {
     #[must_use]
     pub fn graph<G>(mut self, graph_id: impl Into<String>, graph: G) -> Self
     where
-        G: GraphDef,
+        G: stategraph_core::__private::RunNode,
         G::State: Serialize + DeserializeOwned + Default,
         <G::State as State>::Update: Serialize,
         G::Custom: Serialize,

@@ -46,7 +46,7 @@ pub mod documented {
     /// Plans.
     #[node]
     pub async fn plan(_state: &Topic, ctx: &Ctx) -> TopicUpdate {
-        ctx.write(Progress(0)).await;
+        let _ = ctx.write(Progress(0)).await;
         TopicUpdate::default()
     }
 

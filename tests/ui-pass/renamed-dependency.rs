@@ -37,7 +37,7 @@ pub mod jokes {
 async fn main() {
     let graph = jokes::Graph::new(g::ScriptedModel::new(["Why", "?"]));
     let chunks: Vec<_> = graph
-        .stream(Topic::default(), g::Messages)
+        .stream(Topic::default(), g::mode::Messages)
         .try_collect()
         .await
         .unwrap();

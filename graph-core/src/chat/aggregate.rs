@@ -111,7 +111,7 @@ impl MessageBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ToolCallChunk;
+    use crate::chat::chunk::ToolCallChunk;
 
     fn piece(index: u32, id: Option<&str>, name: Option<&str>, arguments: &str) -> ChatChunk {
         ChatChunk::default().with_tool_call_chunks([ToolCallChunk {

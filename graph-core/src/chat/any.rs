@@ -4,7 +4,6 @@ use std::sync::Arc;
 use futures::{StreamExt, TryStreamExt};
 
 use super::{ChatChunkStream, ChatModel, ChatRequest, ModelIdentity};
-use crate::BoxError;
 
 /// Any chat model, chosen at run time: for example a `ChatOpenAI` when a server is
 /// configured and a [`ScriptedModel`](crate::ScriptedModel) otherwise.
@@ -21,7 +20,7 @@ pub struct AnyChatModel {
 
 /// The error of an [`AnyChatModel`]: the model's own error, boxed.
 #[derive(Debug)]
-pub struct AnyChatError(BoxError);
+pub struct AnyChatError(Box<dyn std::error::Error + Send + Sync + 'static>);
 
 impl AnyChatError {
     /// The model's own error, to downcast.

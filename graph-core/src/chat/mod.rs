@@ -2,16 +2,18 @@
 //! [`ChatModel`] trait that any provider implements.
 //!
 //! These types are provider-neutral. `stategraph-openai` maps them onto the OpenAI wire
-//! format; [`ScriptedModel`](crate::ScriptedModel) produces them from a fixed script.
+//! format; [`ScriptedModel`] produces them from a fixed script.
 
 mod aggregate;
 mod any;
 mod chunk;
 mod message;
 mod model;
+mod scripted;
 
 pub use aggregate::MessageBuilder;
 pub use any::{AnyChatError, AnyChatModel};
 pub use chunk::{ChatChunk, ToolCallChunk};
 pub use message::{FinishReason, Message, Role, ToolCall, ToolDefinition, Usage};
 pub use model::{ChatChunkStream, ChatModel, ChatRequest, ModelIdentity};
+pub use scripted::{ScriptedError, ScriptedModel};

@@ -445,8 +445,9 @@ fn graph_struct(graph: &GraphModel, diagram: &Diagram) -> TokenStream {
                 &self.context
             }
 
-            /// Runs the graph on `input` and streams the items of `mode`
-            /// (`Messages`, `Custom`). The stream is `Send + 'static`; drop it to cancel the run.
+            /// Runs the graph on `input` and streams the items of `mode` (one of the
+            /// `mode` module's `Messages`, `Custom`, `Values`, `Updates`, `Tasks`, or a
+            /// tuple of them). The stream is `Send + 'static`; drop it to cancel the run.
             #vis fn stream<M: #private::StreamMode<Self>>(&self, input: #state, mode: M) -> #private::GraphStream<Self, M> {
                 self.stream_with(input, mode, #private::RunConfig::default())
             }
@@ -459,7 +460,7 @@ fn graph_struct(graph: &GraphModel, diagram: &Diagram) -> TokenStream {
                 config: #private::RunConfig<#tag>,
             ) -> #private::GraphStream<Self, M> {
                 let _ = mode;
-                #private::GraphStream::new(#private::Arc::clone(&self.context), input, config)
+                #private::stream::<Self, M>(#private::Arc::clone(&self.context), input, config)
             }
 
             /// Runs the graph on `input` to the end and returns the final state.
@@ -474,6 +475,25 @@ fn graph_struct(graph: &GraphModel, diagram: &Diagram) -> TokenStream {
                 config: #private::RunConfig<#tag>,
             ) -> impl ::core::future::Future<Output = ::core::result::Result<#state, #private::GraphError>> + ::core::marker::Send + 'static {
                 #private::invoke::<Self>(#private::Arc::clone(&self.context), input, config)
+            }
+
+            /// Thread `id` of this graph in `store`: runs on it start from where its last
+            /// run ended, and each step is stored as it finishes. The state must derive
+            /// `Default` and its fields serde's traits.
+            #vis fn thread<__S>(
+                &self,
+                store: &#private::Arc<dyn #private::checkpoint::Checkpointer>,
+                id: impl ::core::convert::Into<::std::string::String>,
+            ) -> #private::Thread<Self>
+            where
+                Self: #private::GraphDef<State = __S>,
+                __S: #private::checkpoint::Durable + ::core::default::Default,
+            {
+                #private::Thread::new(
+                    #private::Arc::clone(&self.context),
+                    #private::Arc::clone(store),
+                    id,
+                )
             }
 
             /// The graph as Mermaid text.
@@ -718,7 +738,9 @@ fn graph_def_impl(lowered: &Lowered<'_>, stub: bool) -> TokenStream {
                 fn description() -> &'static #private::GraphDescription {
                     Graph::description()
                 }
+            }
 
+            impl #private::RunNode for Graph {
                 #[allow(unused_variables)]
                 fn run_node(
                     node: Node,

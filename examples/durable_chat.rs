@@ -1,0 +1,163 @@
+//! One turn of a chat that remembers the thread's earlier turns, stored in SQLite (or
+//! Postgres): the reply's tokens stream to stdout as they arrive.
+//!
+//! ```text
+//! cargo run --example durable_chat -- --thread ID "message"
+//! cargo run --example durable_chat -- --thread ID --history
+//! ```
+//!
+//! The database is `STATEGRAPH_DB` (default `sqlite://stategraph.db` in the working
+//! directory, created when missing; a `postgres://` URL works too). Offline, the scripted
+//! reply counts the user messages the thread holds, so its memory shows; with
+//! `OPENAI_BASE_URL` / `OPENAI_API_KEY` set, `ChatOpenAI` answers. `--history` writes the
+//! thread's checkpoints to stdout, newest first, one JSON object a line.
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use futures::TryStreamExt;
+use serde::{Deserialize, Serialize};
+use stategraph::checkpoint::ListOptions;
+use stategraph::mode::Messages;
+use stategraph::openai::ChatOpenAI;
+use stategraph::prelude::*;
+use stategraph::{Message, Role, ScriptedModel};
+use stategraph_test_support::guide::server_configured;
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, State)]
+struct Chat {
+    #[reducer(messages)]
+    messages: Vec<Message>,
+}
+
+#[graph(state = Chat, context = Option<ChatOpenAI>, edges = [START -> reply, reply -> END])]
+mod chat {
+    use super::*;
+
+    /// Answers the conversation so far.
+    #[node]
+    async fn reply(state: &Chat, ctx: &Ctx) -> Result<ChatUpdate, NodeError> {
+        let answer = match ctx.context() {
+            Some(model) => ctx.chat(model).invoke(state.messages.clone()).await?,
+            None => {
+                let sent = state
+                    .messages
+                    .iter()
+                    .filter(|m| m.role == Role::User)
+                    .count();
+                let noun = if sent == 1 { "message" } else { "messages" };
+                let reply = format!("You have sent {sent} {noun} in this thread.");
+                let tokens: Vec<String> = reply.split_inclusive(' ').map(str::to_owned).collect();
+                let model = ScriptedModel::new(tokens);
+                ctx.chat(&model).invoke(state.messages.clone()).await?
+            }
+        };
+        Ok(ChatUpdate::default().messages(vec![answer]))
+    }
+}
+
+struct Args {
+    thread: String,
+    history: bool,
+    message: Option<String>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut thread = None;
+    let mut history = false;
+    let mut message = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--thread" => thread = Some(args.next().ok_or("--thread needs an id")?),
+            "--history" => history = true,
+            other if other.starts_with("--") => return Err(format!("unknown option `{other}`")),
+            other => message = Some(other.to_owned()),
+        }
+    }
+    let thread = thread.ok_or("--thread ID is required")?;
+    if !history && message.is_none() {
+        return Err("give a message, or --history".into());
+    }
+    Ok(Args {
+        thread,
+        history,
+        message,
+    })
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(args) => args,
+        Err(error) => {
+            eprintln!("error: {error}\nusage: durable_chat --thread ID (\"message\" | --history)");
+            return ExitCode::from(2);
+        }
+    };
+    let url = std::env::var("STATEGRAPH_DB").unwrap_or_else(|_| "sqlite://stategraph.db".into());
+    let store = match stategraph_checkpoint::open(&url).await {
+        Ok(store) => store,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let model = if server_configured() {
+        match ChatOpenAI::from_env() {
+            Ok(model) => Some(model),
+            Err(error) => {
+                eprintln!("error: {error}");
+                return ExitCode::from(2);
+            }
+        }
+    } else {
+        eprintln!("OPENAI_BASE_URL and OPENAI_API_KEY are unset: using the scripted reply");
+        None
+    };
+    let graph = chat::Graph::new(model);
+    let thread = graph.thread(&store, args.thread);
+    let outcome = if args.history {
+        print_history(&thread).await
+    } else {
+        let message = Message::user(args.message.unwrap_or_default());
+        turn(&thread, message).await
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn turn(
+    thread: &stategraph::Thread<chat::Graph>,
+    message: Message,
+) -> Result<(), stategraph::GraphError> {
+    let mut stream = thread
+        .stream(ChatUpdate::default().messages(vec![message]), Messages)
+        .await?;
+    while let Some(chunk) = stream.try_next().await? {
+        print!("{}", chunk.content());
+        let _ = std::io::stdout().flush();
+    }
+    println!();
+    Ok(())
+}
+
+async fn print_history(
+    thread: &stategraph::Thread<chat::Graph>,
+) -> Result<(), stategraph::GraphError> {
+    for meta in thread.history(ListOptions::default()).await? {
+        let line = serde_json::json!({
+            "checkpoint_id": meta.id.to_string(),
+            "step": meta.step,
+            "source": meta.source.as_str(),
+            "next": meta.next,
+        });
+        println!("{line}");
+    }
+    Ok(())
+}

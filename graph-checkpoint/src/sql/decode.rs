@@ -1,0 +1,209 @@
+//! Rows to checkpoints and back. Every column read is checked: a row that does not decode
+//! is a [`CheckpointError::Corrupt`] naming the thread, the checkpoint and the column.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use stategraph_core::checkpoint::{
+    CheckpointError, CheckpointId, CheckpointMeta, NewCheckpoint, PendingWrite, SnapshotCounters,
+    Source, StateDelta, fold,
+};
+
+use super::from_sqlx;
+
+/// The columns of a checkpoint's metadata, from the table aliased `c`.
+pub(super) const META_COLUMNS: &str = "c.checkpoint_id, c.checkpoint_ns, c.parent_id, c.run_id, \
+    c.step, c.source, c.created_at, c.next_nodes, c.writes, c.versions";
+
+/// The columns of a checkpoint read as a whole: its metadata and snapshot counters.
+pub(super) const TARGET_COLUMNS: &str = "c.checkpoint_id, c.checkpoint_ns, c.parent_id, \
+    c.run_id, c.step, c.source, c.created_at, c.next_nodes, c.writes, c.versions, \
+    c.rows_since, c.bytes_since, c.base_bytes, c.base_id";
+
+/// A checkpoint's JSON and text columns.
+pub(super) struct Encoded {
+    pub(super) created_at: String,
+    pub(super) next: String,
+    pub(super) writes: String,
+    pub(super) versions: String,
+    pub(super) delta: String,
+    pub(super) snapshot: Option<String>,
+}
+
+pub(super) fn encode(checkpoint: &NewCheckpoint) -> Result<Encoded, CheckpointError> {
+    let json = |value: &dyn erased::Json| {
+        value.to_json().map_err(|error| CheckpointError::Encode {
+            detail: error.to_string(),
+        })
+    };
+    let meta = &checkpoint.meta;
+    Ok(Encoded {
+        created_at: humantime::format_rfc3339_micros(meta.created_at).to_string(),
+        next: json(&meta.next)?,
+        writes: json(&meta.writes)?,
+        versions: json(&meta.versions)?,
+        delta: json(&checkpoint.delta)?,
+        snapshot: checkpoint.snapshot.as_ref().map(|s| json(s)).transpose()?,
+    })
+}
+
+/// `serde_json::to_string` behind a trait object, so `encode` needs one closure.
+mod erased {
+    pub(super) trait Json {
+        fn to_json(&self) -> serde_json::Result<String>;
+    }
+
+    impl<T: serde::Serialize> Json for T {
+        fn to_json(&self) -> serde_json::Result<String> {
+            serde_json::to_string(self)
+        }
+    }
+}
+
+/// Reads a row's metadata columns.
+pub(super) fn meta_of(row: &AnyRow, thread_id: &str) -> Result<CheckpointMeta, CheckpointError> {
+    let raw_id: String = row.try_get("checkpoint_id").map_err(from_sqlx)?;
+    let corrupt = |column: &str, detail: String| CheckpointError::Corrupt {
+        thread: thread_id.to_owned(),
+        checkpoint: raw_id.clone(),
+        detail: format!("column `{column}`: {detail}"),
+    };
+    let id = raw_id
+        .parse::<CheckpointId>()
+        .map_err(|error| corrupt("checkpoint_id", error.to_string()))?;
+    let parent_id = row
+        .try_get::<Option<String>, _>("parent_id")
+        .map_err(from_sqlx)?
+        .map(|text| text.parse::<CheckpointId>())
+        .transpose()
+        .map_err(|error| corrupt("parent_id", error.to_string()))?;
+    let source: String = row.try_get("source").map_err(from_sqlx)?;
+    let created_at: String = row.try_get("created_at").map_err(from_sqlx)?;
+    Ok(CheckpointMeta {
+        thread_id: thread_id.to_owned(),
+        checkpoint_ns: row.try_get("checkpoint_ns").map_err(from_sqlx)?,
+        id,
+        parent_id,
+        run_id: row.try_get("run_id").map_err(from_sqlx)?,
+        step: row.try_get("step").map_err(from_sqlx)?,
+        source: Source::from_name(&source)
+            .ok_or_else(|| corrupt("source", format!("unknown source `{source}`")))?,
+        created_at: humantime::parse_rfc3339(&created_at)
+            .map_err(|error| corrupt("created_at", error.to_string()))?,
+        next: json_column::<Vec<String>>(row, "next_nodes", &corrupt)?,
+        writes: json_column::<Value>(row, "writes", &corrupt)?,
+        versions: json_column::<BTreeMap<String, u64>>(row, "versions", &corrupt)?,
+    })
+}
+
+/// Reads a checkpoint's metadata and counters.
+pub(super) fn target_of(
+    row: &AnyRow,
+    thread_id: &str,
+) -> Result<(CheckpointMeta, SnapshotCounters, String), CheckpointError> {
+    let meta = meta_of(row, thread_id)?;
+    let count = |column: &str| -> Result<u64, CheckpointError> {
+        let value: i64 = row.try_get(column).map_err(from_sqlx)?;
+        u64::try_from(value).map_err(|_| {
+            crate::row::corrupt(&meta, format!("column `{column}`: negative count {value}"))
+        })
+    };
+    let counters = SnapshotCounters {
+        rows_since: count("rows_since")?,
+        bytes_since: count("bytes_since")?,
+        base_bytes: count("base_bytes")?,
+    };
+    let base_id: String = row.try_get("base_id").map_err(from_sqlx)?;
+    Ok((meta, counters, base_id))
+}
+
+/// The whole state at `target`, from the row of its chain (columns `snapshot`, the base's,
+/// and `links`, a JSON list of `[id, parent id or "", delta]` of every delta-only
+/// checkpoint on the base).
+pub(super) fn chain_of(
+    row: &AnyRow,
+    target: &CheckpointMeta,
+    base_id: &str,
+) -> Result<Map<String, Value>, CheckpointError> {
+    let corrupt = |column: &str, detail: String| {
+        crate::row::corrupt(target, format!("column `{column}`: {detail}"))
+    };
+    let text = |column: &str| row.try_get::<Option<String>, _>(column).map_err(from_sqlx);
+    let snapshot = text("snapshot")?
+        .map(|text| serde_json::from_str::<Map<String, Value>>(&text))
+        .transpose()
+        .map_err(|error| corrupt("snapshot", error.to_string()))?;
+    let links: Vec<(String, String, StateDelta)> = match text("links")? {
+        None => Vec::new(),
+        Some(list) => serde_json::from_str(&format!("[{list}]"))
+            .map_err(|error| corrupt("delta", error.to_string()))?,
+    };
+    let by_id: HashMap<&str, (&str, &StateDelta)> = links
+        .iter()
+        .map(|(id, parent, delta)| (id.as_str(), (parent.as_str(), delta)))
+        .collect();
+    // From the checkpoint up to the base, then folded oldest first.
+    let target_id = target.id.to_string();
+    let mut deltas = Vec::new();
+    let mut at = target_id.as_str();
+    let start = loop {
+        if at == base_id
+            && let Some(snapshot) = &snapshot
+        {
+            break snapshot.clone();
+        }
+        let Some((parent, delta)) = by_id.get(at) else {
+            return Err(crate::row::corrupt(
+                target,
+                format!("its chain breaks at `{at}`, which is not stored"),
+            ));
+        };
+        deltas.push(*delta);
+        if deltas.len() > by_id.len() {
+            return Err(crate::row::corrupt(
+                target,
+                "its chain of parents is a cycle",
+            ));
+        }
+        if parent.is_empty() {
+            break Map::new();
+        }
+        at = parent;
+    };
+    let mut values = start;
+    for delta in deltas.into_iter().rev() {
+        fold(&mut values, delta).map_err(|detail| crate::row::corrupt(target, detail))?;
+    }
+    Ok(values)
+}
+
+/// Reads a pending write.
+pub(super) fn write_of(
+    row: &AnyRow,
+    thread_id: &str,
+    checkpoint: &str,
+) -> Result<PendingWrite, CheckpointError> {
+    let corrupt = |column: &str, detail: String| CheckpointError::Corrupt {
+        thread: thread_id.to_owned(),
+        checkpoint: checkpoint.to_owned(),
+        detail: format!("a pending write's column `{column}`: {detail}"),
+    };
+    Ok(PendingWrite {
+        task_id: row.try_get("task_id").map_err(from_sqlx)?,
+        channel: row.try_get("channel").map_err(from_sqlx)?,
+        node: row.try_get("node").map_err(from_sqlx)?,
+        value: json_column(row, "value", &corrupt)?,
+    })
+}
+
+fn json_column<T: DeserializeOwned>(
+    row: &AnyRow,
+    column: &str,
+    corrupt: &dyn Fn(&str, String) -> CheckpointError,
+) -> Result<T, CheckpointError> {
+    let text: String = row.try_get(column).map_err(from_sqlx)?;
+    serde_json::from_str(&text).map_err(|error| corrupt(column, error.to_string()))
+}

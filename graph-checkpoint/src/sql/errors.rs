@@ -1,0 +1,85 @@
+//! sqlx's errors as [`CheckpointError`]s that say what is wrong.
+
+use sqlx::migrate::MigrateError;
+use stategraph_core::checkpoint::CheckpointError;
+
+use super::schema::NEWEST;
+
+/// The typed error for a driver error.
+pub(crate) fn from_sqlx(error: sqlx::Error) -> CheckpointError {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Protocol(_) => CheckpointError::Unavailable {
+            source: Box::new(error),
+        },
+        sqlx::Error::Database(ref database) => {
+            let code = database
+                .code()
+                .map(|code| code.into_owned())
+                .unwrap_or_default();
+            match classify(&code) {
+                Kind::Locked => CheckpointError::Locked {
+                    source: Box::new(error),
+                },
+                Kind::ReadOnly => CheckpointError::ReadOnly {
+                    source: Box::new(error),
+                },
+                Kind::Unavailable => CheckpointError::Unavailable {
+                    source: Box::new(error),
+                },
+                Kind::Other => CheckpointError::Database {
+                    source: Box::new(error),
+                },
+            }
+        }
+        other => CheckpointError::Database {
+            source: Box::new(other),
+        },
+    }
+}
+
+/// The typed error for a migration that could not run.
+pub(crate) fn from_migrate(error: MigrateError) -> CheckpointError {
+    match error {
+        MigrateError::Execute(error) => from_sqlx(error),
+        MigrateError::VersionMissing(found) => CheckpointError::UnknownSchema {
+            found,
+            known: NEWEST,
+        },
+        MigrateError::VersionMismatch(version) => CheckpointError::SchemaMismatch { version },
+        other => CheckpointError::Database {
+            source: Box::new(other),
+        },
+    }
+}
+
+enum Kind {
+    Locked,
+    ReadOnly,
+    Unavailable,
+    Other,
+}
+
+/// What a database error code means for the caller: SQLite's numeric result codes (the
+/// primary code is the low byte of an extended one) and Postgres's SQLSTATEs.
+fn classify(code: &str) -> Kind {
+    if let Ok(number) = code.parse::<i64>() {
+        return match number & 0xff {
+            5 | 6 => Kind::Locked,        // SQLITE_BUSY, SQLITE_LOCKED
+            8 => Kind::ReadOnly,          // SQLITE_READONLY
+            10 | 14 => Kind::Unavailable, // SQLITE_IOERR, SQLITE_CANTOPEN
+            _ => Kind::Other,
+        };
+    }
+    match code {
+        "25006" | "42501" => Kind::ReadOnly, // read_only_sql_transaction, insufficient_privilege
+        "57P01" | "57P02" | "57P03" => Kind::Unavailable, // the server is shutting down or starting
+        _ if code.starts_with("08") => Kind::Unavailable, // connection exceptions
+        _ if code.starts_with("55P03") => Kind::Locked, // lock_not_available
+        _ => Kind::Other,
+    }
+}

@@ -1,0 +1,521 @@
+//! The SQL store: SQLite (embedded, a file) or Postgres, through sqlx's `Any` driver so that
+//! one set of queries serves both (the SQL below is the dialect both engines share; only
+//! the migrations differ).
+
+mod decode;
+mod errors;
+mod schema;
+
+use std::sync::Once;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Executor, Row};
+use stategraph_core::checkpoint::{
+    Checkpoint, CheckpointError, CheckpointId, CheckpointMeta, Checkpointer, ListOptions,
+    NewCheckpoint, PendingWrite, StoreFuture,
+};
+
+use decode::{META_COLUMNS, TARGET_COLUMNS, chain_of, meta_of, target_of};
+pub(crate) use errors::from_sqlx;
+
+/// The database engine behind a [`SqlCheckpointer`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    /// SQLite: a file, in WAL mode.
+    Sqlite,
+    /// Postgres.
+    Postgres,
+}
+
+/// How a SQL store connects.
+#[derive(Clone, Debug)]
+pub struct SqlOptions {
+    /// Connections in the pool.
+    pub max_connections: u32,
+    /// SQLite: how long a write waits for another process's lock before failing with
+    /// [`CheckpointError::Locked`].
+    pub busy_timeout: Duration,
+    /// SQLite: `synchronous=FULL` (each commit reaches the disk) instead of `NORMAL` (in WAL
+    /// mode, a commit survives a crash of the process but not of the machine).
+    pub synchronous_full: bool,
+    /// How long connecting may take before failing with [`CheckpointError::Unavailable`].
+    pub connect_timeout: Duration,
+}
+
+impl Default for SqlOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 4,
+            busy_timeout: Duration::from_secs(5),
+            synchronous_full: false,
+            connect_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Checkpoints in SQLite or Postgres. Cheap to clone (the pool is shared).
+#[derive(Clone, Debug)]
+pub struct SqlCheckpointer {
+    pool: AnyPool,
+    engine: Engine,
+}
+
+impl SqlCheckpointer {
+    /// Connects to `url` (`sqlite://path`, creating a missing file, or
+    /// `postgres://user:password@host:port/db`) and brings its schema up to date.
+    ///
+    /// # Errors
+    /// [`CheckpointError::BadUrl`] for a URL of another engine or one this build was made
+    /// without; [`CheckpointError::Unavailable`] when the database cannot be reached;
+    /// [`CheckpointError::UnknownSchema`] when a newer stategraph wrote it.
+    pub async fn connect(url: &str) -> Result<Self, CheckpointError> {
+        Self::connect_with(url, SqlOptions::default()).await
+    }
+
+    /// As [`connect`](Self::connect), with `options`.
+    ///
+    /// # Errors
+    /// As [`connect`](Self::connect).
+    pub async fn connect_with(url: &str, options: SqlOptions) -> Result<Self, CheckpointError> {
+        static DRIVERS: Once = Once::new();
+        DRIVERS.call_once(sqlx::any::install_default_drivers);
+        let (engine, url) = engine_of(url)?;
+        let busy_ms = options.busy_timeout.as_millis();
+        let synchronous = if options.synchronous_full {
+            "FULL"
+        } else {
+            "NORMAL"
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(options.max_connections)
+            .acquire_timeout(options.connect_timeout)
+            .after_connect(move |connection, _| {
+                Box::pin(async move {
+                    if engine == Engine::Sqlite {
+                        connection.execute("PRAGMA journal_mode = WAL").await?;
+                        connection
+                            .execute(format!("PRAGMA synchronous = {synchronous}").as_str())
+                            .await?;
+                        connection
+                            .execute(format!("PRAGMA busy_timeout = {busy_ms}").as_str())
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await
+            .map_err(from_sqlx)?;
+        let migrator = schema::migrator(engine)
+            .await
+            .map_err(errors::from_migrate)?;
+        migrator.run(&pool).await.map_err(errors::from_migrate)?;
+        Ok(Self { pool, engine })
+    }
+
+    /// The engine behind the store.
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    /// Closes every connection; later calls fail with [`CheckpointError::Unavailable`].
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// SQLite: moves the write-ahead log into the database file and empties it (what a
+    /// size on disk should be measured after).
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn checkpoint_wal(&self) -> Result<(), CheckpointError> {
+        if self.engine == Engine::Sqlite {
+            self.pool
+                .execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                .await
+                .map_err(from_sqlx)?;
+        }
+        Ok(())
+    }
+
+    async fn put(&self, checkpoint: NewCheckpoint) -> Result<(), CheckpointError> {
+        let encoded = decode::encode(&checkpoint)?;
+        let meta = &checkpoint.meta;
+        sqlx::query(
+            "INSERT INTO stategraph_checkpoints (thread_id, checkpoint_ns, checkpoint_id, \
+             parent_id, run_id, step, source, created_at, next_nodes, writes, versions, delta, \
+             snapshot, rows_since, bytes_since, base_bytes, base_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+               CASE WHEN $13 IS NULL THEN COALESCE((SELECT p.base_id \
+                 FROM stategraph_checkpoints p WHERE p.thread_id = $1 \
+                 AND p.checkpoint_ns = $2 AND p.checkpoint_id = $4), $3) ELSE $3 END)",
+        )
+        .bind(meta.thread_id.as_str())
+        .bind(meta.checkpoint_ns.as_str())
+        .bind(meta.id.to_string())
+        .bind(meta.parent_id.map(|id| id.to_string()))
+        .bind(meta.run_id.clone())
+        .bind(meta.step)
+        .bind(meta.source.as_str())
+        .bind(encoded.created_at)
+        .bind(encoded.next)
+        .bind(encoded.writes)
+        .bind(encoded.versions)
+        .bind(encoded.delta)
+        .bind(encoded.snapshot)
+        .bind(counter(checkpoint.counters.rows_since))
+        .bind(counter(checkpoint.counters.bytes_since))
+        .bind(counter(checkpoint.counters.base_bytes))
+        .execute(&self.pool)
+        .await
+        .map_err(from_sqlx)?;
+        Ok(())
+    }
+
+    async fn put_writes(
+        &self,
+        thread_id: &str,
+        checkpoint_ns: &str,
+        id: CheckpointId,
+        writes: Vec<PendingWrite>,
+    ) -> Result<(), CheckpointError> {
+        let id = id.to_string();
+        let mut transaction = self.pool.begin().await.map_err(from_sqlx)?;
+        for write in writes {
+            let value =
+                serde_json::to_string(&write.value).map_err(|error| CheckpointError::Encode {
+                    detail: error.to_string(),
+                })?;
+            sqlx::query(
+                "INSERT INTO stategraph_writes (thread_id, checkpoint_ns, checkpoint_id, task_id, \
+                 channel, node, value) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                 ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, channel) \
+                 DO UPDATE SET node = excluded.node, value = excluded.value",
+            )
+            .bind(thread_id)
+            .bind(checkpoint_ns)
+            .bind(id.as_str())
+            .bind(write.task_id)
+            .bind(write.channel)
+            .bind(write.node)
+            .bind(value)
+            .execute(&mut *transaction)
+            .await
+            .map_err(from_sqlx)?;
+        }
+        transaction.commit().await.map_err(from_sqlx)
+    }
+
+    async fn get(
+        &self,
+        thread_id: &str,
+        checkpoint_ns: &str,
+        id: Option<CheckpointId>,
+    ) -> Result<Option<Checkpoint>, CheckpointError> {
+        let mut transaction = self.pool.begin().await.map_err(from_sqlx)?;
+        let id = match id {
+            Some(id) => id.to_string(),
+            None => {
+                let newest = sqlx::query(
+                    "SELECT checkpoint_id FROM stategraph_checkpoints \
+                     WHERE thread_id = $1 AND checkpoint_ns = $2 \
+                     ORDER BY checkpoint_id DESC LIMIT 1",
+                )
+                .bind(thread_id)
+                .bind(checkpoint_ns)
+                .fetch_optional(&mut *transaction)
+                .await
+                .map_err(from_sqlx)?;
+                match newest {
+                    Some(row) => row.try_get::<String, _>(0).map_err(from_sqlx)?,
+                    None => return Ok(None),
+                }
+            }
+        };
+        let target = sqlx::query(&format!(
+            "SELECT {TARGET_COLUMNS} FROM stategraph_checkpoints c \
+             WHERE thread_id = $1 AND checkpoint_ns = $2 AND checkpoint_id = $3"
+        ))
+        .bind(thread_id)
+        .bind(checkpoint_ns)
+        .bind(id.as_str())
+        .fetch_optional(&mut *transaction)
+        .await
+        .map_err(from_sqlx)?;
+        let Some(target) = target else {
+            return Ok(None);
+        };
+        let (meta, counters, base_id) = target_of(&target, thread_id)?;
+        // The base's snapshot, and every delta since it that shares its base, as one row:
+        // the deltas as one JSON list of `[id, parent, delta]`, so that the chain to the
+        // checkpoint can be followed by parent ids (a fork shares the base with its
+        // sibling branch, whose deltas are skipped).
+        let chain = sqlx::query(
+            "SELECT \
+               (SELECT snapshot FROM stategraph_checkpoints \
+                 WHERE thread_id = $1 AND checkpoint_ns = $2 AND checkpoint_id = $3) AS snapshot, \
+               (SELECT string_agg('[\"' || checkpoint_id || '\",\"' || COALESCE(parent_id, '') \
+                   || '\",' || delta || ']', ',' ORDER BY checkpoint_id) \
+                 FROM stategraph_checkpoints \
+                 WHERE thread_id = $1 AND checkpoint_ns = $2 AND base_id = $3 \
+                   AND snapshot IS NULL) AS links",
+        )
+        .bind(thread_id)
+        .bind(checkpoint_ns)
+        .bind(base_id.as_str())
+        .fetch_one(&mut *transaction)
+        .await
+        .map_err(from_sqlx)?;
+        let writes: Vec<AnyRow> = sqlx::query(
+            "SELECT task_id, channel, node, value FROM stategraph_writes \
+             WHERE thread_id = $1 AND checkpoint_ns = $2 AND checkpoint_id = $3 ORDER BY seq",
+        )
+        .bind(thread_id)
+        .bind(checkpoint_ns)
+        .bind(id.as_str())
+        .fetch_all(&mut *transaction)
+        .await
+        .map_err(from_sqlx)?;
+        transaction.commit().await.map_err(from_sqlx)?;
+        let values = chain_of(&chain, &meta, &base_id)?;
+        let pending_writes = writes
+            .iter()
+            .map(|row| decode::write_of(row, thread_id, &id))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(Checkpoint {
+            meta,
+            values,
+            counters,
+            pending_writes,
+        }))
+    }
+
+    async fn list(
+        &self,
+        thread_id: &str,
+        checkpoint_ns: &str,
+        options: ListOptions,
+    ) -> Result<Vec<CheckpointMeta>, CheckpointError> {
+        // '~' sorts after every hyphenated UUID: no bound.
+        let before = options
+            .before
+            .map_or_else(|| "~".to_owned(), |id| id.to_string());
+        let limit = options
+            .limit
+            .map_or(i64::MAX, |limit| i64::try_from(limit).unwrap_or(i64::MAX));
+        let rows: Vec<AnyRow> = sqlx::query(&format!(
+            "SELECT {META_COLUMNS} FROM stategraph_checkpoints c \
+             WHERE thread_id = $1 AND checkpoint_ns = $2 AND checkpoint_id < $3 \
+             ORDER BY checkpoint_id DESC LIMIT $4"
+        ))
+        .bind(thread_id)
+        .bind(checkpoint_ns)
+        .bind(before)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(from_sqlx)?;
+        rows.iter().map(|row| meta_of(row, thread_id)).collect()
+    }
+
+    async fn copy_thread(&self, from: &str, to: &str) -> Result<(), CheckpointError> {
+        let mut transaction = self.pool.begin().await.map_err(from_sqlx)?;
+        let existing: i64 =
+            sqlx::query("SELECT COUNT(*) FROM stategraph_checkpoints WHERE thread_id = $1")
+                .bind(to)
+                .fetch_one(&mut *transaction)
+                .await
+                .and_then(|row| row.try_get(0))
+                .map_err(from_sqlx)?;
+        if existing > 0 {
+            return Err(CheckpointError::Database {
+                source: format!("thread `{to}` already has checkpoints").into(),
+            });
+        }
+        let copied = sqlx::query(
+            "INSERT INTO stategraph_checkpoints (thread_id, checkpoint_ns, checkpoint_id, \
+             parent_id, run_id, step, source, created_at, next_nodes, writes, versions, delta, \
+             snapshot, rows_since, bytes_since, base_bytes, base_id) \
+             SELECT $1, checkpoint_ns, checkpoint_id, parent_id, run_id, step, source, \
+             created_at, next_nodes, writes, versions, delta, snapshot, rows_since, \
+             bytes_since, base_bytes, base_id FROM stategraph_checkpoints WHERE thread_id = $2",
+        )
+        .bind(to)
+        .bind(from)
+        .execute(&mut *transaction)
+        .await
+        .map_err(from_sqlx)?;
+        if copied.rows_affected() == 0 {
+            return Err(CheckpointError::NotFound {
+                thread: from.to_owned(),
+                at: None,
+            });
+        }
+        sqlx::query(
+            "INSERT INTO stategraph_writes (thread_id, checkpoint_ns, checkpoint_id, task_id, \
+             channel, node, value) SELECT $1, checkpoint_ns, checkpoint_id, task_id, channel, \
+             node, value FROM stategraph_writes WHERE thread_id = $2 ORDER BY seq",
+        )
+        .bind(to)
+        .bind(from)
+        .execute(&mut *transaction)
+        .await
+        .map_err(from_sqlx)?;
+        transaction.commit().await.map_err(from_sqlx)
+    }
+
+    async fn delete_thread(&self, thread_id: &str) -> Result<(), CheckpointError> {
+        let mut transaction = self.pool.begin().await.map_err(from_sqlx)?;
+        for table in [
+            "stategraph_checkpoints",
+            "stategraph_writes",
+            "stategraph_thread_locks",
+        ] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE thread_id = $1"))
+                .bind(thread_id)
+                .execute(&mut *transaction)
+                .await
+                .map_err(from_sqlx)?;
+        }
+        transaction.commit().await.map_err(from_sqlx)
+    }
+
+    async fn lock_thread(
+        &self,
+        thread_id: &str,
+        owner: &str,
+        lease: Duration,
+    ) -> Result<(), CheckpointError> {
+        let now = unix_millis();
+        let until = now.saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX));
+        // Inserts, renews (same owner) or takes over an expired lease, in one statement:
+        // no row changes while another owner's lease runs.
+        let taken = sqlx::query(
+            "INSERT INTO stategraph_thread_locks (thread_id, owner, expires_at) \
+             VALUES ($1, $2, $3) ON CONFLICT (thread_id) DO UPDATE \
+             SET owner = excluded.owner, expires_at = excluded.expires_at \
+             WHERE stategraph_thread_locks.owner = excluded.owner \
+                OR stategraph_thread_locks.expires_at < $4",
+        )
+        .bind(thread_id)
+        .bind(owner)
+        .bind(until)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(from_sqlx)?;
+        if taken.rows_affected() == 0 {
+            return Err(CheckpointError::ThreadBusy {
+                thread: thread_id.to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    async fn unlock_thread(&self, thread_id: &str, owner: &str) -> Result<(), CheckpointError> {
+        sqlx::query("DELETE FROM stategraph_thread_locks WHERE thread_id = $1 AND owner = $2")
+            .bind(thread_id)
+            .bind(owner)
+            .execute(&self.pool)
+            .await
+            .map_err(from_sqlx)?;
+        Ok(())
+    }
+}
+
+impl Checkpointer for SqlCheckpointer {
+    fn put(&self, checkpoint: NewCheckpoint) -> StoreFuture<'_, ()> {
+        Box::pin(self.put(checkpoint))
+    }
+
+    fn put_writes<'a>(
+        &'a self,
+        thread_id: &'a str,
+        checkpoint_ns: &'a str,
+        id: CheckpointId,
+        writes: Vec<PendingWrite>,
+    ) -> StoreFuture<'a, ()> {
+        Box::pin(self.put_writes(thread_id, checkpoint_ns, id, writes))
+    }
+
+    fn get<'a>(
+        &'a self,
+        thread_id: &'a str,
+        checkpoint_ns: &'a str,
+        id: Option<CheckpointId>,
+    ) -> StoreFuture<'a, Option<Checkpoint>> {
+        Box::pin(self.get(thread_id, checkpoint_ns, id))
+    }
+
+    fn list<'a>(
+        &'a self,
+        thread_id: &'a str,
+        checkpoint_ns: &'a str,
+        options: ListOptions,
+    ) -> StoreFuture<'a, Vec<CheckpointMeta>> {
+        Box::pin(self.list(thread_id, checkpoint_ns, options))
+    }
+
+    fn copy_thread<'a>(&'a self, from: &'a str, to: &'a str) -> StoreFuture<'a, ()> {
+        Box::pin(self.copy_thread(from, to))
+    }
+
+    fn delete_thread<'a>(&'a self, thread_id: &'a str) -> StoreFuture<'a, ()> {
+        Box::pin(self.delete_thread(thread_id))
+    }
+
+    fn lock_thread<'a>(
+        &'a self,
+        thread_id: &'a str,
+        owner: &'a str,
+        lease: Duration,
+    ) -> StoreFuture<'a, ()> {
+        Box::pin(self.lock_thread(thread_id, owner, lease))
+    }
+
+    fn unlock_thread<'a>(&'a self, thread_id: &'a str, owner: &'a str) -> StoreFuture<'a, ()> {
+        Box::pin(self.unlock_thread(thread_id, owner))
+    }
+}
+
+/// The engine a URL names, and the URL as the driver takes it.
+fn engine_of(url: &str) -> Result<(Engine, String), CheckpointError> {
+    let bad = |reason: &str| CheckpointError::BadUrl {
+        url: crate::redact::redact(url),
+        reason: reason.to_owned(),
+    };
+    if let Some(rest) = url.strip_prefix("sqlite:") {
+        if !cfg!(feature = "sqlite") {
+            return Err(bad("this build has no SQLite (the `sqlite` feature)"));
+        }
+        // A missing file is created.
+        let url = if rest.contains("mode=") || rest.contains(":memory:") {
+            url.to_owned()
+        } else if rest.contains('?') {
+            format!("{url}&mode=rwc")
+        } else {
+            format!("{url}?mode=rwc")
+        };
+        return Ok((Engine::Sqlite, url));
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        if !cfg!(feature = "postgres") {
+            return Err(bad("this build has no Postgres (the `postgres` feature)"));
+        }
+        return Ok((Engine::Postgres, url.to_owned()));
+    }
+    Err(bad("expected a sqlite:// or postgres:// URL"))
+}
+
+fn unix_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| {
+            i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
+        })
+}
+
+fn counter(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}

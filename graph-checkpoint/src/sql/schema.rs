@@ -1,0 +1,57 @@
+//! The schema, as versioned migrations embedded in the build and run on first use.
+
+use std::borrow::Cow;
+
+use futures::future::BoxFuture;
+use sqlx::error::BoxDynError;
+use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
+
+use super::Engine;
+
+/// The migrations of each engine: version, description, SQL. Append, never edit: a
+/// database records the checksum of each migration it ran.
+const SQLITE: &[(i64, &str, &str)] = &[(
+    1,
+    "threads",
+    include_str!("../../migrations/sqlite/0001_threads.sql"),
+)];
+const POSTGRES: &[(i64, &str, &str)] = &[(
+    1,
+    "threads",
+    include_str!("../../migrations/postgres/0001_threads.sql"),
+)];
+
+/// The newest schema version this build knows.
+pub(crate) const NEWEST: i64 = 1;
+
+/// The embedded migrations of one engine.
+#[derive(Debug)]
+struct Embedded(&'static [(i64, &'static str, &'static str)]);
+
+impl<'s> MigrationSource<'s> for Embedded {
+    fn resolve(self) -> BoxFuture<'s, Result<Vec<Migration>, BoxDynError>> {
+        let migrations = self
+            .0
+            .iter()
+            .map(|&(version, description, sql)| {
+                Migration::new(
+                    version,
+                    Cow::Borrowed(description),
+                    MigrationType::Simple,
+                    Cow::Borrowed(sql),
+                    false,
+                )
+            })
+            .collect();
+        Box::pin(async move { Ok(migrations) })
+    }
+}
+
+/// The migrator of `engine`'s schema.
+pub(crate) async fn migrator(engine: Engine) -> Result<Migrator, sqlx::migrate::MigrateError> {
+    Migrator::new(Embedded(match engine {
+        Engine::Sqlite => SQLITE,
+        Engine::Postgres => POSTGRES,
+    }))
+    .await
+}

@@ -1,0 +1,293 @@
+//! Every store against the same checks: memory and SQLite always, Postgres when the test
+//! script has started one (`STATEGRAPH_TEST_POSTGRES_URL`).
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
+
+use serde_json::{Map, Value, json};
+use stategraph_checkpoint::{MemoryCheckpointer, SqlCheckpointer, SqlOptions};
+use stategraph_core::checkpoint::{
+    CheckpointError, CheckpointId, Checkpointer, FieldChange, ListOptions, NewCheckpoint,
+    PendingWrite, SnapshotCounters, SnapshotPolicy, Source, StateDelta, fold,
+};
+
+/// Writes checkpoints of one thread as the runtime will: a delta per step, a snapshot when
+/// the policy asks, and keeps the expected whole state beside them.
+struct Writer {
+    thread: String,
+    policy: SnapshotPolicy,
+    parent: Option<(CheckpointId, SnapshotCounters)>,
+    state: Map<String, Value>,
+    step: i64,
+}
+
+impl Writer {
+    fn new(thread: &str, policy: SnapshotPolicy) -> Self {
+        Self {
+            thread: thread.to_owned(),
+            policy,
+            parent: None,
+            state: Map::new(),
+            step: -1,
+        }
+    }
+
+    fn next(&mut self, delta: StateDelta) -> NewCheckpoint {
+        fold(&mut self.state, &delta).expect("a fitting delta");
+        let delta_bytes = serde_json::to_string(&delta).unwrap().len() as u64;
+        let parent_counters = self.parent.as_ref().map(|(_, counters)| counters);
+        let snapshot = self
+            .policy
+            .due(parent_counters, delta_bytes)
+            .then(|| self.state.clone());
+        let snapshot_bytes = snapshot
+            .as_ref()
+            .map(|s| serde_json::to_string(s).unwrap().len() as u64);
+        let counters = self
+            .policy
+            .next(parent_counters, delta_bytes, snapshot_bytes);
+        let id = CheckpointId::new();
+        let checkpoint = NewCheckpoint {
+            meta: stategraph_core::checkpoint::CheckpointMeta {
+                thread_id: self.thread.clone(),
+                checkpoint_ns: String::new(),
+                id,
+                parent_id: self.parent.as_ref().map(|(id, _)| *id),
+                run_id: Some("run-1".into()),
+                step: self.step,
+                source: if self.step < 0 {
+                    Source::Input
+                } else {
+                    Source::Loop
+                },
+                created_at: SystemTime::now(),
+                next: vec!["work".into()],
+                writes: json!({"work": {"count": self.step}}),
+                versions: BTreeMap::from([("count".to_owned(), (self.step + 1) as u64)]),
+            },
+            delta,
+            snapshot,
+            counters,
+        };
+        self.parent = Some((id, counters));
+        self.step += 1;
+        checkpoint
+    }
+}
+
+fn step_delta(step: i64) -> StateDelta {
+    let mut delta = StateDelta::default();
+    delta
+        .0
+        .insert("count".into(), FieldChange::Set(json!(step)));
+    delta.0.insert(
+        "log".into(),
+        FieldChange::Append(vec![json!(format!("entry {step:>5}"))]),
+    );
+    delta
+}
+
+async fn folds_the_state_of_every_checkpoint(store: &dyn Checkpointer) {
+    let mut writer = Writer::new("fold", SnapshotPolicy { max_rows: 16 });
+    let mut expected = Vec::new();
+    for step in 0..100 {
+        let checkpoint = writer.next(step_delta(step));
+        let id = checkpoint.meta.id;
+        store.put(checkpoint).await.unwrap();
+        expected.push((id, writer.state.clone()));
+    }
+    let latest = store
+        .get("fold", "", None)
+        .await
+        .unwrap()
+        .expect("a checkpoint");
+    assert_eq!(latest.meta.id, expected.last().unwrap().0);
+    assert_eq!(latest.values, expected.last().unwrap().1);
+    assert_eq!(latest.values["log"].as_array().unwrap().len(), 100);
+    assert!(latest.counters.rows_since < 16, "{:?}", latest.counters);
+    for (id, state) in expected.iter().step_by(7) {
+        let at = store.get("fold", "", Some(*id)).await.unwrap().unwrap();
+        assert_eq!(&at.values, state, "checkpoint {id}");
+        assert_eq!(at.meta.writes, json!({"work": {"count": at.meta.step}}));
+    }
+    assert!(store.get("fold", "other-ns", None).await.unwrap().is_none());
+    assert!(store.get("nobody", "", None).await.unwrap().is_none());
+    assert!(
+        store
+            .get("fold", "", Some(CheckpointId::new()))
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+async fn lists_newest_first(store: &dyn Checkpointer) {
+    let mut writer = Writer::new("list", SnapshotPolicy::default());
+    let mut ids = Vec::new();
+    for step in 0..10 {
+        let checkpoint = writer.next(step_delta(step));
+        ids.push(checkpoint.meta.id);
+        store.put(checkpoint).await.unwrap();
+    }
+    let all = store
+        .list("list", "", ListOptions::default())
+        .await
+        .unwrap();
+    let listed: Vec<_> = all.iter().map(|meta| meta.id).collect();
+    let mut newest_first = ids.clone();
+    newest_first.reverse();
+    assert_eq!(listed, newest_first);
+    assert_eq!(all[0].step, 8);
+    assert_eq!(all[9].source, Source::Input);
+    assert_eq!(all[0].next, ["work"]);
+    let page = store
+        .list(
+            "list",
+            "",
+            ListOptions {
+                limit: Some(3),
+                before: Some(ids[5]),
+            },
+        )
+        .await
+        .unwrap();
+    let page: Vec<_> = page.iter().map(|meta| meta.id).collect();
+    assert_eq!(page, [ids[4], ids[3], ids[2]]);
+}
+
+async fn keeps_pending_writes_in_order(store: &dyn Checkpointer) {
+    let mut writer = Writer::new("writes", SnapshotPolicy::default());
+    let checkpoint = writer.next(step_delta(0));
+    let id = checkpoint.meta.id;
+    store.put(checkpoint).await.unwrap();
+    let write = |task: &str, value: Value| PendingWrite {
+        task_id: task.into(),
+        node: "work".into(),
+        channel: "update".into(),
+        value,
+    };
+    store
+        .put_writes(
+            "writes",
+            "",
+            id,
+            vec![write("b", json!(1)), write("a", json!(2))],
+        )
+        .await
+        .unwrap();
+    store
+        .put_writes("writes", "", id, vec![write("b", json!(3))])
+        .await
+        .unwrap();
+    let read = store.get("writes", "", None).await.unwrap().unwrap();
+    let seen: Vec<_> = read
+        .pending_writes
+        .iter()
+        .map(|w| (w.task_id.as_str(), w.value.clone()))
+        .collect();
+    assert_eq!(seen, [("b", json!(3)), ("a", json!(2))]);
+}
+
+async fn copies_and_deletes_threads(store: &dyn Checkpointer) {
+    let mut writer = Writer::new("original", SnapshotPolicy::default());
+    for step in 0..3 {
+        store.put(writer.next(step_delta(step))).await.unwrap();
+    }
+    store.copy_thread("original", "copy").await.unwrap();
+    let copy = store.get("copy", "", None).await.unwrap().unwrap();
+    let original = store.get("original", "", None).await.unwrap().unwrap();
+    assert_eq!(copy.values, original.values);
+    assert_eq!(copy.meta.thread_id, "copy");
+    assert!(matches!(
+        store.copy_thread("original", "copy").await,
+        Err(CheckpointError::Database { .. })
+    ));
+    assert!(matches!(
+        store.copy_thread("missing", "elsewhere").await,
+        Err(CheckpointError::NotFound { .. })
+    ));
+    store.delete_thread("original").await.unwrap();
+    assert!(store.get("original", "", None).await.unwrap().is_none());
+    assert!(store.get("copy", "", None).await.unwrap().is_some());
+}
+
+async fn never_overwrites_a_checkpoint(store: &dyn Checkpointer) {
+    let mut writer = Writer::new("twice", SnapshotPolicy::default());
+    let checkpoint = writer.next(step_delta(0));
+    store.put(checkpoint.clone()).await.unwrap();
+    let mut again = checkpoint;
+    again.delta = step_delta(42);
+    again.snapshot = None;
+    assert!(store.put(again).await.is_err());
+    let read = store.get("twice", "", None).await.unwrap().unwrap();
+    assert_eq!(read.values["count"], json!(0));
+}
+
+async fn leases_a_thread_to_one_owner(store: &dyn Checkpointer) {
+    let long = Duration::from_secs(60);
+    store.lock_thread("leased", "a", long).await.unwrap();
+    assert!(matches!(
+        store.lock_thread("leased", "b", long).await,
+        Err(CheckpointError::ThreadBusy { thread }) if thread == "leased"
+    ));
+    store.lock_thread("leased", "a", long).await.unwrap();
+    store.unlock_thread("leased", "b").await.unwrap();
+    assert!(
+        store.lock_thread("leased", "b", long).await.is_err(),
+        "b held nothing to give up"
+    );
+    store.unlock_thread("leased", "a").await.unwrap();
+    store
+        .lock_thread("leased", "b", Duration::from_millis(50))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(120)).await;
+    store
+        .lock_thread("leased", "a", long)
+        .await
+        .expect("b's lease expired");
+}
+
+async fn conformance(store: &dyn Checkpointer) {
+    folds_the_state_of_every_checkpoint(store).await;
+    lists_newest_first(store).await;
+    keeps_pending_writes_in_order(store).await;
+    copies_and_deletes_threads(store).await;
+    never_overwrites_a_checkpoint(store).await;
+    leases_a_thread_to_one_owner(store).await;
+}
+
+#[tokio::test]
+async fn memory_store() {
+    conformance(&MemoryCheckpointer::new()).await;
+}
+
+#[tokio::test]
+async fn sqlite_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("threads.db").display());
+    let store = SqlCheckpointer::connect(&url).await.unwrap();
+    conformance(&store).await;
+    store.close().await;
+    // A second process (here: a second pool) sees everything and migrates nothing anew.
+    let reopened = SqlCheckpointer::connect(&url).await.unwrap();
+    let latest = reopened.get("fold", "", None).await.unwrap().unwrap();
+    assert_eq!(latest.values["log"].as_array().unwrap().len(), 100);
+}
+
+#[tokio::test]
+#[ignore = "needs Postgres: run scripts/test"]
+async fn postgres_store() {
+    let url = std::env::var("STATEGRAPH_TEST_POSTGRES_URL")
+        .expect("STATEGRAPH_TEST_POSTGRES_URL, set by scripts/test");
+    let store = SqlCheckpointer::connect_with(&url, SqlOptions::default())
+        .await
+        .unwrap();
+    // Threads of earlier runs of this test would clash.
+    for thread in [
+        "fold", "list", "writes", "original", "copy", "twice", "leased",
+    ] {
+        store.delete_thread(thread).await.unwrap();
+    }
+    conformance(&store).await;
+}

@@ -1,0 +1,75 @@
+//! The trait a checkpoint store implements.
+
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+
+use super::record::{
+    Checkpoint, CheckpointId, CheckpointMeta, ListOptions, NewCheckpoint, PendingWrite,
+};
+use crate::error::CheckpointError;
+
+/// What a store's methods return: a boxed future, so that the trait can be used as
+/// `Arc<dyn Checkpointer>`.
+pub type StoreFuture<'a, T> = BoxFuture<'a, Result<T, CheckpointError>>;
+
+/// Stores the checkpoints of threads: what the runtime writes after each step and reads to
+/// resume, and what a server lists, copies and deletes.
+///
+/// Each method is one transaction: a failed write leaves nothing half-written. A thread's
+/// checkpoints are keyed by thread id, namespace and checkpoint id; namespaces keep a
+/// subgraph's checkpoints apart from its parent's.
+pub trait Checkpointer: Send + Sync + 'static {
+    /// Writes a checkpoint. Writing one whose id is already stored is an error
+    /// ([`CheckpointError::Database`]): checkpoints are never overwritten.
+    fn put(&self, checkpoint: NewCheckpoint) -> StoreFuture<'_, ()>;
+
+    /// Stores what tasks that finished after checkpoint `id` wrote, before the step's own
+    /// checkpoint: a resumed run applies them and runs only the other tasks. Writing the
+    /// same task and channel again replaces the earlier write.
+    fn put_writes<'a>(
+        &'a self,
+        thread_id: &'a str,
+        checkpoint_ns: &'a str,
+        id: CheckpointId,
+        writes: Vec<PendingWrite>,
+    ) -> StoreFuture<'a, ()>;
+
+    /// The checkpoint `id` of the thread, or its newest when `id` is `None`, with its whole
+    /// state and the pending writes after it; `None` when there is no such checkpoint.
+    fn get<'a>(
+        &'a self,
+        thread_id: &'a str,
+        checkpoint_ns: &'a str,
+        id: Option<CheckpointId>,
+    ) -> StoreFuture<'a, Option<Checkpoint>>;
+
+    /// The thread's checkpoints in one namespace, newest first.
+    fn list<'a>(
+        &'a self,
+        thread_id: &'a str,
+        checkpoint_ns: &'a str,
+        options: ListOptions,
+    ) -> StoreFuture<'a, Vec<CheckpointMeta>>;
+
+    /// Copies every checkpoint and pending write of thread `from` (all namespaces) to
+    /// thread `to`, which must have none.
+    fn copy_thread<'a>(&'a self, from: &'a str, to: &'a str) -> StoreFuture<'a, ()>;
+
+    /// Deletes every checkpoint, pending write and lock of the thread.
+    fn delete_thread<'a>(&'a self, thread_id: &'a str) -> StoreFuture<'a, ()>;
+
+    /// Takes, or renews, the thread for `owner` for `lease`: fails with
+    /// [`CheckpointError::ThreadBusy`] while another owner's lease runs. The lease lives in
+    /// the database, so it holds across processes; a process that dies stops renewing it,
+    /// and it expires `lease` after the last renewal.
+    fn lock_thread<'a>(
+        &'a self,
+        thread_id: &'a str,
+        owner: &'a str,
+        lease: Duration,
+    ) -> StoreFuture<'a, ()>;
+
+    /// Gives the thread up, if `owner` holds it.
+    fn unlock_thread<'a>(&'a self, thread_id: &'a str, owner: &'a str) -> StoreFuture<'a, ()>;
+}

@@ -1,0 +1,80 @@
+//! The static shape of a graph: its edges, as `#[graph]` writes them into a `static`.
+
+use super::traits::GraphNode;
+
+/// Where an edge starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source<N> {
+    /// The graph's entry.
+    Start,
+    /// A node.
+    Node(N),
+}
+
+/// Where an edge leads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target<N> {
+    /// A node, which runs in the next step.
+    Node(N),
+    /// The graph's end.
+    End,
+}
+
+/// One edge of the graph.
+pub enum Edge<N: 'static, S: 'static> {
+    /// `from -> to`: when `from` has run, `to` runs in the next step.
+    Direct {
+        /// Where it starts.
+        from: Source<N>,
+        /// Where it leads.
+        to: Target<N>,
+    },
+    /// `[a, b] -> to`: `to` runs in the step after every one of `from` has run
+    /// (in any steps), then waits for all of them again.
+    Join {
+        /// The nodes to wait for.
+        from: &'static [N],
+        /// Where it leads.
+        to: Target<N>,
+        /// LangGraph's trigger name for the task it starts: `join:a+b:to`.
+        trigger: &'static str,
+    },
+    /// `from -> router ? [..]`: when `from` has run, `route` picks the next node from the
+    /// state after the step's merge.
+    Routed {
+        /// Where it starts.
+        from: Source<N>,
+        /// The router fn's name, for errors.
+        router: &'static str,
+        /// Calls the user's `#[router]` fn and maps its generated enum to a target.
+        route: fn(&S) -> Target<N>,
+    },
+    /// `from -> router ? [..]` with a router that returns a `Vec` (LangGraph's `Send`):
+    /// when `from` has run, each item the router returns starts one instance of its node
+    /// in the next step, with the item's state as that instance's input (map-reduce).
+    Send {
+        /// Where it starts.
+        from: Source<N>,
+        /// The router fn's name, for errors.
+        router: &'static str,
+        /// Calls the user's `#[router]` fn: one `(node, input)` per instance to start.
+        send: fn(&S) -> Vec<(N, S)>,
+    },
+}
+
+/// Every edge of one graph.
+pub struct Topology<N: 'static, S: 'static> {
+    edges: &'static [Edge<N, S>],
+}
+
+impl<N: GraphNode, S> Topology<N, S> {
+    /// The graph with these edges. `#[graph]` has validated them at compile time.
+    pub const fn new(edges: &'static [Edge<N, S>]) -> Self {
+        Self { edges }
+    }
+
+    /// The edges, in the order they were declared.
+    pub fn edges(&self) -> &'static [Edge<N, S>] {
+        self.edges
+    }
+}

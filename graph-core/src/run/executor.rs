@@ -1,0 +1,380 @@
+//! The run's loop: LangGraph's supersteps, driven by whoever polls the stream.
+//!
+//! Nothing runs unless the consumer polls. Each poll hands out a waiting item if there is
+//! one; otherwise it polls the current step's node futures, which put items into a bounded
+//! channel as they produce them. When every node of the step has finished, their updates
+//! merge in declaration order, the frontier picks the next step's nodes, and those start.
+//! A slow consumer therefore slows the graph instead of growing memory.
+
+use std::any::Any;
+use std::collections::VecDeque;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, ready};
+
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use uuid::Uuid;
+
+use super::frontier::{Frontier, NextTask};
+use super::merge::merge_step;
+use super::persist::{SaveFuture, StepSink};
+use super::shared::{AbortSpawnedOnDrop, RunShared, SpawnedTasks, StartNode};
+use super::step_futures::StepFutures;
+use crate::config::{Durability, RunConfig};
+use crate::error::{GraphError, NodeError};
+use crate::graph::topology::Source;
+use crate::graph::traits::{GraphDef, GraphNode, State};
+use crate::stream::metadata::{RunMetadata, TaskMetadata};
+use crate::stream::mode::ModeSet;
+use crate::stream::record::{Event, Recorder};
+
+type Update<G> = <<G as GraphDef>::State as State>::Update;
+type Caught<T> = Result<T, Box<dyn Any + Send>>;
+type TaskFuture<G> = BoxFuture<'static, (usize, Caught<Result<Update<G>, NodeError>>)>;
+
+/// One node of the current step and, once it has finished, its update.
+pub(super) struct StepTask<G: GraphDef> {
+    pub(super) node: G::Node,
+    pub(super) metadata: Arc<TaskMetadata<G::Node>>,
+    update: Option<Update<G>>,
+    /// It returned, failed or panicked (as opposed to being cancelled by a sibling's failure).
+    pub(super) ended: bool,
+}
+
+/// The state of one run of a graph.
+pub(crate) struct Run<G: GraphDef> {
+    pub(super) shared: AbortSpawnedOnDrop<G>,
+    start_node: StartNode<G>,
+    run: Arc<RunMetadata>,
+    state: Arc<G::State>,
+    pub(super) step: u64,
+    recursion_limit: u32,
+    pub(super) step_tasks: Vec<StepTask<G>>,
+    pub(super) running: StepFutures<TaskFuture<G>>,
+    frontier: Frontier<G::Node, G::State>,
+    /// Items taken from the buffer in one lock, handed out one per poll. When a node
+    /// fails, everything the buffer still holds joins them, ahead of the error.
+    pub(super) batch: VecDeque<Event<G>>,
+    /// The error that ended the run, handed out after the last item. Boxed: most runs
+    /// never fail, and every run carries this field.
+    pub(super) error: Option<Box<GraphError>>,
+    started: bool,
+    pub(super) finished: bool,
+    /// The run's thread, when it has one: where its steps are stored.
+    pub(super) sink: SinkGuard<G>,
+    /// Checkpoint writes under way, oldest first; each starts only after the one before.
+    saves: VecDeque<SaveFuture>,
+    /// The step the run started after: its first step is the one after it.
+    start_step: u64,
+    /// Durability `Sync`: the next step's tasks, started once its checkpoint is stored.
+    deferred: Option<Vec<NextTask<G::Node, G::State>>>,
+}
+
+/// The run's [`StepSink`], given up (the thread's lease released) if the run goes away
+/// before its end.
+pub(super) struct SinkGuard<G: GraphDef>(pub(super) Option<Box<dyn StepSink<G>>>);
+
+impl<G: GraphDef> Drop for SinkGuard<G> {
+    fn drop(&mut self) {
+        if let Some(sink) = &mut self.0 {
+            sink.abandon();
+        }
+    }
+}
+
+impl<G: GraphDef> Run<G> {
+    /// A run of `G` on `input` that records what `modes` ask for and starts each node
+    /// task with `start_node`.
+    pub(crate) fn new(
+        context: Arc<G::Context>,
+        input: G::State,
+        modes: ModeSet,
+        config: RunConfig<G::Tag>,
+        start_node: StartNode<G>,
+    ) -> Self {
+        let shared = Arc::new(RunShared {
+            context,
+            record: Recorder::new(modes, config.buffer, &input),
+            subgraphs: config.subgraphs,
+            tags: config.tags,
+            spawned: Mutex::new(SpawnedTasks::default()),
+            ended: tokio_util::sync::CancellationToken::new(),
+        });
+        Self {
+            shared: AbortSpawnedOnDrop(shared),
+            start_node,
+            run: Arc::new(RunMetadata {
+                run_id: config.run_id.unwrap_or_else(Uuid::new_v4),
+                extra: config.metadata,
+                namespace: config.namespace,
+            }),
+            state: Arc::new(input),
+            step: 0,
+            recursion_limit: config.recursion_limit,
+            step_tasks: Vec::new(),
+            running: StepFutures::new(),
+            frontier: Frontier::new(G::topology()),
+            batch: VecDeque::new(),
+            error: None,
+            started: false,
+            finished: false,
+            sink: SinkGuard(None),
+            saves: VecDeque::new(),
+            start_step: 0,
+            deferred: None,
+        }
+    }
+
+    /// A run on a thread: `input` is the thread's state with the run's input applied,
+    /// and `sink` stores each step.
+    pub(crate) fn on_thread(
+        context: Arc<G::Context>,
+        input: G::State,
+        modes: ModeSet,
+        config: RunConfig<G::Tag>,
+        start_node: StartNode<G>,
+        sink: Box<dyn StepSink<G>>,
+    ) -> Self {
+        let mut run = Self::new(context, input, modes, config, start_node);
+        run.start_step = sink.first_step();
+        run.step = run.start_step;
+        run.sink = SinkGuard(Some(sink));
+        run
+    }
+
+    pub(super) fn record(&self) -> &Recorder<G> {
+        &self.shared.0.record
+    }
+
+    /// Items produced and not yet handed out: the rest of the batch and what the buffer
+    /// holds.
+    pub(crate) fn waiting(&self) -> usize {
+        self.batch.len() + self.record().buffer().waiting()
+    }
+
+    /// The state as of the last finished step.
+    pub(crate) fn state(&self) -> &G::State {
+        &self.state
+    }
+
+    /// Takes the final state out.
+    pub(crate) fn into_state(self) -> G::State {
+        let Self { state, sink, .. } = self;
+        drop(sink);
+        Arc::unwrap_or_clone(state)
+    }
+
+    /// Drives the run until it has an item, finishes, or waits on its nodes.
+    pub(crate) fn poll_event(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Event<G>, GraphError>>> {
+        loop {
+            if let Some(event) = self.batch.pop_front() {
+                return Poll::Ready(Some(Ok(event)));
+            }
+            if let Err(error) = self.poll_saves(cx) {
+                self.saves.clear();
+                self.deferred = None;
+                if let Some(sink) = &mut self.sink.0 {
+                    sink.abandon();
+                }
+                if self.finished {
+                    // The run had ended; its last checkpoint did not make it.
+                    self.error.get_or_insert(Box::new(error));
+                } else {
+                    self.fail(error);
+                }
+                continue;
+            }
+            if self.finished || self.deferred.is_some() {
+                if !self.saves.is_empty() {
+                    // A checkpoint is still being stored (its future will wake the task);
+                    // meanwhile what spawned work writes still goes out.
+                    ready!(
+                        self.shared
+                            .0
+                            .record
+                            .buffer()
+                            .poll_batch(cx, &mut self.batch)
+                    );
+                    continue;
+                }
+                if let Some(next) = self.deferred.take() {
+                    self.start_step_tasks(next);
+                    continue;
+                }
+                return Poll::Ready(self.error.take().map(|error| Err(*error)));
+            }
+            // No waker yet: if a node below produces an item, it is returned in this
+            // same poll, and registering now would only make the task poll itself again.
+            if self.shared.0.record.buffer().take_batch(&mut self.batch) {
+                continue;
+            }
+            if self.running.is_empty() {
+                if let Err(error) = self.advance() {
+                    self.fail(error);
+                }
+                continue;
+            }
+            match self.running.poll_next(cx) {
+                Poll::Ready(Some((index, Ok(Ok(update))))) => self.task_returned(index, update),
+                Poll::Ready(Some((index, Ok(Err(error))))) => self.task_errored(index, error),
+                Poll::Ready(Some((index, Err(panic)))) => self.task_panicked(index, &*panic),
+                Poll::Ready(None) => {}
+                Poll::Pending => {
+                    // A node may have produced an item in this very poll before it waited.
+                    // Registers the reader so that spawned work writing from elsewhere wakes
+                    // the stream.
+                    ready!(
+                        self.shared
+                            .0
+                            .record
+                            .buffer()
+                            .poll_batch(cx, &mut self.batch)
+                    );
+                }
+            }
+        }
+    }
+
+    /// Records a task's update, after everything it wrote, and keeps it for the merge.
+    fn task_returned(&mut self, index: usize, update: Update<G>) {
+        let task = &mut self.step_tasks[index];
+        task.ended = true;
+        // Recording the update clones it: the user's `Clone` of a field may panic.
+        let record = &self.shared.0.record;
+        let metadata = &task.metadata;
+        let recorded = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            record.task_finished(metadata, &update);
+        }));
+        match recorded {
+            Ok(()) => task.update = Some(update),
+            Err(panic) => self.update_clone_panicked(index, &*panic),
+        }
+    }
+
+    /// Polls the checkpoint writes under way, oldest first, until one waits or none is
+    /// left.
+    fn poll_saves(&mut self, cx: &mut Context<'_>) -> Result<(), GraphError> {
+        while let Some(save) = self.saves.front_mut() {
+            match save.poll_unpin(cx) {
+                Poll::Ready(Ok(())) => {
+                    self.saves.pop_front();
+                }
+                Poll::Ready(Err(error)) => return Err(GraphError::Checkpoint(error)),
+                Poll::Pending => break,
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends the step that just finished and starts the next one, or finishes the run.
+    fn advance(&mut self) -> Result<(), GraphError> {
+        let mut stored_updates = Vec::new();
+        let sources: Vec<Source<G::Node>> = if self.started {
+            let step_tasks = std::mem::take(&mut self.step_tasks);
+            let mut ran = Vec::with_capacity(step_tasks.len());
+            let mut updates = Vec::with_capacity(step_tasks.len());
+            for task in step_tasks {
+                ran.push(Source::Node(task.node));
+                if let Some(update) = task.update {
+                    updates.push((task.node.name(), update));
+                }
+            }
+            let wrote = updates
+                .iter()
+                .any(|(_, update)| !G::State::is_empty_update(update));
+            if self.sink.0.is_some() {
+                stored_updates.clone_from(&updates);
+            }
+            merge_step(&mut self.state, updates, self.step)?;
+            if wrote {
+                self.record().values(&self.state);
+            }
+            ran
+        } else {
+            self.started = true;
+            self.record().values(&self.state);
+            vec![Source::Start]
+        };
+
+        let next = self
+            .frontier
+            .next_tasks(&sources, &*self.state, self.step)?;
+        let mut sync_save = false;
+        if let Some(sink) = &mut self.sink.0 {
+            let names = next
+                .iter()
+                .map(|task| task.node().name().to_owned())
+                .collect();
+            if let Some(save) = sink.step_done(self.step, &stored_updates, &self.state, names)? {
+                sync_save = sink.durability() == Durability::Sync;
+                self.saves.push_back(save);
+            }
+            if next.is_empty()
+                && let Some(save) = sink.run_done(self.step, &self.state)?
+            {
+                self.saves.push_back(save);
+            }
+        }
+        if next.is_empty() {
+            // The thread's end is stored: nothing is left to give up.
+            self.sink.0 = None;
+            self.finished = true;
+            // Items sent by spawned work before the end still go out; nothing is dropped.
+            self.shared.0.abort_spawned();
+            self.drain_and_close();
+            return Ok(());
+        }
+        if self.step - self.start_step >= u64::from(self.recursion_limit) {
+            return Err(GraphError::RecursionLimit {
+                limit: self.recursion_limit,
+            });
+        }
+        if sync_save {
+            self.deferred = Some(next);
+        } else {
+            self.start_step_tasks(next);
+        }
+        Ok(())
+    }
+
+    /// Starts the tasks of the next step.
+    fn start_step_tasks(&mut self, next: Vec<NextTask<G::Node, G::State>>) {
+        self.step += 1;
+        let mut pushed = 0;
+        for task in next {
+            match task {
+                NextTask::Pull(node, triggers) => {
+                    let metadata =
+                        TaskMetadata::new(self.step, node, triggers, Arc::clone(&self.run));
+                    self.start(node, metadata, Arc::clone(&self.state));
+                }
+                NextTask::Push(node, input) => {
+                    let metadata =
+                        TaskMetadata::pushed(self.step, node, pushed, Arc::clone(&self.run));
+                    pushed += 1;
+                    self.start(node, metadata, Arc::new(input));
+                }
+            }
+        }
+    }
+
+    fn start(&mut self, node: G::Node, task: TaskMetadata<G::Node>, input: Arc<G::State>) {
+        let task = Arc::new(task);
+        self.record().task_started(&task, &input);
+        let future = (self.start_node)(node, input, Arc::clone(&self.shared.0), Arc::clone(&task));
+        let index = self.step_tasks.len();
+        self.step_tasks.push(StepTask {
+            node,
+            metadata: task,
+            update: None,
+            ended: false,
+        });
+        let future = AssertUnwindSafe(future).catch_unwind();
+        self.running
+            .push(Box::pin(future.map(move |outcome| (index, outcome))));
+    }
+}

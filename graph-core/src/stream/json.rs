@@ -1,0 +1,320 @@
+//! LangGraph's JSON, written in this one place: each item in the shape its mode has in
+//! LangGraph, the metadata with LangGraph's field names, and the typed v2 stream part
+//! `{"type", "ns", "data"}`, whose namespace is chosen by [`V2Data::namespace`] alone.
+
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, SerializeTuple, Serializer};
+
+use super::items::{CustomChunk, MessageChunk};
+use super::metadata::{MessageMetadata, PREGEL_PULL, PREGEL_PUSH, TaskMetadata, TaskPath};
+use super::mode::{Flag, ModeFlags, Off};
+use super::stream_item::StreamItem;
+use super::task_items::{NodeUpdate, TaskEvent, TaskEventKind};
+use crate::chat::ChatChunk;
+use crate::graph::tags::TagSet;
+use crate::graph::traits::{GraphDef, GraphNode, GraphTag, State};
+
+type Update<G> = <<G as GraphDef>::State as State>::Update;
+
+/// The namespace of the root graph: an item from inside a subgraph has one segment per level.
+const ROOT: &[String] = &[];
+
+/// An item that knows its mode and namespace, for the v2 stream part. Use [`V2`] to
+/// serialize a single-mode item in that shape.
+pub trait V2Data: Serialize {
+    /// The mode's name, the part's `type`.
+    const MODE: &'static str;
+    /// The part's `ns`: the namespace of the graph that produced the item.
+    fn namespace(&self) -> &[String];
+}
+
+/// Writes `item` as the v2 part's `ns` and `data`.
+fn v2_fields<M: SerializeMap, T: V2Data>(map: &mut M, item: &T) -> Result<(), M::Error> {
+    map.serialize_entry("ns", item.namespace())?;
+    map.serialize_entry("data", item)
+}
+
+/// A single-mode item in LangGraph's v2 shape, `{"type", "ns", "data"}`:
+/// `serde_json::to_string(&V2(&chunk))`.
+#[derive(Debug)]
+pub struct V2<'a, T>(pub &'a T);
+
+impl<T: V2Data> Serialize for V2<'_, T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(3))?;
+        map.serialize_entry("type", T::MODE)?;
+        v2_fields(&mut map, self.0)?;
+        map.end()
+    }
+}
+
+/// The v2 stream part: `{"type", "ns", "data"}`.
+impl<G: GraphDef, M: ModeFlags> Serialize for StreamItem<G, M>
+where
+    <M::Values as Flag>::Out<G::State>: V2Data,
+    <M::Updates as Flag>::Out<NodeUpdate<G>>: V2Data,
+    <M::Messages as Flag>::Out<MessageChunk<G::Tag>>: V2Data,
+    <M::Custom as Flag>::Out<CustomChunk<G::Custom, G::Tag>>: V2Data,
+    <M::Tasks as Flag>::Out<TaskEvent<G>>: V2Data,
+{
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(3))?;
+        map.serialize_entry("type", self.mode())?;
+        match self {
+            Self::Values(item) => v2_fields(&mut map, item)?,
+            Self::Updates(item) => v2_fields(&mut map, item)?,
+            Self::Messages(item) => v2_fields(&mut map, item)?,
+            Self::Custom(item) => v2_fields(&mut map, item)?,
+            Self::Tasks(item) => v2_fields(&mut map, item)?,
+        }
+        map.end()
+    }
+}
+
+impl Serialize for Off {
+    fn serialize<S: Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+        match *self {}
+    }
+}
+
+impl V2Data for Off {
+    const MODE: &'static str = "off";
+    fn namespace(&self) -> &[String] {
+        match *self {}
+    }
+}
+
+/// A values-mode item is the state itself, at the root namespace.
+impl<S: State + Serialize> V2Data for S {
+    const MODE: &'static str = "values";
+    fn namespace(&self) -> &[String] {
+        ROOT
+    }
+}
+
+impl<T: GraphTag> V2Data for MessageChunk<T> {
+    const MODE: &'static str = "messages";
+    fn namespace(&self) -> &[String] {
+        self.metadata().task().namespace()
+    }
+}
+
+impl<P: Serialize, T: GraphTag> V2Data for CustomChunk<P, T> {
+    const MODE: &'static str = "custom";
+    fn namespace(&self) -> &[String] {
+        self.metadata().namespace()
+    }
+}
+
+impl<G: GraphDef> V2Data for NodeUpdate<G>
+where
+    NodeUpdate<G>: Serialize,
+{
+    const MODE: &'static str = "updates";
+    fn namespace(&self) -> &[String] {
+        self.metadata().namespace()
+    }
+}
+
+impl<G: GraphDef> V2Data for TaskEvent<G>
+where
+    TaskEvent<G>: Serialize,
+{
+    const MODE: &'static str = "debug";
+    fn namespace(&self) -> &[String] {
+        self.metadata().namespace()
+    }
+}
+
+/// The chunk in LangChain's `AIMessageChunk` JSON shape.
+struct AiMessageChunkJson<'a> {
+    chunk: &'a ChatChunk,
+    id: &'a str,
+}
+
+impl Serialize for AiMessageChunkJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("type", "AIMessageChunk")?;
+        map.serialize_entry("content", &self.chunk.content)?;
+        map.serialize_entry("id", self.id)?;
+        map.serialize_entry("tool_call_chunks", self.chunk.tool_call_chunks())?;
+        if let Some(reason) = self.chunk.finish_reason() {
+            map.serialize_entry(
+                "response_metadata",
+                &serde_json::json!({ "finish_reason": reason.as_str() }),
+            )?;
+        }
+        if let Some(usage) = self.chunk.usage() {
+            map.serialize_entry(
+                "usage_metadata",
+                &serde_json::json!({
+                    "input_tokens": usage.prompt_tokens,
+                    "output_tokens": usage.completion_tokens,
+                    "total_tokens": usage.total_tokens,
+                }),
+            )?;
+        }
+        map.end()
+    }
+}
+
+/// As LangGraph's messages mode: the pair `[message_chunk, metadata]`.
+impl<T: GraphTag> Serialize for MessageChunk<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut pair = serializer.serialize_tuple(2)?;
+        pair.serialize_element(&AiMessageChunkJson {
+            chunk: self.chunk(),
+            id: self.id(),
+        })?;
+        pair.serialize_element(self.metadata())?;
+        pair.end()
+    }
+}
+
+/// As LangGraph's custom mode: the payload alone.
+impl<P: Serialize, T: GraphTag> Serialize for CustomChunk<P, T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.payload().serialize(serializer)
+    }
+}
+
+/// As LangGraph: `{"<node>": <update>}`.
+impl<G: GraphDef> Serialize for NodeUpdate<G>
+where
+    Update<G>: Serialize,
+{
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(1))?;
+        map.serialize_entry(self.node().name(), self.update())?;
+        map.end()
+    }
+}
+
+/// The `payload` of a task event: `{"id", "name", "input", "triggers"}` for a start,
+/// `{"id", "name", "error", "result"}` for a result.
+struct TaskPayload<'a, G: GraphDef>(&'a TaskEvent<G>);
+
+impl<G: GraphDef> Serialize for TaskPayload<'_, G>
+where
+    G::State: Serialize,
+    Update<G>: Serialize,
+{
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let event = self.0;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("id", &event.metadata().task_id().to_string())?;
+        map.serialize_entry("name", event.node().name())?;
+        match event.kind() {
+            TaskEventKind::Started { input } => {
+                map.serialize_entry("input", &**input)?;
+                map.serialize_entry("triggers", event.metadata().triggers())?;
+            }
+            TaskEventKind::Finished { update } => {
+                map.serialize_entry("error", &None::<String>)?;
+                map.serialize_entry("result", update)?;
+            }
+            TaskEventKind::Failed { error } => {
+                map.serialize_entry("error", error)?;
+                map.serialize_entry("result", &None::<()>)?;
+            }
+        }
+        map.end()
+    }
+}
+
+/// As LangGraph's debug mode: `{"type": "task" | "task_result", "timestamp", "step",
+/// "payload"}`.
+impl<G: GraphDef> Serialize for TaskEvent<G>
+where
+    G::State: Serialize,
+    Update<G>: Serialize,
+{
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let kind = match self.kind() {
+            TaskEventKind::Started { .. } => "task",
+            _ => "task_result",
+        };
+        let mut map = serializer.serialize_map(Some(4))?;
+        map.serialize_entry("type", kind)?;
+        map.serialize_entry(
+            "timestamp",
+            &humantime::format_rfc3339_micros(self.timestamp()).to_string(),
+        )?;
+        map.serialize_entry("step", &self.step())?;
+        map.serialize_entry("payload", &TaskPayload(self))?;
+        map.end()
+    }
+}
+
+/// As LangGraph's `langgraph_path`: `["__pregel_pull", node]` or `["__pregel_push", index]`.
+impl Serialize for TaskPath {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut tuple = serializer.serialize_tuple(2)?;
+        match self {
+            Self::Pull(node) => {
+                tuple.serialize_element(PREGEL_PULL)?;
+                tuple.serialize_element(node)?;
+            }
+            Self::Push(index) => {
+                tuple.serialize_element(PREGEL_PUSH)?;
+                tuple.serialize_element(index)?;
+            }
+        }
+        tuple.end()
+    }
+}
+
+/// A task's fields with LangGraph's names, after the run's extra metadata.
+fn task_fields<N: GraphNode, M: SerializeMap>(
+    task: &TaskMetadata<N>,
+    map: &mut M,
+) -> Result<(), M::Error> {
+    for (key, value) in task.extra() {
+        map.serialize_entry(key, value)?;
+    }
+    map.serialize_entry("langgraph_step", &task.step())?;
+    map.serialize_entry("langgraph_node", task.name())?;
+    map.serialize_entry("langgraph_triggers", task.triggers())?;
+    map.serialize_entry("langgraph_path", &task.path())?;
+    map.serialize_entry("langgraph_checkpoint_ns", task.checkpoint_ns())?;
+    map.serialize_entry("checkpoint_ns", task.root_checkpoint_ns())
+}
+
+impl<N: GraphNode> Serialize for TaskMetadata<N> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        task_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// The task's fields, then `ls_provider`, `ls_model_name`, `ls_model_type`,
+/// `ls_temperature` for a model call, and `tags` when there are any.
+impl<T: GraphTag> Serialize for MessageMetadata<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        task_fields(self.task(), &mut map)?;
+        if let Some(model) = self.model() {
+            map.serialize_entry("ls_provider", &model.provider)?;
+            map.serialize_entry("ls_model_name", &model.model_name)?;
+            map.serialize_entry("ls_model_type", &model.model_type)?;
+            map.serialize_entry("ls_temperature", &model.temperature)?;
+        }
+        let tags = self.tags();
+        if !tags.is_empty() {
+            map.serialize_entry("tags", &tags)?;
+        }
+        map.end()
+    }
+}
+
+/// As LangGraph's `tags`: the names, in the set's listing order.
+impl<T: GraphTag> Serialize for TagSet<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(self.len()))?;
+        for tag in self.iter() {
+            seq.serialize_element(tag.name())?;
+        }
+        seq.end()
+    }
+}
