@@ -23,7 +23,7 @@ pub const DEFAULT_BODY_LIMIT: usize = 10 * 1024 * 1024;
 /// ```no_run
 /// # async fn demo<G>(graph: G) -> Result<(), stategraph_server::ServerError>
 /// # where
-/// #     G: stategraph_core::GraphDef,
+/// #     G: stategraph_core::__private::RunNode,
 /// #     G::State: serde::Serialize + serde::de::DeserializeOwned + Default,
 /// #     <G::State as stategraph_core::State>::Update: serde::Serialize,
 /// #     G::Custom: serde::Serialize,
