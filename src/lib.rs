@@ -6,6 +6,7 @@
 //! |---|---|---|
 //! | `macros` | yes | `#[graph]` and `#[derive(State)]` |
 //! | `openai` | no | `stategraph::openai`: `ChatOpenAI`, the OpenAI-compatible streaming client |
+//! | `server` | no | `stategraph::server`: serves graphs to LangGraph's clients over its Agent Server protocol |
 //! | `sqlite` | no | `stategraph::checkpoint::SqlCheckpointer` on SQLite (compiled in), and the memory store |
 //! | `postgres` | no | `stategraph::checkpoint::SqlCheckpointer` on Postgres, and the memory store |
 #![forbid(unsafe_code)]
@@ -20,6 +21,9 @@ pub use stategraph_macros::{State, graph, node, router, tags};
 #[cfg(feature = "openai")]
 pub use stategraph_openai as openai;
 
+/// `Server`, which serves graphs to LangGraph's own clients (feature `server`).
+#[cfg(feature = "server")]
+pub use stategraph_server as server;
 /// Durable threads: the [`Checkpointer`](checkpoint::Checkpointer) trait and its data, and
 /// with the `sqlite` or `postgres` feature the stores of `stategraph-checkpoint`.
 pub mod checkpoint {

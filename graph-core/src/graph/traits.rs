@@ -175,4 +175,8 @@ pub trait GraphDef: Sized + Send + Sync + 'static {
 
     /// The dependencies this graph was built with, for running it as a subgraph.
     fn shared_context(&self) -> &Arc<Self::Context>;
+
+    /// The graph's nodes and edges, as `Graph::description()` returns them: here so that
+    /// code generic over graphs (a server serving `GET /assistants/{id}/graph`) reaches it.
+    fn description() -> &'static crate::description::GraphDescription;
 }

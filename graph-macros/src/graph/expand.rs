@@ -734,6 +734,10 @@ fn graph_def_impl(lowered: &Lowered<'_>, stub: bool) -> TokenStream {
                 fn shared_context(&self) -> &#private::Arc<#context> {
                     &self.context
                 }
+
+                fn description() -> &'static #private::GraphDescription {
+                    Graph::description()
+                }
             }
 
             impl #private::RunNode for Graph {

@@ -1,0 +1,158 @@
+//! Serves the guide's graph to LangGraph's own clients, as assistant `agent`, over the Agent
+//! Server protocol: `langgraph-sdk`'s `client.runs.stream(None, "agent", input=...)` works
+//! against it unchanged.
+//!
+//! `cargo run --example serve` serves on 127.0.0.1:8123 (`--port N` to change it; `--port
+//! 0` picks a free one). The model is scripted with the guide's tokens, or `ChatOpenAI`
+//! when `OPENAI_BASE_URL` / `OPENAI_API_KEY` are set. The first line on stdout is the
+//! address served; the server's log (the detail of failed runs) goes to stderr.
+//!
+//! `--with-test-graphs` also serves the graphs the Python SDK tests drive: `nested` (the
+//! guide's graph as a subgraph) and `failing` (a node that fails mid-stream).
+//!
+//! A user's binary does the same with the facade's `server` feature:
+//! `stategraph::server::Server::new().graph("agent", graph).serve(address)`.
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use stategraph::prelude::*;
+use stategraph::{AnyChatModel, ScriptedModel};
+use stategraph_server::Server;
+use stategraph_test_support::guide::{Progress, Topic, TopicUpdate, models, progress_joke_poem};
+
+/// The parent's dependency: the guide's graph, ready to run.
+pub struct Child {
+    guide: progress_joke_poem::Graph,
+}
+
+/// `START -> tell -> END`, where `tell` runs the guide's graph as a subgraph: its events
+/// reach clients that ask for `stream_subgraphs`, named `<mode>|tell:<task id>`.
+#[graph(state = Topic, context = Child, custom = Progress, edges = [START -> tell -> END])]
+pub mod nested {
+    use super::*;
+
+    /// The child's calls, seen from the parent.
+    #[tags]
+    pub enum Tag {
+        /// The joke.
+        Joke,
+        /// The poem.
+        Poem,
+    }
+
+    /// Runs the guide's graph on the same topic and keeps its answers.
+    #[node]
+    pub async fn tell(state: &Topic, ctx: &Ctx) -> Result<TopicUpdate, NodeError> {
+        let done = ctx
+            .subgraph(&ctx.context().guide)
+            .tags(|tag| match tag {
+                progress_joke_poem::Tag::Joke => Tag::Joke,
+                progress_joke_poem::Tag::Poem => Tag::Poem,
+            })
+            .custom(|note| note)
+            .invoke(state.clone())
+            .await?;
+        Ok(TopicUpdate::default().joke(done.joke).poem(done.poem))
+    }
+}
+
+/// `START -> joke -> END`, where the model fails after three tokens: clients see those
+/// tokens, then an `error` event.
+#[graph(state = Topic, context = AnyChatModel, edges = [START -> joke -> END])]
+pub mod failing {
+    use super::*;
+
+    /// Streams a joke from a model that breaks off.
+    #[node]
+    pub async fn joke(state: &Topic, ctx: &Ctx) -> Result<TopicUpdate, NodeError> {
+        let prompt = format!("Write a joke about {}", state.topic);
+        let joke = ctx
+            .chat(ctx.context())
+            .invoke([Message::user(prompt)])
+            .await?;
+        Ok(TopicUpdate::default().joke(joke.content))
+    }
+}
+
+struct Args {
+    port: u16,
+    test_graphs: bool,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        port: 8123,
+        test_graphs: false,
+    };
+    let mut given = std::env::args().skip(1);
+    while let Some(arg) = given.next() {
+        match arg.as_str() {
+            "--port" => {
+                let port = given.next().ok_or("--port needs a number")?;
+                args.port = port
+                    .parse()
+                    .map_err(|_| format!("--port: `{port}` is not a port number"))?;
+            }
+            "--with-test-graphs" => args.test_graphs = true,
+            other => {
+                return Err(format!(
+                    "unknown argument `{other}`; the arguments are `--port N` and `--with-test-graphs`"
+                ));
+            }
+        }
+    }
+    Ok(args)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    // The detail of a failed run goes to the server's log, never to the client.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .init();
+    let args = match parse_args() {
+        Ok(args) => args,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut server = Server::new().graph("agent", progress_joke_poem::Graph::new(models()));
+    if args.test_graphs {
+        let guide = progress_joke_poem::Graph::new(models());
+        let broken = ScriptedModel::new(["Why", " did", " the", " cat"])
+            .fail_after(3, "the model's connection was reset");
+        server = server
+            .graph("nested", nested::Graph::new(Child { guide }))
+            .graph("failing", failing::Graph::new(AnyChatModel::new(broken)));
+    }
+    let listener = match tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            eprintln!(
+                "error: could not listen on 127.0.0.1:{}: {error}",
+                args.port
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    match listener.local_addr() {
+        Ok(address) => {
+            println!("http://{address}");
+            let _ = std::io::stdout().flush();
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    }
+    match server.serve_on(listener).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

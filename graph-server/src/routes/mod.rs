@@ -1,0 +1,66 @@
+//! The HTTP routes, one file per resource.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+use crate::error::ApiError;
+use crate::registry::Registry;
+
+mod assistants;
+mod meta;
+mod runs;
+
+/// What every handler reads.
+pub(crate) struct AppState {
+    pub(crate) registry: Registry,
+    pub(crate) body_limit: usize,
+}
+
+pub(crate) type Shared = Arc<AppState>;
+
+/// Every route; anything else is a 404 naming the path.
+pub(crate) fn router(state: Shared) -> Router {
+    Router::new()
+        .route("/ok", get(meta::ok))
+        .route("/info", get(meta::info))
+        .route("/assistants/search", post(assistants::search))
+        .route("/assistants/{id}", get(assistants::get))
+        .route("/assistants/{id}/graph", get(assistants::graph))
+        .route("/assistants/{id}/schemas", get(assistants::schemas))
+        .route("/runs/stream", post(runs::stream))
+        .route("/runs/wait", post(runs::wait))
+        .fallback(meta::not_found)
+        .with_state(state)
+}
+
+/// The body, or a 413 when it exceeds the limit (the limit layer rejects a declared length
+/// itself; a streamed body that runs over ends here).
+pub(crate) fn body(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, ApiError> {
+    body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge { limit }
+        } else {
+            ApiError::BadRequest(format!("the body could not be read: {rejection}"))
+        }
+    })
+}
+
+/// The limit layer answers a declared oversized body with plain text before any handler
+/// runs; clients get the same `{"detail"}` JSON as for every other error.
+pub(crate) async fn json_413(response: Response, limit: usize) -> Response {
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"application/json"));
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_json {
+        ApiError::PayloadTooLarge { limit }.into_response()
+    } else {
+        response
+    }
+}

@@ -1,0 +1,142 @@
+//! Stateless runs: `POST /runs/stream` and `POST /runs/wait`.
+
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use bytes::BytesMut;
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use super::Shared;
+use crate::error::ApiError;
+use crate::registry::Assistant;
+use crate::request::{Modes, OnDisconnect, RunRequest};
+use crate::run::{stream_run, wait_run};
+use crate::served::{RunItems, RunSettings};
+use crate::wire::events::{EventEncoder, client_error};
+
+/// A started run and what its response needs.
+struct Started {
+    run_id: Uuid,
+    modes: Modes,
+    on_disconnect: OnDisconnect,
+    items: RunItems,
+}
+
+/// Checks the request and starts its run: everything that can be refused is refused here,
+/// before a status line is sent. `modes` overrides the request's.
+fn start(
+    state: &Shared,
+    body: Result<Bytes, BytesRejection>,
+    modes: Option<Modes>,
+) -> Result<Started, ApiError> {
+    let body = super::body(body, state.body_limit)?;
+    let request = RunRequest::parse(&body)?;
+    let assistant = state.registry.find(&request.assistant_id).ok_or_else(|| {
+        ApiError::NotFound(format!("Assistant '{}' not found", request.assistant_id))
+    })?;
+    let run_id = Uuid::new_v4();
+    let metadata = run_metadata(&request, assistant, run_id);
+    let modes = modes.unwrap_or(request.modes);
+    let settings = RunSettings {
+        run_id,
+        modes,
+        subgraphs: request.subgraphs,
+        config: request.config,
+        metadata,
+    };
+    let items = assistant.graph.start(request.input, settings)?;
+    Ok(Started {
+        run_id,
+        modes,
+        on_disconnect: request.on_disconnect,
+        items,
+    })
+}
+
+/// The metadata LangGraph's server puts on a run's items: the client's metadata, the
+/// primitive `configurable` values, and the run's ids.
+fn run_metadata(request: &RunRequest, assistant: &Assistant, run_id: Uuid) -> Map<String, Value> {
+    let mut metadata = request.metadata.clone();
+    for (key, value) in request.config.configurable.iter().flatten() {
+        let primitive = matches!(value, Value::String(_) | Value::Number(_) | Value::Bool(_));
+        if primitive && !key.starts_with("__") && key != "api_key" {
+            metadata.insert(key.clone(), value.clone());
+        }
+    }
+    metadata.insert("run_id".into(), json!(run_id));
+    metadata.insert("thread_id".into(), Value::Null);
+    metadata.insert("assistant_id".into(), json!(assistant.assistant_id));
+    metadata.insert("graph_id".into(), json!(assistant.graph_id));
+    metadata.insert("run_attempt".into(), json!(1));
+    metadata
+}
+
+/// `POST /runs/stream`: the run's events as server-sent events.
+pub(crate) async fn stream(
+    State(state): State<Shared>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let Started {
+        run_id,
+        modes,
+        on_disconnect,
+        items,
+    } = start(&state, body, None)?;
+    let mut first = BytesMut::new();
+    EventEncoder::metadata(&mut first, run_id);
+    let body = stream_run(
+        items,
+        EventEncoder::new(modes),
+        first.freeze(),
+        on_disconnect,
+    );
+    let mut response = Body::from_stream(body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream; charset=utf-8"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    let location = |path: String| HeaderValue::from_str(&path).map_err(ApiError::internal);
+    headers.insert(
+        header::LOCATION,
+        location(format!("/runs/{run_id}/stream"))?,
+    );
+    headers.insert(
+        header::CONTENT_LOCATION,
+        location(format!("/runs/{run_id}"))?,
+    );
+    Ok(response)
+}
+
+/// `POST /runs/wait`: the final state, or `{"__error__": {"error", "message"}}` when the run
+/// fails, as the SDK's `runs.wait` reads it.
+pub(crate) async fn wait(
+    State(state): State<Shared>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let Started {
+        run_id,
+        on_disconnect,
+        items,
+        ..
+    } = start(&state, body, Some(Modes::values()))?;
+    let outcome = wait_run(items, on_disconnect)
+        .await
+        .map_err(ApiError::internal)?;
+    let body = match outcome {
+        Ok(Some(state)) => state,
+        Ok(None) => "null".to_owned(),
+        Err(failure) => json!({ "__error__": client_error(&failure) }).to_string(),
+    };
+    let mut response = ([(header::CONTENT_TYPE, "application/json")], body).into_response();
+    let location = HeaderValue::from_str(&format!("/runs/{run_id}")).map_err(ApiError::internal)?;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_LOCATION, location);
+    Ok(response)
+}

@@ -1,0 +1,226 @@
+//! A run's task and the response body that carries its events.
+//!
+//! The run executes in its own task, which encodes events and hands them over in batches.
+//! The body, polled by the connection, sends them and the heartbeat: the heartbeat's timer
+//! lives in the body, so nothing a graph does (a node that never yields, a full buffer)
+//! delays it.
+
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use futures::{FutureExt as _, Stream, StreamExt as _};
+use tokio::sync::mpsc;
+use tokio::task::AbortHandle;
+use tokio::time::{Instant, Interval, MissedTickBehavior};
+
+use crate::request::OnDisconnect;
+use crate::served::RunItems;
+use crate::wire::events::EventEncoder;
+use crate::wire::sse::HEARTBEAT;
+
+/// How often an idle stream sends a heartbeat comment, as LangGraph's server.
+pub(crate) const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Events a batch gathers before it is handed over, so that a fast run sends few large
+/// writes and a slow one each event at once.
+const BATCH_BYTES: usize = 16 * 1024;
+
+/// Batches that may wait for the connection before the run waits in turn.
+const BATCHES_WAITING: usize = 4;
+
+/// Starts the run in its own task and returns the body that streams its events, beginning
+/// with `first` (the `metadata` event).
+pub(crate) fn stream_run(
+    items: RunItems,
+    encoder: EventEncoder,
+    first: Bytes,
+    on_disconnect: OnDisconnect,
+) -> RunBody {
+    let (sender, receiver) = mpsc::channel(BATCHES_WAITING);
+    let task = tokio::spawn(drive(items, encoder, sender));
+    RunBody {
+        first: Some(first),
+        receiver,
+        heartbeat: heartbeat(),
+        cancel: (on_disconnect == OnDisconnect::Cancel).then(|| task.abort_handle()),
+    }
+}
+
+/// Runs to the end, sending batches of events while someone listens. When the body is
+/// gone, a run that continues keeps running without writing.
+async fn drive(mut items: RunItems, mut encoder: EventEncoder, sender: mpsc::Sender<Bytes>) {
+    let mut out = BytesMut::with_capacity(BATCH_BYTES);
+    let mut listening = true;
+    loop {
+        let Some(item) = items.next().await else {
+            break;
+        };
+        let mut ended = encode(&mut encoder, item, &mut out);
+        // Whatever is ready joins the batch; the run is not waited for.
+        while !ended && out.len() < BATCH_BYTES {
+            match items.next().now_or_never() {
+                Some(Some(item)) => ended = encode(&mut encoder, item, &mut out),
+                Some(None) => {
+                    ended = true;
+                }
+                None => break,
+            }
+        }
+        if listening && !out.is_empty() {
+            listening = sender.send(out.split().freeze()).await.is_ok();
+        }
+        out.clear();
+        if ended {
+            break;
+        }
+    }
+}
+
+/// Encodes one item; returns whether the run has ended (failed).
+fn encode(
+    encoder: &mut EventEncoder,
+    item: Result<crate::served::RunItem, crate::served::RunFailure>,
+    out: &mut BytesMut,
+) -> bool {
+    let failure = match item {
+        Ok(item) => match encoder.item(item, out) {
+            Ok(()) => return false,
+            Err(error) => crate::served::RunFailure::Serialize(error),
+        },
+        Err(failure) => failure,
+    };
+    EventEncoder::error(out, &failure);
+    true
+}
+
+fn heartbeat() -> Interval {
+    let mut interval =
+        tokio::time::interval_at(Instant::now() + HEARTBEAT_INTERVAL, HEARTBEAT_INTERVAL);
+    interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    interval
+}
+
+/// The response body of a streamed run: the run's events, and a heartbeat every 5 s
+/// whether or not events flow, as LangGraph's server sends it. Its
+/// drop is the client's disconnect: with `on_disconnect=cancel` it stops the run, which
+/// drops the graph's stream and with it every model request.
+pub(crate) struct RunBody {
+    first: Option<Bytes>,
+    receiver: mpsc::Receiver<Bytes>,
+    heartbeat: Interval,
+    cancel: Option<AbortHandle>,
+}
+
+impl Stream for RunBody {
+    type Item = Result<Bytes, Infallible>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        if let Some(first) = this.first.take() {
+            return Poll::Ready(Some(Ok(first)));
+        }
+        match this.receiver.poll_recv(cx) {
+            Poll::Ready(Some(batch)) => Poll::Ready(Some(Ok(batch))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => match this.heartbeat.poll_tick(cx) {
+                Poll::Ready(_) => Poll::Ready(Some(Ok(Bytes::from_static(HEARTBEAT)))),
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+}
+
+impl Drop for RunBody {
+    fn drop(&mut self) {
+        if let Some(cancel) = &self.cancel {
+            cancel.abort();
+        }
+    }
+}
+
+/// Runs to the end for `/runs/wait`, returning the last state, or the failure. With
+/// `on_disconnect=cancel` the run stops when the returned future is dropped.
+pub(crate) async fn wait_run(
+    mut items: RunItems,
+    on_disconnect: OnDisconnect,
+) -> Result<Result<Option<String>, crate::served::RunFailure>, tokio::task::JoinError> {
+    let task = tokio::spawn(async move {
+        let mut last = None;
+        while let Some(item) = items.next().await {
+            match item {
+                Ok(crate::served::RunItem::Values(state)) => last = Some(state),
+                Ok(_) => {}
+                Err(failure) => return Err(failure),
+            }
+        }
+        Ok(last)
+    });
+    let guard = AbortOnDrop((on_disconnect == OnDisconnect::Cancel).then(|| task.abort_handle()));
+    let outcome = task.await;
+    drop(guard);
+    outcome
+}
+
+struct AbortOnDrop(Option<AbortHandle>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        if let Some(handle) = &self.0 {
+            handle.abort();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::Modes;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_run_that_sends_nothing_still_gets_a_heartbeat_every_five_seconds() {
+        // A graph that never yields anything: only the body's own timer can speak.
+        let items: RunItems = Box::pin(futures::stream::pending());
+        let first = Bytes::from_static(b"event: metadata\r\ndata: {}\r\n\r\n");
+        let mut body = stream_run(
+            items,
+            EventEncoder::new(Modes::values()),
+            first.clone(),
+            OnDisconnect::Cancel,
+        );
+        let start = Instant::now();
+        assert_eq!(body.next().await.unwrap().unwrap(), first);
+        for beat in 1..=3 {
+            // On the paused clock a missing heartbeat makes the timeout fire at once.
+            let next = tokio::time::timeout(HEARTBEAT_INTERVAL * 2, body.next()).await;
+            let next = next.expect("no heartbeat within twice its interval");
+            assert_eq!(&next.unwrap().unwrap()[..], HEARTBEAT);
+            assert_eq!(Instant::now() - start, HEARTBEAT_INTERVAL * beat);
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn dropping_the_body_of_a_run_that_cancels_drops_the_run() {
+        let (dropped, check) = tokio::sync::oneshot::channel::<()>();
+        // The run holds `dropped` until it is dropped itself.
+        let items: RunItems = Box::pin(futures::stream::pending().map(move |item| {
+            let _keep = &dropped;
+            item
+        }));
+        let body = stream_run(
+            items,
+            EventEncoder::new(Modes::values()),
+            Bytes::new(),
+            OnDisconnect::Cancel,
+        );
+        drop(body);
+        // On the paused clock a run left alive makes the timeout fire at once.
+        let outcome = tokio::time::timeout(Duration::from_secs(60), check).await;
+        assert!(
+            matches!(outcome, Ok(Err(_))),
+            "the run's items were not dropped"
+        );
+    }
+}

@@ -1,0 +1,160 @@
+//! Registering graphs and serving them.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use stategraph_core::State;
+use tokio::net::{TcpListener, ToSocketAddrs};
+use tower_http::limit::RequestBodyLimitLayer;
+
+use crate::error::ServerError;
+use crate::registry::{Assistant, Registry, assistant_id};
+use crate::routes::{self, AppState};
+use crate::served::{Served, ServedGraph};
+
+/// The largest request body served by default: 10 MiB. Larger bodies are answered 413.
+pub const DEFAULT_BODY_LIMIT: usize = 10 * 1024 * 1024;
+
+/// An Agent Server for the graphs registered with [`graph`](Self::graph).
+///
+/// ```no_run
+/// # async fn demo<G>(graph: G) -> Result<(), stategraph_server::ServerError>
+/// # where
+/// #     G: stategraph_core::__private::RunNode,
+/// #     G::State: serde::Serialize + serde::de::DeserializeOwned + Default,
+/// #     <G::State as stategraph_core::State>::Update: serde::Serialize,
+/// #     G::Custom: serde::Serialize,
+/// # {
+/// // Serve on a port:
+/// stategraph_server::Server::new().graph("agent", graph).serve("127.0.0.1:8123").await
+/// # }
+/// ```
+///
+/// Or take the [`axum::Router`] with [`router`](Self::router) to serve it yourself, nest
+/// it in a larger app, or add layers (authentication, CORS, tracing).
+pub struct Server {
+    graphs: Vec<(String, Arc<dyn ServedGraph>)>,
+    body_limit: usize,
+}
+
+impl Default for Server {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ids: Vec<&str> = self.graphs.iter().map(|(id, _)| id.as_str()).collect();
+        f.debug_struct("Server")
+            .field("graphs", &ids)
+            .field("body_limit", &self.body_limit)
+            .finish()
+    }
+}
+
+impl Server {
+    /// A server with no graphs yet.
+    pub fn new() -> Self {
+        Self {
+            graphs: Vec::new(),
+            body_limit: DEFAULT_BODY_LIMIT,
+        }
+    }
+
+    /// Serves `graph` under `graph_id`, as the assistant [`assistant_id(graph_id)`](assistant_id).
+    ///
+    /// A run's `input` is read as the state: the fields it gives over the state's
+    /// `Default`, so `{"topic": "cats"}` starts a `Topic` with its other fields empty. The
+    /// state and its update must serialize, for values, updates and debug mode.
+    #[must_use]
+    pub fn graph<G>(mut self, graph_id: impl Into<String>, graph: G) -> Self
+    where
+        G: stategraph_core::__private::RunNode,
+        G::State: Serialize + DeserializeOwned + Default,
+        <G::State as State>::Update: Serialize,
+        G::Custom: Serialize,
+    {
+        self.graphs
+            .push((graph_id.into(), Arc::new(Served::new(graph))));
+        self
+    }
+
+    /// The largest request body accepted, in bytes (default [`DEFAULT_BODY_LIMIT`]).
+    #[must_use]
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// The routes, to serve with `axum::serve` or to nest in a larger app.
+    ///
+    /// # Errors
+    /// [`ServerError::DuplicateGraph`] when two graphs share an id;
+    /// [`ServerError::EmptyGraphId`] for an empty one.
+    pub fn router(self) -> Result<Router, ServerError> {
+        let created_at = rfc3339_now();
+        let mut assistants: Vec<Assistant> = Vec::with_capacity(self.graphs.len());
+        for (graph_id, graph) in self.graphs {
+            if graph_id.is_empty() {
+                return Err(ServerError::EmptyGraphId);
+            }
+            if assistants.iter().any(|known| known.graph_id == graph_id) {
+                return Err(ServerError::DuplicateGraph { graph_id });
+            }
+            assistants.push(Assistant {
+                assistant_id: assistant_id(&graph_id),
+                graph_id,
+                graph,
+                created_at: created_at.clone(),
+            });
+        }
+        let state = Arc::new(AppState {
+            registry: Registry::new(assistants),
+            body_limit: self.body_limit,
+        });
+        let limit = self.body_limit;
+        Ok(routes::router(state)
+            .layer(DefaultBodyLimit::disable())
+            .layer(RequestBodyLimitLayer::new(limit))
+            .layer(axum::middleware::map_response(move |response| {
+                routes::json_413(response, limit)
+            })))
+    }
+
+    /// Listens on `address` and serves until the process ends.
+    ///
+    /// # Errors
+    /// When the address cannot be bound, serving fails, or [`router`](Self::router) does.
+    pub async fn serve(
+        self,
+        address: impl ToSocketAddrs + std::fmt::Display,
+    ) -> Result<(), ServerError> {
+        let listener = TcpListener::bind(&address)
+            .await
+            .map_err(|source| ServerError::Bind {
+                address: address.to_string(),
+                source,
+            })?;
+        self.serve_on(listener).await
+    }
+
+    /// Serves on a listener already bound (port 0 for a free port, in tests).
+    ///
+    /// # Errors
+    /// When serving fails, or [`router`](Self::router) does.
+    pub async fn serve_on(self, listener: TcpListener) -> Result<(), ServerError> {
+        let router = self.router()?;
+        axum::serve(listener, router)
+            .await
+            .map_err(ServerError::Serve)
+    }
+}
+
+/// Now as RFC 3339, as LangGraph writes `created_at`.
+fn rfc3339_now() -> String {
+    humantime::format_rfc3339_micros(std::time::SystemTime::now()).to_string()
+}
