@@ -19,43 +19,7 @@ use std::process::ExitCode;
 use stategraph::prelude::*;
 use stategraph::{AnyChatModel, ScriptedModel};
 use stategraph_server::Server;
-use stategraph_test_support::guide::{Progress, Topic, TopicUpdate, models, progress_joke_poem};
-
-/// The parent's dependency: the guide's graph, ready to run.
-pub struct Child {
-    guide: progress_joke_poem::Graph,
-}
-
-/// `START -> tell -> END`, where `tell` runs the guide's graph as a subgraph: its events
-/// reach clients that ask for `stream_subgraphs`, named `<mode>|tell:<task id>`.
-#[graph(state = Topic, context = Child, custom = Progress, edges = [START -> tell -> END])]
-pub mod nested {
-    use super::*;
-
-    /// The child's calls, seen from the parent.
-    #[tags]
-    pub enum Tag {
-        /// The joke.
-        Joke,
-        /// The poem.
-        Poem,
-    }
-
-    /// Runs the guide's graph on the same topic and keeps its answers.
-    #[node]
-    pub async fn tell(state: &Topic, ctx: &Ctx) -> Result<TopicUpdate, NodeError> {
-        let done = ctx
-            .subgraph(&ctx.context().guide)
-            .tags(|tag| match tag {
-                progress_joke_poem::Tag::Joke => Tag::Joke,
-                progress_joke_poem::Tag::Poem => Tag::Poem,
-            })
-            .custom(|note| note)
-            .invoke(state.clone())
-            .await?;
-        Ok(TopicUpdate::default().joke(done.joke).poem(done.poem))
-    }
-}
+use stategraph_test_support::guide::{Topic, TopicUpdate, models, nested, progress_joke_poem};
 
 /// `START -> joke -> END`, where the model fails after three tokens: clients see those
 /// tokens, then an `error` event.
@@ -125,7 +89,7 @@ async fn main() -> ExitCode {
         let broken = ScriptedModel::new(["Why", " did", " the", " cat"])
             .fail_after(3, "the model's connection was reset");
         server = server
-            .graph("nested", nested::Graph::new(Child { guide }))
+            .graph("nested", nested::Graph::new(guide))
             .graph("failing", failing::Graph::new(AnyChatModel::new(broken)));
     }
     let listener = match tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await {

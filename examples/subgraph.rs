@@ -10,48 +10,11 @@ use std::process::ExitCode;
 
 use futures::StreamExt;
 use stategraph::prelude::*;
-use stategraph_test_support::guide::{Progress, Topic, TopicUpdate, models, progress_joke_poem};
-
-/// The parent's dependency: the guide's graph, ready to run.
-pub struct Child {
-    guide: progress_joke_poem::Graph,
-}
-
-/// `START -> tell -> END`, where `tell` runs the guide's graph as a subgraph.
-#[graph(state = Topic, context = Child, custom = Progress, edges = [START -> tell -> END])]
-pub mod parent {
-    use super::*;
-
-    /// The child's calls, seen from the parent.
-    #[tags]
-    pub enum Tag {
-        /// The joke.
-        Joke,
-        /// The poem.
-        Poem,
-    }
-
-    /// Runs the guide's graph on the same topic and keeps its answers.
-    #[node]
-    pub async fn tell(state: &Topic, ctx: &Ctx) -> Result<TopicUpdate, NodeError> {
-        let done = ctx
-            .subgraph(&ctx.context().guide)
-            .tags(|tag| match tag {
-                progress_joke_poem::Tag::Joke => Tag::Joke,
-                progress_joke_poem::Tag::Poem => Tag::Poem,
-            })
-            .custom(|note| note)
-            .invoke(state.clone())
-            .await?;
-        Ok(TopicUpdate::default().joke(done.joke).poem(done.poem))
-    }
-}
+use stategraph_test_support::guide::{Topic, models, nested, progress_joke_poem};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    let graph = parent::Graph::new(Child {
-        guide: progress_joke_poem::Graph::new(models()),
-    });
+    let graph = nested::Graph::new(progress_joke_poem::Graph::new(models()));
     let input = Topic {
         topic: "cats".into(),
         ..Topic::default()

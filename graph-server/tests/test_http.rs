@@ -11,7 +11,7 @@ use stategraph::prelude::*;
 use stategraph::{AnyChatModel, ChatChunk, ChatChunkStream, ChatRequest, ModelIdentity};
 use stategraph_server::Server;
 use stategraph_test_support::guide::{
-    Progress, Topic, TopicUpdate, progress_joke_poem, scripted_models,
+    Topic, TopicUpdate, nested, progress_joke_poem, scripted_models,
 };
 use tokio::sync::{Notify, Semaphore};
 
@@ -85,36 +85,6 @@ mod single_call {
             .invoke([Message::user(state.topic.clone())])
             .await?;
         Ok(TopicUpdate::default().joke(answer.content))
-    }
-}
-
-/// `START -> tell -> END`, running the guide's graph as a subgraph.
-#[graph(state = Topic, context = progress_joke_poem::Graph, custom = Progress, edges = [START -> tell -> END])]
-mod nested {
-    use super::*;
-
-    /// The child's calls, seen from the parent.
-    #[tags]
-    pub enum Tag {
-        /// The joke.
-        Joke,
-        /// The poem.
-        Poem,
-    }
-
-    /// Runs the guide's graph.
-    #[node]
-    pub async fn tell(state: &Topic, ctx: &Ctx) -> Result<TopicUpdate, NodeError> {
-        let done = ctx
-            .subgraph(ctx.context())
-            .tags(|tag| match tag {
-                progress_joke_poem::Tag::Joke => Tag::Joke,
-                progress_joke_poem::Tag::Poem => Tag::Poem,
-            })
-            .custom(|note| note)
-            .invoke(state.clone())
-            .await?;
-        Ok(TopicUpdate::default().joke(done.joke).poem(done.poem))
     }
 }
 

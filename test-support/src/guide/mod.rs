@@ -286,3 +286,36 @@ pub mod progress_joke_poem {
         Ok(TopicUpdate::default().joke(joke.content).poem(poem.content))
     }
 }
+
+/// `START -> tell -> END`, where `tell` runs [`progress_joke_poem`] as a subgraph, its
+/// context: with subgraph streaming on, the child's tokens and progress notes reach the
+/// parent's stream under the namespace `tell:<task id>`. Used by the `subgraph` and `serve`
+/// examples and the server's tests.
+#[graph(state = Topic, context = progress_joke_poem::Graph, custom = Progress, edges = [START -> tell -> END])]
+pub mod nested {
+    use super::*;
+
+    /// The child's calls, seen from the parent.
+    #[tags]
+    pub enum Tag {
+        /// The joke.
+        Joke,
+        /// The poem.
+        Poem,
+    }
+
+    /// Runs the guide's graph on the same topic and keeps its answers.
+    #[node]
+    pub async fn tell(state: &Topic, ctx: &Ctx) -> Result<TopicUpdate, NodeError> {
+        let done = ctx
+            .subgraph(ctx.context())
+            .tags(|tag| match tag {
+                progress_joke_poem::Tag::Joke => Tag::Joke,
+                progress_joke_poem::Tag::Poem => Tag::Poem,
+            })
+            .custom(|note| note)
+            .invoke(state.clone())
+            .await?;
+        Ok(TopicUpdate::default().joke(done.joke).poem(done.poem))
+    }
+}
