@@ -247,7 +247,7 @@ mod tests {
     #[test]
     fn a_streamed_item_is_no_larger_than_its_chunk_needs() {
         // `ChatOpenAI` yields `Result<ChatChunk, OpenAiError>` through several layers: a
-        // large error would make every token that large (it was 112 bytes).
+        // large error would make every token that large.
         let item = std::mem::size_of::<Result<stategraph_core::ChatChunk, super::OpenAiError>>();
         assert!(item <= 48, "{item} bytes");
     }

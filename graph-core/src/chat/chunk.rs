@@ -303,7 +303,7 @@ mod tests {
     #[test]
     fn a_chunk_is_its_text_a_role_and_one_pointer() {
         // Every layer between the model and the consumer moves each chunk: it must stay
-        // small (it was 112 bytes with the rare parts inline).
+        // small, so the rare parts live behind the one pointer.
         assert_eq!(std::mem::size_of::<ChatChunk>(), 40);
     }
 
