@@ -19,9 +19,9 @@ use futures::TryStreamExt;
 use serde::{Deserialize, Serialize};
 use stategraph::checkpoint::ListOptions;
 use stategraph::mode::Messages;
-use stategraph::openai::ChatOpenAI;
 use stategraph::prelude::*;
 use stategraph::{Message, Role, ScriptedModel};
+use stategraph_openai::ChatOpenAI;
 use stategraph_test_support::guide::server_configured;
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, State)]
