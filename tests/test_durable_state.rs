@@ -189,7 +189,7 @@ fn an_update_round_trips_with_only_the_fields_it_sets() {
 #[tokio::test]
 async fn a_line_of_checkpoints_reads_back_as_the_states_it_stored() {
     use stategraph::checkpoint::{
-        CheckpointLine, Checkpointer, SnapshotPolicy, Source, step_delta, step_writes,
+        CheckpointLine, Checkpointer, Due, SnapshotPolicy, Source, step_delta, step_writes,
     };
     let store = stategraph_checkpoint::MemoryCheckpointer::new();
     let mut line = CheckpointLine::new("t", "", None).policy(SnapshotPolicy { max_rows: 4 });
@@ -202,7 +202,10 @@ async fn a_line_of_checkpoints_reads_back_as_the_states_it_stored() {
                 -1,
                 Source::Input,
                 json!(null),
-                vec!["a".into()],
+                Due {
+                    nodes: vec!["a".into()],
+                    frontier: serde_json::Value::Null,
+                },
             )
             .unwrap(),
         )
@@ -222,7 +225,17 @@ async fn a_line_of_checkpoints_reads_back_as_the_states_it_stored() {
         let delta = step_delta(&updates, &state).unwrap();
         let writes = step_writes::<Agent>(&updates).unwrap();
         let checkpoint = line
-            .next(&state, delta, step, Source::Loop, writes, vec!["a".into()])
+            .next(
+                &state,
+                delta,
+                step,
+                Source::Loop,
+                writes,
+                Due {
+                    nodes: vec!["a".into()],
+                    frontier: serde_json::Value::Null,
+                },
+            )
             .unwrap();
         assert_eq!(
             checkpoint.meta.versions["step"],

@@ -57,6 +57,7 @@ fn next_checkpoint(
             next: vec!["work".into()],
             writes: Value::Null,
             versions: BTreeMap::from([("count".into(), step as u64), ("log".into(), step as u64)]),
+            frontier: Value::Null,
         },
         delta,
         snapshot,

@@ -28,6 +28,7 @@ fn checkpoint(thread: &str, parent: Option<CheckpointId>, step: i64) -> NewCheck
             next: Vec::new(),
             writes: serde_json::Value::Null,
             versions: BTreeMap::new(),
+            frontier: serde_json::Value::Null,
         },
         delta: StateDelta::set_all(&values),
         snapshot: Some(values),
@@ -110,7 +111,7 @@ async fn a_newer_schema_is_refused() {
     .unwrap();
     match SqlCheckpointer::connect(&url).await {
         Err(CheckpointError::UnknownSchema { found, known }) => {
-            assert_eq!((found, known), (99, 1));
+            assert_eq!((found, known), (99, 2));
         }
         other => panic!("expected UnknownSchema, got {other:?}"),
     }

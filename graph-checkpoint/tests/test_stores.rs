@@ -64,6 +64,13 @@ impl Writer {
                 next: vec!["work".into()],
                 writes: json!({"work": {"count": self.step}}),
                 versions: BTreeMap::from([("count".to_owned(), (self.step + 1) as u64)]),
+                // Every other checkpoint carries a frontier, so both a stored one and NULL
+                // are read back.
+                frontier: if self.step % 2 == 0 {
+                    json!({"tasks": [{"node": "work", "triggers": ["branch:to:work"]}]})
+                } else {
+                    serde_json::Value::Null
+                },
             },
             delta,
             snapshot,
@@ -109,6 +116,12 @@ async fn folds_the_state_of_every_checkpoint(store: &dyn Checkpointer) {
         let at = store.get("fold", "", Some(*id)).await.unwrap().unwrap();
         assert_eq!(&at.values, state, "checkpoint {id}");
         assert_eq!(at.meta.writes, json!({"work": {"count": at.meta.step}}));
+        let frontier = if at.meta.step % 2 == 0 {
+            json!({"tasks": [{"node": "work", "triggers": ["branch:to:work"]}]})
+        } else {
+            serde_json::Value::Null
+        };
+        assert_eq!(at.meta.frontier, frontier, "checkpoint {id}");
     }
     assert!(store.get("fold", "other-ns", None).await.unwrap().is_none());
     assert!(store.get("nobody", "", None).await.unwrap().is_none());

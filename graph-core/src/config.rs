@@ -2,8 +2,9 @@
 
 use uuid::Uuid;
 
+use crate::checkpoint::CheckpointId;
 use crate::graph::tags::TagSet;
-use crate::graph::traits::GraphTag;
+use crate::graph::traits::{GraphNode, GraphTag};
 
 /// Settings of one run: recursion limit, run id, extra tags and metadata, buffer size.
 ///
@@ -23,6 +24,22 @@ pub struct RunConfig<T: GraphTag> {
     pub(crate) subgraphs: bool,
     pub(crate) namespace: Vec<String>,
     pub(crate) durability: Durability,
+    pub(crate) breakpoints: Breakpoints,
+    pub(crate) checkpoint_id: Option<CheckpointId>,
+}
+
+/// The nodes a run stops before or after (LangGraph's `interrupt_before` /
+/// `interrupt_after`), by name.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Breakpoints {
+    pub(crate) before: Vec<&'static str>,
+    pub(crate) after: Vec<&'static str>,
+}
+
+impl Breakpoints {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.before.is_empty() && self.after.is_empty()
+    }
 }
 
 /// LangGraph's default recursion limit.
@@ -45,6 +62,8 @@ impl<T: GraphTag> Default for RunConfig<T> {
             subgraphs: false,
             namespace: Vec::new(),
             durability: Durability::default(),
+            breakpoints: Breakpoints::default(),
+            checkpoint_id: None,
         }
     }
 }
@@ -123,6 +142,33 @@ impl<T: GraphTag> RunConfig<T> {
     #[must_use]
     pub fn durability(mut self, durability: Durability) -> Self {
         self.durability = durability;
+        self
+    }
+}
+
+impl<T: GraphTag> RunConfig<T> {
+    /// Stops the run before a step that would run `node` (LangGraph's `interrupt_before`),
+    /// once the checkpoint before it is stored. [`Command::proceed`](crate::Command::proceed)
+    /// goes on from there.
+    #[must_use]
+    pub fn interrupt_before(mut self, node: T::Node) -> Self {
+        self.breakpoints.before.push(node.name());
+        self
+    }
+
+    /// Stops the run after a step that ran `node` (LangGraph's `interrupt_after`), once its
+    /// checkpoint is stored.
+    #[must_use]
+    pub fn interrupt_after(mut self, node: T::Node) -> Self {
+        self.breakpoints.after.push(node.name());
+        self
+    }
+
+    /// Runs a thread from checkpoint `id` instead of its newest: a fork. Nothing before it
+    /// runs again; the run's checkpoints follow it, and become the thread's newest.
+    #[must_use]
+    pub fn checkpoint_id(mut self, id: CheckpointId) -> Self {
+        self.checkpoint_id = Some(id);
         self
     }
 }

@@ -72,6 +72,16 @@ pub enum GraphError {
     /// run produced before it was handed out first.
     #[error("the thread's checkpoint store failed: {0}")]
     Checkpoint(#[from] CheckpointError),
+    /// A [`Command`](crate::Command) that does not fit where the thread stands: nothing is
+    /// due, no interrupt is pending for a resume value, or an answer names no pending
+    /// interrupt.
+    #[error("cannot resume thread `{thread}`: {reason}")]
+    CannotResume {
+        /// The thread.
+        thread: String,
+        /// What does not fit.
+        reason: String,
+    },
 }
 
 /// Why a model call made with `ctx.chat(..)` failed: the model's own error, or the run it
@@ -216,6 +226,14 @@ impl NodeError {
     pub fn into_inner(self) -> BoxError {
         self.0
     }
+}
+
+/// What [`NodeContext::interrupt`](crate::NodeContext::interrupt) returns until answered:
+/// the node is to return it, and the run stops on its interrupt (it is not a failure).
+#[derive(Debug, thiserror::Error)]
+#[error("node `{node}` stopped on an interrupt (return this error with `?`)")]
+pub(crate) struct StoppedByInterrupt {
+    pub(crate) node: &'static str,
 }
 
 impl<E: StdError + Send + Sync + 'static> From<E> for NodeError {

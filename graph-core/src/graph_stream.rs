@@ -79,6 +79,16 @@ impl<G: GraphDef, M: StreamMode<G>> GraphStream<G, M> {
         self.run.state()
     }
 
+    /// Whether the run stopped rather than finished, once the stream has ended: the
+    /// questions its nodes asked with [`interrupt`](crate::NodeContext::interrupt), or an
+    /// empty list when it stopped at a breakpoint
+    /// ([`RunConfig::interrupt_before`] / [`interrupt_after`](RunConfig::interrupt_after)).
+    /// `None` while it runs and when it ran to its end. A run on a thread resumes with a
+    /// [`Command`](crate::Command).
+    pub fn interrupted(&self) -> Option<&[crate::Interrupt]> {
+        self.run.interrupted.as_deref()
+    }
+
     /// The final state, once the stream has ended (the state so far before that).
     pub fn into_state(self) -> G::State {
         self.run.into_state()

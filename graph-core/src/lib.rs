@@ -45,6 +45,7 @@ pub use chat::{
 pub use config::{DEFAULT_BUFFER, DEFAULT_RECURSION_LIMIT, Durability, RunConfig};
 pub use description::{EdgeDescription, EdgeKind, GraphDescription, NodeDescription, Vertex};
 pub use error::{BoxError, ChatCallError, GraphError, NodeError, UpdateConflict};
+pub use graph::command::{Command, Resume};
 pub use graph::tags::TagSet;
 pub use graph::traits::{GraphDef, GraphNode, GraphTag, IntoNodeResult, State};
 pub use graph_stream::GraphStream;
@@ -52,6 +53,7 @@ pub use node::chat_call::{ChatCall, ChatCallStream};
 pub use node::context::NodeContext;
 pub use node::subgraph::SubgraphCall;
 pub use node::writer::Writer;
+pub use stream::interrupt::Interrupt;
 pub use stream::items::{CustomChunk, MessageChunk};
 pub use stream::json::V2;
 pub use stream::metadata::{MessageMetadata, TaskMetadata, TaskPath};

@@ -16,12 +16,12 @@ use super::from_sqlx;
 
 /// The columns of a checkpoint's metadata, from the table aliased `c`.
 pub(super) const META_COLUMNS: &str = "c.checkpoint_id, c.checkpoint_ns, c.parent_id, c.run_id, \
-    c.step, c.source, c.created_at, c.next_nodes, c.writes, c.versions";
+    c.step, c.source, c.created_at, c.next_nodes, c.writes, c.versions, c.frontier";
 
 /// The columns of a checkpoint read as a whole: its metadata and snapshot counters.
 pub(super) const TARGET_COLUMNS: &str = "c.checkpoint_id, c.checkpoint_ns, c.parent_id, \
     c.run_id, c.step, c.source, c.created_at, c.next_nodes, c.writes, c.versions, \
-    c.rows_since, c.bytes_since, c.base_bytes, c.base_id";
+    c.frontier, c.rows_since, c.bytes_since, c.base_bytes, c.base_id";
 
 /// A checkpoint's JSON and text columns.
 pub(super) struct Encoded {
@@ -29,6 +29,7 @@ pub(super) struct Encoded {
     pub(super) next: String,
     pub(super) writes: String,
     pub(super) versions: String,
+    pub(super) frontier: Option<String>,
     pub(super) delta: String,
     pub(super) snapshot: Option<String>,
 }
@@ -45,6 +46,11 @@ pub(super) fn encode(checkpoint: &NewCheckpoint) -> Result<Encoded, CheckpointEr
         next: json(&meta.next)?,
         writes: json(&meta.writes)?,
         versions: json(&meta.versions)?,
+        frontier: if meta.frontier.is_null() {
+            None
+        } else {
+            Some(json(&meta.frontier)?)
+        },
         delta: json(&checkpoint.delta)?,
         snapshot: checkpoint.snapshot.as_ref().map(|s| json(s)).transpose()?,
     })
@@ -96,6 +102,14 @@ pub(super) fn meta_of(row: &AnyRow, thread_id: &str) -> Result<CheckpointMeta, C
         next: json_column::<Vec<String>>(row, "next_nodes", &corrupt)?,
         writes: json_column::<Value>(row, "writes", &corrupt)?,
         versions: json_column::<BTreeMap<String, u64>>(row, "versions", &corrupt)?,
+        frontier: match row
+            .try_get::<Option<String>, _>("frontier")
+            .map_err(from_sqlx)?
+        {
+            None => Value::Null,
+            Some(text) => serde_json::from_str(&text)
+                .map_err(|error| corrupt("frontier", error.to_string()))?,
+        },
     })
 }
 

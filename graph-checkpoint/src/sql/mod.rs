@@ -145,9 +145,9 @@ impl SqlCheckpointer {
         sqlx::query(
             "INSERT INTO stategraph_checkpoints (thread_id, checkpoint_ns, checkpoint_id, \
              parent_id, run_id, step, source, created_at, next_nodes, writes, versions, delta, \
-             snapshot, rows_since, bytes_since, base_bytes, base_id) \
+             snapshot, rows_since, bytes_since, base_bytes, frontier, base_id) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-               CASE WHEN $13 IS NULL THEN COALESCE((SELECT p.base_id \
+               $17, CASE WHEN $13 IS NULL THEN COALESCE((SELECT p.base_id \
                  FROM stategraph_checkpoints p WHERE p.thread_id = $1 \
                  AND p.checkpoint_ns = $2 AND p.checkpoint_id = $4), $3) ELSE $3 END)",
         )
@@ -167,6 +167,7 @@ impl SqlCheckpointer {
         .bind(counter(checkpoint.counters.rows_since))
         .bind(counter(checkpoint.counters.bytes_since))
         .bind(counter(checkpoint.counters.base_bytes))
+        .bind(encoded.frontier)
         .execute(&self.pool)
         .await
         .map_err(from_sqlx)?;
@@ -336,10 +337,10 @@ impl SqlCheckpointer {
         let copied = sqlx::query(
             "INSERT INTO stategraph_checkpoints (thread_id, checkpoint_ns, checkpoint_id, \
              parent_id, run_id, step, source, created_at, next_nodes, writes, versions, delta, \
-             snapshot, rows_since, bytes_since, base_bytes, base_id) \
+             snapshot, rows_since, bytes_since, base_bytes, frontier, base_id) \
              SELECT $1, checkpoint_ns, checkpoint_id, parent_id, run_id, step, source, \
              created_at, next_nodes, writes, versions, delta, snapshot, rows_since, \
-             bytes_since, base_bytes, base_id FROM stategraph_checkpoints WHERE thread_id = $2",
+             bytes_since, base_bytes, frontier, base_id FROM stategraph_checkpoints WHERE thread_id = $2",
         )
         .bind(to)
         .bind(from)

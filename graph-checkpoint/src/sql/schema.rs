@@ -10,19 +10,33 @@ use super::Engine;
 
 /// The migrations of each engine: version, description, SQL. Append, never edit: a
 /// database records the checksum of each migration it ran.
-const SQLITE: &[(i64, &str, &str)] = &[(
-    1,
-    "threads",
-    include_str!("../../migrations/sqlite/0001_threads.sql"),
-)];
-const POSTGRES: &[(i64, &str, &str)] = &[(
-    1,
-    "threads",
-    include_str!("../../migrations/postgres/0001_threads.sql"),
-)];
+const SQLITE: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "threads",
+        include_str!("../../migrations/sqlite/0001_threads.sql"),
+    ),
+    (
+        2,
+        "frontier",
+        include_str!("../../migrations/sqlite/0002_frontier.sql"),
+    ),
+];
+const POSTGRES: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "threads",
+        include_str!("../../migrations/postgres/0001_threads.sql"),
+    ),
+    (
+        2,
+        "frontier",
+        include_str!("../../migrations/postgres/0002_frontier.sql"),
+    ),
+];
 
 /// The newest schema version this build knows.
-pub(crate) const NEWEST: i64 = 1;
+pub(crate) const NEWEST: i64 = 2;
 
 /// The embedded migrations of one engine.
 #[derive(Debug)]

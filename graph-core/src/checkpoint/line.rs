@@ -56,6 +56,11 @@ impl CheckpointLine {
         self
     }
 
+    /// The namespace of the line's checkpoints.
+    pub fn namespace(&self) -> &str {
+        &self.checkpoint_ns
+    }
+
     /// The checkpoint the next one follows.
     pub fn parent(&self) -> Option<CheckpointId> {
         self.parent.map(|(id, _)| id)
@@ -63,7 +68,7 @@ impl CheckpointLine {
 
     /// The checkpoint after the parent: `state` as it now is, which `delta` changed since
     /// the parent (every field when there is no parent), made at `step` by `source` with
-    /// `writes` (node name to update, or null), and `next` due.
+    /// `writes` (node name to update, or null), and the tasks `due` next.
     ///
     /// # Errors
     /// [`CheckpointError::Encode`] when the state cannot be written as JSON.
@@ -74,7 +79,7 @@ impl CheckpointLine {
         step: i64,
         source: Source,
         writes: Value,
-        next: Vec<String>,
+        due: Due,
     ) -> Result<NewCheckpoint, CheckpointError> {
         let delta = match self.parent {
             Some(_) => delta,
@@ -105,9 +110,10 @@ impl CheckpointLine {
                 step,
                 source,
                 created_at: SystemTime::now(),
-                next,
+                next: due.nodes,
                 writes,
                 versions: self.versions.clone(),
+                frontier: due.frontier,
             },
             delta,
             snapshot,
@@ -116,6 +122,16 @@ impl CheckpointLine {
         self.parent = Some((id, counters));
         Ok(checkpoint)
     }
+}
+
+/// The tasks due after a checkpoint: their nodes' names, and what starting them exactly
+/// needs beyond that (see [`CheckpointMeta::frontier`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Due {
+    /// The nodes, in the order their tasks start.
+    pub nodes: Vec<String>,
+    /// The tasks' triggers and inputs and the fan-ins' progress, or `null`.
+    pub frontier: Value,
 }
 
 /// The delta of a step's updates, in the order they merged, against the state `merged`

@@ -118,6 +118,10 @@ pub struct CheckpointMeta {
     pub writes: Value,
     /// Each state field's version: the number of checkpoints that changed it.
     pub versions: BTreeMap<String, u64>,
+    /// What a run resuming from this checkpoint needs beyond `next` to start its tasks
+    /// exactly as they were due: each task's triggers, a `Send`'s own input, and how far
+    /// each fan-in has got. `null` when nothing is due.
+    pub frontier: Value,
 }
 
 /// A checkpoint for a store to write: its metadata, its state as a delta against its parent
@@ -163,6 +167,15 @@ pub struct PendingWrite {
     pub channel: String,
     /// The value written.
     pub value: Value,
+}
+
+impl PendingWrite {
+    /// The channel of a finished task's update (its value: the update as JSON).
+    pub const UPDATE: &'static str = "update";
+    /// The channel of the question a task stopped on (`{"id", "value", "index"}`).
+    pub const INTERRUPT: &'static str = "__interrupt__";
+    /// The channel of the answers a task's interrupts get, in order (a JSON list).
+    pub const RESUME: &'static str = "__resume__";
 }
 
 /// Which checkpoints of a thread [`Checkpointer::list`](super::Checkpointer::list)

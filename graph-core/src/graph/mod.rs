@@ -2,6 +2,7 @@
 //! implement, the edges, the set of tags a call carries, and the reducers a state's fields
 //! may name. Plain data and traits: nothing here runs a graph.
 
+pub(crate) mod command;
 pub(crate) mod reducers;
 pub(crate) mod tags;
 pub(crate) mod topology;

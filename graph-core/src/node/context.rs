@@ -9,8 +9,11 @@ use tokio::task::JoinHandle;
 use super::chat_call::ChatCall;
 use super::writer::Writer;
 use crate::chat::ChatModel;
+use crate::error::{NodeError, StoppedByInterrupt};
 use crate::graph::traits::GraphDef;
+use crate::run::interrupts::Asked;
 use crate::run::shared::RunShared;
+use crate::stream::interrupt::Interrupt;
 use crate::stream::metadata::TaskMetadata;
 
 /// The context of one node task: `ctx` in a `#[node]` fn.
@@ -88,6 +91,65 @@ impl<G: GraphDef> NodeContext<G> {
     /// Whether someone streams custom mode, for payloads that are costly to build.
     pub fn is_custom_streamed(&self) -> bool {
         self.run.record.records_custom()
+    }
+
+    /// Stops the run to ask the outside for a value, as LangGraph's `interrupt(payload)`.
+    ///
+    /// The first time, it returns an error: return it with `?`. The step's other tasks
+    /// finish, their updates are kept for the resume, and the run ends without error; the
+    /// stream's [`interrupted`](crate::GraphStream::interrupted) and the thread's
+    /// [`state`](crate::Thread::state) hold the [`Interrupt`](crate::Interrupt) with
+    /// `payload`. Resuming the thread with [`Command::resume`](crate::Command::resume) runs
+    /// this node again from its start, and this time `interrupt` returns the value given,
+    /// as `R`. A node that asks several questions gets the answers in the order it asks.
+    ///
+    /// A node that ignores the error and returns an update anyway is still stopped: its
+    /// update is dropped.
+    ///
+    /// ```no_run
+    /// # use stategraph_core::{GraphDef, NodeContext, NodeError};
+    /// # async fn demo<G: GraphDef>(ctx: NodeContext<G>) -> Result<(), NodeError> {
+    /// let approved: bool = ctx
+    ///     .interrupt(serde_json::json!({"question": "send the email?"}))
+    ///     .await?;
+    /// # let _ = approved; Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// The interrupt itself, until answered; when `payload` cannot be written as JSON or
+    /// the answer does not fit `R`, an error naming the node and the type.
+    pub async fn interrupt<P, R>(&self, payload: P) -> Result<R, NodeError>
+    where
+        P: serde::Serialize,
+        R: serde::de::DeserializeOwned,
+    {
+        let node = self.task.name();
+        let value = serde_json::to_value(payload).map_err(|error| {
+            NodeError::msg(format!(
+                "node `{node}`: the interrupt's payload cannot be written as JSON: {error}"
+            ))
+        })?;
+        let task = self.task.key();
+        let namespace = self.task.run_namespace();
+        let asked = self.run.with_interrupts(|book| {
+            book.ask(&task, |index| {
+                let id = uuid::Uuid::new_v5(
+                    &uuid::Uuid::NAMESPACE_OID,
+                    format!("{namespace}|{task}|{index}").as_bytes(),
+                );
+                Interrupt::new(id.simple().to_string(), value, node, task.clone(), index)
+            })
+        });
+        match asked {
+            Asked::Answered(answer) => serde_json::from_value(answer).map_err(|error| {
+                NodeError::msg(format!(
+                    "node `{node}`: the resume value does not fit `{}`: {error}",
+                    std::any::type_name::<R>()
+                ))
+            }),
+            Asked::Raised => Err(NodeError::from(StoppedByInterrupt { node })),
+        }
     }
 
     /// Runs `future` on the Tokio runtime, tied to the run: when the run ends or its stream

@@ -7,9 +7,9 @@
 //! A slow consumer therefore slows the graph instead of growing memory.
 
 use std::any::Any;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, ready};
 
 use futures::FutureExt;
@@ -17,14 +17,16 @@ use futures::future::BoxFuture;
 use uuid::Uuid;
 
 use super::frontier::{Frontier, NextTask};
+use super::interrupts::InterruptBook;
 use super::merge::merge_step;
-use super::persist::{SaveFuture, StepSink};
+use super::persist::{DueTasks, SaveFuture, StepSink, ThreadStart};
 use super::shared::{AbortSpawnedOnDrop, RunShared, SpawnedTasks, StartNode};
 use super::step_futures::StepFutures;
-use crate::config::{Durability, RunConfig};
-use crate::error::{GraphError, NodeError};
+use crate::config::{Breakpoints, Durability, RunConfig};
+use crate::error::{CheckpointError, GraphError, NodeError};
 use crate::graph::topology::Source;
 use crate::graph::traits::{GraphDef, GraphNode, State};
+use crate::stream::interrupt::Interrupt;
 use crate::stream::metadata::{RunMetadata, TaskMetadata};
 use crate::stream::mode::ModeSet;
 use crate::stream::record::{Event, Recorder};
@@ -40,6 +42,8 @@ pub(super) struct StepTask<G: GraphDef> {
     update: Option<Update<G>>,
     /// It returned, failed or panicked (as opposed to being cancelled by a sibling's failure).
     pub(super) ended: bool,
+    /// It stopped on this interrupt: its update, if it returned one, is dropped.
+    interrupted: Option<Box<Interrupt>>,
 }
 
 /// The state of one run of a graph.
@@ -69,6 +73,10 @@ pub(crate) struct Run<G: GraphDef> {
     start_step: u64,
     /// Durability `Sync`: the next step's tasks, started once its checkpoint is stored.
     deferred: Option<Vec<NextTask<G::Node, G::State>>>,
+    /// The nodes to stop before or after, when the run was given any.
+    breakpoints: Option<Box<Breakpoints>>,
+    /// Set when the run stopped on interrupts (none for a breakpoint).
+    pub(crate) interrupted: Option<Vec<Interrupt>>,
 }
 
 /// The run's [`StepSink`], given up (the thread's lease released) if the run goes away
@@ -93,12 +101,15 @@ impl<G: GraphDef> Run<G> {
         config: RunConfig<G::Tag>,
         start_node: StartNode<G>,
     ) -> Self {
+        let breakpoints =
+            (!config.breakpoints.is_empty()).then(|| Box::new(config.breakpoints.clone()));
         let shared = Arc::new(RunShared {
             context,
             record: Recorder::new(modes, config.buffer, &input),
             subgraphs: config.subgraphs,
             tags: config.tags,
             spawned: Mutex::new(SpawnedTasks::default()),
+            interrupts: Mutex::new(None),
             ended: tokio_util::sync::CancellationToken::new(),
         });
         Self {
@@ -123,24 +134,56 @@ impl<G: GraphDef> Run<G> {
             saves: VecDeque::new(),
             start_step: 0,
             deferred: None,
+            breakpoints,
+            interrupted: None,
         }
     }
 
-    /// A run on a thread: `input` is the thread's state with the run's input applied,
-    /// and `sink` stores each step.
+    /// A run on a thread: `state` is the thread's state (with the run's input applied),
+    /// `sink` stores each step, and `start` says where the run starts.
+    ///
+    /// # Errors
+    /// [`CheckpointError::StateShape`] when a resumed step's fan-in progress does not fit
+    /// the graph's edges.
     pub(crate) fn on_thread(
         context: Arc<G::Context>,
-        input: G::State,
+        state: G::State,
         modes: ModeSet,
         config: RunConfig<G::Tag>,
         start_node: StartNode<G>,
         sink: Box<dyn StepSink<G>>,
-    ) -> Self {
-        let mut run = Self::new(context, input, modes, config, start_node);
-        run.start_step = sink.first_step();
-        run.step = run.start_step;
+        start: ThreadStart<G>,
+    ) -> Result<Self, GraphError> {
+        let mut run = Self::new(context, state, modes, config, start_node);
         run.sink = SinkGuard(Some(sink));
-        run
+        match start {
+            ThreadStart::Input { step } => {
+                run.start_step = step;
+                run.step = step;
+            }
+            ThreadStart::Resume(point) => {
+                run.frontier.restore(point.joins).map_err(|detail| {
+                    CheckpointError::StateShape {
+                        field: "frontier".into(),
+                        detail,
+                    }
+                })?;
+                run.start_step = point.after_step;
+                run.step = point.after_step;
+                run.started = true;
+                if !point.answers.is_empty() {
+                    *run.shared
+                        .0
+                        .interrupts
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner) =
+                        Some(Box::new(InterruptBook::with_answers(point.answers)));
+                }
+                run.record().values(&run.state);
+                run.start_resumed_tasks(point.tasks, point.finished);
+            }
+        }
+        Ok(run)
     }
 
     pub(super) fn record(&self) -> &Recorder<G> {
@@ -189,6 +232,13 @@ impl<G: GraphDef> Run<G> {
                 continue;
             }
             if self.finished || self.deferred.is_some() {
+                if self.saves.is_empty()
+                    && self.finished
+                    && let Some(mut sink) = self.sink.0.take()
+                {
+                    // The run failed and what it stored is stored: the thread is free.
+                    sink.abandon();
+                }
                 if !self.saves.is_empty() {
                     // A checkpoint is still being stored (its future will wake the task);
                     // meanwhile what spawned work writes still goes out.
@@ -241,6 +291,9 @@ impl<G: GraphDef> Run<G> {
 
     /// Records a task's update, after everything it wrote, and keeps it for the merge.
     fn task_returned(&mut self, index: usize, update: Update<G>) {
+        if self.stopped_on_interrupt(index) {
+            return;
+        }
         let task = &mut self.step_tasks[index];
         task.ended = true;
         // Recording the update clones it: the user's `Clone` of a field may panic.
@@ -250,9 +303,47 @@ impl<G: GraphDef> Run<G> {
             record.task_finished(metadata, &update);
         }));
         match recorded {
-            Ok(()) => task.update = Some(update),
+            Ok(()) => {
+                if let Err(error) = self.store_finished_task(index, &update) {
+                    self.fail(error);
+                    return;
+                }
+                self.step_tasks[index].update = Some(update);
+            }
             Err(panic) => self.update_clone_panicked(index, &*panic),
         }
+    }
+
+    /// Whether task `index` stopped on an interrupt; if so, records it so.
+    pub(super) fn stopped_on_interrupt(&mut self, index: usize) -> bool {
+        let task = &mut self.step_tasks[index];
+        let Some(interrupt) = self.shared.0.take_interrupt(&task.metadata.key()) else {
+            return false;
+        };
+        task.ended = true;
+        self.shared
+            .0
+            .record
+            .task_interrupted(&task.metadata, &interrupt);
+        task.interrupted = Some(Box::new(interrupt));
+        true
+    }
+
+    /// On a thread, stores the update of a task that shares its step with others, so
+    /// that a resume after a crash does not run it again.
+    fn store_finished_task(&mut self, index: usize, update: &Update<G>) -> Result<(), GraphError> {
+        let Some(sink) = &mut self.sink.0 else {
+            return Ok(());
+        };
+        if self.step_tasks.len() < 2 {
+            // The step's own checkpoint follows at once.
+            return Ok(());
+        }
+        let task = &self.step_tasks[index];
+        if let Some(save) = sink.task_done(&task.metadata.key(), task.node.name(), update)? {
+            self.saves.push_back(save);
+        }
+        Ok(())
     }
 
     /// Polls the checkpoint writes under way, oldest first, until one waits or none is
@@ -272,6 +363,13 @@ impl<G: GraphDef> Run<G> {
 
     /// Ends the step that just finished and starts the next one, or finishes the run.
     fn advance(&mut self) -> Result<(), GraphError> {
+        if self
+            .step_tasks
+            .iter()
+            .any(|task| task.interrupted.is_some())
+        {
+            return self.stop_on_interrupts();
+        }
         let mut stored_updates = Vec::new();
         let sources: Vec<Source<G::Node>> = if self.started {
             let step_tasks = std::mem::take(&mut self.step_tasks);
@@ -305,11 +403,11 @@ impl<G: GraphDef> Run<G> {
             .next_tasks(&sources, &*self.state, self.step)?;
         let mut sync_save = false;
         if let Some(sink) = &mut self.sink.0 {
-            let names = next
-                .iter()
-                .map(|task| task.node().name().to_owned())
-                .collect();
-            if let Some(save) = sink.step_done(self.step, &stored_updates, &self.state, names)? {
+            let due = DueTasks {
+                tasks: &next,
+                joins: self.frontier.joins(),
+            };
+            if let Some(save) = sink.step_done(self.step, &stored_updates, &self.state, due)? {
                 sync_save = sink.durability() == Durability::Sync;
                 self.saves.push_back(save);
             }
@@ -328,6 +426,9 @@ impl<G: GraphDef> Run<G> {
             self.drain_and_close();
             return Ok(());
         }
+        if self.at_breakpoint(&sources, &next) {
+            return self.stop(Vec::new());
+        }
         if self.step - self.start_step >= u64::from(self.recursion_limit) {
             return Err(GraphError::RecursionLimit {
                 limit: self.recursion_limit,
@@ -341,23 +442,91 @@ impl<G: GraphDef> Run<G> {
         Ok(())
     }
 
+    /// Whether the run stops here, before starting `next`, at a breakpoint: after a step
+    /// that ran a node to stop after, or before one that would run a node to stop before.
+    /// (A resume starts its step's tasks at once, so it does not stop before them again.)
+    fn at_breakpoint(&self, ran: &[Source<G::Node>], next: &[NextTask<G::Node, G::State>]) -> bool {
+        let Some(breakpoints) = &self.breakpoints else {
+            return false;
+        };
+        let after = ran.iter().any(|source| {
+            matches!(source, Source::Node(node) if breakpoints.after.contains(&node.name()))
+        });
+        let before = next
+            .iter()
+            .any(|task| breakpoints.before.contains(&task.node().name()));
+        after || before
+    }
+
+    /// The step's tasks stopped on interrupts: nothing merges; the thread keeps the
+    /// updates of the tasks that finished and the questions, and the run ends.
+    fn stop_on_interrupts(&mut self) -> Result<(), GraphError> {
+        let mut finished = Vec::new();
+        let mut interrupts = Vec::new();
+        for task in std::mem::take(&mut self.step_tasks) {
+            if let Some(interrupt) = task.interrupted {
+                interrupts.push(*interrupt);
+            } else if let Some(update) = task.update {
+                finished.push((task.metadata.key(), task.node.name(), update));
+            }
+        }
+        // The step did not happen: the thread stays at the step before it.
+        self.step -= 1;
+        if let Some(sink) = &mut self.sink.0 {
+            let save = sink.interrupted(self.step, &self.state, &finished, &interrupts)?;
+            self.saves.push_back(save);
+            self.sink.0 = None;
+        }
+        self.stop(interrupts)
+    }
+
+    /// Ends the run, stopped on `interrupts` or at a breakpoint, without error.
+    fn stop(&mut self, interrupts: Vec<Interrupt>) -> Result<(), GraphError> {
+        if let Some(sink) = &mut self.sink.0 {
+            // A breakpoint: the checkpoint with the tasks due is stored (or, for `Exit`,
+            // stored now).
+            let save = sink.interrupted(self.step, &self.state, &[], &[])?;
+            self.saves.push_back(save);
+            self.sink.0 = None;
+        }
+        self.interrupted = Some(interrupts);
+        self.finished = true;
+        self.shared.0.abort_spawned();
+        self.drain_and_close();
+        Ok(())
+    }
+
     /// Starts the tasks of the next step.
     fn start_step_tasks(&mut self, next: Vec<NextTask<G::Node, G::State>>) {
+        self.start_resumed_tasks(next, HashMap::new());
+    }
+
+    /// Starts the tasks of the next step but those in `finished`, which ended in an
+    /// earlier run of the step: their updates join the merge as they were.
+    fn start_resumed_tasks(
+        &mut self,
+        next: Vec<NextTask<G::Node, G::State>>,
+        mut finished: HashMap<String, Update<G>>,
+    ) {
         self.step += 1;
         let mut pushed = 0;
         for task in next {
-            match task {
+            let (node, metadata, input) = match task {
                 NextTask::Pull(node, triggers) => {
                     let metadata =
                         TaskMetadata::new(self.step, node, triggers, Arc::clone(&self.run));
-                    self.start(node, metadata, Arc::clone(&self.state));
+                    (node, metadata, Arc::clone(&self.state))
                 }
                 NextTask::Push(node, input) => {
                     let metadata =
                         TaskMetadata::pushed(self.step, node, pushed, Arc::clone(&self.run));
                     pushed += 1;
-                    self.start(node, metadata, Arc::new(input));
+                    (node, metadata, Arc::new(input))
                 }
+            };
+            match finished.remove(&metadata.key()) {
+                None => self.start(node, metadata, input),
+                Some(update) => self.take_finished(node, metadata, &input, update),
             }
         }
     }
@@ -372,9 +541,30 @@ impl<G: GraphDef> Run<G> {
             metadata: task,
             update: None,
             ended: false,
+            interrupted: None,
         });
         let future = AssertUnwindSafe(future).catch_unwind();
         self.running
             .push(Box::pin(future.map(move |outcome| (index, outcome))));
+    }
+
+    /// A task of a resumed step that had finished before: recorded as it was, not run.
+    fn take_finished(
+        &mut self,
+        node: G::Node,
+        task: TaskMetadata<G::Node>,
+        input: &Arc<G::State>,
+        update: Update<G>,
+    ) {
+        let task = Arc::new(task);
+        self.record().task_started(&task, input);
+        self.record().task_finished(&task, &update);
+        self.step_tasks.push(StepTask {
+            node,
+            metadata: task,
+            update: Some(update),
+            ended: true,
+            interrupted: None,
+        });
     }
 }

@@ -10,6 +10,9 @@ use crate::graph::traits::{GraphDef, GraphNode};
 impl<G: GraphDef> Run<G> {
     /// A task returned an error.
     pub(super) fn task_errored(&mut self, index: usize, error: NodeError) {
+        if self.stopped_on_interrupt(index) {
+            return;
+        }
         let node = self.step_tasks[index].node.name();
         let step = self.step;
         self.task_failed(index, || error.to_string());

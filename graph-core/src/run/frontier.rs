@@ -49,6 +49,38 @@ impl<N: GraphNode, S> Frontier<N, S> {
         Self { edges, join_seen }
     }
 
+    /// For each edge, in the edges' order, which of a fan-in's sources have run since it
+    /// last fired (empty for other edges): what a thread stores to resume.
+    pub(crate) fn joins(&self) -> &[Vec<bool>] {
+        &self.join_seen
+    }
+
+    /// Takes up the fan-ins' progress a thread stored.
+    ///
+    /// # Errors
+    /// A message saying what does not match when `joins` was stored by a graph with other
+    /// edges.
+    pub(crate) fn restore(&mut self, joins: Vec<Vec<bool>>) -> Result<(), String> {
+        if joins.is_empty() {
+            return Ok(());
+        }
+        let fits = joins.len() == self.join_seen.len()
+            && joins
+                .iter()
+                .zip(&self.join_seen)
+                .all(|(stored, ours)| stored.len() == ours.len());
+        if !fits {
+            return Err(format!(
+                "the stored fan-in progress ({} edges) does not fit the graph's {} edges: \
+                 the graph's edges changed",
+                joins.len(),
+                self.join_seen.len()
+            ));
+        }
+        self.join_seen = joins;
+        Ok(())
+    }
+
     /// The tasks triggered by `sources` having run (in step `step`, leaving `state` after
     /// its merge): the edge-started nodes in declaration order, each once with every
     /// trigger that started it, then one task per item the `Send` routers return.

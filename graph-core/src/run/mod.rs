@@ -5,6 +5,7 @@
 pub(crate) mod executor;
 mod failure;
 pub(crate) mod frontier;
+pub(crate) mod interrupts;
 pub(crate) mod merge;
 pub(crate) mod persist;
 pub(crate) mod shared;

@@ -1,18 +1,35 @@
-//! What a run on a thread stores as it goes: the executor hands each finished step to a
-//! [`StepSink`], which turns it into a checkpoint write, and polls the writes it gets back
-//! in order, before or beside the next step as the durability asks.
+//! What a run on a thread stores as it goes, and where a resumed run starts: the executor
+//! hands each finished step and task to a [`StepSink`], which turns it into checkpoint
+//! writes, and polls the writes it gets back in order, before or beside the next step as
+//! the durability asks.
+
+use std::collections::HashMap;
 
 use futures::future::BoxFuture;
+use serde_json::Value;
 
+use super::frontier::NextTask;
 use crate::config::Durability;
 use crate::error::CheckpointError;
 use crate::graph::traits::{GraphDef, State};
+use crate::stream::interrupt::Interrupt;
 
 /// A checkpoint write under way.
 pub(crate) type SaveFuture = BoxFuture<'static, Result<(), CheckpointError>>;
 
+type Update<G> = <<G as GraphDef>::State as State>::Update;
+
 /// The update of each node of a step, in merge order.
-pub(crate) type StepUpdates<G> = [(&'static str, <<G as GraphDef>::State as State>::Update)];
+pub(crate) type StepUpdates<G> = [(&'static str, Update<G>)];
+
+/// The tasks due after a step, and each fan-in's progress: what a resumed run needs.
+pub(crate) struct DueTasks<'a, G: GraphDef> {
+    pub(crate) tasks: &'a [NextTask<G::Node, G::State>],
+    pub(crate) joins: &'a [Vec<bool>],
+}
+
+/// A task of a stopped step that finished: its key, node and update.
+pub(crate) type FinishedTask<G> = (String, &'static str, Update<G>);
 
 /// Turns a run's steps into checkpoint writes. Made by the thread that starts the run,
 /// where the state is known to be storable; the executor sees only this.
@@ -20,18 +37,35 @@ pub(crate) trait StepSink<G: GraphDef>: Send {
     /// When the run's checkpoints are written.
     fn durability(&self) -> Durability;
 
-    /// The step that starts the run: the run's first step is the one after it.
-    fn first_step(&self) -> u64;
-
-    /// The checkpoint after step `step` merged `updates` into `state`, with `next` due;
+    /// The checkpoint after step `step` merged `updates` into `state`, with `due` next;
     /// `None` when the durability writes nothing now (`Exit` keeps what it needs).
     fn step_done(
         &mut self,
         step: u64,
         updates: &StepUpdates<G>,
         state: &G::State,
-        next: Vec<String>,
+        due: DueTasks<'_, G>,
     ) -> Result<Option<SaveFuture>, CheckpointError>;
+
+    /// Task `task` (of node `node`) finished a step it shares with other tasks: its update,
+    /// stored at once so that a resume after a crash does not run it again.
+    fn task_done(
+        &mut self,
+        task: &str,
+        node: &'static str,
+        update: &Update<G>,
+    ) -> Result<Option<SaveFuture>, CheckpointError>;
+
+    /// The run stopped in step `step` on `interrupts` (none for a breakpoint), with
+    /// `finished` the step's tasks that ended: stores what a resume needs, then gives the
+    /// thread up. `state` is the state before the step.
+    fn interrupted(
+        &mut self,
+        step: u64,
+        state: &G::State,
+        finished: &[FinishedTask<G>],
+        interrupts: &[Interrupt],
+    ) -> Result<SaveFuture, CheckpointError>;
 
     /// The run ended at `step` (`Exit` writes its one checkpoint now); then the thread is
     /// given up.
@@ -43,4 +77,30 @@ pub(crate) trait StepSink<G: GraphDef>: Send {
 
     /// Gives the thread up when the run stops early (its stream dropped, or failed).
     fn abandon(&mut self);
+}
+
+/// Where a run on a thread starts.
+pub(crate) enum ThreadStart<G: GraphDef> {
+    /// From its input, after step `step` (the checkpoint that applied the input).
+    Input {
+        /// The step the input was applied at.
+        step: u64,
+    },
+    /// Inside a stopped step: its tasks run again but for those that had finished.
+    Resume(ResumePoint<G>),
+}
+
+/// A step a thread stopped in (an interrupt, a breakpoint, a failure, a crash), to run
+/// again.
+pub(crate) struct ResumePoint<G: GraphDef> {
+    /// The step of the checkpoint before it.
+    pub(crate) after_step: u64,
+    /// Its tasks.
+    pub(crate) tasks: Vec<NextTask<G::Node, G::State>>,
+    /// Each fan-in's progress before it.
+    pub(crate) joins: Vec<Vec<bool>>,
+    /// The updates of its tasks that had finished, by task key.
+    pub(crate) finished: HashMap<String, Update<G>>,
+    /// The answers to its tasks' interrupts, by task key.
+    pub(crate) answers: HashMap<String, Vec<Value>>,
 }

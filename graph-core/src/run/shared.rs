@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use tokio::task::AbortHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::interrupts::InterruptBook;
 use crate::graph::tags::TagSet;
 use crate::graph::traits::{GraphDef, NodeFuture};
 use crate::stream::metadata::TaskMetadata;
@@ -29,12 +30,33 @@ pub(crate) struct RunShared<G: GraphDef> {
     pub(crate) subgraphs: bool,
     pub(crate) tags: TagSet<G::Tag>,
     pub(crate) spawned: Mutex<SpawnedTasks>,
+    /// The answers a resumed run starts with and the questions its tasks ask; `None`
+    /// until a task asks one or a resume brings answers.
+    pub(crate) interrupts: Mutex<Option<Box<InterruptBook>>>,
     /// Cancelled when the run ends however it ends (finished, failed, or its stream
     /// dropped), so that model calls still under way elsewhere stop reading their model.
     pub(crate) ended: CancellationToken,
 }
 
 impl<G: GraphDef> RunShared<G> {
+    /// The run's interrupt book, made on first use.
+    pub(crate) fn with_interrupts<T>(&self, f: impl FnOnce(&mut InterruptBook) -> T) -> T {
+        let mut book = self
+            .interrupts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        f(book.get_or_insert_with(Box::default))
+    }
+
+    /// The question task `task` stopped on, if any.
+    pub(crate) fn take_interrupt(&self, task: &str) -> Option<crate::stream::interrupt::Interrupt> {
+        self.interrupts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_mut()
+            .and_then(|book| book.take_raised(task))
+    }
+
     /// Aborts the work the run's nodes spawned, and whatever they spawn from now on.
     pub(crate) fn abort_spawned(&self) {
         self.spawned

@@ -217,6 +217,11 @@ where
                 map.serialize_entry("error", error)?;
                 map.serialize_entry("result", &None::<()>)?;
             }
+            TaskEventKind::Interrupted { interrupt } => {
+                map.serialize_entry("error", &None::<String>)?;
+                map.serialize_entry("result", &[(); 0])?;
+                map.serialize_entry("interrupts", &[interrupt])?;
+            }
         }
         map.end()
     }

@@ -193,6 +193,21 @@ impl<N: GraphNode> TaskMetadata<N> {
         Uuid::new_v5(&self.task_id, format!("subgraph:{n}").as_bytes())
     }
 
+    /// The task's key among its step's tasks, the same in every run that reaches the step:
+    /// `<step>:<node>`, or `<step>:<node>:push:<n>` for the `n`th `Send`. A thread keys the
+    /// task's pending writes and resume values by it.
+    pub(crate) fn key(&self) -> String {
+        match self.origin.as_ref().and_then(|origin| origin.push) {
+            None => format!("{}:{}", self.step, self.node.name()),
+            Some(index) => format!("{}:{}:push:{index}", self.step, self.node.name()),
+        }
+    }
+
+    /// The checkpoint namespace of the run this task belongs to, `|`-joined.
+    pub(crate) fn run_namespace(&self) -> String {
+        self.namespace.join("|")
+    }
+
     /// The task's id.
     pub fn task_id(&self) -> Uuid {
         self.task_id

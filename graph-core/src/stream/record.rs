@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use uuid::Uuid;
 
+use super::interrupt::Interrupt;
 use super::items::{CustomChunk, MessageChunk};
 use super::metadata::{MessageMetadata, TaskMetadata};
 use super::mode::ModeSet;
@@ -164,6 +165,21 @@ impl<G: GraphDef> Recorder<G> {
     ) {
         if self.modes.tasks {
             let kind = TaskEventKind::Failed { error: error() };
+            let item = TaskEvent::new(Arc::clone(task), kind);
+            self.buffer.push_now(Event::Task(Box::new(item)));
+        }
+    }
+
+    /// A task that stopped on `interrupt` (tasks mode).
+    pub(crate) fn task_interrupted(
+        &self,
+        task: &Arc<TaskMetadata<G::Node>>,
+        interrupt: &Interrupt,
+    ) {
+        if self.modes.tasks {
+            let kind = TaskEventKind::Interrupted {
+                interrupt: interrupt.clone(),
+            };
             let item = TaskEvent::new(Arc::clone(task), kind);
             self.buffer.push_now(Event::Task(Box::new(item)));
         }

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use super::interrupt::Interrupt;
 use super::metadata::TaskMetadata;
 use crate::graph::traits::{GraphDef, State};
 
@@ -94,6 +95,12 @@ pub enum TaskEventKind<G: GraphDef> {
         /// What went wrong.
         error: String,
     },
+    /// It stopped on an interrupt (see [`NodeContext::interrupt`](crate::NodeContext::interrupt)):
+    /// its update is dropped, and resuming runs it again.
+    Interrupted {
+        /// The question it asked.
+        interrupt: Interrupt,
+    },
 }
 
 impl<G: GraphDef> TaskEvent<G> {
@@ -137,6 +144,7 @@ impl<G: GraphDef> std::fmt::Debug for TaskEvent<G> {
             TaskEventKind::Started { .. } => "started",
             TaskEventKind::Finished { .. } => "finished",
             TaskEventKind::Failed { .. } => "failed",
+            TaskEventKind::Interrupted { .. } => "interrupted",
         };
         f.debug_struct("TaskEvent")
             .field("node", &self.node())

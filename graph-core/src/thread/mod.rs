@@ -1,25 +1,28 @@
-//! A graph's thread: runs that start from where the thread's last run ended, each step
-//! stored in a [`Checkpointer`] as it finishes.
+//! A graph's thread: runs that start from where the thread's last run ended (or stopped),
+//! each step stored in a [`Checkpointer`] as it finishes; its state and history; updates
+//! from outside a run.
 
+mod frontier;
 mod sink;
 mod snapshot;
+mod start;
+mod update;
 
 use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::{Map, Value};
-
-use crate::checkpoint::{CheckpointLine, Checkpointer, Durable, ListOptions, Source, StateDelta};
+use crate::checkpoint::{CheckpointId, CheckpointMeta, Checkpointer, Durable, ListOptions};
 use crate::config::RunConfig;
-use crate::error::{CheckpointError, GraphError};
+use crate::error::GraphError;
+use crate::graph::command::Command;
 use crate::graph::traits::{GraphDef, State};
 use crate::graph_stream::GraphStream;
 use crate::node::{RunNode, start_node};
 use crate::run::executor::Run;
 use crate::stream::mode::{ModeSet, StreamMode};
-use sink::{Lease, ThreadSink};
 pub use snapshot::StateSnapshot;
+use start::Begin;
 
 /// How long a run holds its thread without renewing: a process that dies lets go of its
 /// threads within this time.
@@ -86,8 +89,9 @@ where
     ///
     /// # Errors
     /// [`GraphError::Checkpoint`] before anything runs: another run holds the thread
-    /// ([`CheckpointError::ThreadBusy`]), the store is unavailable, or the stored state
-    /// does not fit the state type ([`CheckpointError::StateShape`]).
+    /// ([`CheckpointError::ThreadBusy`](crate::checkpoint::CheckpointError::ThreadBusy)),
+    /// the store is unavailable, or the stored state does not fit the state type
+    /// ([`CheckpointError::StateShape`](crate::checkpoint::CheckpointError::StateShape)).
     pub async fn stream<M: StreamMode<G>>(
         &self,
         input: <G::State as State>::Update,
@@ -96,8 +100,8 @@ where
         self.stream_with(input, mode, RunConfig::default()).await
     }
 
-    /// [`Thread::stream`] with per-run settings, [`durability`](RunConfig::durability)
-    /// among them.
+    /// [`Thread::stream`] with per-run settings: [`durability`](RunConfig::durability),
+    /// breakpoints, a checkpoint to fork from.
     ///
     /// # Errors
     /// As [`Thread::stream`].
@@ -108,19 +112,48 @@ where
         config: RunConfig<G::Tag>,
     ) -> Result<GraphStream<G, M>, GraphError> {
         let _ = mode;
-        let (state, sink) = self.start(input, &config).await?;
-        let run = Run::on_thread(
-            Arc::clone(&self.context),
-            state,
-            ModeSet::of::<M>(),
-            config,
-            start_node::<G>,
-            Box::new(sink),
-        );
+        let run = self
+            .start(Begin::Input(input), ModeSet::of::<M>(), config)
+            .await?;
         Ok(GraphStream::from_run(run))
     }
 
-    /// Runs the graph as [`Thread::stream`] does, to the end, and returns the final state.
+    /// Goes on from where the thread stopped, as `command` says: answers its pending
+    /// interrupt ([`Command::resume`]), continues after a breakpoint, a failure or a crash
+    /// ([`Command::proceed`]), with an update applied first or more nodes due. The step
+    /// the thread stopped in runs again, but for its tasks that had finished.
+    ///
+    /// # Errors
+    /// As [`Thread::stream`]; [`CheckpointError::NotFound`](crate::checkpoint::CheckpointError::NotFound)
+    /// for a thread with no checkpoint; [`GraphError::CannotResume`] when the command does
+    /// not fit where the thread stands.
+    pub async fn command<M: StreamMode<G>>(
+        &self,
+        command: Command<G>,
+        mode: M,
+    ) -> Result<GraphStream<G, M>, GraphError> {
+        self.command_with(command, mode, RunConfig::default()).await
+    }
+
+    /// [`Thread::command`] with per-run settings.
+    ///
+    /// # Errors
+    /// As [`Thread::command`].
+    pub async fn command_with<M: StreamMode<G>>(
+        &self,
+        command: Command<G>,
+        mode: M,
+        config: RunConfig<G::Tag>,
+    ) -> Result<GraphStream<G, M>, GraphError> {
+        let _ = mode;
+        let run = self
+            .start(Begin::Command(command), ModeSet::of::<M>(), config)
+            .await?;
+        Ok(GraphStream::from_run(run))
+    }
+
+    /// Runs the graph as [`Thread::stream`] does, to its end or until it stops, and
+    /// returns the state then ([`Thread::state`] tells whether it stopped on an interrupt).
     ///
     /// # Errors
     /// As [`Thread::stream`], and the run's first error.
@@ -137,15 +170,24 @@ where
         input: <G::State as State>::Update,
         config: RunConfig<G::Tag>,
     ) -> Result<G::State, GraphError> {
-        let (state, sink) = self.start(input, &config).await?;
-        let run = Run::on_thread(
-            Arc::clone(&self.context),
-            state,
-            ModeSet::default(),
-            config,
-            start_node::<G>,
-            Box::new(sink),
-        );
+        let run = self
+            .start(Begin::Input(input), ModeSet::default(), config)
+            .await?;
+        crate::graph_stream::run_to_end(run).await
+    }
+
+    /// Runs [`Thread::command`] to its end or until it stops, and returns the state then.
+    ///
+    /// # Errors
+    /// As [`Thread::command`], and the run's first error.
+    pub async fn invoke_command(&self, command: Command<G>) -> Result<G::State, GraphError> {
+        let run = self
+            .start(
+                Begin::Command(command),
+                ModeSet::default(),
+                RunConfig::default(),
+            )
+            .await?;
         crate::graph_stream::run_to_end(run).await
     }
 
@@ -154,7 +196,23 @@ where
     /// # Errors
     /// [`GraphError::Checkpoint`]: the store's error, or a stored state that does not fit.
     pub async fn state(&self) -> Result<Option<StateSnapshot<G>>, GraphError> {
-        let Some(checkpoint) = self.store.get(&self.id, "", None).await? else {
+        self.state_at_checkpoint(None).await
+    }
+
+    /// The thread's checkpoint `id` as a typed snapshot, `None` when there is no such
+    /// checkpoint.
+    ///
+    /// # Errors
+    /// As [`Thread::state`].
+    pub async fn state_at(&self, id: CheckpointId) -> Result<Option<StateSnapshot<G>>, GraphError> {
+        self.state_at_checkpoint(Some(id)).await
+    }
+
+    async fn state_at_checkpoint(
+        &self,
+        id: Option<CheckpointId>,
+    ) -> Result<Option<StateSnapshot<G>>, GraphError> {
+        let Some(checkpoint) = self.store.get(&self.id, "", id).await? else {
             return Ok(None);
         };
         Ok(Some(StateSnapshot::read(checkpoint)?))
@@ -165,85 +223,27 @@ where
     ///
     /// # Errors
     /// [`GraphError::Checkpoint`]: the store's error.
-    pub async fn history(
-        &self,
-        options: ListOptions,
-    ) -> Result<Vec<crate::checkpoint::CheckpointMeta>, GraphError> {
+    pub async fn history(&self, options: ListOptions) -> Result<Vec<CheckpointMeta>, GraphError> {
         Ok(self.store.list(&self.id, "", options).await?)
     }
 
-    /// Takes the thread, reads where it stands, stores the run's input, and applies it.
+    /// Starts a run: takes the thread, reads where it stands, and sets the run up from an
+    /// input or a command.
     async fn start(
         &self,
-        input: <G::State as State>::Update,
-        config: &RunConfig<G::Tag>,
-    ) -> Result<(G::State, ThreadSink<G>), GraphError> {
-        let owner = config
-            .run_id
-            .map_or_else(|| uuid::Uuid::new_v4().to_string(), |id| id.to_string());
-        self.store.lock_thread(&self.id, &owner, self.lease).await?;
-        let mut lease = Lease {
-            store: Arc::clone(&self.store),
-            thread_id: self.id.clone(),
-            owner: owner.clone(),
-            renewal: None,
-        };
-        lease.keep(self.lease);
-        // From here, an error drops the lease, which gives the thread up.
-        let latest = self.store.get(&self.id, "", None).await?;
-        let (mut state, mut line, last_step) = match &latest {
-            Some(checkpoint) => (
-                G::State::from_values(checkpoint.values.clone())?,
-                CheckpointLine::after(checkpoint, Some(owner.clone())),
-                checkpoint.meta.step,
-            ),
-            None => (
-                G::State::default(),
-                CheckpointLine::new(&self.id, "", Some(owner.clone())),
-                -2,
-            ),
-        };
-        // LangGraph's numbering: the input at the step after the thread's last, the input
-        // applied at the one after that, the run's first step next.
-        let input_step = last_step + 1;
-        let mut writes = Map::new();
-        writes.insert(
-            "__start__".into(),
-            Value::Object(G::State::update_to_json(&input)?),
-        );
-        let checkpoint = line.next(
-            &state,
-            StateDelta::default(),
-            input_step,
-            Source::Input,
-            Value::Object(writes),
-            vec!["__start__".into()],
-        )?;
-        self.store.put(checkpoint).await?;
-        let mut merged = state.clone();
-        merged
-            .merge(vec![("__start__", input.clone())])
-            .map_err(|conflict| GraphError::ConflictingUpdate { step: 0, conflict })?;
-        let input_delta = G::State::delta(&input, &merged)?;
-        state = merged;
-        let first_step = u64::try_from(input_step + 1).map_err(|_| {
-            GraphError::Checkpoint(CheckpointError::Corrupt {
-                thread: self.id.clone(),
-                checkpoint: String::new(),
-                detail: format!("its last step is {last_step}"),
-            })
-        })?;
-        let sink = ThreadSink {
-            store: Arc::clone(&self.store),
-            line,
-            durability: config.durability,
-            first_step,
-            input_delta: Some(input_delta),
-            unsaved: StateDelta::default(),
-            unsaved_writes: Map::new(),
-            lease,
-            _graph: PhantomData,
-        };
-        Ok((state, sink))
+        begin: Begin<G>,
+        modes: ModeSet,
+        config: RunConfig<G::Tag>,
+    ) -> Result<Run<G>, GraphError> {
+        let (state, sink, start) = self.begin(begin, &config).await?;
+        Run::on_thread(
+            Arc::clone(&self.context),
+            state,
+            modes,
+            config,
+            start_node::<G>,
+            Box::new(sink),
+            start,
+        )
     }
 }

@@ -6,28 +6,38 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 use tokio::task::JoinHandle;
 
+use super::frontier;
 use crate::checkpoint::{
-    CheckpointLine, Checkpointer, Durable, Source, StateDelta, step_delta, step_writes,
+    CheckpointLine, Checkpointer, Due, Durable, NewCheckpoint, PendingWrite, Source, StateDelta,
+    step_delta, step_writes,
 };
 use crate::config::Durability;
 use crate::error::CheckpointError;
-use crate::graph::traits::GraphDef;
-use crate::run::persist::{SaveFuture, StepSink, StepUpdates};
+use crate::graph::traits::{GraphDef, State};
+use crate::run::persist::{DueTasks, FinishedTask, SaveFuture, StepSink, StepUpdates};
+use crate::stream::interrupt::Interrupt;
 
 /// Stores a run's steps in its thread.
 pub(super) struct ThreadSink<G: GraphDef> {
     pub(super) store: Arc<dyn Checkpointer>,
     pub(super) line: CheckpointLine,
     pub(super) durability: Durability,
-    pub(super) first_step: u64,
-    /// What the run's input changed: the delta of the first checkpoint the run writes.
+    /// What the run changed before its first step (its input, or a command's update):
+    /// the start of the first checkpoint's delta.
     pub(super) input_delta: Option<StateDelta>,
-    /// Durability `Exit`: the changes since the last stored checkpoint.
-    pub(super) unsaved: StateDelta,
-    /// Durability `Exit`: what the steps since then wrote, by node.
-    pub(super) unsaved_writes: Map<String, Value>,
+    /// Durability `Exit`: what is not stored yet (the changes, each node's writes, and
+    /// the tasks due after the last step).
+    pub(super) unsaved: Unsaved,
     pub(super) lease: Lease,
     pub(super) _graph: std::marker::PhantomData<fn() -> G>,
+}
+
+/// Durability `Exit`: the steps since the last stored checkpoint.
+#[derive(Default)]
+pub(super) struct Unsaved {
+    delta: StateDelta,
+    writes: Map<String, Value>,
+    due: Due,
 }
 
 /// The thread held for one run: renewed in the background until given up.
@@ -39,11 +49,27 @@ pub(super) struct Lease {
 }
 
 impl Lease {
-    /// Renews the lease every third of `length` until given up.
-    pub(super) fn keep(&mut self, length: Duration) {
-        let store = Arc::clone(&self.store);
-        let (thread_id, owner) = (self.thread_id.clone(), self.owner.clone());
-        self.renewal = Some(tokio::spawn(async move {
+    /// Takes thread `thread_id` for `owner` and renews the lease every third of `length`
+    /// until given up.
+    ///
+    /// # Errors
+    /// [`CheckpointError::ThreadBusy`] while another run holds it; the store's errors.
+    pub(super) async fn take(
+        store: &Arc<dyn Checkpointer>,
+        thread_id: &str,
+        owner: String,
+        length: Duration,
+    ) -> Result<Self, CheckpointError> {
+        store.lock_thread(thread_id, &owner, length).await?;
+        let mut lease = Self {
+            store: Arc::clone(store),
+            thread_id: thread_id.to_owned(),
+            owner,
+            renewal: None,
+        };
+        let store = Arc::clone(store);
+        let (thread_id, owner) = (lease.thread_id.clone(), lease.owner.clone());
+        lease.renewal = Some(tokio::spawn(async move {
             let mut every = tokio::time::interval(length / 3);
             every.tick().await;
             loop {
@@ -55,10 +81,11 @@ impl Lease {
                 }
             }
         }));
+        Ok(lease)
     }
 
     /// Stops renewing; the future gives the thread up.
-    fn release(&mut self) -> SaveFuture {
+    pub(super) fn release(&mut self) -> SaveFuture {
         if let Some(renewal) = self.renewal.take() {
             renewal.abort();
         }
@@ -85,9 +112,43 @@ impl<G: GraphDef> ThreadSink<G>
 where
     G::State: Durable,
 {
-    fn put(&self, checkpoint: crate::checkpoint::NewCheckpoint) -> SaveFuture {
+    fn put(&self, checkpoint: NewCheckpoint) -> SaveFuture {
         let store = Arc::clone(&self.store);
         Box::pin(async move { store.put(checkpoint).await })
+    }
+
+    /// Stores `writes` as pending after the line's newest checkpoint.
+    fn put_writes(&self, writes: Vec<PendingWrite>) -> SaveFuture {
+        let store = Arc::clone(&self.store);
+        let (thread_id, namespace) = (
+            self.lease.thread_id.clone(),
+            self.line.namespace().to_owned(),
+        );
+        let parent = self.line.parent();
+        Box::pin(async move {
+            match parent {
+                Some(parent) if !writes.is_empty() => {
+                    store
+                        .put_writes(&thread_id, &namespace, parent, writes)
+                        .await
+                }
+                _ => Ok(()),
+            }
+        })
+    }
+
+    /// Durability `Exit`: the checkpoint of the steps not stored yet.
+    fn put_unsaved(&mut self, step: u64, state: &G::State) -> Result<SaveFuture, CheckpointError> {
+        let Unsaved { delta, writes, due } = std::mem::take(&mut self.unsaved);
+        let checkpoint = self.line.next(
+            state,
+            delta,
+            stored_step(step),
+            Source::Loop,
+            frontier::writes_or_null(writes),
+            due,
+        )?;
+        Ok(self.put(checkpoint))
     }
 }
 
@@ -99,38 +160,94 @@ where
         self.durability
     }
 
-    fn first_step(&self) -> u64 {
-        self.first_step
-    }
-
     fn step_done(
         &mut self,
         step: u64,
         updates: &StepUpdates<G>,
         state: &G::State,
-        next: Vec<String>,
+        due: DueTasks<'_, G>,
     ) -> Result<Option<SaveFuture>, CheckpointError> {
-        let (delta, writes) = match self.input_delta.take() {
-            Some(delta) => (delta, Value::Null),
-            None => (
-                step_delta(updates, state)?,
-                step_writes::<G::State>(updates)?,
-            ),
-        };
-        let step = i64::try_from(step).unwrap_or(i64::MAX);
+        let mut delta = self.input_delta.take().unwrap_or_default();
+        if !updates.is_empty() {
+            delta
+                .then(step_delta(updates, state)?)
+                .map_err(|detail| CheckpointError::Encode { detail })?;
+        }
+        let writes = step_writes::<G::State>(updates)?;
+        let due = frontier::encode(&due)?;
         if self.durability == Durability::Exit {
             self.unsaved
+                .delta
                 .then(delta)
                 .map_err(|detail| CheckpointError::Encode { detail })?;
             if let Value::Object(writes) = writes {
-                self.unsaved_writes.extend(writes);
+                self.unsaved.writes.extend(writes);
             }
+            self.unsaved.due = due;
             return Ok(None);
         }
-        let checkpoint = self
-            .line
-            .next(state, delta, step, Source::Loop, writes, next)?;
+        let checkpoint =
+            self.line
+                .next(state, delta, stored_step(step), Source::Loop, writes, due)?;
         Ok(Some(self.put(checkpoint)))
+    }
+
+    fn task_done(
+        &mut self,
+        task: &str,
+        node: &'static str,
+        update: &<G::State as State>::Update,
+    ) -> Result<Option<SaveFuture>, CheckpointError> {
+        if self.durability == Durability::Exit {
+            return Ok(None);
+        }
+        let write = PendingWrite {
+            task_id: task.to_owned(),
+            node: node.to_owned(),
+            channel: PendingWrite::UPDATE.to_owned(),
+            value: Value::Object(G::State::update_to_json(update)?),
+        };
+        Ok(Some(self.put_writes(vec![write])))
+    }
+
+    fn interrupted(
+        &mut self,
+        step: u64,
+        state: &G::State,
+        finished: &[FinishedTask<G>],
+        interrupts: &[Interrupt],
+    ) -> Result<SaveFuture, CheckpointError> {
+        let checkpoint = if self.durability == Durability::Exit {
+            Some(self.put_unsaved(step, state)?)
+        } else {
+            None
+        };
+        let mut writes = Vec::with_capacity(finished.len() + interrupts.len());
+        for (task, node, update) in finished {
+            writes.push(PendingWrite {
+                task_id: task.clone(),
+                node: (*node).to_owned(),
+                channel: PendingWrite::UPDATE.to_owned(),
+                value: Value::Object(G::State::update_to_json(update)?),
+            });
+        }
+        for interrupt in interrupts {
+            writes.push(PendingWrite {
+                task_id: interrupt.task().to_owned(),
+                node: interrupt.node().to_owned(),
+                channel: PendingWrite::INTERRUPT.to_owned(),
+                value: interrupt.to_stored(),
+            });
+        }
+        let writes = self.put_writes(writes);
+        let release = self.lease.release();
+        Ok(Box::pin(async move {
+            if let Some(checkpoint) = checkpoint {
+                checkpoint.await?;
+            }
+            writes.await?;
+            release.await
+        }))
     }
 
     fn run_done(
@@ -142,18 +259,7 @@ where
         if self.durability != Durability::Exit {
             return Ok(Some(release));
         }
-        let delta = std::mem::take(&mut self.unsaved);
-        let writes = std::mem::take(&mut self.unsaved_writes);
-        let writes = if writes.is_empty() {
-            Value::Null
-        } else {
-            Value::Object(writes)
-        };
-        let step = i64::try_from(step).unwrap_or(i64::MAX);
-        let checkpoint = self
-            .line
-            .next(state, delta, step, Source::Loop, writes, Vec::new())?;
-        let save = self.put(checkpoint);
+        let save = self.put_unsaved(step, state)?;
         Ok(Some(Box::pin(async move {
             save.await?;
             release.await
@@ -168,4 +274,9 @@ where
             }
         }
     }
+}
+
+/// A step as stored: they are counted from -1, and never come near `i64::MAX`.
+fn stored_step(step: u64) -> i64 {
+    i64::try_from(step).unwrap_or(i64::MAX)
 }

@@ -2,9 +2,12 @@
 
 use std::time::SystemTime;
 
+use super::frontier::node_named;
+use super::start::Pending;
 use crate::checkpoint::{Checkpoint, CheckpointId, Durable, Source};
 use crate::error::CheckpointError;
-use crate::graph::traits::{GraphDef, GraphNode};
+use crate::graph::traits::GraphDef;
+use crate::stream::interrupt::Interrupt;
 
 /// A thread's state at one checkpoint: LangGraph's `StateSnapshot`.
 #[derive(Debug)]
@@ -14,6 +17,9 @@ pub struct StateSnapshot<G: GraphDef> {
     pub values: G::State,
     /// The nodes due next: empty when the thread's last run ended.
     pub next: Vec<G::Node>,
+    /// The questions the thread's run stopped on and that are not answered yet
+    /// ([`Command::resume`](crate::Command::resume) answers them).
+    pub interrupts: Vec<Interrupt>,
     /// The checkpoint.
     pub checkpoint_id: CheckpointId,
     /// The checkpoint before it.
@@ -32,24 +38,21 @@ where
 {
     /// The snapshot of a stored checkpoint.
     pub(super) fn read(checkpoint: Checkpoint) -> Result<Self, CheckpointError> {
+        let interrupts = Pending::read::<G>(&checkpoint)?.questions;
         let meta = checkpoint.meta;
-        let next = meta
-            .next
-            .iter()
-            .map(|name| {
-                G::Node::ALL
-                    .iter()
-                    .copied()
-                    .find(|node| node.name() == name)
-                    .ok_or_else(|| CheckpointError::StateShape {
-                        field: "next".into(),
-                        detail: format!("the graph has no node `{name}`"),
-                    })
-            })
-            .collect::<Result<_, _>>()?;
+        // An input checkpoint is due to apply its input (`__start__`), which is no node.
+        let next = match meta.source {
+            Source::Input => Vec::new(),
+            _ => meta
+                .next
+                .iter()
+                .map(|name| node_named::<G::Node>(name))
+                .collect::<Result<_, _>>()?,
+        };
         Ok(Self {
             values: G::State::from_values(checkpoint.values)?,
             next,
+            interrupts,
             checkpoint_id: meta.id,
             parent_id: meta.parent_id,
             step: meta.step,

@@ -1,0 +1,155 @@
+//! The tasks due after a checkpoint, as a thread stores them and a resumed run reads them
+//! back (the JSON of `CheckpointMeta::frontier`).
+
+use serde_json::{Map, Value, json};
+
+use crate::checkpoint::{CheckpointMeta, Due, Durable};
+use crate::error::CheckpointError;
+use crate::graph::topology::Edge;
+use crate::graph::traits::{GraphDef, GraphNode};
+use crate::run::frontier::NextTask;
+use crate::run::persist::DueTasks;
+use crate::stream::metadata::PREGEL_PUSH;
+
+/// `due` as stored: the nodes' names, and each task's triggers or a `Send`'s input with the
+/// fan-ins' progress.
+pub(super) fn encode<G: GraphDef>(due: &DueTasks<'_, G>) -> Result<Due, CheckpointError>
+where
+    G::State: Durable,
+{
+    if due.tasks.is_empty() {
+        return Ok(Due::default());
+    }
+    let mut tasks = Vec::with_capacity(due.tasks.len());
+    for task in due.tasks {
+        tasks.push(match task {
+            NextTask::Pull(node, triggers) => json!({"node": node.name(), "triggers": triggers}),
+            NextTask::Push(node, input) => {
+                json!({"node": node.name(), "push": Value::Object(input.to_values()?)})
+            }
+        });
+    }
+    let joins = if due.joins.iter().all(Vec::is_empty) {
+        Value::Null
+    } else {
+        json!(due.joins)
+    };
+    Ok(Due {
+        nodes: due
+            .tasks
+            .iter()
+            .map(|task| task.node().name().to_owned())
+            .collect(),
+        frontier: json!({"tasks": tasks, "joins": joins}),
+    })
+}
+
+/// The tasks due after a checkpoint, typed, and the fan-ins' progress.
+pub(super) type DecodedDue<G> = (
+    Vec<NextTask<<G as GraphDef>::Node, <G as GraphDef>::State>>,
+    Vec<Vec<bool>>,
+);
+
+/// The tasks due after the checkpoint of `meta` and the fan-ins' progress, typed. A
+/// checkpoint with no stored frontier gives one task per name in `next`, pulled by an edge.
+pub(super) fn decode<G: GraphDef>(meta: &CheckpointMeta) -> Result<DecodedDue<G>, CheckpointError>
+where
+    G::State: Durable,
+{
+    let corrupt = |detail: String| CheckpointError::Corrupt {
+        thread: meta.thread_id.clone(),
+        checkpoint: meta.id.to_string(),
+        detail: format!("its tasks due: {detail}"),
+    };
+    let Some(frontier) = meta.frontier.as_object() else {
+        let tasks = meta
+            .next
+            .iter()
+            .map(|name| {
+                let node = node_named::<G::Node>(name)?;
+                Ok(NextTask::Pull(node, vec![node.branch_trigger()]))
+            })
+            .collect::<Result<_, CheckpointError>>()?;
+        return Ok((tasks, Vec::new()));
+    };
+    let mut tasks = Vec::new();
+    for task in frontier
+        .get("tasks")
+        .and_then(Value::as_array)
+        .ok_or_else(|| corrupt("no list of tasks".into()))?
+    {
+        let name = task
+            .get("node")
+            .and_then(Value::as_str)
+            .ok_or_else(|| corrupt(format!("a task without a node: {task}")))?;
+        let node = node_named::<G::Node>(name)?;
+        if let Some(input) = task.get("push") {
+            let input = input.as_object().cloned().ok_or_else(|| {
+                corrupt(format!(
+                    "the input of a `Send` to `{name}` is not an object"
+                ))
+            })?;
+            tasks.push(NextTask::Push(node, G::State::from_values(input)?));
+        } else {
+            let triggers = task
+                .get("triggers")
+                .and_then(Value::as_array)
+                .ok_or_else(|| corrupt(format!("the task of `{name}` has no triggers")))?
+                .iter()
+                .map(|trigger| trigger_named::<G>(node, trigger.as_str().unwrap_or_default()))
+                .collect::<Result<_, _>>()?;
+            tasks.push(NextTask::Pull(node, triggers));
+        }
+    }
+    let joins = match frontier.get("joins") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(joins) => serde_json::from_value(joins.clone())
+            .map_err(|error| corrupt(format!("the fan-ins' progress: {error}")))?,
+    };
+    Ok((tasks, joins))
+}
+
+/// The graph's node named `name`.
+pub(super) fn node_named<N: GraphNode>(name: &str) -> Result<N, CheckpointError> {
+    N::ALL
+        .iter()
+        .copied()
+        .find(|node| node.name() == name)
+        .ok_or_else(|| CheckpointError::StateShape {
+            field: "next".into(),
+            detail: format!("the graph has no node `{name}`"),
+        })
+}
+
+/// The trigger `name` of a task of `node`, as the graph's own `'static` name.
+fn trigger_named<G: GraphDef>(node: G::Node, name: &str) -> Result<&'static str, CheckpointError> {
+    if name == node.branch_trigger() {
+        return Ok(node.branch_trigger());
+    }
+    if name == PREGEL_PUSH {
+        return Ok(PREGEL_PUSH);
+    }
+    G::topology()
+        .edges()
+        .iter()
+        .find_map(|edge| match edge {
+            Edge::Join { trigger, .. } if *trigger == name => Some(*trigger),
+            _ => None,
+        })
+        .ok_or_else(|| CheckpointError::StateShape {
+            field: "next".into(),
+            detail: format!(
+                "the graph has no edge that triggers `{name}` for `{}`",
+                node.name()
+            ),
+        })
+}
+
+/// `values` with nothing in it: the writes of a step nobody wrote to.
+pub(super) fn writes_or_null(writes: Map<String, Value>) -> Value {
+    if writes.is_empty() {
+        Value::Null
+    } else {
+        Value::Object(writes)
+    }
+}

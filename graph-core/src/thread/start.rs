@@ -1,0 +1,341 @@
+//! Where a run on a thread begins: the thread taken, its checkpoint read, and the run set
+//! up from an input (a new turn) or a command (going on inside the step it stopped in).
+
+use std::collections::HashMap;
+use std::marker::PhantomData;
+
+use serde_json::{Map, Value};
+
+use super::Thread;
+use super::frontier;
+use super::sink::{Lease, ThreadSink, Unsaved};
+use crate::checkpoint::{
+    Checkpoint, CheckpointLine, Due, Durable, PendingWrite, Source, StateDelta,
+};
+use crate::config::RunConfig;
+use crate::error::{CheckpointError, GraphError};
+use crate::graph::command::{Command, Resume};
+use crate::graph::traits::{GraphNode, State};
+use crate::node::RunNode;
+use crate::run::frontier::NextTask;
+use crate::run::persist::{ResumePoint, ThreadStart};
+use crate::stream::interrupt::Interrupt;
+
+type Update<G> = <<G as crate::graph::traits::GraphDef>::State as State>::Update;
+
+/// What a run on a thread is given.
+pub(super) enum Begin<G: RunNode> {
+    /// A new turn's input, applied to the thread's state.
+    Input(Update<G>),
+    /// A command, going on from where the thread stopped.
+    Command(Command<G>),
+}
+
+/// What a thread's run starts with: the state, the sink its steps go to, where it starts.
+type Started<G> = (
+    <G as crate::graph::traits::GraphDef>::State,
+    ThreadSink<G>,
+    ThreadStart<G>,
+);
+
+impl<G> Thread<G>
+where
+    G: RunNode,
+    G::State: Durable + Default,
+{
+    /// Takes the thread, reads where it stands, and sets the run up.
+    pub(super) async fn begin(
+        &self,
+        begin: Begin<G>,
+        config: &RunConfig<G::Tag>,
+    ) -> Result<Started<G>, GraphError> {
+        let owner = config
+            .run_id
+            .map_or_else(|| uuid::Uuid::new_v4().to_string(), |id| id.to_string());
+        let lease = Lease::take(&self.store, &self.id, owner.clone(), self.lease).await?;
+        // From here, an error drops the lease, which gives the thread up.
+        let checkpoint = self.store.get(&self.id, "", config.checkpoint_id).await?;
+        if let (Some(id), None) = (config.checkpoint_id, &checkpoint) {
+            return Err(CheckpointError::NotFound {
+                thread: self.id.clone(),
+                at: Some(id.to_string()),
+            }
+            .into());
+        }
+        let sink = |line, input_delta| ThreadSink {
+            store: std::sync::Arc::clone(&self.store),
+            line,
+            durability: config.durability,
+            input_delta,
+            unsaved: Unsaved::default(),
+            lease,
+            _graph: PhantomData,
+        };
+        match begin {
+            Begin::Input(input) => {
+                let (state, line, input_delta, step) =
+                    self.store_input(checkpoint, input, &owner).await?;
+                Ok((
+                    state,
+                    sink(line, Some(input_delta)),
+                    ThreadStart::Input { step },
+                ))
+            }
+            Begin::Command(command) => {
+                let Some(checkpoint) = checkpoint else {
+                    return Err(CheckpointError::NotFound {
+                        thread: self.id.clone(),
+                        at: None,
+                    }
+                    .into());
+                };
+                let line = CheckpointLine::after(&checkpoint, Some(owner));
+                let (state, input_delta, point) = self.resume_point(checkpoint, command).await?;
+                Ok((state, sink(line, input_delta), ThreadStart::Resume(point)))
+            }
+        }
+    }
+
+    /// A new turn: stores the input checkpoint after `latest` (or as the thread's first),
+    /// and applies the input. Returns the state, the line, what the input changed, and the
+    /// step the input is applied at.
+    async fn store_input(
+        &self,
+        latest: Option<Checkpoint>,
+        input: Update<G>,
+        owner: &str,
+    ) -> Result<(G::State, CheckpointLine, StateDelta, u64), GraphError> {
+        let (state, mut line, last_step) = match &latest {
+            Some(checkpoint) => (
+                G::State::from_values(checkpoint.values.clone())?,
+                CheckpointLine::after(checkpoint, Some(owner.to_owned())),
+                checkpoint.meta.step,
+            ),
+            None => (
+                G::State::default(),
+                CheckpointLine::new(&self.id, "", Some(owner.to_owned())),
+                -2,
+            ),
+        };
+        // LangGraph's numbering: the input at the step after the thread's last, the input
+        // applied at the one after that, the run's first step next.
+        let input_step = last_step + 1;
+        let mut writes = Map::new();
+        writes.insert(
+            "__start__".into(),
+            Value::Object(G::State::update_to_json(&input)?),
+        );
+        let due = Due {
+            nodes: vec!["__start__".into()],
+            frontier: Value::Null,
+        };
+        let checkpoint = line.next(
+            &state,
+            StateDelta::default(),
+            input_step,
+            Source::Input,
+            Value::Object(writes),
+            due,
+        )?;
+        self.store.put(checkpoint).await?;
+        let (state, delta) = apply("__start__", state, input)?;
+        let step = u64::try_from(input_step + 1).map_err(|_| {
+            GraphError::Checkpoint(CheckpointError::Corrupt {
+                thread: self.id.clone(),
+                checkpoint: String::new(),
+                detail: format!("its last step is {last_step}"),
+            })
+        })?;
+        Ok((state, line, delta, step))
+    }
+
+    /// Going on inside the step after `checkpoint`, as `command` says: its tasks, those
+    /// that had finished, and the answers their interrupts get (stored first, so that a
+    /// crash keeps them).
+    async fn resume_point(
+        &self,
+        checkpoint: Checkpoint,
+        command: Command<G>,
+    ) -> Result<(G::State, Option<StateDelta>, ResumePoint<G>), GraphError> {
+        let cannot = |reason: String| GraphError::CannotResume {
+            thread: self.id.clone(),
+            reason,
+        };
+        if checkpoint.meta.source == Source::Input {
+            return Err(cannot(
+                "its last run stopped before applying its input: run it again with the input"
+                    .into(),
+            ));
+        }
+        let after_step = u64::try_from(checkpoint.meta.step).map_err(|_| {
+            cannot(format!(
+                "its checkpoint is at step {}",
+                checkpoint.meta.step
+            ))
+        })?;
+        let (mut tasks, joins) = frontier::decode::<G>(&checkpoint.meta)?;
+        for node in &command.goto {
+            let due = tasks
+                .iter()
+                .any(|task| matches!(task, NextTask::Pull(pulled, _) if pulled == node));
+            if !due {
+                tasks.push(NextTask::Pull(*node, vec![node.branch_trigger()]));
+            }
+        }
+        if tasks.is_empty() {
+            return Err(cannot(
+                "nothing is due: its last run ran to its end (start a new turn with an input)"
+                    .into(),
+            ));
+        }
+        let Pending {
+            finished,
+            mut answers,
+            questions,
+        } = Pending::read::<G>(&checkpoint)?;
+        let answered = match command.resume {
+            None => Vec::new(),
+            Some(Resume::Value(value)) => match questions.as_slice() {
+                [question] => vec![(question, value)],
+                [] => return Err(cannot("no interrupt is pending".into())),
+                several => {
+                    return Err(cannot(format!(
+                        "{} interrupts are pending: answer each by its id ({})",
+                        several.len(),
+                        several
+                            .iter()
+                            .map(Interrupt::id)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )));
+                }
+            },
+            Some(Resume::ById(by_id)) => {
+                let mut answered = Vec::new();
+                for (id, value) in by_id {
+                    let question = questions
+                        .iter()
+                        .find(|question| question.id() == id)
+                        .ok_or_else(|| cannot(format!("no pending interrupt has id `{id}`")))?;
+                    answered.push((question, value));
+                }
+                answered
+            }
+        };
+        let mut writes = Vec::new();
+        for (question, value) in answered {
+            let list = answers.entry(question.task().to_owned()).or_default();
+            list.truncate(question.index());
+            list.push(value);
+            writes.push(PendingWrite {
+                task_id: question.task().to_owned(),
+                node: question.node().to_owned(),
+                channel: PendingWrite::RESUME.to_owned(),
+                value: Value::Array(list.clone()),
+            });
+        }
+        if !writes.is_empty() {
+            self.store
+                .put_writes(&self.id, "", checkpoint.meta.id, writes)
+                .await?;
+        }
+        let state = G::State::from_values(checkpoint.values)?;
+        let (state, delta) = match command.update {
+            None => (state, None),
+            Some(update) => {
+                let (state, delta) = apply("__update__", state, update)?;
+                (state, Some(delta))
+            }
+        };
+        let point = ResumePoint {
+            after_step,
+            tasks,
+            joins,
+            finished,
+            answers,
+        };
+        Ok((state, delta, point))
+    }
+}
+
+/// What the tasks of a stopped step left: the updates of those that finished, the answers
+/// their interrupts have, and the questions still open.
+pub(super) struct Pending<U> {
+    pub(super) finished: HashMap<String, U>,
+    pub(super) answers: HashMap<String, Vec<Value>>,
+    pub(super) questions: Vec<Interrupt>,
+}
+
+impl<U> Pending<U> {
+    /// Reads the pending writes of `checkpoint`.
+    pub(super) fn read<G>(checkpoint: &Checkpoint) -> Result<Self, CheckpointError>
+    where
+        G: crate::graph::traits::GraphDef<State: Durable<Update = U>>,
+    {
+        let corrupt = |detail: String| CheckpointError::Corrupt {
+            thread: checkpoint.meta.thread_id.clone(),
+            checkpoint: checkpoint.meta.id.to_string(),
+            detail,
+        };
+        let mut pending = Pending {
+            finished: HashMap::new(),
+            answers: HashMap::new(),
+            questions: Vec::new(),
+        };
+        for write in &checkpoint.pending_writes {
+            match write.channel.as_str() {
+                PendingWrite::UPDATE => {
+                    let Value::Object(update) = write.value.clone() else {
+                        return Err(corrupt(format!(
+                            "the pending update of task `{}` is not an object",
+                            write.task_id
+                        )));
+                    };
+                    pending
+                        .finished
+                        .insert(write.task_id.clone(), G::State::update_from_json(update)?);
+                }
+                PendingWrite::RESUME => {
+                    let Value::Array(answers) = write.value.clone() else {
+                        return Err(corrupt(format!(
+                            "the answers of task `{}` are not a list",
+                            write.task_id
+                        )));
+                    };
+                    pending.answers.insert(write.task_id.clone(), answers);
+                }
+                PendingWrite::INTERRUPT => {
+                    let question =
+                        Interrupt::from_stored(&write.task_id, &write.node, &write.value)
+                            .ok_or_else(|| {
+                                corrupt(format!(
+                                    "the interrupt of task `{}` does not decode: {}",
+                                    write.task_id, write.value
+                                ))
+                            })?;
+                    pending.questions.push(question);
+                }
+                _ => {}
+            }
+        }
+        let answers = &pending.answers;
+        pending.questions.retain(|question| {
+            answers.get(question.task()).map_or(0, Vec::len) <= question.index()
+        });
+        Ok(pending)
+    }
+}
+
+/// `state` with `update` applied as node `writer`'s write, and what it changed.
+fn apply<S: Durable>(
+    writer: &'static str,
+    state: S,
+    update: S::Update,
+) -> Result<(S, StateDelta), GraphError> {
+    let mut merged = state;
+    merged
+        .merge(vec![(writer, update.clone())])
+        .map_err(|conflict| GraphError::ConflictingUpdate { step: 0, conflict })?;
+    let delta = S::delta(&update, &merged)?;
+    Ok((merged, delta))
+}
