@@ -40,7 +40,7 @@ pub mod prelude {
     pub use crate::State;
     pub use crate::mode::{Custom, Messages, Tasks, Updates, Values};
     pub use crate::{
-        ChatModel, GraphError, Message, MessageChunk, NodeError, RunConfig, ScriptedModel,
+        ChatModel, Command, GraphError, Message, MessageChunk, NodeError, RunConfig, ScriptedModel,
         StreamItem, StreamItemRef,
     };
     pub use futures::{StreamExt as _, TryStreamExt as _};

@@ -236,8 +236,10 @@ impl<G: GraphDef> Run<G> {
                     && self.finished
                     && let Some(mut sink) = self.sink.0.take()
                 {
-                    // The run failed and what it stored is stored: the thread is free.
-                    sink.abandon();
+                    // The run failed and what it stored is stored: the thread is given up
+                    // before the error is handed out, so a resume right after finds it free.
+                    self.saves.push_back(sink.release());
+                    continue;
                 }
                 if !self.saves.is_empty() {
                     // A checkpoint is still being stored (its future will wake the task);

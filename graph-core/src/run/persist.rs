@@ -75,7 +75,11 @@ pub(crate) trait StepSink<G: GraphDef>: Send {
         state: &G::State,
     ) -> Result<Option<SaveFuture>, CheckpointError>;
 
-    /// Gives the thread up when the run stops early (its stream dropped, or failed).
+    /// Gives the thread up after the run failed, once what it stored is stored.
+    fn release(&mut self) -> SaveFuture;
+
+    /// Gives the thread up in the background when the run goes away early (its stream
+    /// dropped).
     fn abandon(&mut self);
 }
 

@@ -266,6 +266,10 @@ where
         })))
     }
 
+    fn release(&mut self) -> SaveFuture {
+        self.lease.release()
+    }
+
     fn abandon(&mut self) {
         if let Some(renewal) = self.lease.renewal.take() {
             renewal.abort();

@@ -38,6 +38,15 @@ type Started<G> = (
     ThreadStart<G>,
 );
 
+/// A run set up but for its lease: the state, the line its checkpoints follow, what it
+/// changed before its first step, where it starts.
+type Prepared<G> = (
+    <G as crate::graph::traits::GraphDef>::State,
+    CheckpointLine,
+    Option<StateDelta>,
+    ThreadStart<G>,
+);
+
 impl<G> Thread<G>
 where
     G: RunNode,
@@ -52,8 +61,36 @@ where
         let owner = config
             .run_id
             .map_or_else(|| uuid::Uuid::new_v4().to_string(), |id| id.to_string());
-        let lease = Lease::take(&self.store, &self.id, owner.clone(), self.lease).await?;
-        // From here, an error drops the lease, which gives the thread up.
+        let mut lease = Lease::take(&self.store, &self.id, owner.clone(), self.lease).await?;
+        match self.prepare(begin, config, owner).await {
+            Ok((state, line, input_delta, start)) => {
+                let sink = ThreadSink {
+                    store: std::sync::Arc::clone(&self.store),
+                    line,
+                    durability: config.durability,
+                    input_delta,
+                    unsaved: Unsaved::default(),
+                    lease,
+                    _graph: PhantomData,
+                };
+                Ok((state, sink, start))
+            }
+            Err(error) => {
+                // Given up before the error is returned, so that a retry finds it free; the
+                // error that stopped the run matters more than one giving it up.
+                let _ = lease.release().await;
+                Err(error)
+            }
+        }
+    }
+
+    /// Reads where the thread stands and sets the run up from `begin`.
+    async fn prepare(
+        &self,
+        begin: Begin<G>,
+        config: &RunConfig<G::Tag>,
+        owner: String,
+    ) -> Result<Prepared<G>, GraphError> {
         let checkpoint = self.store.get(&self.id, "", config.checkpoint_id).await?;
         if let (Some(id), None) = (config.checkpoint_id, &checkpoint) {
             return Err(CheckpointError::NotFound {
@@ -62,24 +99,11 @@ where
             }
             .into());
         }
-        let sink = |line, input_delta| ThreadSink {
-            store: std::sync::Arc::clone(&self.store),
-            line,
-            durability: config.durability,
-            input_delta,
-            unsaved: Unsaved::default(),
-            lease,
-            _graph: PhantomData,
-        };
         match begin {
             Begin::Input(input) => {
                 let (state, line, input_delta, step) =
                     self.store_input(checkpoint, input, &owner).await?;
-                Ok((
-                    state,
-                    sink(line, Some(input_delta)),
-                    ThreadStart::Input { step },
-                ))
+                Ok((state, line, Some(input_delta), ThreadStart::Input { step }))
             }
             Begin::Command(command) => {
                 let Some(checkpoint) = checkpoint else {
@@ -91,7 +115,7 @@ where
                 };
                 let line = CheckpointLine::after(&checkpoint, Some(owner));
                 let (state, input_delta, point) = self.resume_point(checkpoint, command).await?;
-                Ok((state, sink(line, input_delta), ThreadStart::Resume(point)))
+                Ok((state, line, input_delta, ThreadStart::Resume(point)))
             }
         }
     }
@@ -192,7 +216,13 @@ where
             finished,
             mut answers,
             questions,
+            reanswerable,
         } = Pending::read::<G>(&checkpoint)?;
+        let questions = if questions.is_empty() {
+            reanswerable
+        } else {
+            questions
+        };
         let answered = match command.resume {
             None => Vec::new(),
             Some(Resume::Value(value)) => match questions.as_slice() {
@@ -264,6 +294,9 @@ pub(super) struct Pending<U> {
     pub(super) finished: HashMap<String, U>,
     pub(super) answers: HashMap<String, Vec<Value>>,
     pub(super) questions: Vec<Interrupt>,
+    /// Answered questions whose task did not finish, answered last: a new answer replaces
+    /// the old when no question is open.
+    pub(super) reanswerable: Vec<Interrupt>,
 }
 
 impl<U> Pending<U> {
@@ -281,6 +314,7 @@ impl<U> Pending<U> {
             finished: HashMap::new(),
             answers: HashMap::new(),
             questions: Vec::new(),
+            reanswerable: Vec::new(),
         };
         for write in &checkpoint.pending_writes {
             match write.channel.as_str() {
@@ -318,10 +352,22 @@ impl<U> Pending<U> {
                 _ => {}
             }
         }
-        let answers = &pending.answers;
-        pending.questions.retain(|question| {
-            answers.get(question.task()).map_or(0, Vec::len) <= question.index()
-        });
+        let (answers, finished) = (&pending.answers, &pending.finished);
+        let (open, answered): (Vec<_>, Vec<_>) = std::mem::take(&mut pending.questions)
+            .into_iter()
+            .partition(|question| {
+                answers.get(question.task()).map_or(0, Vec::len) <= question.index()
+            });
+        pending.questions = open;
+        // A task that failed on its last answer (an answer of the wrong type, say) may be
+        // answered again.
+        pending.reanswerable = answered
+            .into_iter()
+            .filter(|question| {
+                !finished.contains_key(question.task())
+                    && answers.get(question.task()).map(Vec::len) == Some(question.index() + 1)
+            })
+            .collect();
         Ok(pending)
     }
 }

@@ -35,7 +35,20 @@ where
         as_node: Option<G::Node>,
     ) -> Result<CheckpointId, GraphError> {
         let owner = uuid::Uuid::new_v4().to_string();
-        let mut lease = Lease::take(&self.store, &self.id, owner.clone(), self.lease).await?;
+        let mut lease = Lease::take(&self.store, &self.id, owner, self.lease).await?;
+        let stored = self.write_update(update, as_node).await;
+        let released = lease.release().await;
+        let id = stored?;
+        released?;
+        Ok(id)
+    }
+
+    /// Writes the checkpoint of `update_state`, the thread taken.
+    async fn write_update(
+        &self,
+        update: <G::State as State>::Update,
+        as_node: Option<G::Node>,
+    ) -> Result<CheckpointId, GraphError> {
         let latest = self.store.get(&self.id, "", None).await?;
         let (mut state, mut line, step, mut frontier) = match &latest {
             Some(checkpoint) => {
@@ -99,9 +112,7 @@ where
             due,
         )?;
         let id = checkpoint.meta.id;
-        let stored = self.store.put(checkpoint).await;
-        lease.release().await?;
-        stored?;
+        self.store.put(checkpoint).await?;
         Ok(id)
     }
 }

@@ -1,0 +1,530 @@
+//! Interrupts and resume on a thread: a node asks with `ctx.interrupt(..)`, the run stops
+//! without error, and `Command::resume` (in a new process too: a new store on the same
+//! file) runs the node again with the answer. Breakpoints stop before or after a node;
+//! `Command::proceed` goes on after them and after a failed step, running again only the
+//! tasks that had not finished. Side effects are counted to show what ran twice.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use futures::TryStreamExt;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use stategraph::checkpoint::{CheckpointError, Checkpointer, ListOptions, Source};
+use stategraph::mode::{Tasks, Updates};
+use stategraph::prelude::*;
+use stategraph::{Command, Durability, TaskEventKind};
+use stategraph_checkpoint::{MemoryCheckpointer, SqlCheckpointer};
+
+/// Counts each node's runs, and makes a node fail while `fail` is set.
+#[derive(Debug, Default)]
+pub struct Probe {
+    runs: [AtomicUsize; 6],
+    fail: AtomicBool,
+}
+
+impl Probe {
+    fn ran(&self, slot: usize) {
+        self.runs[slot].fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn runs(&self, slot: usize) -> usize {
+        self.runs[slot].load(Ordering::SeqCst)
+    }
+}
+
+const PLAN: usize = 0;
+const APPROVE: usize = 1;
+const ACT: usize = 2;
+const LEFT: usize = 3;
+const RIGHT: usize = 4;
+const MERGE: usize = 5;
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, State)]
+pub struct Task {
+    pub task: String,
+    pub approved: Option<bool>,
+    #[reducer(append)]
+    pub log: Vec<String>,
+}
+
+/// A question the approval node asks.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+pub struct Question {
+    pub question: String,
+}
+
+#[graph(
+    state = Task,
+    context = Arc<Probe>,
+    edges = [START -> plan -> approve -> decide ? [act, cancel], act -> END, cancel -> END]
+)]
+pub mod approval {
+    use super::*;
+
+    #[node]
+    pub async fn plan(state: &Task, ctx: &Ctx) -> TaskUpdate {
+        ctx.context().ran(PLAN);
+        TaskUpdate::default().log(vec![format!("planned {}", state.task)])
+    }
+
+    #[node]
+    pub async fn approve(state: &Task, ctx: &Ctx) -> Result<TaskUpdate, NodeError> {
+        ctx.context().ran(APPROVE);
+        let answer: String = ctx
+            .interrupt(Question {
+                question: format!("may I {}?", state.task),
+            })
+            .await?;
+        Ok(TaskUpdate::default().approved(answer == "yes"))
+    }
+
+    #[router]
+    pub fn decide(state: &Task) -> Decide {
+        if state.approved == Some(true) {
+            Decide::Act
+        } else {
+            Decide::Cancel
+        }
+    }
+
+    #[node]
+    pub async fn act(state: &Task, ctx: &Ctx) -> TaskUpdate {
+        ctx.context().ran(ACT);
+        TaskUpdate::default().log(vec![format!("did {}", state.task)])
+    }
+
+    #[node]
+    pub async fn cancel(state: &Task, _ctx: &Ctx) -> TaskUpdate {
+        TaskUpdate::default().log(vec![format!("cancelled {}", state.task)])
+    }
+}
+
+fn task(name: &str) -> TaskUpdate {
+    TaskUpdate::default().task(name.to_owned())
+}
+
+async fn sqlite(dir: &tempfile::TempDir) -> Arc<dyn Checkpointer> {
+    let url = format!("sqlite://{}", dir.path().join("threads.db").display());
+    Arc::new(SqlCheckpointer::connect(&url).await.unwrap())
+}
+
+#[tokio::test]
+async fn an_interrupt_stops_the_run_and_a_resume_in_a_new_process_answers_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let probe = Arc::new(Probe::default());
+    {
+        let store = sqlite(&dir).await;
+        let graph = approval::Graph::new(Arc::clone(&probe));
+        let thread = graph.thread(&store, "t");
+        let mut stream = thread.stream(task("deploy"), Tasks).await.unwrap();
+        let mut interrupted_events = Vec::new();
+        while let Some(event) = stream.try_next().await.unwrap() {
+            if let TaskEventKind::Interrupted { interrupt } = event.kind() {
+                interrupted_events.push(interrupt.clone());
+            }
+        }
+        let interrupts = stream.interrupted().expect("the run stopped").to_vec();
+        assert_eq!(interrupts.len(), 1);
+        assert_eq!(interrupted_events, interrupts, "tasks mode shows it too");
+        let question: Question = interrupts[0].value_as().unwrap();
+        assert_eq!(question.question, "may I deploy?");
+        assert_eq!(interrupts[0].node(), "approve");
+        assert_eq!(
+            serde_json::to_value(&interrupts[0]).unwrap(),
+            json!({"value": {"question": "may I deploy?"}, "id": interrupts[0].id()}),
+            "LangGraph's Interrupt shape"
+        );
+
+        let snapshot = thread.state().await.unwrap().unwrap();
+        assert_eq!(snapshot.next, [approval::Node::Approve]);
+        assert_eq!(snapshot.interrupts, interrupts);
+        assert_eq!(snapshot.values.approved, None, "nothing of the step merged");
+    }
+    // A new process: a new store on the same file, a new graph.
+    let store = sqlite(&dir).await;
+    let graph = approval::Graph::new(Arc::clone(&probe));
+    let thread = graph.thread(&store, "t");
+    let mut stream = thread
+        .command(Command::resume("yes"), Updates)
+        .await
+        .unwrap();
+    let mut nodes = Vec::new();
+    while let Some(update) = stream.try_next().await.unwrap() {
+        nodes.push(update.node());
+    }
+    assert_eq!(stream.interrupted(), None, "it ran to its end");
+    assert_eq!(nodes, [approval::Node::Approve, approval::Node::Act]);
+    let state = stream.into_state();
+    assert_eq!(state.approved, Some(true));
+    assert_eq!(state.log, ["planned deploy", "did deploy"]);
+    assert_eq!(probe.runs(PLAN), 1, "plan did not run again");
+    assert_eq!(probe.runs(APPROVE), 2, "approve ran again from its start");
+    assert_eq!(probe.runs(ACT), 1);
+
+    let snapshot = thread.state().await.unwrap().unwrap();
+    assert!(snapshot.next.is_empty());
+    assert!(snapshot.interrupts.is_empty());
+    // The history has each step once: input, input applied, plan, approve, act.
+    let steps: Vec<(i64, Source)> = thread
+        .history(ListOptions::default())
+        .await
+        .unwrap()
+        .iter()
+        .rev()
+        .map(|meta| (meta.step, meta.source))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            (-1, Source::Input),
+            (0, Source::Loop),
+            (1, Source::Loop),
+            (2, Source::Loop),
+            (3, Source::Loop)
+        ]
+    );
+
+    // The other answer on another thread takes the other branch.
+    let other = graph.thread(&store, "u");
+    other.invoke(task("delete")).await.unwrap();
+    let state = other.invoke_command(Command::resume("no")).await.unwrap();
+    assert_eq!(state.log, ["planned delete", "cancelled delete"]);
+}
+
+#[tokio::test]
+async fn commands_that_do_not_fit_the_thread_are_typed_errors() {
+    let store: Arc<dyn Checkpointer> = Arc::new(MemoryCheckpointer::new());
+    let graph = approval::Graph::new(Arc::default());
+    let thread = graph.thread(&store, "t");
+    match thread.invoke_command(Command::resume("yes")).await {
+        Err(GraphError::Checkpoint(CheckpointError::NotFound { thread, at: None })) => {
+            assert_eq!(thread, "t");
+        }
+        other => panic!("expected NotFound, got {other:?}"),
+    }
+    thread.invoke(task("x")).await.unwrap();
+    // A resume value of the wrong type is the node's error, naming the type.
+    match thread.invoke_command(Command::resume(json!(42))).await {
+        Err(GraphError::Node { node, source, .. }) => {
+            assert_eq!(node, "approve");
+            assert!(
+                source.to_string().contains("alloc::string::String"),
+                "{source}"
+            );
+        }
+        other => panic!("expected the node's error, got {other:?}"),
+    }
+    // The failed resume stored its answer; a new answer replaces it.
+    thread.invoke_command(Command::resume("yes")).await.unwrap();
+    match thread.invoke_command(Command::resume("yes")).await {
+        Err(GraphError::CannotResume { reason, .. }) => {
+            assert!(reason.contains("nothing is due"), "{reason}");
+        }
+        other => panic!("expected CannotResume, got {other:?}"),
+    }
+    match thread
+        .invoke_command(Command::resume_by_id([("nope".to_owned(), json!("yes"))]))
+        .await
+    {
+        Err(GraphError::CannotResume { .. }) => {}
+        other => panic!("expected CannotResume, got {other:?}"),
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, State)]
+pub struct Form {
+    #[reducer(append)]
+    pub answers: Vec<String>,
+}
+
+#[graph(state = Form, context = Arc<Probe>, edges = [START -> ask -> END])]
+pub mod form {
+    use super::*;
+
+    /// Asks two questions, one after the other.
+    #[node]
+    pub async fn ask(_state: &Form, ctx: &Ctx) -> Result<FormUpdate, NodeError> {
+        ctx.context().ran(PLAN);
+        let name: String = ctx.interrupt("name?").await?;
+        let age: u32 = ctx.interrupt("age?").await?;
+        Ok(FormUpdate::default().answers(vec![name, age.to_string()]))
+    }
+}
+
+#[tokio::test]
+async fn several_interrupts_in_one_node_get_their_answers_in_order() {
+    let store: Arc<dyn Checkpointer> = Arc::new(MemoryCheckpointer::new());
+    let probe = Arc::new(Probe::default());
+    let graph = form::Graph::new(Arc::clone(&probe));
+    let thread = graph.thread(&store, "t");
+    let mut stream = thread.stream(FormUpdate::default(), Updates).await.unwrap();
+    while stream.try_next().await.unwrap().is_some() {}
+    let first = stream.interrupted().unwrap()[0].clone();
+    assert_eq!(first.value(), &json!("name?"));
+
+    let mut stream = thread
+        .command(Command::resume("Ada"), Updates)
+        .await
+        .unwrap();
+    while stream.try_next().await.unwrap().is_some() {}
+    let second = stream.interrupted().unwrap()[0].clone();
+    assert_eq!(second.value(), &json!("age?"));
+    assert_ne!(first.id(), second.id());
+    let pending = thread.state().await.unwrap().unwrap().interrupts;
+    assert_eq!(pending, [second.clone()], "the first is answered");
+
+    let state = thread
+        .invoke_command(Command::resume_by_id([(second.id().to_owned(), json!(36))]))
+        .await
+        .unwrap();
+    assert_eq!(state.answers, ["Ada", "36"]);
+    assert_eq!(
+        probe.runs(PLAN),
+        3,
+        "the node ran once per question, and once answered"
+    );
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, State)]
+pub struct Both {
+    #[reducer(append)]
+    pub log: Vec<String>,
+}
+
+#[graph(
+    state = Both,
+    context = Arc<Probe>,
+    edges = [START -> plan -> [left, right], [left, right] -> merge -> END]
+)]
+pub mod both {
+    use super::*;
+
+    #[node]
+    pub async fn plan(_state: &Both, ctx: &Ctx) -> BothUpdate {
+        ctx.context().ran(PLAN);
+        BothUpdate::default().log(vec!["plan".into()])
+    }
+
+    #[node]
+    pub async fn left(_state: &Both, ctx: &Ctx) -> BothUpdate {
+        ctx.context().ran(LEFT);
+        BothUpdate::default().log(vec!["left".into()])
+    }
+
+    /// Fails while the probe says so.
+    #[node]
+    pub async fn right(_state: &Both, ctx: &Ctx) -> Result<BothUpdate, NodeError> {
+        ctx.context().ran(RIGHT);
+        // Lets `left` finish first, so its update is stored before this fails.
+        tokio::task::yield_now().await;
+        if ctx.context().fail.load(Ordering::SeqCst) {
+            return Err(NodeError::msg("right is down"));
+        }
+        Ok(BothUpdate::default().log(vec!["right".into()]))
+    }
+
+    #[node]
+    pub async fn merge(_state: &Both, ctx: &Ctx) -> BothUpdate {
+        ctx.context().ran(MERGE);
+        BothUpdate::default().log(vec!["merge".into()])
+    }
+}
+
+async fn a_failed_step_resumes_running_only_its_unfinished_tasks(store: Arc<dyn Checkpointer>) {
+    let probe = Arc::new(Probe::default());
+    probe.fail.store(true, Ordering::SeqCst);
+    let graph = both::Graph::new(Arc::clone(&probe));
+    let thread = graph.thread(&store, "t");
+    match thread.invoke(BothUpdate::default()).await {
+        Err(GraphError::Node { node: "right", .. }) => {}
+        other => panic!("expected right's failure, got {other:?}"),
+    }
+    let snapshot = thread.state().await.unwrap().unwrap();
+    assert_eq!(snapshot.next, [both::Node::Left, both::Node::Right]);
+    assert_eq!(snapshot.values.log, ["plan"]);
+
+    probe.fail.store(false, Ordering::SeqCst);
+    let state = thread
+        .invoke_with_command(Command::proceed(), Durability::Sync)
+        .await;
+    assert_eq!(state.log, ["plan", "left", "right", "merge"]);
+    assert_eq!(probe.runs(PLAN), 1);
+    assert_eq!(
+        probe.runs(LEFT),
+        1,
+        "left had finished: it did not run again"
+    );
+    assert_eq!(probe.runs(RIGHT), 2);
+    assert_eq!(probe.runs(MERGE), 1);
+    let steps: Vec<i64> = thread
+        .history(ListOptions::default())
+        .await
+        .unwrap()
+        .iter()
+        .rev()
+        .map(|meta| meta.step)
+        .collect();
+    assert_eq!(steps, [-1, 0, 1, 2, 3], "no step is missing or doubled");
+}
+
+/// `Thread::command_with` to the end, for a durability.
+trait InvokeWithCommand<G: stategraph::GraphDef> {
+    async fn invoke_with_command(&self, command: Command<G>, durability: Durability) -> G::State;
+}
+
+impl InvokeWithCommand<both::Graph> for stategraph::Thread<both::Graph> {
+    async fn invoke_with_command(
+        &self,
+        command: Command<both::Graph>,
+        durability: Durability,
+    ) -> Both {
+        let mut stream = self
+            .command_with(
+                command,
+                Updates,
+                RunConfig::default().durability(durability),
+            )
+            .await
+            .unwrap();
+        while stream.try_next().await.unwrap().is_some() {}
+        stream.into_state()
+    }
+}
+
+#[tokio::test]
+async fn a_failed_step_resumes_in_memory() {
+    a_failed_step_resumes_running_only_its_unfinished_tasks(Arc::new(MemoryCheckpointer::new()))
+        .await;
+}
+
+#[tokio::test]
+async fn a_failed_step_resumes_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    a_failed_step_resumes_running_only_its_unfinished_tasks(sqlite(&dir).await).await;
+}
+
+#[tokio::test]
+#[ignore = "needs Postgres: run scripts/test"]
+async fn a_failed_step_resumes_on_postgres() {
+    let url = std::env::var("STATEGRAPH_TEST_POSTGRES_URL").expect("STATEGRAPH_TEST_POSTGRES_URL");
+    let store = SqlCheckpointer::connect(&url).await.unwrap();
+    store.delete_thread("t").await.unwrap();
+    a_failed_step_resumes_running_only_its_unfinished_tasks(Arc::new(store)).await;
+}
+
+#[tokio::test]
+async fn breakpoints_stop_before_and_after_a_node_and_proceed_goes_on() {
+    let store: Arc<dyn Checkpointer> = Arc::new(MemoryCheckpointer::new());
+    let probe = Arc::new(Probe::default());
+    let graph = both::Graph::new(Arc::clone(&probe));
+    let thread = graph.thread(&store, "t");
+    let config = RunConfig::default()
+        .interrupt_before(both::Node::Merge)
+        .interrupt_after(both::Node::Plan);
+    let mut stream = thread
+        .stream_with(BothUpdate::default(), Updates, config.clone())
+        .await
+        .unwrap();
+    while stream.try_next().await.unwrap().is_some() {}
+    assert_eq!(
+        stream.interrupted(),
+        Some(&[][..]),
+        "stopped at a breakpoint"
+    );
+    let snapshot = thread.state().await.unwrap().unwrap();
+    assert_eq!(snapshot.values.log, ["plan"], "after plan");
+    assert_eq!(snapshot.next, [both::Node::Left, both::Node::Right]);
+    assert!(snapshot.interrupts.is_empty());
+
+    let mut stream = thread
+        .command_with(Command::proceed(), Updates, config.clone())
+        .await
+        .unwrap();
+    while stream.try_next().await.unwrap().is_some() {}
+    assert_eq!(stream.interrupted(), Some(&[][..]));
+    let snapshot = thread.state().await.unwrap().unwrap();
+    assert_eq!(
+        snapshot.values.log,
+        ["plan", "left", "right"],
+        "before merge"
+    );
+    assert_eq!(snapshot.next, [both::Node::Merge]);
+    assert_eq!(probe.runs(MERGE), 0);
+
+    let state = thread.invoke_command(Command::proceed()).await.unwrap();
+    assert_eq!(state.log, ["plan", "left", "right", "merge"]);
+    assert_eq!(
+        (probe.runs(PLAN), probe.runs(LEFT), probe.runs(MERGE)),
+        (1, 1, 1)
+    );
+}
+
+#[tokio::test]
+async fn update_state_writes_a_checkpoint_as_a_node_and_a_fork_runs_from_an_older_one() {
+    let store: Arc<dyn Checkpointer> = Arc::new(MemoryCheckpointer::new());
+    let probe = Arc::new(Probe::default());
+    let graph = approval::Graph::new(Arc::clone(&probe));
+    let thread = graph.thread(&store, "t");
+    thread.invoke(task("deploy")).await.unwrap();
+    let stopped = thread.state().await.unwrap().unwrap();
+
+    // As if `approve` had answered: the router sends the run to `act`.
+    let id = thread
+        .update_state(
+            TaskUpdate::default().approved(true),
+            Some(approval::Node::Approve),
+        )
+        .await
+        .unwrap();
+    let updated = thread.state().await.unwrap().unwrap();
+    assert_eq!(updated.checkpoint_id, id);
+    assert_eq!(updated.source, Source::Update);
+    assert_eq!(updated.parent_id, Some(stopped.checkpoint_id));
+    assert_eq!(updated.step, stopped.step + 1);
+    assert_eq!(updated.next, [approval::Node::Act]);
+    let state = thread.invoke_command(Command::proceed()).await.unwrap();
+    assert_eq!(state.log, ["planned deploy", "did deploy"]);
+    assert_eq!(probe.runs(APPROVE), 1, "approve never ran again");
+
+    // A fork from the checkpoint where the thread stopped: answered `no` this time.
+    let mut stream = thread
+        .command_with(
+            Command::resume("no"),
+            Updates,
+            RunConfig::default().checkpoint_id(stopped.checkpoint_id),
+        )
+        .await
+        .unwrap();
+    while stream.try_next().await.unwrap().is_some() {}
+    let forked = thread.state().await.unwrap().unwrap();
+    assert_eq!(forked.values.log, ["planned deploy", "cancelled deploy"]);
+    assert_eq!(probe.runs(PLAN), 1, "nothing before the fork ran again");
+    let history = thread.history(ListOptions::default()).await.unwrap();
+    let fork_first = history
+        .iter()
+        .rev()
+        .find(|meta| meta.parent_id == Some(stopped.checkpoint_id) && meta.source == Source::Loop)
+        .expect("the fork's first checkpoint follows the one it forked from");
+    assert_eq!(fork_first.step, stopped.step + 1);
+
+    // The old branch is still there to read.
+    let old = thread
+        .state_at(updated.checkpoint_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(old.values.approved, Some(true));
+
+    // A fork from a checkpoint the thread does not have is a typed error.
+    match thread
+        .invoke_with(
+            task("x"),
+            RunConfig::default().checkpoint_id(stategraph::checkpoint::CheckpointId::new()),
+        )
+        .await
+    {
+        Err(GraphError::Checkpoint(CheckpointError::NotFound { at: Some(_), .. })) => {}
+        other => panic!("expected NotFound, got {other:?}"),
+    }
+}
