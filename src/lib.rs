@@ -38,7 +38,7 @@ pub mod prelude {
     pub use crate::graph;
     // Brings both the trait and, with `macros`, the derive.
     pub use crate::State;
-    pub use crate::mode::{Custom, Messages, Tasks, Updates, Values};
+    pub use crate::mode::{Checkpoints, Custom, Messages, Tasks, Updates, Values};
     pub use crate::{
         ChatModel, Command, GraphError, Message, MessageChunk, NodeError, RunConfig, ScriptedModel,
         StreamItem, StreamItemRef,

@@ -406,3 +406,79 @@ async fn a_database_lost_mid_run_ends_the_stream_with_a_typed_error_after_what_c
         assert_eq!(stored.meta.step, 1, "the last checkpoint that made it");
     }
 }
+
+#[tokio::test]
+async fn checkpoints_mode_yields_each_stored_checkpoint_in_langgraphs_shape() {
+    use stategraph::mode::{Checkpoints, Tasks};
+    use stategraph::{DebugCheckpoint, StreamItem, TaskEventKind};
+
+    let store = memory();
+    let graph = counter::Graph::new();
+    let thread = graph.thread(&store, "t");
+    let run_id = stategraph::Uuid::from_u128(7);
+    let items: Vec<_> = thread
+        .stream_with(
+            CounterUpdate::default().target(2),
+            (Checkpoints, Tasks),
+            RunConfig::default().run_id(run_id),
+        )
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    let mut checkpoints = Vec::new();
+    let mut started_tasks = Vec::new();
+    for item in items {
+        match item {
+            StreamItem::Checkpoints(checkpoint) => checkpoints.push(checkpoint),
+            StreamItem::Tasks(event) => {
+                if let TaskEventKind::Started { .. } = event.kind() {
+                    started_tasks.push(event.metadata().task_id());
+                }
+            }
+        }
+    }
+    // The input, the input applied, then a checkpoint per step: what the history holds.
+    let steps: Vec<(i64, Source)> = checkpoints.iter().map(|c| (c.step(), c.source())).collect();
+    assert_eq!(
+        steps,
+        [(-1, Source::Input), (0, Source::Loop), (1, Source::Loop), (2, Source::Loop)]
+    );
+    let history = thread.history(ListOptions::default()).await.unwrap();
+    let stored: Vec<_> = history.iter().rev().map(|meta| meta.id).collect();
+    let streamed: Vec<_> = checkpoints.iter().map(|c| c.checkpoint_id()).collect();
+    assert_eq!(streamed, stored);
+    assert_eq!(checkpoints[0].values().count, 0, "the input checkpoint: before the input");
+    assert_eq!(checkpoints[2].values().count, 1);
+    assert_eq!(checkpoints[1].next(), [counter::Node::Bump]);
+    assert!(checkpoints[3].next().is_empty());
+    // The tasks due after a checkpoint are the tasks the next step starts, by id.
+    let due: Vec<_> = checkpoints[1..3].iter().map(|c| c.tasks()[0].0).collect();
+    assert_eq!(due, started_tasks);
+
+    let json = serde_json::to_value(&checkpoints[2]).unwrap();
+    assert_eq!(
+        json["config"]["configurable"],
+        serde_json::json!({
+            "thread_id": "t",
+            "checkpoint_ns": "",
+            "checkpoint_id": checkpoints[2].checkpoint_id().to_string(),
+        })
+    );
+    assert_eq!(
+        json["parent_config"]["configurable"]["checkpoint_id"],
+        checkpoints[1].checkpoint_id().to_string()
+    );
+    assert_eq!(json["values"]["count"], 1);
+    assert_eq!(json["metadata"]["source"], "loop");
+    assert_eq!(json["metadata"]["step"], 1);
+    assert_eq!(json["metadata"]["writes"]["bump"]["count"], 1);
+    assert_eq!(json["next"], serde_json::json!(["bump"]));
+    assert_eq!(json["tasks"][0]["name"], "bump");
+    assert_eq!(json["tasks"][0]["id"], started_tasks[1].to_string());
+    let debug = serde_json::to_value(DebugCheckpoint(&checkpoints[2])).unwrap();
+    assert_eq!(debug["type"], "checkpoint");
+    assert_eq!(debug["step"], 1);
+    assert_eq!(debug["payload"], json);
+}

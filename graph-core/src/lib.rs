@@ -53,16 +53,17 @@ pub use node::chat_call::{ChatCall, ChatCallStream};
 pub use node::context::NodeContext;
 pub use node::subgraph::SubgraphCall;
 pub use node::writer::Writer;
+pub use stream::checkpoint_item::CheckpointEvent;
 pub use stream::interrupt::Interrupt;
 pub use stream::items::{CustomChunk, MessageChunk};
-pub use stream::json::V2;
+pub use stream::json::{DebugCheckpoint, V2};
 pub use stream::metadata::{MessageMetadata, TaskMetadata, TaskPath};
 pub use stream::stream_item::{StreamItem, StreamItemRef};
 pub use stream::task_items::{NodeUpdate, TaskEvent, TaskEventKind};
 pub use thread::{DEFAULT_LEASE, StateSnapshot, Thread};
 pub use uuid::Uuid;
 
-/// The stream modes: pass one, or a tuple of two to five, to `Graph::stream`.
+/// The stream modes: pass one, or a tuple of two to six, to `Graph::stream`.
 ///
 /// | mode | items | LangGraph |
 /// |---|---|---|
@@ -71,9 +72,12 @@ pub use uuid::Uuid;
 /// | [`Values`](mode::Values) | the whole state, after the input and each step that wrote to it | `values` |
 /// | [`Updates`](mode::Updates) | [`NodeUpdate`]: each finished node's update | `updates` |
 /// | [`Tasks`](mode::Tasks) | [`TaskEvent`]: each task's start and result | `tasks` (JSON as `debug`) |
+/// | [`Checkpoints`](mode::Checkpoints) | [`CheckpointEvent`]: each checkpoint a run on a thread writes | `checkpoints` |
 /// | a tuple | [`StreamItem`]: one variant per mode asked for | several modes |
 pub mod mode {
-    pub use crate::stream::mode::{Custom, Messages, Off, StreamMode, Tasks, Updates, Values};
+    pub use crate::stream::mode::{
+        Checkpoints, Custom, Messages, Off, StreamMode, Tasks, Updates, Values,
+    };
 }
 
 /// The reducers a state's fields name in `#[reducer(..)]`.

@@ -26,8 +26,9 @@ use crate::config::{Breakpoints, Durability, RunConfig};
 use crate::error::{CheckpointError, GraphError, NodeError};
 use crate::graph::topology::Source;
 use crate::graph::traits::{GraphDef, GraphNode, State};
+use crate::stream::checkpoint_item::CheckpointEvent;
 use crate::stream::interrupt::Interrupt;
-use crate::stream::metadata::{RunMetadata, TaskMetadata};
+use crate::stream::metadata::{RunMetadata, TaskMetadata, task_id, task_key};
 use crate::stream::mode::ModeSet;
 use crate::stream::record::{Event, Recorder};
 
@@ -160,6 +161,7 @@ impl<G: GraphDef> Run<G> {
             ThreadStart::Input { step } => {
                 run.start_step = step;
                 run.step = step;
+                run.report_checkpoints(None);
             }
             ThreadStart::Resume(point) => {
                 run.frontier.restore(point.joins).map_err(|detail| {
@@ -418,6 +420,7 @@ impl<G: GraphDef> Run<G> {
             {
                 self.saves.push_back(save);
             }
+            self.report_checkpoints(Some(&next));
         }
         if next.is_empty() {
             // The thread's end is stored: nothing is left to give up.
@@ -477,6 +480,7 @@ impl<G: GraphDef> Run<G> {
         if let Some(sink) = &mut self.sink.0 {
             let save = sink.interrupted(self.step, &self.state, &finished, &interrupts)?;
             self.saves.push_back(save);
+            self.report_checkpoints(None);
             self.sink.0 = None;
         }
         self.stop(interrupts)
@@ -489,6 +493,7 @@ impl<G: GraphDef> Run<G> {
             // stored now).
             let save = sink.interrupted(self.step, &self.state, &[], &[])?;
             self.saves.push_back(save);
+            self.report_checkpoints(None);
             self.sink.0 = None;
         }
         self.interrupted = Some(interrupts);
@@ -496,6 +501,48 @@ impl<G: GraphDef> Run<G> {
         self.shared.0.abort_spawned();
         self.drain_and_close();
         Ok(())
+    }
+
+    /// Records the checkpoints the sink made (checkpoints mode), with the tasks due after
+    /// each: `due`, when it is the step's, else those its `next` names.
+    fn report_checkpoints(&mut self, due: Option<&[NextTask<G::Node, G::State>]>) {
+        let Some(sink) = &mut self.sink.0 else {
+            return;
+        };
+        let reported = sink.take_reported();
+        let run_id = self.run.run_id;
+        for (meta, values) in reported {
+            let values = values.map_or_else(|| Arc::clone(&self.state), Arc::new);
+            let step = u64::try_from(meta.step + 1).unwrap_or_default();
+            let tasks = match due {
+                Some(due) if !meta.next.is_empty() => {
+                    let mut pushed = 0;
+                    due.iter()
+                        .map(|task| {
+                            let name = task.node().name();
+                            let push = matches!(task, NextTask::Push(..)).then(|| {
+                                pushed += 1;
+                                pushed - 1
+                            });
+                            (task_id(run_id, &task_key(step, name, push)), name)
+                        })
+                        .collect()
+                }
+                _ => meta
+                    .next
+                    .iter()
+                    .filter_map(|name| G::Node::ALL.iter().find(|node| node.name() == name))
+                    .map(|node| {
+                        let key = task_key(step, node.name(), None);
+                        (task_id(run_id, &key), node.name())
+                    })
+                    .collect(),
+            };
+            self.shared
+                .0
+                .record
+                .checkpoint(|| CheckpointEvent::new(meta, values, tasks));
+        }
     }
 
     /// Starts the tasks of the next step.

@@ -9,6 +9,7 @@ use futures::future::BoxFuture;
 use serde_json::Value;
 
 use super::frontier::NextTask;
+use crate::checkpoint::CheckpointMeta;
 use crate::config::Durability;
 use crate::error::CheckpointError;
 use crate::graph::traits::{GraphDef, State};
@@ -74,6 +75,11 @@ pub(crate) trait StepSink<G: GraphDef>: Send {
         step: u64,
         state: &G::State,
     ) -> Result<Option<SaveFuture>, CheckpointError>;
+
+    /// The checkpoints made since last asked, for checkpoints mode (none unless the sink
+    /// was made to report them), each with the state it holds when that is not the run's
+    /// current state.
+    fn take_reported(&mut self) -> Vec<(CheckpointMeta, Option<G::State>)>;
 
     /// Gives the thread up after the run failed, once what it stored is stored.
     fn release(&mut self) -> SaveFuture;

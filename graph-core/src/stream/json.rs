@@ -4,6 +4,7 @@
 
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, SerializeTuple, Serializer};
 
+use super::checkpoint_item::CheckpointEvent;
 use super::items::{CustomChunk, MessageChunk};
 use super::metadata::{MessageMetadata, PREGEL_PULL, PREGEL_PUSH, TaskMetadata, TaskPath};
 use super::mode::{Flag, ModeFlags, Off};
@@ -55,6 +56,7 @@ where
     <M::Messages as Flag>::Out<MessageChunk<G::Tag>>: V2Data,
     <M::Custom as Flag>::Out<CustomChunk<G::Custom, G::Tag>>: V2Data,
     <M::Tasks as Flag>::Out<TaskEvent<G>>: V2Data,
+    <M::Checkpoints as Flag>::Out<CheckpointEvent<G>>: V2Data,
 {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(3))?;
@@ -65,6 +67,7 @@ where
             Self::Messages(item) => v2_fields(&mut map, item)?,
             Self::Custom(item) => v2_fields(&mut map, item)?,
             Self::Tasks(item) => v2_fields(&mut map, item)?,
+            Self::Checkpoints(item) => v2_fields(&mut map, item)?,
         }
         map.end()
     }
@@ -321,5 +324,102 @@ impl<T: GraphTag> Serialize for TagSet<T> {
             seq.serialize_element(tag.name())?;
         }
         seq.end()
+    }
+}
+
+/// A checkpoint's `config` as LangGraph writes it: `{"configurable": {"thread_id",
+/// "checkpoint_ns", "checkpoint_id"}}`.
+struct CheckpointConfig<'a> {
+    thread_id: &'a str,
+    checkpoint_ns: &'a str,
+    checkpoint_id: String,
+}
+
+impl Serialize for CheckpointConfig<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut configurable = serde_json::Map::new();
+        configurable.insert("thread_id".into(), self.thread_id.into());
+        configurable.insert("checkpoint_ns".into(), self.checkpoint_ns.into());
+        configurable.insert("checkpoint_id".into(), self.checkpoint_id.clone().into());
+        let mut map = serializer.serialize_map(Some(1))?;
+        map.serialize_entry("configurable", &configurable)?;
+        map.end()
+    }
+}
+
+/// As LangGraph's checkpoints mode: `{"config", "parent_config", "values", "metadata":
+/// {"source", "step", "parents", "writes"}, "next", "tasks": [{"id", "name",
+/// "interrupts", "state"}]}`.
+impl<G: GraphDef> Serialize for CheckpointEvent<G>
+where
+    G::State: Serialize,
+{
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let meta = self.meta();
+        let config = |id: String| CheckpointConfig {
+            thread_id: &meta.thread_id,
+            checkpoint_ns: &meta.checkpoint_ns,
+            checkpoint_id: id,
+        };
+        let mut metadata = serde_json::Map::new();
+        metadata.insert("source".into(), meta.source.as_str().into());
+        metadata.insert("step".into(), meta.step.into());
+        metadata.insert(
+            "parents".into(),
+            serde_json::Value::Object(Default::default()),
+        );
+        metadata.insert("writes".into(), meta.writes.clone());
+        let tasks: Vec<serde_json::Value> = self
+            .tasks()
+            .iter()
+            .map(|(id, name)| {
+                serde_json::json!({"id": id.to_string(), "name": name, "interrupts": [], "state": null})
+            })
+            .collect();
+        let mut map = serializer.serialize_map(Some(6))?;
+        map.serialize_entry("config", &config(meta.id.to_string()))?;
+        map.serialize_entry(
+            "parent_config",
+            &meta.parent_id.map(|parent| config(parent.to_string())),
+        )?;
+        map.serialize_entry("values", self.values())?;
+        map.serialize_entry("metadata", &metadata)?;
+        map.serialize_entry("next", &meta.next)?;
+        map.serialize_entry("tasks", &tasks)?;
+        map.end()
+    }
+}
+
+/// A checkpoints-mode item is in its thread's namespace: the root's, for a root run.
+impl<G: GraphDef> V2Data for CheckpointEvent<G>
+where
+    G::State: Serialize,
+{
+    const MODE: &'static str = "checkpoints";
+    fn namespace(&self) -> &[String] {
+        ROOT
+    }
+}
+
+/// A [`CheckpointEvent`] as LangGraph's debug mode writes it: `{"type": "checkpoint",
+/// "timestamp", "step", "payload"}`, the payload being the checkpoints-mode item.
+#[derive(Debug)]
+pub struct DebugCheckpoint<'a, G: GraphDef>(pub &'a CheckpointEvent<G>);
+
+impl<G: GraphDef> Serialize for DebugCheckpoint<'_, G>
+where
+    G::State: Serialize,
+{
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let meta = self.0.meta();
+        let mut map = serializer.serialize_map(Some(4))?;
+        map.serialize_entry("type", "checkpoint")?;
+        map.serialize_entry(
+            "timestamp",
+            &humantime::format_rfc3339_micros(meta.created_at).to_string(),
+        )?;
+        map.serialize_entry("step", &meta.step)?;
+        map.serialize_entry("payload", self.0)?;
+        map.end()
     }
 }

@@ -26,6 +26,22 @@ pub enum TaskPath {
     Push(usize),
 }
 
+/// A task's key among its step's tasks, the same in every run that reaches the step:
+/// `<step>:<node>`, or `<step>:<node>:push:<n>` for the `n`th `Send`. A thread keys the
+/// task's pending writes and resume values by it.
+pub(crate) fn task_key(step: u64, node: &str, push: Option<usize>) -> String {
+    match push {
+        None => format!("{step}:{node}"),
+        Some(index) => format!("{step}:{node}:push:{index}"),
+    }
+}
+
+/// The id of the task `key` of run `run_id`: deterministic for a given run id, as
+/// LangGraph derives task ids from the checkpoint.
+pub(crate) fn task_id(run_id: Uuid, key: &str) -> Uuid {
+    Uuid::new_v5(&run_id, key.as_bytes())
+}
+
 /// Facts about one run, shared by all its tasks.
 #[derive(Debug)]
 pub(crate) struct RunMetadata {
@@ -88,12 +104,7 @@ impl<N: GraphNode> TaskMetadata<N> {
         run: Arc<RunMetadata>,
         push: Option<usize>,
     ) -> Self {
-        // Deterministic for a given run id, as LangGraph derives task ids from the checkpoint.
-        let key = match push {
-            None => format!("{step}:{}", node.name()),
-            Some(index) => format!("{step}:{}:push:{index}", node.name()),
-        };
-        let task_id = Uuid::new_v5(&run.run_id, key.as_bytes());
+        let task_id = task_id(run.run_id, &task_key(step, node.name(), push));
         Self {
             step,
             node,
@@ -193,14 +204,10 @@ impl<N: GraphNode> TaskMetadata<N> {
         Uuid::new_v5(&self.task_id, format!("subgraph:{n}").as_bytes())
     }
 
-    /// The task's key among its step's tasks, the same in every run that reaches the step:
-    /// `<step>:<node>`, or `<step>:<node>:push:<n>` for the `n`th `Send`. A thread keys the
-    /// task's pending writes and resume values by it.
+    /// The task's key among its step's tasks (see [`task_key`]).
     pub(crate) fn key(&self) -> String {
-        match self.origin.as_ref().and_then(|origin| origin.push) {
-            None => format!("{}:{}", self.step, self.node.name()),
-            Some(index) => format!("{}:{}:push:{index}", self.step, self.node.name()),
-        }
+        let push = self.origin.as_ref().and_then(|origin| origin.push);
+        task_key(self.step, self.node.name(), push)
     }
 
     /// The checkpoint namespace of the run this task belongs to, `|`-joined.

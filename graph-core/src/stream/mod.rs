@@ -2,6 +2,7 @@
 //! share, the recorder that decides which items a run builds, and LangGraph's JSON for all
 //! of them.
 
+pub(crate) mod checkpoint_item;
 pub(crate) mod interrupt;
 pub(crate) mod items;
 pub(crate) mod json;

@@ -6,6 +6,7 @@
 //! run's [`ModeSet`] is derived from those types ([`ModeSet::of`]), so the kinds a run
 //! records and the variants a [`StreamItem`] can hold cannot disagree.
 
+use super::checkpoint_item::CheckpointEvent;
 use super::items::{CustomChunk, MessageChunk};
 use super::record::Event;
 use super::stream_item::StreamItem;
@@ -38,15 +39,22 @@ pub struct Updates;
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Tasks;
 
-/// A stream mode: [`Messages`], [`Custom`], [`Values`], [`Updates`], [`Tasks`], or a tuple
-/// of two to five of them.
+/// A checkpoint item each time a run on a thread writes a checkpoint: for its input and
+/// after each step (LangGraph's `stream_mode="checkpoints"`). Items: [`CheckpointEvent`].
+/// A run without a thread writes none; with durability `Exit`, only the input's and the
+/// last.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Checkpoints;
+
+/// A stream mode: [`Messages`], [`Custom`], [`Values`], [`Updates`], [`Tasks`],
+/// [`Checkpoints`], or a tuple of two to six of them.
 ///
 /// `graph.stream(input, Messages)` yields `MessageChunk<Tag>`; `graph.stream(input, Custom)`
 /// yields `CustomChunk<Payload, Tag>`; a tuple yields [`StreamItem`].
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a stream mode of this graph",
     label = "pass a stream mode here",
-    note = "the modes are `Messages`, `Custom`, `Values`, `Updates`, `Tasks`, and tuples of them"
+    note = "the modes are `Messages`, `Custom`, `Values`, `Updates`, `Tasks`, `Checkpoints`, and tuples of them"
 )]
 pub trait StreamMode<G: GraphDef>: ModeFlags + Send + 'static {
     /// What the stream yields in this mode.
@@ -111,7 +119,7 @@ impl Flag for No {
 /// named twice does not compile.
 #[diagnostic::on_unimplemented(
     message = "a stream mode appears twice in the tuple",
-    label = "each of `Values`, `Updates`, `Messages`, `Custom`, `Tasks` may appear once"
+    label = "each of `Values`, `Updates`, `Messages`, `Custom`, `Tasks`, `Checkpoints` may appear once"
 )]
 pub trait Or<B: Flag>: Flag {
     /// The combined flag.
@@ -140,26 +148,30 @@ pub trait ModeFlags {
     type Custom: Flag;
     /// Tasks mode.
     type Tasks: Flag;
+    /// Checkpoints mode.
+    type Checkpoints: Flag;
 }
 
 macro_rules! single_mode_flags {
-    ($($mode:ident: $v:ident $u:ident $m:ident $c:ident $t:ident;)*) => {$(
+    ($($mode:ident: $v:ident $u:ident $m:ident $c:ident $t:ident $k:ident;)*) => {$(
         impl ModeFlags for $mode {
             type Values = $v;
             type Updates = $u;
             type Messages = $m;
             type Custom = $c;
             type Tasks = $t;
+            type Checkpoints = $k;
         }
     )*};
 }
 
 single_mode_flags! {
-    Values: Yes No No No No;
-    Updates: No Yes No No No;
-    Messages: No No Yes No No;
-    Custom: No No No Yes No;
-    Tasks: No No No No Yes;
+    Values: Yes No No No No No;
+    Updates: No Yes No No No No;
+    Messages: No No Yes No No No;
+    Custom: No No No Yes No No;
+    Tasks: No No No No Yes No;
+    Checkpoints: No No No No No Yes;
 }
 
 impl<A: ModeFlags> ModeFlags for (A,) {
@@ -168,6 +180,7 @@ impl<A: ModeFlags> ModeFlags for (A,) {
     type Messages = A::Messages;
     type Custom = A::Custom;
     type Tasks = A::Tasks;
+    type Checkpoints = A::Checkpoints;
 }
 
 macro_rules! tuple_mode_flags {
@@ -180,12 +193,15 @@ macro_rules! tuple_mode_flags {
             $first::Messages: Or<<($($rest,)+) as ModeFlags>::Messages>,
             $first::Custom: Or<<($($rest,)+) as ModeFlags>::Custom>,
             $first::Tasks: Or<<($($rest,)+) as ModeFlags>::Tasks>,
+            $first::Checkpoints: Or<<($($rest,)+) as ModeFlags>::Checkpoints>,
         {
             type Values = <$first::Values as Or<<($($rest,)+) as ModeFlags>::Values>>::Output;
             type Updates = <$first::Updates as Or<<($($rest,)+) as ModeFlags>::Updates>>::Output;
             type Messages = <$first::Messages as Or<<($($rest,)+) as ModeFlags>::Messages>>::Output;
             type Custom = <$first::Custom as Or<<($($rest,)+) as ModeFlags>::Custom>>::Output;
             type Tasks = <$first::Tasks as Or<<($($rest,)+) as ModeFlags>::Tasks>>::Output;
+            type Checkpoints =
+                <$first::Checkpoints as Or<<($($rest,)+) as ModeFlags>::Checkpoints>>::Output;
         }
     };
 }
@@ -194,6 +210,7 @@ tuple_mode_flags!(A, B);
 tuple_mode_flags!(A, B, C);
 tuple_mode_flags!(A, B, C, D);
 tuple_mode_flags!(A, B, C, D, E);
+tuple_mode_flags!(A, B, C, D, E, F);
 
 /// Which kinds of item a run records: the value form of a mode's [`ModeFlags`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -208,6 +225,8 @@ pub struct ModeSet {
     pub updates: bool,
     /// Each task's start and result.
     pub tasks: bool,
+    /// Each checkpoint a run on a thread writes.
+    pub checkpoints: bool,
 }
 
 impl ModeSet {
@@ -219,6 +238,7 @@ impl ModeSet {
             values: <M::Values as Flag>::ON,
             updates: <M::Updates as Flag>::ON,
             tasks: <M::Tasks as Flag>::ON,
+            checkpoints: <M::Checkpoints as Flag>::ON,
         }
     }
 }
@@ -244,6 +264,7 @@ single_stream_mode! {
     Values => G::State, Values(state) => std::sync::Arc::unwrap_or_clone(state);
     Updates => NodeUpdate<G>, Update(update) => *update;
     Tasks => TaskEvent<G>, Task(task) => *task;
+    Checkpoints => CheckpointEvent<G>, Checkpoint(checkpoint) => *checkpoint;
 }
 
 /// A one-mode tuple streams like a longer one: items come as [`StreamItem`].
@@ -275,6 +296,7 @@ tuple_stream_mode!(A, B);
 tuple_stream_mode!(A, B, C);
 tuple_stream_mode!(A, B, C, D);
 tuple_stream_mode!(A, B, C, D, E);
+tuple_stream_mode!(A, B, C, D, E, F);
 
 #[cfg(test)]
 mod tests {
@@ -299,13 +321,14 @@ mod tests {
             }
         );
         assert_eq!(
-            ModeSet::of::<(Messages, Custom, Values, Updates, Tasks)>(),
+            ModeSet::of::<(Messages, Custom, Values, Updates, Tasks, Checkpoints)>(),
             ModeSet {
                 messages: true,
                 custom: true,
                 values: true,
                 updates: true,
                 tasks: true,
+                checkpoints: true,
             }
         );
     }

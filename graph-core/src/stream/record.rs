@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use uuid::Uuid;
 
+use super::checkpoint_item::CheckpointEvent;
 use super::interrupt::Interrupt;
 use super::items::{CustomChunk, MessageChunk};
 use super::metadata::{MessageMetadata, TaskMetadata};
@@ -32,6 +33,7 @@ pub enum Event<G: GraphDef> {
     /// Boxed, as the task events: rare items should not make every buffered chunk larger.
     Update(Box<NodeUpdate<G>>),
     Task(Box<TaskEvent<G>>),
+    Checkpoint(Box<CheckpointEvent<G>>),
 }
 
 /// The modes of one run and the buffer its items wait in.
@@ -167,6 +169,14 @@ impl<G: GraphDef> Recorder<G> {
             let kind = TaskEventKind::Failed { error: error() };
             let item = TaskEvent::new(Arc::clone(task), kind);
             self.buffer.push_now(Event::Task(Box::new(item)));
+        }
+    }
+
+    /// A checkpoint written (checkpoints mode).
+    pub(crate) fn checkpoint(&self, checkpoint: impl FnOnce() -> CheckpointEvent<G>) {
+        if self.modes.checkpoints {
+            self.buffer
+                .push_now(Event::Checkpoint(Box::new(checkpoint())));
         }
     }
 

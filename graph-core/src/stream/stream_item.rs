@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use super::checkpoint_item::CheckpointEvent;
 use super::items::{CustomChunk, MessageChunk};
 #[cfg(doc)]
 use super::mode::Off;
@@ -46,6 +47,8 @@ pub enum StreamItem<G: GraphDef, M: ModeFlags> {
     Custom(<M::Custom as Flag>::Out<CustomChunk<G::Custom, G::Tag>>),
     /// A task starting or finishing (tasks mode).
     Tasks(<M::Tasks as Flag>::Out<TaskEvent<G>>),
+    /// A checkpoint written (checkpoints mode).
+    Checkpoints(<M::Checkpoints as Flag>::Out<CheckpointEvent<G>>),
 }
 
 impl<G: GraphDef, M: ModeFlags> StreamItem<G, M> {
@@ -59,6 +62,9 @@ impl<G: GraphDef, M: ModeFlags> StreamItem<G, M> {
             Event::Message(chunk) => M::Messages::pick(chunk).map(Self::Messages),
             Event::Custom(chunk) => M::Custom::pick(chunk).map(Self::Custom),
             Event::Task(task) => M::Tasks::pick(*task).map(Self::Tasks),
+            Event::Checkpoint(checkpoint) => {
+                M::Checkpoints::pick(*checkpoint).map(Self::Checkpoints)
+            }
         }
     }
 
@@ -71,6 +77,7 @@ impl<G: GraphDef, M: ModeFlags> StreamItem<G, M> {
             Self::Messages(_) => "messages",
             Self::Custom(_) => "custom",
             Self::Tasks(_) => "debug",
+            Self::Checkpoints(_) => "checkpoints",
         }
     }
 
@@ -83,6 +90,7 @@ impl<G: GraphDef, M: ModeFlags> StreamItem<G, M> {
             Self::Messages(item) => StreamItemRef::Messages(M::Messages::borrow(item)),
             Self::Custom(item) => StreamItemRef::Custom(M::Custom::borrow(item)),
             Self::Tasks(item) => StreamItemRef::Tasks(M::Tasks::borrow(item)),
+            Self::Checkpoints(item) => StreamItemRef::Checkpoints(M::Checkpoints::borrow(item)),
         }
     }
 }
@@ -101,6 +109,8 @@ pub enum StreamItemRef<'a, G: GraphDef, M: ModeFlags> {
     Custom(<M::Custom as Flag>::Ref<'a, CustomChunk<G::Custom, G::Tag>>),
     /// A task starting or finishing (tasks mode).
     Tasks(<M::Tasks as Flag>::Ref<'a, TaskEvent<G>>),
+    /// A checkpoint written (checkpoints mode).
+    Checkpoints(<M::Checkpoints as Flag>::Ref<'a, CheckpointEvent<G>>),
 }
 
 // A derive would demand `G: Clone` and `M: Clone`; every variant holds a reference or `Off`.
@@ -120,6 +130,7 @@ impl<G: GraphDef, M: ModeFlags> StreamItemRef<'_, G, M> {
             Self::Messages(_) => "messages",
             Self::Custom(_) => "custom",
             Self::Tasks(_) => "debug",
+            Self::Checkpoints(_) => "checkpoints",
         }
     }
 }
@@ -131,6 +142,7 @@ where
     <M::Messages as Flag>::Out<MessageChunk<G::Tag>>: std::fmt::Debug,
     <M::Custom as Flag>::Out<CustomChunk<G::Custom, G::Tag>>: std::fmt::Debug,
     <M::Tasks as Flag>::Out<TaskEvent<G>>: std::fmt::Debug,
+    <M::Checkpoints as Flag>::Out<CheckpointEvent<G>>: std::fmt::Debug,
 {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -139,6 +151,7 @@ where
             Self::Messages(item) => f.debug_tuple("Messages").field(item).finish(),
             Self::Custom(item) => f.debug_tuple("Custom").field(item).finish(),
             Self::Tasks(item) => f.debug_tuple("Tasks").field(item).finish(),
+            Self::Checkpoints(item) => f.debug_tuple("Checkpoints").field(item).finish(),
         }
     }
 }

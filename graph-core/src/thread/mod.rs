@@ -235,7 +235,7 @@ where
         modes: ModeSet,
         config: RunConfig<G::Tag>,
     ) -> Result<Run<G>, GraphError> {
-        let (state, sink, start) = self.begin(begin, &config).await?;
+        let (state, sink, start) = self.begin(begin, &config, modes.checkpoints).await?;
         Run::on_thread(
             Arc::clone(&self.context),
             state,

@@ -8,8 +8,8 @@ use tokio::task::JoinHandle;
 
 use super::frontier;
 use crate::checkpoint::{
-    CheckpointLine, Checkpointer, Due, Durable, NewCheckpoint, PendingWrite, Source, StateDelta,
-    step_delta, step_writes,
+    CheckpointLine, CheckpointMeta, Checkpointer, Due, Durable, NewCheckpoint, PendingWrite,
+    Source, StateDelta, step_delta, step_writes,
 };
 use crate::config::Durability;
 use crate::error::CheckpointError;
@@ -29,7 +29,9 @@ pub(super) struct ThreadSink<G: GraphDef> {
     /// the tasks due after the last step).
     pub(super) unsaved: Unsaved,
     pub(super) lease: Lease,
-    pub(super) _graph: std::marker::PhantomData<fn() -> G>,
+    /// Checkpoints mode is on: the checkpoints made are kept for the stream.
+    pub(super) report: bool,
+    pub(super) reported: Vec<(CheckpointMeta, Option<G::State>)>,
 }
 
 /// Durability `Exit`: the steps since the last stored checkpoint.
@@ -112,7 +114,10 @@ impl<G: GraphDef> ThreadSink<G>
 where
     G::State: Durable,
 {
-    fn put(&self, checkpoint: NewCheckpoint) -> SaveFuture {
+    fn put(&mut self, checkpoint: NewCheckpoint) -> SaveFuture {
+        if self.report {
+            self.reported.push((checkpoint.meta.clone(), None));
+        }
         let store = Arc::clone(&self.store);
         Box::pin(async move { store.put(checkpoint).await })
     }
@@ -264,6 +269,10 @@ where
             save.await?;
             release.await
         })))
+    }
+
+    fn take_reported(&mut self) -> Vec<(CheckpointMeta, Option<G::State>)> {
+        std::mem::take(&mut self.reported)
     }
 
     fn release(&mut self) -> SaveFuture {

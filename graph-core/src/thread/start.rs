@@ -2,7 +2,6 @@
 //! up from an input (a new turn) or a command (going on inside the step it stopped in).
 
 use std::collections::HashMap;
-use std::marker::PhantomData;
 
 use serde_json::{Map, Value};
 
@@ -10,7 +9,7 @@ use super::Thread;
 use super::frontier;
 use super::sink::{Lease, ThreadSink, Unsaved};
 use crate::checkpoint::{
-    Checkpoint, CheckpointLine, Due, Durable, PendingWrite, Source, StateDelta,
+    Checkpoint, CheckpointLine, CheckpointMeta, Due, Durable, PendingWrite, Source, StateDelta,
 };
 use crate::config::RunConfig;
 use crate::error::{CheckpointError, GraphError};
@@ -45,6 +44,24 @@ type Prepared<G> = (
     CheckpointLine,
     Option<StateDelta>,
     ThreadStart<G>,
+    Vec<Reported<G>>,
+);
+
+/// A checkpoint made for checkpoints mode, with the state it holds when that is not the
+/// run's.
+type Reported<G> = (
+    CheckpointMeta,
+    Option<<G as crate::graph::traits::GraphDef>::State>,
+);
+
+/// A new turn's input stored: the state with it applied, the line, what it changed, the
+/// step it is applied at, and the input checkpoint when reported.
+type StoredInput<G> = (
+    <G as crate::graph::traits::GraphDef>::State,
+    CheckpointLine,
+    StateDelta,
+    u64,
+    Option<Reported<G>>,
 );
 
 impl<G> Thread<G>
@@ -57,13 +74,14 @@ where
         &self,
         begin: Begin<G>,
         config: &RunConfig<G::Tag>,
+        report: bool,
     ) -> Result<Started<G>, GraphError> {
         let owner = config
             .run_id
             .map_or_else(|| uuid::Uuid::new_v4().to_string(), |id| id.to_string());
         let mut lease = Lease::take(&self.store, &self.id, owner.clone(), self.lease).await?;
-        match self.prepare(begin, config, owner).await {
-            Ok((state, line, input_delta, start)) => {
+        match self.prepare(begin, config, owner, report).await {
+            Ok((state, line, input_delta, start, reported)) => {
                 let sink = ThreadSink {
                     store: std::sync::Arc::clone(&self.store),
                     line,
@@ -71,7 +89,8 @@ where
                     input_delta,
                     unsaved: Unsaved::default(),
                     lease,
-                    _graph: PhantomData,
+                    report,
+                    reported,
                 };
                 Ok((state, sink, start))
             }
@@ -90,6 +109,7 @@ where
         begin: Begin<G>,
         config: &RunConfig<G::Tag>,
         owner: String,
+        report: bool,
     ) -> Result<Prepared<G>, GraphError> {
         let checkpoint = self.store.get(&self.id, "", config.checkpoint_id).await?;
         if let (Some(id), None) = (config.checkpoint_id, &checkpoint) {
@@ -101,9 +121,16 @@ where
         }
         match begin {
             Begin::Input(input) => {
-                let (state, line, input_delta, step) =
-                    self.store_input(checkpoint, input, &owner).await?;
-                Ok((state, line, Some(input_delta), ThreadStart::Input { step }))
+                let (state, line, input_delta, step, input_checkpoint) =
+                    self.store_input(checkpoint, input, &owner, report).await?;
+                let reported = input_checkpoint.into_iter().collect();
+                Ok((
+                    state,
+                    line,
+                    Some(input_delta),
+                    ThreadStart::Input { step },
+                    reported,
+                ))
             }
             Begin::Command(command) => {
                 let Some(checkpoint) = checkpoint else {
@@ -115,20 +142,28 @@ where
                 };
                 let line = CheckpointLine::after(&checkpoint, Some(owner));
                 let (state, input_delta, point) = self.resume_point(checkpoint, command).await?;
-                Ok((state, line, input_delta, ThreadStart::Resume(point)))
+                Ok((
+                    state,
+                    line,
+                    input_delta,
+                    ThreadStart::Resume(point),
+                    Vec::new(),
+                ))
             }
         }
     }
 
     /// A new turn: stores the input checkpoint after `latest` (or as the thread's first),
-    /// and applies the input. Returns the state, the line, what the input changed, and the
-    /// step the input is applied at.
+    /// and applies the input. Returns the state, the line, what the input changed, the
+    /// step the input is applied at, and when `report`, the input checkpoint with the
+    /// state it holds.
     async fn store_input(
         &self,
         latest: Option<Checkpoint>,
         input: Update<G>,
         owner: &str,
-    ) -> Result<(G::State, CheckpointLine, StateDelta, u64), GraphError> {
+        report: bool,
+    ) -> Result<StoredInput<G>, GraphError> {
         let (state, mut line, last_step) = match &latest {
             Some(checkpoint) => (
                 G::State::from_values(checkpoint.values.clone())?,
@@ -161,6 +196,7 @@ where
             Value::Object(writes),
             due,
         )?;
+        let reported = report.then(|| (checkpoint.meta.clone(), Some(state.clone())));
         self.store.put(checkpoint).await?;
         let (state, delta) = apply("__start__", state, input)?;
         let step = u64::try_from(input_step + 1).map_err(|_| {
@@ -170,7 +206,7 @@ where
                 detail: format!("its last step is {last_step}"),
             })
         })?;
-        Ok((state, line, delta, step))
+        Ok((state, line, delta, step, reported))
     }
 
     /// Going on inside the step after `checkpoint`, as `command` says: its tasks, those
