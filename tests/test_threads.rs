@@ -443,13 +443,22 @@ async fn checkpoints_mode_yields_each_stored_checkpoint_in_langgraphs_shape() {
     let steps: Vec<(i64, Source)> = checkpoints.iter().map(|c| (c.step(), c.source())).collect();
     assert_eq!(
         steps,
-        [(-1, Source::Input), (0, Source::Loop), (1, Source::Loop), (2, Source::Loop)]
+        [
+            (-1, Source::Input),
+            (0, Source::Loop),
+            (1, Source::Loop),
+            (2, Source::Loop)
+        ]
     );
     let history = thread.history(ListOptions::default()).await.unwrap();
     let stored: Vec<_> = history.iter().rev().map(|meta| meta.id).collect();
     let streamed: Vec<_> = checkpoints.iter().map(|c| c.checkpoint_id()).collect();
     assert_eq!(streamed, stored);
-    assert_eq!(checkpoints[0].values().count, 0, "the input checkpoint: before the input");
+    assert_eq!(
+        checkpoints[0].values().count,
+        0,
+        "the input checkpoint: before the input"
+    );
     assert_eq!(checkpoints[2].values().count, 1);
     assert_eq!(checkpoints[1].next(), [counter::Node::Bump]);
     assert!(checkpoints[3].next().is_empty());

@@ -36,6 +36,7 @@ mod node;
 mod run;
 mod stream;
 mod thread;
+mod thread_line;
 
 pub use chat::{
     AnyChatError, AnyChatModel, ChatChunk, ChatChunkStream, ChatModel, ChatRequest, FinishReason,

@@ -56,6 +56,11 @@ impl CheckpointLine {
         self
     }
 
+    /// The thread of the line's checkpoints.
+    pub fn thread_id(&self) -> &str {
+        &self.thread_id
+    }
+
     /// The namespace of the line's checkpoints.
     pub fn namespace(&self) -> &str {
         &self.checkpoint_ns

@@ -4,12 +4,13 @@
 //! the durability asks.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use serde_json::Value;
 
 use super::frontier::NextTask;
-use crate::checkpoint::CheckpointMeta;
+use crate::checkpoint::{CheckpointMeta, Checkpointer};
 use crate::config::Durability;
 use crate::error::CheckpointError;
 use crate::graph::traits::{GraphDef, State};
@@ -87,6 +88,15 @@ pub(crate) trait StepSink<G: GraphDef>: Send {
     /// Gives the thread up in the background when the run goes away early (its stream
     /// dropped).
     fn abandon(&mut self);
+}
+
+/// Where a run's checkpoints go: a thread of a store, in a namespace (empty for a root
+/// graph, `node:<id>` segments joined by `|` for a subgraph's).
+#[derive(Clone)]
+pub(crate) struct ThreadRef {
+    pub(crate) store: Arc<dyn Checkpointer>,
+    pub(crate) thread_id: String,
+    pub(crate) namespace: String,
 }
 
 /// Where a run on a thread starts.

@@ -2,11 +2,7 @@
 //! each step stored in a [`Checkpointer`] as it finishes; its state and history; updates
 //! from outside a run.
 
-mod frontier;
-mod sink;
 mod snapshot;
-mod start;
-mod update;
 
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -20,9 +16,10 @@ use crate::graph::traits::{GraphDef, State};
 use crate::graph_stream::GraphStream;
 use crate::node::{RunNode, start_node};
 use crate::run::executor::Run;
+use crate::run::persist::ThreadRef;
 use crate::stream::mode::{ModeSet, StreamMode};
+use crate::thread_line::begin::Begin;
 pub use snapshot::StateSnapshot;
-use start::Begin;
 
 /// How long a run holds its thread without renewing: a process that dies lets go of its
 /// threads within this time.
@@ -32,8 +29,7 @@ pub const DEFAULT_LEASE: Duration = Duration::from_secs(10);
 /// `Graph::thread(store, id)`.
 pub struct Thread<G: GraphDef> {
     context: Arc<G::Context>,
-    store: Arc<dyn Checkpointer>,
-    id: String,
+    thread: ThreadRef,
     lease: Duration,
     graph: PhantomData<fn() -> G>,
 }
@@ -42,8 +38,7 @@ impl<G: GraphDef> Clone for Thread<G> {
     fn clone(&self) -> Self {
         Self {
             context: Arc::clone(&self.context),
-            store: Arc::clone(&self.store),
-            id: self.id.clone(),
+            thread: self.thread.clone(),
             lease: self.lease,
             graph: PhantomData,
         }
@@ -63,8 +58,11 @@ where
     ) -> Self {
         Self {
             context,
-            store,
-            id: id.into(),
+            thread: ThreadRef {
+                store,
+                thread_id: id.into(),
+                namespace: String::new(),
+            },
             lease: DEFAULT_LEASE,
             graph: PhantomData,
         }
@@ -80,7 +78,7 @@ where
 
     /// The thread's id.
     pub fn id(&self) -> &str {
-        &self.id
+        &self.thread.thread_id
     }
 
     /// Runs the graph from the thread's state with `input` applied through the state's
@@ -212,7 +210,8 @@ where
         &self,
         id: Option<CheckpointId>,
     ) -> Result<Option<StateSnapshot<G>>, GraphError> {
-        let Some(checkpoint) = self.store.get(&self.id, "", id).await? else {
+        let thread = &self.thread;
+        let Some(checkpoint) = thread.store.get(&thread.thread_id, "", id).await? else {
             return Ok(None);
         };
         Ok(Some(StateSnapshot::read(checkpoint)?))
@@ -224,7 +223,29 @@ where
     /// # Errors
     /// [`GraphError::Checkpoint`]: the store's error.
     pub async fn history(&self, options: ListOptions) -> Result<Vec<CheckpointMeta>, GraphError> {
-        Ok(self.store.list(&self.id, "", options).await?)
+        let thread = &self.thread;
+        Ok(thread.store.list(&thread.thread_id, "", options).await?)
+    }
+
+    /// Writes a checkpoint with `update` applied to the thread's newest state through the
+    /// reducers, as if node `as_node` had returned it (LangGraph's `update_state`): the
+    /// nodes due next are those `as_node`'s edges lead to from the new state. With no
+    /// `as_node`, the tasks due stay as they were. Returns the new checkpoint's id.
+    ///
+    /// The thread must be idle: it is taken for the write as a run takes it.
+    ///
+    /// # Errors
+    /// [`GraphError::Checkpoint`]: the thread is busy, the store's error, or a stored
+    /// state that does not fit; [`GraphError::ConflictingUpdate`] when the update does not
+    /// merge.
+    pub async fn update_state(
+        &self,
+        update: <G::State as State>::Update,
+        as_node: Option<G::Node>,
+    ) -> Result<CheckpointId, GraphError> {
+        self.thread
+            .update_state::<G>(update, as_node, self.lease)
+            .await
     }
 
     /// Starts a run: takes the thread, reads where it stands, and sets the run up from an
@@ -235,7 +256,10 @@ where
         modes: ModeSet,
         config: RunConfig<G::Tag>,
     ) -> Result<Run<G>, GraphError> {
-        let (state, sink, start) = self.begin(begin, &config, modes.checkpoints).await?;
+        let (state, sink, start) = self
+            .thread
+            .begin(begin, &config, modes.checkpoints, Some(self.lease))
+            .await?;
         Run::on_thread(
             Arc::clone(&self.context),
             state,

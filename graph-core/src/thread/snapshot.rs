@@ -2,12 +2,12 @@
 
 use std::time::SystemTime;
 
-use super::frontier::node_named;
-use super::start::Pending;
 use crate::checkpoint::{Checkpoint, CheckpointId, Durable, Source};
 use crate::error::CheckpointError;
 use crate::graph::traits::GraphDef;
 use crate::stream::interrupt::Interrupt;
+use crate::thread_line::frontier::node_named;
+use crate::thread_line::pending::Pending;
 
 /// A thread's state at one checkpoint: LangGraph's `StateSnapshot`.
 #[derive(Debug)]

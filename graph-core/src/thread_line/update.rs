@@ -1,42 +1,34 @@
 //! A state update from outside a run: LangGraph's `update_state`.
 
+use std::time::Duration;
+
 use serde_json::{Map, Value};
 
-use super::Thread;
 use super::frontier;
 use super::sink::Lease;
 use crate::checkpoint::{CheckpointId, CheckpointLine, Due, Durable, Source};
 use crate::error::GraphError;
 use crate::graph::topology::Source as Ran;
-use crate::graph::traits::{GraphNode, State};
-use crate::node::RunNode;
+use crate::graph::traits::{GraphDef, GraphNode, State};
 use crate::run::frontier::Frontier;
-use crate::run::persist::DueTasks;
+use crate::run::persist::{DueTasks, ThreadRef};
 
-impl<G> Thread<G>
-where
-    G: RunNode,
-    G::State: Durable + Default,
-{
-    /// Writes a checkpoint with `update` applied to the thread's newest state through the
-    /// reducers, as if node `as_node` had returned it (LangGraph's `update_state`): the
-    /// nodes due next are those `as_node`'s edges lead to from the new state. With no
-    /// `as_node`, the tasks due stay as they were. Returns the new checkpoint's id.
-    ///
-    /// The thread must be idle: it is taken for the write as a run takes it.
-    ///
-    /// # Errors
-    /// [`GraphError::Checkpoint`]: the thread is busy, the store's error, or a stored
-    /// state that does not fit; [`GraphError::ConflictingUpdate`] when the update does not
-    /// merge.
-    pub async fn update_state(
+impl ThreadRef {
+    /// The checkpoint of [`Thread::update_state`](crate::Thread::update_state), the thread
+    /// taken for it.
+    pub(crate) async fn update_state<G>(
         &self,
         update: <G::State as State>::Update,
         as_node: Option<G::Node>,
-    ) -> Result<CheckpointId, GraphError> {
+        lease: Duration,
+    ) -> Result<CheckpointId, GraphError>
+    where
+        G: GraphDef,
+        G::State: Durable + Default,
+    {
         let owner = uuid::Uuid::new_v4().to_string();
-        let mut lease = Lease::take(&self.store, &self.id, owner, self.lease).await?;
-        let stored = self.write_update(update, as_node).await;
+        let mut lease = Lease::take(&self.store, &self.thread_id, owner, lease).await?;
+        let stored = self.write_update::<G>(update, as_node).await;
         let released = lease.release().await;
         let id = stored?;
         released?;
@@ -44,12 +36,19 @@ where
     }
 
     /// Writes the checkpoint of `update_state`, the thread taken.
-    async fn write_update(
+    async fn write_update<G>(
         &self,
         update: <G::State as State>::Update,
         as_node: Option<G::Node>,
-    ) -> Result<CheckpointId, GraphError> {
-        let latest = self.store.get(&self.id, "", None).await?;
+    ) -> Result<CheckpointId, GraphError>
+    where
+        G: GraphDef,
+        G::State: Durable + Default,
+    {
+        let latest = self
+            .store
+            .get(&self.thread_id, &self.namespace, None)
+            .await?;
         let (mut state, mut line, step, mut frontier) = match &latest {
             Some(checkpoint) => {
                 let state = G::State::from_values(checkpoint.values.clone())?;
@@ -70,7 +69,7 @@ where
             }
             None => (
                 G::State::default(),
-                CheckpointLine::new(&self.id, "", None),
+                CheckpointLine::new(&self.thread_id, &self.namespace, None),
                 -1,
                 Frontier::new(G::topology()),
             ),

@@ -18,36 +18,37 @@ use crate::run::persist::{DueTasks, FinishedTask, SaveFuture, StepSink, StepUpda
 use crate::stream::interrupt::Interrupt;
 
 /// Stores a run's steps in its thread.
-pub(super) struct ThreadSink<G: GraphDef> {
-    pub(super) store: Arc<dyn Checkpointer>,
-    pub(super) line: CheckpointLine,
-    pub(super) durability: Durability,
+pub(crate) struct ThreadSink<G: GraphDef> {
+    pub(crate) store: Arc<dyn Checkpointer>,
+    pub(crate) line: CheckpointLine,
+    pub(crate) durability: Durability,
     /// What the run changed before its first step (its input, or a command's update):
     /// the start of the first checkpoint's delta.
-    pub(super) input_delta: Option<StateDelta>,
+    pub(crate) input_delta: Option<StateDelta>,
     /// Durability `Exit`: what is not stored yet (the changes, each node's writes, and
     /// the tasks due after the last step).
-    pub(super) unsaved: Unsaved,
-    pub(super) lease: Lease,
+    pub(crate) unsaved: Unsaved,
+    /// The thread held for the run; `None` for a subgraph's run, whose parent holds it.
+    pub(crate) lease: Option<Lease>,
     /// Checkpoints mode is on: the checkpoints made are kept for the stream.
-    pub(super) report: bool,
-    pub(super) reported: Vec<(CheckpointMeta, Option<G::State>)>,
+    pub(crate) report: bool,
+    pub(crate) reported: Vec<(CheckpointMeta, Option<G::State>)>,
 }
 
 /// Durability `Exit`: the steps since the last stored checkpoint.
 #[derive(Default)]
-pub(super) struct Unsaved {
+pub(crate) struct Unsaved {
     delta: StateDelta,
     writes: Map<String, Value>,
     due: Due,
 }
 
 /// The thread held for one run: renewed in the background until given up.
-pub(super) struct Lease {
-    pub(super) store: Arc<dyn Checkpointer>,
-    pub(super) thread_id: String,
-    pub(super) owner: String,
-    pub(super) renewal: Option<JoinHandle<()>>,
+pub(crate) struct Lease {
+    pub(crate) store: Arc<dyn Checkpointer>,
+    pub(crate) thread_id: String,
+    pub(crate) owner: String,
+    pub(crate) renewal: Option<JoinHandle<()>>,
 }
 
 impl Lease {
@@ -56,7 +57,7 @@ impl Lease {
     ///
     /// # Errors
     /// [`CheckpointError::ThreadBusy`] while another run holds it; the store's errors.
-    pub(super) async fn take(
+    pub(crate) async fn take(
         store: &Arc<dyn Checkpointer>,
         thread_id: &str,
         owner: String,
@@ -87,7 +88,7 @@ impl Lease {
     }
 
     /// Stops renewing; the future gives the thread up.
-    pub(super) fn release(&mut self) -> SaveFuture {
+    pub(crate) fn release(&mut self) -> SaveFuture {
         if let Some(renewal) = self.renewal.take() {
             renewal.abort();
         }
@@ -126,7 +127,7 @@ where
     fn put_writes(&self, writes: Vec<PendingWrite>) -> SaveFuture {
         let store = Arc::clone(&self.store);
         let (thread_id, namespace) = (
-            self.lease.thread_id.clone(),
+            self.line.thread_id().to_owned(),
             self.line.namespace().to_owned(),
         );
         let parent = self.line.parent();
@@ -140,6 +141,14 @@ where
                 _ => Ok(()),
             }
         })
+    }
+
+    /// Gives the thread up, if this run holds it.
+    fn release_lease(&mut self) -> SaveFuture {
+        match &mut self.lease {
+            Some(lease) => lease.release(),
+            None => Box::pin(async { Ok(()) }),
+        }
     }
 
     /// Durability `Exit`: the checkpoint of the steps not stored yet.
@@ -245,7 +254,7 @@ where
             });
         }
         let writes = self.put_writes(writes);
-        let release = self.lease.release();
+        let release = self.release_lease();
         Ok(Box::pin(async move {
             if let Some(checkpoint) = checkpoint {
                 checkpoint.await?;
@@ -260,7 +269,7 @@ where
         step: u64,
         state: &G::State,
     ) -> Result<Option<SaveFuture>, CheckpointError> {
-        let release = self.lease.release();
+        let release = self.release_lease();
         if self.durability != Durability::Exit {
             return Ok(Some(release));
         }
@@ -276,14 +285,16 @@ where
     }
 
     fn release(&mut self) -> SaveFuture {
-        self.lease.release()
+        self.release_lease()
     }
 
     fn abandon(&mut self) {
-        if let Some(renewal) = self.lease.renewal.take() {
+        if let Some(lease) = &mut self.lease
+            && let Some(renewal) = lease.renewal.take()
+        {
             renewal.abort();
             if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-                runtime.spawn(self.lease.release());
+                runtime.spawn(lease.release());
             }
         }
     }

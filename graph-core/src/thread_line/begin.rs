@@ -1,12 +1,12 @@
 //! Where a run on a thread begins: the thread taken, its checkpoint read, and the run set
 //! up from an input (a new turn) or a command (going on inside the step it stopped in).
 
-use std::collections::HashMap;
+use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use super::Thread;
 use super::frontier;
+use super::pending::Pending;
 use super::sink::{Lease, ThreadSink, Unsaved};
 use crate::checkpoint::{
     Checkpoint, CheckpointLine, CheckpointMeta, Due, Durable, PendingWrite, Source, StateDelta,
@@ -14,16 +14,15 @@ use crate::checkpoint::{
 use crate::config::RunConfig;
 use crate::error::{CheckpointError, GraphError};
 use crate::graph::command::{Command, Resume};
-use crate::graph::traits::{GraphNode, State};
-use crate::node::RunNode;
+use crate::graph::traits::{GraphDef, GraphNode, State};
 use crate::run::frontier::NextTask;
-use crate::run::persist::{ResumePoint, ThreadStart};
+use crate::run::persist::{ResumePoint, ThreadRef, ThreadStart};
 use crate::stream::interrupt::Interrupt;
 
-type Update<G> = <<G as crate::graph::traits::GraphDef>::State as State>::Update;
+type Update<G> = <<G as GraphDef>::State as State>::Update;
 
 /// What a run on a thread is given.
-pub(super) enum Begin<G: RunNode> {
+pub(crate) enum Begin<G: GraphDef> {
     /// A new turn's input, applied to the thread's state.
     Input(Update<G>),
     /// A command, going on from where the thread stopped.
@@ -31,16 +30,12 @@ pub(super) enum Begin<G: RunNode> {
 }
 
 /// What a thread's run starts with: the state, the sink its steps go to, where it starts.
-type Started<G> = (
-    <G as crate::graph::traits::GraphDef>::State,
-    ThreadSink<G>,
-    ThreadStart<G>,
-);
+pub(crate) type Started<G> = (<G as GraphDef>::State, ThreadSink<G>, ThreadStart<G>);
 
 /// A run set up but for its lease: the state, the line its checkpoints follow, what it
 /// changed before its first step, where it starts.
 type Prepared<G> = (
-    <G as crate::graph::traits::GraphDef>::State,
+    <G as GraphDef>::State,
     CheckpointLine,
     Option<StateDelta>,
     ThreadStart<G>,
@@ -49,37 +44,40 @@ type Prepared<G> = (
 
 /// A checkpoint made for checkpoints mode, with the state it holds when that is not the
 /// run's.
-type Reported<G> = (
-    CheckpointMeta,
-    Option<<G as crate::graph::traits::GraphDef>::State>,
-);
+type Reported<G> = (CheckpointMeta, Option<<G as GraphDef>::State>);
 
 /// A new turn's input stored: the state with it applied, the line, what it changed, the
 /// step it is applied at, and the input checkpoint when reported.
 type StoredInput<G> = (
-    <G as crate::graph::traits::GraphDef>::State,
+    <G as GraphDef>::State,
     CheckpointLine,
     StateDelta,
     u64,
     Option<Reported<G>>,
 );
 
-impl<G> Thread<G>
-where
-    G: RunNode,
-    G::State: Durable + Default,
-{
+impl ThreadRef {
     /// Takes the thread, reads where it stands, and sets the run up.
-    pub(super) async fn begin(
+    pub(crate) async fn begin<G>(
         &self,
         begin: Begin<G>,
         config: &RunConfig<G::Tag>,
         report: bool,
-    ) -> Result<Started<G>, GraphError> {
+        lease: Option<Duration>,
+    ) -> Result<Started<G>, GraphError>
+    where
+        G: GraphDef,
+        G::State: Durable + Default,
+    {
         let owner = config
             .run_id
             .map_or_else(|| uuid::Uuid::new_v4().to_string(), |id| id.to_string());
-        let mut lease = Lease::take(&self.store, &self.id, owner.clone(), self.lease).await?;
+        let mut lease = match lease {
+            Some(length) => {
+                Some(Lease::take(&self.store, &self.thread_id, owner.clone(), length).await?)
+            }
+            None => None,
+        };
         match self.prepare(begin, config, owner, report).await {
             Ok((state, line, input_delta, start, reported)) => {
                 let sink = ThreadSink {
@@ -97,24 +95,33 @@ where
             Err(error) => {
                 // Given up before the error is returned, so that a retry finds it free; the
                 // error that stopped the run matters more than one giving it up.
-                let _ = lease.release().await;
+                if let Some(lease) = &mut lease {
+                    let _ = lease.release().await;
+                }
                 Err(error)
             }
         }
     }
 
     /// Reads where the thread stands and sets the run up from `begin`.
-    async fn prepare(
+    async fn prepare<G>(
         &self,
         begin: Begin<G>,
         config: &RunConfig<G::Tag>,
         owner: String,
         report: bool,
-    ) -> Result<Prepared<G>, GraphError> {
-        let checkpoint = self.store.get(&self.id, "", config.checkpoint_id).await?;
+    ) -> Result<Prepared<G>, GraphError>
+    where
+        G: GraphDef,
+        G::State: Durable + Default,
+    {
+        let checkpoint = self
+            .store
+            .get(&self.thread_id, &self.namespace, config.checkpoint_id)
+            .await?;
         if let (Some(id), None) = (config.checkpoint_id, &checkpoint) {
             return Err(CheckpointError::NotFound {
-                thread: self.id.clone(),
+                thread: self.thread_id.clone(),
                 at: Some(id.to_string()),
             }
             .into());
@@ -122,7 +129,7 @@ where
         match begin {
             Begin::Input(input) => {
                 let (state, line, input_delta, step, input_checkpoint) =
-                    self.store_input(checkpoint, input, &owner, report).await?;
+                    self.store_input::<G>(checkpoint, input, &owner, report).await?;
                 let reported = input_checkpoint.into_iter().collect();
                 Ok((
                     state,
@@ -135,7 +142,7 @@ where
             Begin::Command(command) => {
                 let Some(checkpoint) = checkpoint else {
                     return Err(CheckpointError::NotFound {
-                        thread: self.id.clone(),
+                        thread: self.thread_id.clone(),
                         at: None,
                     }
                     .into());
@@ -157,13 +164,17 @@ where
     /// and applies the input. Returns the state, the line, what the input changed, the
     /// step the input is applied at, and when `report`, the input checkpoint with the
     /// state it holds.
-    async fn store_input(
+    async fn store_input<G>(
         &self,
         latest: Option<Checkpoint>,
         input: Update<G>,
         owner: &str,
         report: bool,
-    ) -> Result<StoredInput<G>, GraphError> {
+    ) -> Result<StoredInput<G>, GraphError>
+    where
+        G: GraphDef,
+        G::State: Durable + Default,
+    {
         let (state, mut line, last_step) = match &latest {
             Some(checkpoint) => (
                 G::State::from_values(checkpoint.values.clone())?,
@@ -172,7 +183,7 @@ where
             ),
             None => (
                 G::State::default(),
-                CheckpointLine::new(&self.id, "", Some(owner.to_owned())),
+                CheckpointLine::new(&self.thread_id, &self.namespace, Some(owner.to_owned())),
                 -2,
             ),
         };
@@ -201,7 +212,7 @@ where
         let (state, delta) = apply("__start__", state, input)?;
         let step = u64::try_from(input_step + 1).map_err(|_| {
             GraphError::Checkpoint(CheckpointError::Corrupt {
-                thread: self.id.clone(),
+                thread: self.thread_id.clone(),
                 checkpoint: String::new(),
                 detail: format!("its last step is {last_step}"),
             })
@@ -212,13 +223,17 @@ where
     /// Going on inside the step after `checkpoint`, as `command` says: its tasks, those
     /// that had finished, and the answers their interrupts get (stored first, so that a
     /// crash keeps them).
-    async fn resume_point(
+    async fn resume_point<G>(
         &self,
         checkpoint: Checkpoint,
         command: Command<G>,
-    ) -> Result<(G::State, Option<StateDelta>, ResumePoint<G>), GraphError> {
+    ) -> Result<(G::State, Option<StateDelta>, ResumePoint<G>), GraphError>
+    where
+        G: GraphDef,
+        G::State: Durable + Default,
+    {
         let cannot = |reason: String| GraphError::CannotResume {
-            thread: self.id.clone(),
+            thread: self.thread_id.clone(),
             reason,
         };
         if checkpoint.meta.source == Source::Input {
@@ -302,7 +317,7 @@ where
         }
         if !writes.is_empty() {
             self.store
-                .put_writes(&self.id, "", checkpoint.meta.id, writes)
+                .put_writes(&self.thread_id, &self.namespace, checkpoint.meta.id, writes)
                 .await?;
         }
         let state = G::State::from_values(checkpoint.values)?;
@@ -321,90 +336,6 @@ where
             answers,
         };
         Ok((state, delta, point))
-    }
-}
-
-/// What the tasks of a stopped step left: the updates of those that finished, the answers
-/// their interrupts have, and the questions still open.
-pub(super) struct Pending<U> {
-    pub(super) finished: HashMap<String, U>,
-    pub(super) answers: HashMap<String, Vec<Value>>,
-    pub(super) questions: Vec<Interrupt>,
-    /// Answered questions whose task did not finish, answered last: a new answer replaces
-    /// the old when no question is open.
-    pub(super) reanswerable: Vec<Interrupt>,
-}
-
-impl<U> Pending<U> {
-    /// Reads the pending writes of `checkpoint`.
-    pub(super) fn read<G>(checkpoint: &Checkpoint) -> Result<Self, CheckpointError>
-    where
-        G: crate::graph::traits::GraphDef<State: Durable<Update = U>>,
-    {
-        let corrupt = |detail: String| CheckpointError::Corrupt {
-            thread: checkpoint.meta.thread_id.clone(),
-            checkpoint: checkpoint.meta.id.to_string(),
-            detail,
-        };
-        let mut pending = Pending {
-            finished: HashMap::new(),
-            answers: HashMap::new(),
-            questions: Vec::new(),
-            reanswerable: Vec::new(),
-        };
-        for write in &checkpoint.pending_writes {
-            match write.channel.as_str() {
-                PendingWrite::UPDATE => {
-                    let Value::Object(update) = write.value.clone() else {
-                        return Err(corrupt(format!(
-                            "the pending update of task `{}` is not an object",
-                            write.task_id
-                        )));
-                    };
-                    pending
-                        .finished
-                        .insert(write.task_id.clone(), G::State::update_from_json(update)?);
-                }
-                PendingWrite::RESUME => {
-                    let Value::Array(answers) = write.value.clone() else {
-                        return Err(corrupt(format!(
-                            "the answers of task `{}` are not a list",
-                            write.task_id
-                        )));
-                    };
-                    pending.answers.insert(write.task_id.clone(), answers);
-                }
-                PendingWrite::INTERRUPT => {
-                    let question =
-                        Interrupt::from_stored(&write.task_id, &write.node, &write.value)
-                            .ok_or_else(|| {
-                                corrupt(format!(
-                                    "the interrupt of task `{}` does not decode: {}",
-                                    write.task_id, write.value
-                                ))
-                            })?;
-                    pending.questions.push(question);
-                }
-                _ => {}
-            }
-        }
-        let (answers, finished) = (&pending.answers, &pending.finished);
-        let (open, answered): (Vec<_>, Vec<_>) = std::mem::take(&mut pending.questions)
-            .into_iter()
-            .partition(|question| {
-                answers.get(question.task()).map_or(0, Vec::len) <= question.index()
-            });
-        pending.questions = open;
-        // A task that failed on its last answer (an answer of the wrong type, say) may be
-        // answered again.
-        pending.reanswerable = answered
-            .into_iter()
-            .filter(|question| {
-                !finished.contains_key(question.task())
-                    && answers.get(question.task()).map(Vec::len) == Some(question.index() + 1)
-            })
-            .collect();
-        Ok(pending)
     }
 }
 

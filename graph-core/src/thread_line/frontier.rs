@@ -13,7 +13,7 @@ use crate::stream::metadata::PREGEL_PUSH;
 
 /// `due` as stored: the nodes' names, and each task's triggers or a `Send`'s input with the
 /// fan-ins' progress.
-pub(super) fn encode<G: GraphDef>(due: &DueTasks<'_, G>) -> Result<Due, CheckpointError>
+pub(crate) fn encode<G: GraphDef>(due: &DueTasks<'_, G>) -> Result<Due, CheckpointError>
 where
     G::State: Durable,
 {
@@ -45,14 +45,14 @@ where
 }
 
 /// The tasks due after a checkpoint, typed, and the fan-ins' progress.
-pub(super) type DecodedDue<G> = (
+pub(crate) type DecodedDue<G> = (
     Vec<NextTask<<G as GraphDef>::Node, <G as GraphDef>::State>>,
     Vec<Vec<bool>>,
 );
 
 /// The tasks due after the checkpoint of `meta` and the fan-ins' progress, typed. A
 /// checkpoint with no stored frontier gives one task per name in `next`, pulled by an edge.
-pub(super) fn decode<G: GraphDef>(meta: &CheckpointMeta) -> Result<DecodedDue<G>, CheckpointError>
+pub(crate) fn decode<G: GraphDef>(meta: &CheckpointMeta) -> Result<DecodedDue<G>, CheckpointError>
 where
     G::State: Durable,
 {
@@ -110,7 +110,7 @@ where
 }
 
 /// The graph's node named `name`.
-pub(super) fn node_named<N: GraphNode>(name: &str) -> Result<N, CheckpointError> {
+pub(crate) fn node_named<N: GraphNode>(name: &str) -> Result<N, CheckpointError> {
     N::ALL
         .iter()
         .copied()
@@ -146,7 +146,7 @@ fn trigger_named<G: GraphDef>(node: G::Node, name: &str) -> Result<&'static str,
 }
 
 /// `values` with nothing in it: the writes of a step nobody wrote to.
-pub(super) fn writes_or_null(writes: Map<String, Value>) -> Value {
+pub(crate) fn writes_or_null(writes: Map<String, Value>) -> Value {
     if writes.is_empty() {
         Value::Null
     } else {
