@@ -532,3 +532,142 @@ async fn update_state_writes_a_checkpoint_as_a_node_and_a_fork_runs_from_an_olde
         other => panic!("expected NotFound, got {other:?}"),
     }
 }
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, State)]
+pub struct Draft {
+    pub text: String,
+    pub approved: bool,
+}
+
+/// A subgraph: writes a draft, then asks for a review.
+#[graph(state = Draft, context = Arc<Probe>, edges = [START -> write -> review -> END])]
+pub mod draft {
+    use super::*;
+
+    #[node]
+    pub async fn write(state: &Draft, ctx: &Ctx) -> DraftUpdate {
+        ctx.context().ran(LEFT);
+        DraftUpdate::default().text(format!("draft of {}", state.text))
+    }
+
+    #[node]
+    pub async fn review(state: &Draft, ctx: &Ctx) -> Result<DraftUpdate, NodeError> {
+        ctx.context().ran(RIGHT);
+        let ok: bool = ctx.interrupt(format!("publish `{}`?", state.text)).await?;
+        Ok(DraftUpdate::default().approved(ok))
+    }
+}
+
+/// The parent's dependencies: the probe and the subgraph.
+pub struct Team {
+    probe: Arc<Probe>,
+    draft: draft::Graph,
+}
+
+/// A parent that runs the draft subgraph from a node.
+#[graph(state = Task, context = Team, edges = [START -> prepare -> delegate -> END])]
+pub mod team {
+    use super::*;
+
+    #[node]
+    pub async fn prepare(state: &Task, ctx: &Ctx) -> TaskUpdate {
+        ctx.context().probe.ran(PLAN);
+        TaskUpdate::default().log(vec![format!("prepared {}", state.task)])
+    }
+
+    #[node]
+    pub async fn delegate(state: &Task, ctx: &Ctx) -> Result<TaskUpdate, NodeError> {
+        ctx.context().probe.ran(MERGE);
+        let draft = ctx
+            .subgraph(&ctx.context().draft)
+            .invoke(Draft {
+                text: state.task.clone(),
+                ..Draft::default()
+            })
+            .await?;
+        Ok(TaskUpdate::default()
+            .approved(draft.approved)
+            .log(vec![draft.text]))
+    }
+}
+
+fn team(probe: &Arc<Probe>) -> team::Graph {
+    team::Graph::new(Team {
+        probe: Arc::clone(probe),
+        draft: draft::Graph::new(Arc::clone(probe)),
+    })
+}
+
+#[tokio::test]
+async fn a_subgraphs_interrupt_stops_its_parent_and_a_resume_goes_on_inside_the_subgraph() {
+    let dir = tempfile::tempdir().unwrap();
+    let probe = Arc::new(Probe::default());
+    let question = {
+        let store = sqlite(&dir).await;
+        let thread = team(&probe).thread(&store, "t");
+        let mut stream = thread.stream(task("the memo"), Updates).await.unwrap();
+        while stream.try_next().await.unwrap().is_some() {}
+        let interrupts = stream.interrupted().expect("stopped").to_vec();
+        assert_eq!(interrupts.len(), 1);
+        assert_eq!(interrupts[0].value(), &json!("publish `draft of the memo`?"));
+        assert!(
+            interrupts[0].namespace().starts_with("delegate:"),
+            "{}",
+            interrupts[0].namespace()
+        );
+        let snapshot = thread.state().await.unwrap().unwrap();
+        assert_eq!(snapshot.next, [team::Node::Delegate]);
+        assert_eq!(snapshot.interrupts, interrupts, "the parent's state shows it");
+
+        // The subgraph stored its own checkpoints, in its namespace of the thread.
+        let child = store
+            .list("t", interrupts[0].namespace(), ListOptions::default())
+            .await
+            .unwrap();
+        let steps: Vec<(i64, Vec<String>)> = child
+            .iter()
+            .rev()
+            .map(|meta| (meta.step, meta.next.clone()))
+            .collect();
+        assert_eq!(
+            steps,
+            [
+                (-1, vec!["__start__".to_owned()]),
+                (0, vec!["write".to_owned()]),
+                (1, vec!["review".to_owned()])
+            ]
+        );
+        interrupts[0].clone()
+    };
+    assert_eq!((probe.runs(LEFT), probe.runs(RIGHT)), (1, 1));
+
+    // Another process resumes the parent: the subgraph goes on at its review.
+    let store = sqlite(&dir).await;
+    let thread = team(&probe).thread(&store, "t");
+    let state = thread
+        .invoke_command(Command::resume_by_id([(question.id().to_owned(), json!(true))]))
+        .await
+        .unwrap();
+    assert_eq!(state.approved, Some(true));
+    assert_eq!(state.log, ["prepared the memo", "draft of the memo"]);
+    assert_eq!(probe.runs(PLAN), 1, "prepare did not run again");
+    assert_eq!(probe.runs(MERGE), 2, "the parent's node ran again");
+    assert_eq!(probe.runs(LEFT), 1, "the subgraph's write did not run again");
+    assert_eq!(probe.runs(RIGHT), 2, "its review ran again, with the answer");
+    assert!(thread.state().await.unwrap().unwrap().interrupts.is_empty());
+}
+
+#[tokio::test]
+async fn a_subgraphs_interrupt_stops_a_parent_without_a_thread_too() {
+    let probe = Arc::new(Probe::default());
+    let mut stream = team(&probe).stream(
+        Task {
+            task: "x".into(),
+            ..Task::default()
+        },
+        Updates,
+    );
+    while stream.try_next().await.unwrap().is_some() {}
+    let interrupts = stream.interrupted().expect("stopped");
+    assert_eq!(interrupts[0].value(), &json!("publish `draft of x`?"));
+}

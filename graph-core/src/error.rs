@@ -72,6 +72,15 @@ pub enum GraphError {
     /// run produced before it was handed out first.
     #[error("the thread's checkpoint store failed: {0}")]
     Checkpoint(#[from] CheckpointError),
+    /// A subgraph run by `ctx.subgraph(..)` stopped on an interrupt: return this error from
+    /// the node with `?`, and the parent's run stops on the same question (see
+    /// [`NodeContext::interrupt`](crate::NodeContext::interrupt)); resuming the parent
+    /// resumes the subgraph.
+    #[error("a subgraph stopped on {} interrupt(s) (return this error with `?`)", interrupts.len())]
+    SubgraphInterrupted {
+        /// The questions it asked.
+        interrupts: Vec<crate::Interrupt>,
+    },
     /// A [`Command`](crate::Command) that does not fit where the thread stands: nothing is
     /// due, no interrupt is pending for a resume value, or an answer names no pending
     /// interrupt.

@@ -99,6 +99,9 @@ pub mod __private {
     pub use crate::stream::mode::{Flag, ModeFlags, ModeSet, No, Or, StreamMode, Yes};
     pub use crate::stream::record::Event;
     pub use crate::thread::Thread;
+    pub use crate::thread_line::child::{
+        ChildOnThread, ChildOnThreadIfDurable, ChildOnThreadNever, Probe,
+    };
     pub use crate::{
         EdgeDescription, EdgeKind, GraphDef, GraphDescription, GraphError, GraphNode, GraphStream,
         GraphTag, IntoNodeResult, Message, NodeContext, NodeDescription, NodeError, RunConfig,

@@ -131,7 +131,11 @@ impl<G: GraphDef> NodeContext<G> {
             ))
         })?;
         let task = self.task.key();
-        let namespace = self.task.run_namespace();
+        // Where the run's checkpoints are: the same in every run that resumes the step.
+        let namespace = match &self.run.thread {
+            Some(thread) => thread.thread.namespace.clone(),
+            None => self.task.run_namespace(),
+        };
         let asked = self.run.with_interrupts(|book| {
             book.ask(&task, |index| {
                 let id = uuid::Uuid::new_v5(
@@ -139,6 +143,7 @@ impl<G: GraphDef> NodeContext<G> {
                     format!("{namespace}|{task}|{index}").as_bytes(),
                 );
                 Interrupt::new(id.simple().to_string(), value, node, task.clone(), index)
+                    .in_namespace(namespace.clone())
             })
         });
         match asked {

@@ -13,6 +13,7 @@ use self::context::NodeContext;
 use crate::graph::traits::{GraphDef, NodeFuture};
 use crate::run::shared::RunShared;
 use crate::stream::metadata::TaskMetadata;
+use crate::thread_line::child::ChildOnThread;
 
 /// A graph's node fns: one `match` from node to node fn, which `#[graph]` generates next to
 /// its [`GraphDef`]. Kept apart from `GraphDef` because it names the node's context, which
@@ -28,6 +29,14 @@ pub trait RunNode: GraphDef {
         state: Arc<Self::State>,
         ctx: NodeContext<Self>,
     ) -> NodeFuture<Self>;
+
+    /// How the graph runs as a subgraph on its parent's thread, keeping checkpoints of its
+    /// own: `Some` when its state can be stored. `#[graph]` answers it where the state type
+    /// is known.
+    #[doc(hidden)]
+    fn child_on_thread() -> Option<ChildOnThread<Self>> {
+        None
+    }
 }
 
 /// How the executor starts a task of `G` (see `run::shared::StartNode`).

@@ -12,20 +12,27 @@
 //! mapping.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use uuid::Uuid;
 
 use super::context::NodeContext;
 use super::{RunNode, start_node};
+use crate::checkpoint::CheckpointId;
 use crate::config::RunConfig;
 use crate::error::GraphError;
+use crate::graph::command::Command;
 use crate::graph::tags::TagSet;
 use crate::graph::traits::{GraphDef, GraphTag};
-use crate::run::executor::Run;
+use crate::run::executor::{OnThread, Run};
+use crate::run::interrupts::Asked;
+use crate::run::persist::ThreadRef;
+use crate::stream::interrupt::Interrupt;
 use crate::stream::items::{CustomChunk, MessageChunk};
 use crate::stream::metadata::{MessageMetadata, TaskMetadata};
 use crate::stream::record::Event;
+use crate::thread_line::begin::Begin;
+use crate::thread_line::child::ChildLine;
 
 type TagMap<'a, C, G> =
     Box<dyn Fn(<C as GraphDef>::Tag) -> <G as GraphDef>::Tag + Send + Sync + 'a>;
@@ -70,23 +77,66 @@ impl<'a, G: GraphDef, C: RunNode> SubgraphCall<'a, G, C> {
     /// Runs the child on `input` to its end and returns its final state, forwarding its
     /// items when subgraph streaming is on.
     ///
+    /// When this graph runs on a thread and the child's state can be stored, the child
+    /// keeps checkpoints of its own in the thread, under a namespace of this task's. A child
+    /// that stops on an interrupt stops this task on the same question (return the error
+    /// with `?`): resuming the thread runs this node again, and this call then resumes the
+    /// child where it stopped, with the answer, instead of starting it anew.
+    ///
     /// # Errors
-    /// The child's first error; every item forwarded before it has reached the stream.
+    /// The child's first error, every item forwarded before it having reached the stream;
+    /// [`GraphError::SubgraphInterrupted`] when it stopped on an interrupt.
     pub async fn invoke(self, input: C::State) -> Result<C::State, GraphError> {
         let run = &self.ctx.run;
         let task = &self.ctx.task;
+        let (call, run_id) = task.child_call();
         let mut config = RunConfig::<C::Tag>::default()
-            .run_id(task.child_run_id())
+            .run_id(run_id)
             .subgraphs(run.subgraphs);
         config.namespace = task.child_namespace();
         let modes = run.record.child_modes(run.subgraphs, self.custom.is_some());
-        let mut child = Run::<C>::new(
-            Arc::clone(self.child.shared_context()),
-            input,
-            modes,
-            config,
-            start_node::<C>,
-        );
+        let mut child = match (&run.thread, C::child_on_thread()) {
+            (Some(parent), Some(durable)) => {
+                config.durability = parent.durability;
+                let thread = self.child_thread(&parent.thread, &parent.step_checkpoint, call);
+                let begin = match (durable.read_line)(&thread).await? {
+                    ChildLine::Fresh => Begin::Fresh(input),
+                    ChildLine::Stopped(None) => Begin::Command(Command::proceed()),
+                    ChildLine::Stopped(Some(question)) => match self.ask(&question) {
+                        Some(answer) => Begin::Command(Command::resume_by_id([(
+                            question.id().to_owned(),
+                            answer,
+                        )])),
+                        None => {
+                            return Err(GraphError::SubgraphInterrupted {
+                                interrupts: vec![question],
+                            });
+                        }
+                    },
+                };
+                let (state, sink, start) =
+                    (durable.begin)(thread.clone(), begin, config.clone()).await?;
+                Run::on_thread(
+                    Arc::clone(self.child.shared_context()),
+                    state,
+                    modes,
+                    config,
+                    start_node::<C>,
+                    OnThread {
+                        thread,
+                        sink,
+                        start,
+                    },
+                )?
+            }
+            _ => Run::<C>::new(
+                Arc::clone(self.child.shared_context()),
+                input,
+                modes,
+                config,
+                start_node::<C>,
+            ),
+        };
         let mut forward = Forward::<G, C> {
             call: &self,
             tasks: HashMap::new(),
@@ -97,7 +147,75 @@ impl<'a, G: GraphDef, C: RunNode> SubgraphCall<'a, G, C> {
                 run.record.send(event).await;
             }
         }
+        if let Some(interrupts) = child.interrupted.take()
+            && let Some(question) = interrupts.first()
+        {
+            // Asked again in the parent, so that the parent's run stops on it too.
+            let _ = self.ask(question);
+            return Err(GraphError::SubgraphInterrupted { interrupts });
+        }
         Ok(child.into_state())
+    }
+
+    /// Asks the child's `question` as this task's next interrupt: the answer a resume of
+    /// this task brought, or `None` once raised in this task.
+    fn ask(&self, question: &Interrupt) -> Option<serde_json::Value> {
+        let task = &self.ctx.task;
+        let key = task.key();
+        let asked = self.ctx.run.with_interrupts(|book| {
+            book.ask(&key, |index| {
+                Interrupt::new(
+                    question.id().to_owned(),
+                    question.value().clone(),
+                    task.name(),
+                    key.clone(),
+                    index,
+                )
+                .in_namespace(question.namespace().to_owned())
+            })
+        });
+        match asked {
+            Asked::Answered(answer) => Some(answer),
+            Asked::Raised => None,
+        }
+    }
+
+    /// Where the child's checkpoints go: the parent's thread, under this task's namespace
+    /// and the `call`th child it runs. The namespace names the checkpoint the parent's step
+    /// follows, so a resume of the step finds the child's checkpoints and a fork does not.
+    fn child_thread(
+        &self,
+        parent: &ThreadRef,
+        step_checkpoint: &Mutex<Option<CheckpointId>>,
+        call: u64,
+    ) -> ThreadRef {
+        let task = &self.ctx.task;
+        let after = step_checkpoint
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .map(|id| id.to_string())
+            .unwrap_or_default();
+        let id = Uuid::new_v5(
+            &Uuid::NAMESPACE_OID,
+            format!(
+                "{}|{}|{after}|{}|{call}",
+                parent.thread_id,
+                parent.namespace,
+                task.key()
+            )
+            .as_bytes(),
+        );
+        let segment = format!("{}:{id}", task.name());
+        let namespace = if parent.namespace.is_empty() {
+            segment
+        } else {
+            format!("{}|{segment}", parent.namespace)
+        };
+        ThreadRef {
+            store: Arc::clone(&parent.store),
+            thread_id: parent.thread_id.clone(),
+            namespace,
+        }
     }
 }
 

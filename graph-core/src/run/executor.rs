@@ -19,7 +19,7 @@ use uuid::Uuid;
 use super::frontier::{Frontier, NextTask};
 use super::interrupts::InterruptBook;
 use super::merge::merge_step;
-use super::persist::{DueTasks, SaveFuture, StepSink, ThreadStart};
+use super::persist::{DueTasks, RunThread, SaveFuture, StepSink, ThreadRef, ThreadStart};
 use super::shared::{AbortSpawnedOnDrop, RunShared, SpawnedTasks, StartNode};
 use super::step_futures::StepFutures;
 use crate::config::{Breakpoints, Durability, RunConfig};
@@ -80,6 +80,16 @@ pub(crate) struct Run<G: GraphDef> {
     pub(crate) interrupted: Option<Vec<Interrupt>>,
 }
 
+/// Where a run on a thread is stored and starts.
+pub(crate) struct OnThread<G: GraphDef> {
+    /// The thread.
+    pub(crate) thread: ThreadRef,
+    /// What stores its steps.
+    pub(crate) sink: Box<dyn StepSink<G>>,
+    /// Where it starts.
+    pub(crate) start: ThreadStart<G>,
+}
+
 /// The run's [`StepSink`], given up (the thread's lease released) if the run goes away
 /// before its end.
 pub(super) struct SinkGuard<G: GraphDef>(pub(super) Option<Box<dyn StepSink<G>>>);
@@ -102,6 +112,17 @@ impl<G: GraphDef> Run<G> {
         config: RunConfig<G::Tag>,
         start_node: StartNode<G>,
     ) -> Self {
+        Self::build(context, input, modes, config, start_node, None)
+    }
+
+    fn build(
+        context: Arc<G::Context>,
+        input: G::State,
+        modes: ModeSet,
+        config: RunConfig<G::Tag>,
+        start_node: StartNode<G>,
+        thread: Option<Box<RunThread>>,
+    ) -> Self {
         let breakpoints =
             (!config.breakpoints.is_empty()).then(|| Box::new(config.breakpoints.clone()));
         let shared = Arc::new(RunShared {
@@ -111,6 +132,7 @@ impl<G: GraphDef> Run<G> {
             tags: config.tags,
             spawned: Mutex::new(SpawnedTasks::default()),
             interrupts: Mutex::new(None),
+            thread,
             ended: tokio_util::sync::CancellationToken::new(),
         });
         Self {
@@ -141,7 +163,7 @@ impl<G: GraphDef> Run<G> {
     }
 
     /// A run on a thread: `state` is the thread's state (with the run's input applied),
-    /// `sink` stores each step, and `start` says where the run starts.
+    /// and `on` where it is stored and starts.
     ///
     /// # Errors
     /// [`CheckpointError::StateShape`] when a resumed step's fan-in progress does not fit
@@ -152,10 +174,19 @@ impl<G: GraphDef> Run<G> {
         modes: ModeSet,
         config: RunConfig<G::Tag>,
         start_node: StartNode<G>,
-        sink: Box<dyn StepSink<G>>,
-        start: ThreadStart<G>,
+        on: OnThread<G>,
     ) -> Result<Self, GraphError> {
-        let mut run = Self::new(context, state, modes, config, start_node);
+        let OnThread {
+            thread,
+            sink,
+            start,
+        } = on;
+        let thread = Box::new(RunThread {
+            thread,
+            durability: config.durability,
+            step_checkpoint: Mutex::new(None),
+        });
+        let mut run = Self::build(context, state, modes, config, start_node, Some(thread));
         run.sink = SinkGuard(Some(sink));
         match start {
             ThreadStart::Input { step } => {
@@ -558,6 +589,12 @@ impl<G: GraphDef> Run<G> {
         mut finished: HashMap<String, Update<G>>,
     ) {
         self.step += 1;
+        if let (Some(sink), Some(thread)) = (&self.sink.0, &self.shared.0.thread) {
+            *thread
+                .step_checkpoint
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = sink.parent();
+        }
         let mut pushed = 0;
         for task in next {
             let (node, metadata, input) = match task {

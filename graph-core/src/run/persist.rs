@@ -10,7 +10,7 @@ use futures::future::BoxFuture;
 use serde_json::Value;
 
 use super::frontier::NextTask;
-use crate::checkpoint::{CheckpointMeta, Checkpointer};
+use crate::checkpoint::{CheckpointId, CheckpointMeta, Checkpointer};
 use crate::config::Durability;
 use crate::error::CheckpointError;
 use crate::graph::traits::{GraphDef, State};
@@ -82,6 +82,9 @@ pub(crate) trait StepSink<G: GraphDef>: Send {
     /// current state.
     fn take_reported(&mut self) -> Vec<(CheckpointMeta, Option<G::State>)>;
 
+    /// The newest checkpoint of the run's line: the one the next step follows.
+    fn parent(&self) -> Option<CheckpointId>;
+
     /// Gives the thread up after the run failed, once what it stored is stored.
     fn release(&mut self) -> SaveFuture;
 
@@ -97,6 +100,17 @@ pub(crate) struct ThreadRef {
     pub(crate) store: Arc<dyn Checkpointer>,
     pub(crate) thread_id: String,
     pub(crate) namespace: String,
+}
+
+/// The thread a run writes to, as its tasks see it: a subgraph run from one of them keeps
+/// its own checkpoints there, in a namespace of its own.
+pub(crate) struct RunThread {
+    pub(crate) thread: ThreadRef,
+    pub(crate) durability: Durability,
+    /// The checkpoint the current step follows: part of the namespace of a subgraph a task
+    /// runs, so that a resume of the step finds the subgraph's checkpoints again and a fork
+    /// of the thread does not.
+    pub(crate) step_checkpoint: std::sync::Mutex<Option<CheckpointId>>,
 }
 
 /// Where a run on a thread starts.

@@ -6,6 +6,7 @@ use tokio::task::AbortHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::interrupts::InterruptBook;
+use super::persist::RunThread;
 use crate::graph::tags::TagSet;
 use crate::graph::traits::{GraphDef, NodeFuture};
 use crate::stream::metadata::TaskMetadata;
@@ -33,6 +34,8 @@ pub(crate) struct RunShared<G: GraphDef> {
     /// The answers a resumed run starts with and the questions its tasks ask; `None`
     /// until a task asks one or a resume brings answers.
     pub(crate) interrupts: Mutex<Option<Box<InterruptBook>>>,
+    /// The thread the run writes to, if it runs on one.
+    pub(crate) thread: Option<Box<RunThread>>,
     /// Cancelled when the run ends however it ends (finished, failed, or its stream
     /// dropped), so that model calls still under way elsewhere stop reading their model.
     pub(crate) ended: CancellationToken,

@@ -16,6 +16,8 @@ pub struct Interrupt {
     task: String,
     /// Which of the task's interrupts this is, counted from 0 in the order it called them.
     index: usize,
+    /// The checkpoint namespace of the graph whose node asked: empty for the root graph.
+    namespace: String,
 }
 
 impl Interrupt {
@@ -26,7 +28,22 @@ impl Interrupt {
             node: node.to_owned(),
             task,
             index,
+            namespace: String::new(),
         }
+    }
+
+    /// The same question, asked in the graph whose checkpoints are in `namespace`.
+    #[must_use]
+    pub(crate) fn in_namespace(mut self, namespace: String) -> Self {
+        self.namespace = namespace;
+        self
+    }
+
+    /// The checkpoint namespace of the graph whose node asked: empty when a node of the
+    /// thread's own graph asked, `node:<id>` segments joined by `|` when a subgraph's did
+    /// (its checkpoints are stored under it).
+    pub fn namespace(&self) -> &str {
+        &self.namespace
     }
 
     /// Its id: the same each time the same task asks the same question, so a client can
@@ -63,7 +80,12 @@ impl Interrupt {
 
     /// As a thread stores it among the step's pending writes.
     pub(crate) fn to_stored(&self) -> Value {
-        serde_json::json!({"id": self.id, "value": self.value, "index": self.index})
+        serde_json::json!({
+            "id": self.id,
+            "value": self.value,
+            "index": self.index,
+            "namespace": self.namespace,
+        })
     }
 
     /// Read back from a pending write of `task` on `node`; `None` when it does not decode.
@@ -74,6 +96,11 @@ impl Interrupt {
             node: node.to_owned(),
             task: task.to_owned(),
             index: usize::try_from(stored.get("index")?.as_u64()?).ok()?,
+            namespace: stored
+                .get("namespace")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
         })
     }
 }

@@ -198,10 +198,14 @@ impl<N: GraphNode> TaskMetadata<N> {
         namespace
     }
 
-    /// A fresh run id for the `n`th subgraph this task runs, derived so a run is replayable.
-    pub(crate) fn child_run_id(&self) -> Uuid {
+    /// The next subgraph this task runs: its number `n` among the task's subgraph runs, and
+    /// a fresh run id for it, derived so a run is replayable.
+    pub(crate) fn child_call(&self) -> (u64, Uuid) {
         let n = self.calls.fetch_add(1, Ordering::Relaxed);
-        Uuid::new_v5(&self.task_id, format!("subgraph:{n}").as_bytes())
+        (
+            n,
+            Uuid::new_v5(&self.task_id, format!("subgraph:{n}").as_bytes()),
+        )
     }
 
     /// The task's key among its step's tasks (see [`task_key`]).

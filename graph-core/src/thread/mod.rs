@@ -15,7 +15,7 @@ use crate::graph::command::Command;
 use crate::graph::traits::{GraphDef, State};
 use crate::graph_stream::GraphStream;
 use crate::node::{RunNode, start_node};
-use crate::run::executor::Run;
+use crate::run::executor::{OnThread, Run};
 use crate::run::persist::ThreadRef;
 use crate::stream::mode::{ModeSet, StreamMode};
 use crate::thread_line::begin::Begin;
@@ -266,8 +266,11 @@ where
             modes,
             config,
             start_node::<G>,
-            Box::new(sink),
-            start,
+            OnThread {
+                thread: self.thread.clone(),
+                sink: Box::new(sink),
+                start,
+            },
         )
     }
 }

@@ -27,6 +27,8 @@ pub(crate) enum Begin<G: GraphDef> {
     Input(Update<G>),
     /// A command, going on from where the thread stopped.
     Command(Command<G>),
+    /// A new line of checkpoints from this state (a subgraph's run, in its namespace).
+    Fresh(G::State),
 }
 
 /// What a thread's run starts with: the state, the sink its steps go to, where it starts.
@@ -128,8 +130,9 @@ impl ThreadRef {
         }
         match begin {
             Begin::Input(input) => {
-                let (state, line, input_delta, step, input_checkpoint) =
-                    self.store_input::<G>(checkpoint, input, &owner, report).await?;
+                let (state, line, input_delta, step, input_checkpoint) = self
+                    .store_input::<G>(checkpoint, input, &owner, report)
+                    .await?;
                 let reported = input_checkpoint.into_iter().collect();
                 Ok((
                     state,
@@ -138,6 +141,29 @@ impl ThreadRef {
                     ThreadStart::Input { step },
                     reported,
                 ))
+            }
+            Begin::Fresh(state) => {
+                let mut line = CheckpointLine::new(&self.thread_id, &self.namespace, Some(owner));
+                let mut writes = Map::new();
+                writes.insert("__start__".into(), Value::Object(state.to_values()?));
+                let due = Due {
+                    nodes: vec!["__start__".into()],
+                    frontier: Value::Null,
+                };
+                let input = line.next(
+                    &state,
+                    StateDelta::default(),
+                    -1,
+                    Source::Input,
+                    Value::Object(writes),
+                    due,
+                )?;
+                let reported = report
+                    .then(|| (input.meta.clone(), None))
+                    .into_iter()
+                    .collect();
+                self.store.put(input).await?;
+                Ok((state, line, None, ThreadStart::Input { step: 0 }, reported))
             }
             Begin::Command(command) => {
                 let Some(checkpoint) = checkpoint else {

@@ -7,6 +7,7 @@
 //! checkpoints in the thread (in its namespace), as the root's `Thread` does.
 
 pub(crate) mod begin;
+pub(crate) mod child;
 pub(crate) mod frontier;
 pub(crate) mod pending;
 pub(crate) mod sink;

@@ -8,8 +8,8 @@ use tokio::task::JoinHandle;
 
 use super::frontier;
 use crate::checkpoint::{
-    CheckpointLine, CheckpointMeta, Checkpointer, Due, Durable, NewCheckpoint, PendingWrite,
-    Source, StateDelta, step_delta, step_writes,
+    CheckpointId, CheckpointLine, CheckpointMeta, Checkpointer, Due, Durable, NewCheckpoint,
+    PendingWrite, Source, StateDelta, step_delta, step_writes,
 };
 use crate::config::Durability;
 use crate::error::CheckpointError;
@@ -282,6 +282,10 @@ where
 
     fn take_reported(&mut self) -> Vec<(CheckpointMeta, Option<G::State>)> {
         std::mem::take(&mut self.reported)
+    }
+
+    fn parent(&self) -> Option<CheckpointId> {
+        self.line.parent()
     }
 
     fn release(&mut self) -> SaveFuture {

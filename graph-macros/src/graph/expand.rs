@@ -751,6 +751,14 @@ fn graph_def_impl(lowered: &Lowered<'_>, stub: bool) -> TokenStream {
                         #( #arms, )*
                     }
                 }
+
+                fn child_on_thread() -> ::core::option::Option<#private::ChildOnThread<Self>> {
+                    // Method resolution picks the durable answer when the state can be
+                    // stored, and `None` otherwise: a question generic code cannot ask.
+                    #[allow(unused_imports)]
+                    use #private::{ChildOnThreadIfDurable as _, ChildOnThreadNever as _};
+                    (&#private::Probe::<Self>::new()).child_on_thread()
+                }
             }
         };
     }
