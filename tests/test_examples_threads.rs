@@ -24,7 +24,9 @@ use stategraph::checkpoint::{ListOptions, Source};
 fn example(name: &str) -> PathBuf {
     // Tests run in parallel: one build at a time, and nobody runs a half-written binary.
     static BUILDING: Mutex<()> = Mutex::new(());
-    let _guard = BUILDING.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _guard = BUILDING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
 
     let exe = std::env::current_exe().expect("the test's own path");
     // <target>/<profile>/deps/<this test>
@@ -35,7 +37,10 @@ fn example(name: &str) -> PathBuf {
     let binary = profile_dir
         .join("examples")
         .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    if is_fresh(&binary, &profile_dir.join("examples").join(format!("{name}.d"))) {
+    if is_fresh(
+        &binary,
+        &profile_dir.join("examples").join(format!("{name}.d")),
+    ) {
         return binary;
     }
 
@@ -71,7 +76,11 @@ fn example(name: &str) -> PathBuf {
 
 /// Whether `binary` exists and is newer than each source its dep-info file lists.
 fn is_fresh(binary: &Path, dep_info: &Path) -> bool {
-    let modified = |path: &Path| std::fs::metadata(path).and_then(|meta| meta.modified()).ok();
+    let modified = |path: &Path| {
+        std::fs::metadata(path)
+            .and_then(|meta| meta.modified())
+            .ok()
+    };
     let (Some(built), Ok(deps)) = (modified(binary), std::fs::read_to_string(dep_info)) else {
         return false;
     };
@@ -105,7 +114,11 @@ fn run(name: &str, dir: &Path, db: Option<&str>, args: &[&str]) -> Output {
 /// The output of a run that must succeed: its stdout.
 fn succeeds(output: Output, what: &str) -> String {
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{what}: {:?}\n{stderr}", output.status);
+    assert!(
+        output.status.success(),
+        "{what}: {:?}\n{stderr}",
+        output.status
+    );
     assert!(!stderr.contains("panicked"), "{what}: {stderr}");
     String::from_utf8(output.stdout).expect("utf-8 on stdout")
 }
@@ -141,16 +154,28 @@ fn durable_chat_remembers_a_thread_and_lists_its_checkpoints_newest_first() {
     let mut rows = Vec::new();
     for line in history.lines() {
         let row: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{line}: {e}"));
-        let keys: Vec<&str> = row.as_object().unwrap().keys().map(String::as_str).collect();
+        let keys: Vec<&str> = row
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
         assert_eq!(keys.len(), 4, "{line}");
         // Written in the order: checkpoint_id, step, source, next.
         let at: Vec<usize> = ["checkpoint_id", "step", "source", "next"]
             .iter()
-            .map(|key| line.find(&format!("\"{key}\":")).unwrap_or_else(|| panic!("{line}")))
+            .map(|key| {
+                line.find(&format!("\"{key}\":"))
+                    .unwrap_or_else(|| panic!("{line}"))
+            })
             .collect();
         assert!(at.is_sorted(), "{line}");
         assert!(ids.insert(row["checkpoint_id"].as_str().unwrap().to_owned()));
-        rows.push((row["step"].clone(), row["source"].clone(), row["next"].clone()));
+        rows.push((
+            row["step"].clone(),
+            row["source"].clone(),
+            row["next"].clone(),
+        ));
     }
     let expected: Vec<(Value, Value, Value)> = [
         (4, "loop", vec![]),
@@ -169,10 +194,56 @@ fn durable_chat_remembers_a_thread_and_lists_its_checkpoints_newest_first() {
     assert!(stderr.contains("give a message, or --history"), "{stderr}");
     let stderr = fails(chat(&["--thread", "alice", "hi", "--history"]), 2, "both");
     assert!(stderr.contains("not both"), "{stderr}");
-    let stderr = fails(chat(&["--thread", "alice", "hi", "there"]), 2, "two messages");
+    let stderr = fails(
+        chat(&["--thread", "alice", "hi", "there"]),
+        2,
+        "two messages",
+    );
     assert!(stderr.contains("one message only"), "{stderr}");
     let stderr = fails(chat(&["--thread", "alice", "--verbose", "hi"]), 2, "a flag");
     assert!(stderr.contains("unknown option `--verbose`"), "{stderr}");
+}
+
+/// Runs an example as [`run`] does, its stdout a pipe nobody reads any more (a reader such
+/// as `| head -1` that has gone): every write gets `EPIPE`.
+fn run_into_closed_pipe(name: &str, dir: &Path, args: &[&str]) -> Output {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    Command::new(example(name))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("OPENAI_BASE_URL")
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("STATEGRAPH_DB")
+        .stdout(writer)
+        .output()
+        .expect("the example starts")
+}
+
+#[test]
+fn a_closed_stdout_neither_panics_nor_loses_the_turn() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, args) in [
+        ("durable_chat", &["--thread", "t", "hello"][..]),
+        ("durable_chat", &["--thread", "t", "--history"][..]),
+        ("approval", &["--thread", "j", "deploy"][..]),
+        ("approval", &["--thread", "j", "--resume", "yes"][..]),
+    ] {
+        let output = run_into_closed_pipe(name, dir.path(), args);
+        succeeds(output, &format!("{name} {args:?}"));
+    }
+    // Both runs were stored though nobody read them.
+    let chat = |args: &[&str]| run("durable_chat", dir.path(), None, args);
+    let second = succeeds(chat(&["--thread", "t", "again"]), "after");
+    assert_eq!(second, "You have sent 2 messages in this thread.\n");
+    let approval = run(
+        "approval",
+        dir.path(),
+        None,
+        &["--thread", "j", "--resume", "no"],
+    );
+    let stderr = fails(approval, 1, "answered already");
+    assert!(stderr.contains("no question waiting"), "{stderr}");
 }
 
 /// The approval flow on the database `db`, with thread ids starting with `prefix`.
@@ -217,7 +288,10 @@ async fn approval_flow(db: &str, prefix: &str) {
     // stored only once answered, then act or reject.
     let store = stategraph_checkpoint::open(db).await.unwrap();
     for (thread, last) in [(&yes, "act"), (&no, "reject")] {
-        let history = store.list(thread, "", ListOptions::default()).await.unwrap();
+        let history = store
+            .list(thread, "", ListOptions::default())
+            .await
+            .unwrap();
         let steps: Vec<(i64, Source)> = history.iter().rev().map(|m| (m.step, m.source)).collect();
         assert_eq!(
             steps,
@@ -232,19 +306,45 @@ async fn approval_flow(db: &str, prefix: &str) {
         );
         let newest = &history[0];
         assert!(newest.next.is_empty(), "{thread} ended: {:?}", newest.next);
-        assert!(newest.writes.get(last).is_some(), "{thread}: {}", newest.writes);
+        assert!(
+            newest.writes.get(last).is_some(),
+            "{thread}: {}",
+            newest.writes
+        );
     }
 
-    let stderr = fails(approval(&["--thread", &yes, "--resume", "yes"]), 1, "finished");
-    assert!(stderr.contains("no question waiting for an answer"), "{stderr}");
+    let stderr = fails(
+        approval(&["--thread", &yes, "--resume", "yes"]),
+        1,
+        "finished",
+    );
+    assert!(
+        stderr.contains("no question waiting for an answer"),
+        "{stderr}"
+    );
     let never = format!("{prefix}-never-started");
-    let stderr = fails(approval(&["--thread", &never, "--resume", "no"]), 1, "unknown");
-    assert!(stderr.contains("no question waiting for an answer"), "{stderr}");
-    let stderr = fails(approval(&["--thread", &no, "--resume", "maybe"]), 2, "maybe");
+    let stderr = fails(
+        approval(&["--thread", &never, "--resume", "no"]),
+        1,
+        "unknown",
+    );
+    assert!(
+        stderr.contains("no question waiting for an answer"),
+        "{stderr}"
+    );
+    let stderr = fails(
+        approval(&["--thread", &no, "--resume", "maybe"]),
+        2,
+        "maybe",
+    );
     assert!(stderr.contains("`yes` or `no`, not `maybe`"), "{stderr}");
     let stderr = fails(approval(&["--thread", &no, "--force", "x"]), 2, "a flag");
     assert!(stderr.contains("unknown option `--force`"), "{stderr}");
-    let stderr = fails(approval(&["--thread", &no, "x", "--resume", "yes"]), 2, "both");
+    let stderr = fails(
+        approval(&["--thread", &no, "x", "--resume", "yes"]),
+        2,
+        "both",
+    );
     assert!(stderr.contains("not both"), "{stderr}");
 }
 
