@@ -230,20 +230,7 @@ async fn main() -> ExitCode {
 }
 
 /// Why a run could not start or finish, in words for the command line.
-#[derive(Debug)]
-struct Failure(String);
-
-impl std::fmt::Display for Failure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl From<GraphError> for Failure {
-    fn from(error: GraphError) -> Self {
-        Self(error.to_string())
-    }
-}
+type Failure = Box<dyn std::error::Error>;
 
 async fn drive(thread: &Thread<approval::Graph>, run: Run) -> Result<(), Failure> {
     let pending = match thread.state().await? {
@@ -253,10 +240,11 @@ async fn drive(thread: &Thread<approval::Graph>, run: Run) -> Result<(), Failure
     let stream = match run {
         // A new task would start over and drop the question that waits; say so instead.
         Run::Start(_) if pending => {
-            return Err(Failure(format!(
+            return Err(format!(
                 "thread `{}` waits for an answer: resume it with --resume yes|no",
                 thread.id()
-            )));
+            )
+            .into());
         }
         Run::Start(task) => {
             thread
@@ -264,13 +252,14 @@ async fn drive(thread: &Thread<approval::Graph>, run: Run) -> Result<(), Failure
                 .await?
         }
         Run::Resume(_) if !pending => {
-            return Err(Failure(format!(
+            return Err(format!(
                 "thread `{}` has no question waiting for an answer: start it with a task",
                 thread.id()
-            )));
+            )
+            .into());
         }
         Run::Resume(decision) => {
-            let answer = serde_json::to_value(decision).map_err(|e| Failure(e.to_string()))?;
+            let answer = serde_json::to_value(decision)?;
             thread.command(Command::resume(answer), Messages).await?
         }
     };
@@ -300,7 +289,7 @@ async fn report(
     }
     if let Some(interrupts) = stream.interrupted() {
         for interrupt in interrupts {
-            let line = serde_json::to_string(interrupt).map_err(|e| Failure(e.to_string()))?;
+            let line = serde_json::to_string(interrupt)?;
             let _ = writeln!(stdout, "{line}");
         }
         eprintln!("waiting for approval: run again with --resume yes or --resume no");
