@@ -272,11 +272,7 @@ async fn several_interrupts_in_one_node_get_their_answers_in_order() {
     assert_eq!(second.value(), &json!("age?"));
     assert_ne!(first.id(), second.id());
     let pending = thread.state().await.unwrap().unwrap().interrupts;
-    assert_eq!(
-        pending,
-        std::slice::from_ref(&second),
-        "the first is answered"
-    );
+    assert_eq!(pending, std::slice::from_ref(&second), "the first is answered");
 
     let state = thread
         .invoke_command(Command::resume_by_id([(second.id().to_owned(), json!(36))]))
