@@ -56,42 +56,57 @@ mod chat {
     }
 }
 
+const USAGE: &str = "usage: durable_chat --thread ID (\"message\" | --history)";
+
 struct Args {
     thread: String,
     history: bool,
     message: Option<String>,
 }
 
-fn parse_args() -> Result<Args, String> {
+/// What the command line asks for; `None` for `--help`.
+fn parse_args() -> Result<Option<Args>, String> {
     let mut thread = None;
     let mut history = false;
     let mut message = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
+            "-h" | "--help" => return Ok(None),
             "--thread" => thread = Some(args.next().ok_or("--thread needs an id")?),
             "--history" => history = true,
             other if other.starts_with("--") => return Err(format!("unknown option `{other}`")),
+            other if message.is_some() => {
+                return Err(format!(
+                    "one message only; `{other}` is a second one (quote the message)"
+                ));
+            }
             other => message = Some(other.to_owned()),
         }
     }
     let thread = thread.ok_or("--thread ID is required")?;
-    if !history && message.is_none() {
-        return Err("give a message, or --history".into());
+    match (history, &message) {
+        (true, Some(_)) => return Err("give a message or --history, not both".into()),
+        (false, None) => return Err("give a message, or --history".into()),
+        _ => {}
     }
-    Ok(Args {
+    Ok(Some(Args {
         thread,
         history,
         message,
-    })
+    }))
 }
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let args = match parse_args() {
-        Ok(args) => args,
+        Ok(Some(args)) => args,
+        Ok(None) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
         Err(error) => {
-            eprintln!("error: {error}\nusage: durable_chat --thread ID (\"message\" | --history)");
+            eprintln!("error: {error}\n{USAGE}");
             return ExitCode::from(2);
         }
     };
@@ -139,25 +154,44 @@ async fn turn(
     let mut stream = thread
         .stream(ChatUpdate::default().messages(vec![message]), Messages)
         .await?;
+    let mut stdout = std::io::stdout();
+    // A closed stdout loses tokens nobody reads; the turn still finishes and is stored.
     while let Some(chunk) = stream.try_next().await? {
-        print!("{}", chunk.content());
-        let _ = std::io::stdout().flush();
+        let _ = write!(stdout, "{}", chunk.content());
+        let _ = stdout.flush();
     }
-    println!();
+    let _ = writeln!(stdout);
     Ok(())
 }
 
 async fn print_history(
     thread: &stategraph::Thread<chat::Graph>,
 ) -> Result<(), stategraph::GraphError> {
-    for meta in thread.history(ListOptions::default()).await? {
-        let line = serde_json::json!({
-            "checkpoint_id": meta.id.to_string(),
-            "step": meta.step,
-            "source": meta.source.as_str(),
-            "next": meta.next,
-        });
-        println!("{line}");
+    let history = thread.history(ListOptions::default()).await?;
+    if history.is_empty() {
+        eprintln!("thread `{}` has no checkpoints", thread.id());
+    }
+    let mut stdout = std::io::stdout().lock();
+    for meta in history {
+        let line = HistoryLine {
+            checkpoint_id: meta.id.to_string(),
+            step: meta.step,
+            source: meta.source.as_str(),
+            next: meta.next,
+        };
+        // A reader that stops early (`| head -1`) closes the pipe: the listing ends there.
+        if serde_json::to_writer(&mut stdout, &line).is_err() || writeln!(stdout).is_err() {
+            break;
+        }
     }
     Ok(())
+}
+
+/// One checkpoint in `--history`, its keys in this order.
+#[derive(Serialize)]
+struct HistoryLine {
+    checkpoint_id: String,
+    step: i64,
+    source: &'static str,
+    next: Vec<String>,
 }

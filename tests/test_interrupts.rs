@@ -113,7 +113,7 @@ async fn sqlite(dir: &tempfile::TempDir) -> Arc<dyn Checkpointer> {
 async fn an_interrupt_stops_the_run_and_a_resume_in_a_new_process_answers_it() {
     let dir = tempfile::tempdir().unwrap();
     let probe = Arc::new(Probe::default());
-    {
+    let first_id = {
         let store = sqlite(&dir).await;
         let graph = approval::Graph::new(Arc::clone(&probe));
         let thread = graph.thread(&store, "t");
@@ -140,7 +140,8 @@ async fn an_interrupt_stops_the_run_and_a_resume_in_a_new_process_answers_it() {
         assert_eq!(snapshot.next, [approval::Node::Approve]);
         assert_eq!(snapshot.interrupts, interrupts);
         assert_eq!(snapshot.values.approved, None, "nothing of the step merged");
-    }
+        interrupts[0].id().to_owned()
+    };
     // A new process: a new store on the same file, a new graph.
     let store = sqlite(&dir).await;
     let graph = approval::Graph::new(Arc::clone(&probe));
@@ -188,6 +189,13 @@ async fn an_interrupt_stops_the_run_and_a_resume_in_a_new_process_answers_it() {
     // The other answer on another thread takes the other branch.
     let other = graph.thread(&store, "u");
     other.invoke(task("delete")).await.unwrap();
+    let question = &other.state().await.unwrap().unwrap().interrupts[0];
+    assert_eq!(question.node(), "approve");
+    assert_ne!(
+        question.id(),
+        first_id,
+        "the same step and node on another thread ask another question"
+    );
     let state = other.invoke_command(Command::resume("no")).await.unwrap();
     assert_eq!(state.log, ["planned delete", "cancelled delete"]);
 }

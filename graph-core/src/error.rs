@@ -70,7 +70,7 @@ pub enum GraphError {
     },
     /// Storing or reading the run's thread failed: the checkpoint store's error. What the
     /// run produced before it was handed out first.
-    #[error("the thread's checkpoint store failed: {0}")]
+    #[error(transparent)]
     Checkpoint(#[from] CheckpointError),
     /// A subgraph run by `ctx.subgraph(..)` stopped on an interrupt: return this error from
     /// the node with `?`, and the parent's run stops on the same question (see

@@ -131,16 +131,20 @@ impl<G: GraphDef> NodeContext<G> {
             ))
         })?;
         let task = self.task.key();
-        // Where the run's checkpoints are: the same in every run that resumes the step.
-        let namespace = match &self.run.thread {
-            Some(thread) => thread.thread.namespace.clone(),
-            None => self.task.run_namespace(),
+        // Where the run's checkpoints are: the same in every run that resumes the step, and
+        // another thread's differ.
+        let (thread_id, namespace) = match &self.run.thread {
+            Some(thread) => (
+                thread.thread.thread_id.as_str(),
+                thread.thread.namespace.clone(),
+            ),
+            None => ("", self.task.run_namespace()),
         };
         let asked = self.run.with_interrupts(|book| {
             book.ask(&task, |index| {
                 let id = uuid::Uuid::new_v5(
                     &uuid::Uuid::NAMESPACE_OID,
-                    format!("{namespace}|{task}|{index}").as_bytes(),
+                    format!("{thread_id}|{namespace}|{task}|{index}").as_bytes(),
                 );
                 Interrupt::new(id.simple().to_string(), value, node, task.clone(), index)
                     .in_namespace(namespace.clone())
