@@ -79,7 +79,7 @@ pub enum GraphError {
     #[error("a subgraph stopped on {} interrupt(s) (return this error with `?`)", interrupts.len())]
     SubgraphInterrupted {
         /// The questions it asked.
-        interrupts: Vec<crate::Interrupt>,
+        interrupts: Vec<crate::interrupt::Interrupt>,
     },
     /// A [`Command`](crate::Command) that does not fit where the thread stands: nothing is
     /// due, no interrupt is pending for a resume value, or an answer names no pending

@@ -11,9 +11,9 @@ use super::writer::Writer;
 use crate::chat::ChatModel;
 use crate::error::{NodeError, StoppedByInterrupt};
 use crate::graph::traits::GraphDef;
+use crate::interrupt::Interrupt;
 use crate::run::interrupts::Asked;
 use crate::run::shared::RunShared;
-use crate::stream::interrupt::Interrupt;
 use crate::stream::metadata::TaskMetadata;
 
 /// The context of one node task: `ctx` in a `#[node]` fn.

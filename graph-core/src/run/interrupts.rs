@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::stream::interrupt::Interrupt;
+use crate::interrupt::Interrupt;
 
 /// What a run knows of interrupts, keyed by task (see `TaskMetadata::key`). Empty for most
 /// runs, so the run holds it boxed behind an `Option`.

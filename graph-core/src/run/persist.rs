@@ -14,7 +14,7 @@ use crate::checkpoint::{CheckpointId, CheckpointMeta, Checkpointer};
 use crate::config::Durability;
 use crate::error::CheckpointError;
 use crate::graph::traits::{GraphDef, State};
-use crate::stream::interrupt::Interrupt;
+use crate::interrupt::Interrupt;
 
 /// A checkpoint write under way.
 pub(crate) type SaveFuture = BoxFuture<'static, Result<(), CheckpointError>>;

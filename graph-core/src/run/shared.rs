@@ -52,7 +52,7 @@ impl<G: GraphDef> RunShared<G> {
     }
 
     /// The question task `task` stopped on, if any.
-    pub(crate) fn take_interrupt(&self, task: &str) -> Option<crate::stream::interrupt::Interrupt> {
+    pub(crate) fn take_interrupt(&self, task: &str) -> Option<crate::interrupt::Interrupt> {
         self.interrupts
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

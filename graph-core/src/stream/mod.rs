@@ -3,7 +3,6 @@
 //! of them.
 
 pub(crate) mod checkpoint_item;
-pub(crate) mod interrupt;
 pub(crate) mod items;
 pub(crate) mod json;
 pub(crate) mod metadata;

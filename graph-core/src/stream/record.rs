@@ -11,7 +11,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 use uuid::Uuid;
 
 use super::checkpoint_item::CheckpointEvent;
-use super::interrupt::Interrupt;
 use super::items::{CustomChunk, MessageChunk};
 use super::metadata::{MessageMetadata, TaskMetadata};
 use super::mode::ModeSet;
@@ -20,6 +19,7 @@ use crate::buffer::Buffer;
 use crate::chat::{ChatChunk, Message};
 use crate::graph::tags::TagSet;
 use crate::graph::traits::{GraphDef, State};
+use crate::interrupt::Interrupt;
 
 type Update<G> = <<G as GraphDef>::State as State>::Update;
 

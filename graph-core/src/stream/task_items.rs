@@ -4,9 +4,9 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use super::interrupt::Interrupt;
 use super::metadata::TaskMetadata;
 use crate::graph::traits::{GraphDef, State};
+use crate::interrupt::Interrupt;
 
 type Update<G> = <<G as GraphDef>::State as State>::Update;
 

@@ -5,7 +5,7 @@ use std::time::SystemTime;
 use crate::checkpoint::{Checkpoint, CheckpointId, Durable, Source};
 use crate::error::CheckpointError;
 use crate::graph::traits::GraphDef;
-use crate::stream::interrupt::Interrupt;
+use crate::interrupt::Interrupt;
 use crate::thread_line::frontier::node_named;
 use crate::thread_line::pending::Pending;
 

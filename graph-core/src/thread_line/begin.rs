@@ -15,9 +15,9 @@ use crate::config::RunConfig;
 use crate::error::{CheckpointError, GraphError};
 use crate::graph::command::{Command, Resume};
 use crate::graph::traits::{GraphDef, GraphNode, State};
+use crate::interrupt::Interrupt;
 use crate::run::frontier::NextTask;
 use crate::run::persist::{ResumePoint, ThreadRef, ThreadStart};
-use crate::stream::interrupt::Interrupt;
 
 type Update<G> = <<G as GraphDef>::State as State>::Update;
 

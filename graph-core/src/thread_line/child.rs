@@ -17,8 +17,8 @@ use crate::checkpoint::{Durable, Source};
 use crate::config::RunConfig;
 use crate::error::GraphError;
 use crate::graph::traits::GraphDef;
+use crate::interrupt::Interrupt;
 use crate::run::persist::{StepSink, ThreadRef, ThreadStart};
-use crate::stream::interrupt::Interrupt;
 
 /// Where a subgraph's line of checkpoints stands when its parent's task runs it.
 pub(crate) enum ChildLine {

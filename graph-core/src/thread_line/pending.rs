@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::checkpoint::{Checkpoint, CheckpointError, Durable, PendingWrite};
 use crate::graph::traits::GraphDef;
-use crate::stream::interrupt::Interrupt;
+use crate::interrupt::Interrupt;
 
 /// What the tasks of a stopped step left: the updates of those that finished, the answers
 /// their interrupts have, and the questions still open.

@@ -14,8 +14,8 @@ use crate::checkpoint::{
 use crate::config::Durability;
 use crate::error::CheckpointError;
 use crate::graph::traits::{GraphDef, State};
+use crate::interrupt::Interrupt;
 use crate::run::persist::{DueTasks, FinishedTask, SaveFuture, StepSink, StepUpdates};
-use crate::stream::interrupt::Interrupt;
 
 /// Stores a run's steps in its thread.
 pub(crate) struct ThreadSink<G: GraphDef> {
