@@ -291,40 +291,33 @@ impl SqlCheckpointer {
         checkpoint_ns: &str,
         id: Option<CheckpointId>,
     ) -> Result<Option<Checkpoint>, CheckpointError> {
-        let mut transaction = self.pool.begin().await.map_err(from_sqlx)?;
-        let id = match id {
-            Some(id) => id.to_string(),
-            None => {
-                let newest = sqlx::query(
-                    "SELECT checkpoint_id FROM stategraph_checkpoints \
-                     WHERE thread_id = $1 AND checkpoint_ns = $2 \
-                     ORDER BY checkpoint_id DESC LIMIT 1",
-                )
-                .bind(thread_id)
-                .bind(checkpoint_ns)
-                .fetch_optional(&mut *transaction)
-                .await
-                .map_err(from_sqlx)?;
-                match newest {
-                    Some(row) => row.try_get::<String, _>(0).map_err(from_sqlx)?,
-                    None => return Ok(None),
-                }
-            }
+        // The checkpoint asked for, or the newest, in one statement.
+        let sql = match id {
+            Some(_) => format!(
+                "SELECT {TARGET_COLUMNS} FROM stategraph_checkpoints c \
+                 WHERE thread_id = $1 AND checkpoint_ns = $2 AND checkpoint_id = $3"
+            ),
+            None => format!(
+                "SELECT {TARGET_COLUMNS} FROM stategraph_checkpoints c \
+                 WHERE thread_id = $1 AND checkpoint_ns = $2 \
+                 ORDER BY checkpoint_id DESC LIMIT 1"
+            ),
         };
-        let target = sqlx::query(&format!(
-            "SELECT {TARGET_COLUMNS} FROM stategraph_checkpoints c \
-             WHERE thread_id = $1 AND checkpoint_ns = $2 AND checkpoint_id = $3"
-        ))
-        .bind(thread_id)
-        .bind(checkpoint_ns)
-        .bind(id.as_str())
-        .fetch_optional(&mut *transaction)
-        .await
-        .map_err(from_sqlx)?;
+        let mut query = sqlx::query(&sql).bind(thread_id).bind(checkpoint_ns);
+        if let Some(id) = id {
+            query = query.bind(id.to_string());
+        }
+        let mut transaction = self.pool.begin().await.map_err(from_sqlx)?;
+        let target = query
+            .fetch_optional(&mut *transaction)
+            .await
+            .map_err(from_sqlx)?;
         let Some(target) = target else {
             return Ok(None);
         };
         let (meta, counters, base_id) = target_of(&target, thread_id)?;
+        // As stored: the writes below are looked up by this text.
+        let id: String = target.try_get("checkpoint_id").map_err(from_sqlx)?;
         // The base's snapshot, and every delta since it that shares its base, as one row:
         // the deltas as one JSON list of `[id, parent, delta]`, so that the chain to the
         // checkpoint can be followed by parent ids (a fork shares the base with its
