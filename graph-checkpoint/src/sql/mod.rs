@@ -158,16 +158,24 @@ impl SqlCheckpointer {
     }
 
     /// SQLite: moves the write-ahead log into the database file and empties it (what a
-    /// size on disk should be measured after).
+    /// size on disk should be measured after). Writes wait meanwhile.
     ///
     /// # Errors
-    /// The database's.
+    /// [`CheckpointError::Locked`] when a reader or another process kept the log from
+    /// being emptied; the database's.
     pub async fn checkpoint_wal(&self) -> Result<(), CheckpointError> {
-        if self.engine == Engine::Sqlite {
-            self.pool
-                .execute("PRAGMA wal_checkpoint(TRUNCATE)")
-                .await
-                .map_err(from_sqlx)?;
+        let Some(sqlite) = &self.sqlite else {
+            return Ok(());
+        };
+        let emptied = sqlite
+            .wal
+            .truncate(&sqlite.writer)
+            .await
+            .map_err(|error| self.write_failed(error))?;
+        if !emptied {
+            return Err(CheckpointError::Locked {
+                source: "a reader or another process kept the log from being emptied".into(),
+            });
         }
         Ok(())
     }

@@ -18,9 +18,10 @@
 //! stay in the log until the next checkpoint.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 
-use sqlx::{AnyConnection, AnyPool, Executor};
+use sqlx::{AnyConnection, AnyPool, Executor, Row};
+use tokio::sync::Mutex;
 
 use super::writer::Writer;
 
@@ -33,30 +34,48 @@ pub(super) const CHECKPOINT_EVERY: u32 = 256;
 pub(super) struct WalCheckpoints {
     /// Writes since the last checkpoint began.
     writes: AtomicU32,
-    /// Whether a checkpoint is under way: one at a time.
-    running: AtomicBool,
+    /// Held by the checkpoint under way: one at a time, so that one asked for does not find
+    /// the log busy with one of the background's.
+    running: Arc<Mutex<()>>,
 }
 
 impl WalCheckpoints {
     /// Counts a committed write; every [`CHECKPOINT_EVERY`] writes, starts a checkpoint
     /// in the background (in line when no Tokio runtime is there to run it) unless one is
     /// under way.
-    pub(super) async fn wrote(self: &Arc<Self>, pool: &AnyPool, writer: &Arc<Writer>) {
-        if self.writes.fetch_add(1, Ordering::Relaxed) + 1 < CHECKPOINT_EVERY
-            || self.running.swap(true, Ordering::AcqRel)
-        {
+    pub(super) async fn wrote(&self, pool: &AnyPool, writer: &Arc<Writer>) {
+        if self.writes.fetch_add(1, Ordering::Relaxed) + 1 < CHECKPOINT_EVERY {
             return;
         }
+        let Ok(running) = Arc::clone(&self.running).try_lock_owned() else {
+            return;
+        };
         self.writes.store(0, Ordering::Relaxed);
-        let (this, pool, writer) = (Arc::clone(self), pool.clone(), Arc::clone(writer));
+        let (pool, writer) = (pool.clone(), Arc::clone(writer));
         let checkpoint = async move {
             checkpoint(&pool, &writer).await;
-            this.running.store(false, Ordering::Release);
+            drop(running);
         };
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => drop(runtime.spawn(checkpoint)),
             Err(_) => checkpoint.await,
         }
+    }
+
+    /// Copies the whole log into the database file and empties it, writes held back
+    /// meanwhile; `Ok(false)` when a reader, or another process's checkpoint, kept it
+    /// from finishing.
+    ///
+    /// # Errors
+    /// The database's.
+    pub(super) async fn truncate(&self, writer: &Writer) -> Result<bool, sqlx::Error> {
+        let _running = self.running.lock().await;
+        let mut connection = writer.lock().await?;
+        let row = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .fetch_one(&mut *connection)
+            .await?;
+        // The row is (busy, frames in the log, frames copied).
+        Ok(row.try_get::<i64, _>(0)? == 0)
     }
 }
 
@@ -64,7 +83,7 @@ impl WalCheckpoints {
 impl WalCheckpoints {
     /// Whether a checkpoint is under way.
     pub(super) fn running(&self) -> bool {
-        self.running.load(Ordering::Acquire)
+        self.running.try_lock().is_err()
     }
 }
 
