@@ -186,7 +186,7 @@ async fn main() {
         store.delete_thread("bench").await.expect("clean");
     } else {
         println!(
-            "postgres: skipped (STATEGRAPH_TEST_POSTGRES_URL not set; scripts/bench starts one)"
+            "postgres: skipped (STATEGRAPH_TEST_POSTGRES_URL not set; scripts/postgres-start.sh prints one)"
         );
     }
 }

@@ -5,12 +5,16 @@
 mod decode;
 mod errors;
 mod schema;
+#[cfg(test)]
+mod tests;
+mod wal;
+mod writer;
 
-use std::sync::Once;
+use std::sync::{Arc, Once};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{AnyPool, Executor, Row};
+use sqlx::{AnyPool, Connection, Executor, Row};
 use stategraph_core::checkpoint::{
     Checkpoint, CheckpointError, CheckpointId, CheckpointMeta, Checkpointer, ListOptions,
     NewCheckpoint, PendingWrite, StoreFuture,
@@ -18,6 +22,8 @@ use stategraph_core::checkpoint::{
 
 use decode::{META_COLUMNS, TARGET_COLUMNS, chain_of, meta_of, target_of};
 pub(crate) use errors::from_sqlx;
+use wal::WalCheckpoints;
+use writer::{WriteConnection, Writer};
 
 /// The database engine behind a [`SqlCheckpointer`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,6 +65,15 @@ impl Default for SqlOptions {
 pub struct SqlCheckpointer {
     pool: AnyPool,
     engine: Engine,
+    /// SQLite: its one writer, and the checkpoints of its log.
+    sqlite: Option<SqliteWrites>,
+}
+
+/// How a SQLite store writes.
+#[derive(Clone, Debug)]
+struct SqliteWrites {
+    writer: Arc<Writer>,
+    wal: Arc<WalCheckpoints>,
 }
 
 impl SqlCheckpointer {
@@ -90,6 +105,10 @@ impl SqlCheckpointer {
         let pool = AnyPoolOptions::new()
             .max_connections(options.max_connections)
             .acquire_timeout(options.connect_timeout)
+            // A ping before each use finds a Postgres connection the server closed; an
+            // SQLite connection is a thread of this process holding a file, which nothing
+            // outside closes, and the ping would be a round trip to that thread per read.
+            .test_before_acquire(engine != Engine::Sqlite)
             .after_connect(move |connection, _| {
                 Box::pin(async move {
                     if engine == Engine::Sqlite {
@@ -100,6 +119,9 @@ impl SqlCheckpointer {
                         connection
                             .execute(format!("PRAGMA busy_timeout = {busy_ms}").as_str())
                             .await?;
+                        // The store checkpoints the log itself, off the commits' path
+                        // (wal.rs).
+                        connection.execute("PRAGMA wal_autocheckpoint = 0").await?;
                     }
                     Ok(())
                 })
@@ -111,7 +133,15 @@ impl SqlCheckpointer {
             .await
             .map_err(errors::from_migrate)?;
         migrator.run(&pool).await.map_err(errors::from_migrate)?;
-        Ok(Self { pool, engine })
+        let sqlite = (engine == Engine::Sqlite).then(|| SqliteWrites {
+            writer: Arc::new(Writer::new(pool.clone())),
+            wal: Arc::default(),
+        });
+        Ok(Self {
+            pool,
+            engine,
+            sqlite,
+        })
     }
 
     /// The engine behind the store.
@@ -121,27 +151,65 @@ impl SqlCheckpointer {
 
     /// Closes every connection; later calls fail with [`CheckpointError::Unavailable`].
     pub async fn close(&self) {
+        if let Some(sqlite) = &self.sqlite {
+            sqlite.writer.close().await;
+        }
         self.pool.close().await;
     }
 
     /// SQLite: moves the write-ahead log into the database file and empties it (what a
-    /// size on disk should be measured after).
+    /// size on disk should be measured after). Writes wait meanwhile.
     ///
     /// # Errors
-    /// The database's.
+    /// [`CheckpointError::Locked`] when a reader or another process kept the log from
+    /// being emptied; the database's.
     pub async fn checkpoint_wal(&self) -> Result<(), CheckpointError> {
-        if self.engine == Engine::Sqlite {
-            self.pool
-                .execute("PRAGMA wal_checkpoint(TRUNCATE)")
-                .await
-                .map_err(from_sqlx)?;
+        let Some(sqlite) = &self.sqlite else {
+            return Ok(());
+        };
+        let emptied = sqlite
+            .wal
+            .truncate(&sqlite.writer)
+            .await
+            .map_err(|error| self.write_failed(error))?;
+        if !emptied {
+            return Err(CheckpointError::Locked {
+                source: "a reader or another process kept the log from being emptied".into(),
+            });
         }
         Ok(())
+    }
+
+    /// A connection for a write: SQLite's writer (one write at a time), or one of
+    /// Postgres's pool.
+    async fn write_connection(&self) -> Result<WriteConnection<'_>, CheckpointError> {
+        match &self.sqlite {
+            Some(sqlite) => sqlite.writer.lock().await,
+            None => self.pool.acquire().await.map(WriteConnection::Pooled),
+        }
+        .map_err(|error| self.write_failed(error))
+    }
+
+    /// The typed error of a failed write; a writer connection the error leaves unusable
+    /// is replaced before the next write.
+    fn write_failed(&self, error: sqlx::Error) -> CheckpointError {
+        if let Some(sqlite) = &self.sqlite {
+            sqlite.writer.check(&error);
+        }
+        from_sqlx(error)
+    }
+
+    /// Counts a committed write towards the next checkpoint of SQLite's log.
+    async fn wrote(&self) {
+        if let Some(sqlite) = &self.sqlite {
+            sqlite.wal.wrote(&self.pool, &sqlite.writer).await;
+        }
     }
 
     async fn put(&self, checkpoint: NewCheckpoint) -> Result<(), CheckpointError> {
         let encoded = decode::encode(&checkpoint)?;
         let meta = &checkpoint.meta;
+        let mut connection = self.write_connection().await?;
         sqlx::query(
             "INSERT INTO stategraph_checkpoints (thread_id, checkpoint_ns, checkpoint_id, \
              parent_id, run_id, step, source, created_at, next_nodes, writes, versions, delta, \
@@ -168,9 +236,11 @@ impl SqlCheckpointer {
         .bind(counter(checkpoint.counters.bytes_since))
         .bind(counter(checkpoint.counters.base_bytes))
         .bind(encoded.frontier)
-        .execute(&self.pool)
+        .execute(&mut *connection)
         .await
-        .map_err(from_sqlx)?;
+        .map_err(|error| self.write_failed(error))?;
+        drop(connection);
+        self.wrote().await;
         Ok(())
     }
 
@@ -182,12 +252,22 @@ impl SqlCheckpointer {
         writes: Vec<PendingWrite>,
     ) -> Result<(), CheckpointError> {
         let id = id.to_string();
-        let mut transaction = self.pool.begin().await.map_err(from_sqlx)?;
-        for write in writes {
-            let value =
-                serde_json::to_string(&write.value).map_err(|error| CheckpointError::Encode {
-                    detail: error.to_string(),
-                })?;
+        let writes = writes
+            .into_iter()
+            .map(|write| {
+                serde_json::to_string(&write.value)
+                    .map(|value| (write, value))
+                    .map_err(|error| CheckpointError::Encode {
+                        detail: error.to_string(),
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut connection = self.write_connection().await?;
+        let mut transaction = connection
+            .begin()
+            .await
+            .map_err(|error| self.write_failed(error))?;
+        for (write, value) in writes {
             sqlx::query(
                 "INSERT INTO stategraph_writes (thread_id, checkpoint_ns, checkpoint_id, task_id, \
                  channel, node, value) VALUES ($1, $2, $3, $4, $5, $6, $7) \
@@ -203,9 +283,15 @@ impl SqlCheckpointer {
             .bind(value)
             .execute(&mut *transaction)
             .await
-            .map_err(from_sqlx)?;
+            .map_err(|error| self.write_failed(error))?;
         }
-        transaction.commit().await.map_err(from_sqlx)
+        transaction
+            .commit()
+            .await
+            .map_err(|error| self.write_failed(error))?;
+        drop(connection);
+        self.wrote().await;
+        Ok(())
     }
 
     async fn get(
@@ -214,40 +300,33 @@ impl SqlCheckpointer {
         checkpoint_ns: &str,
         id: Option<CheckpointId>,
     ) -> Result<Option<Checkpoint>, CheckpointError> {
-        let mut transaction = self.pool.begin().await.map_err(from_sqlx)?;
-        let id = match id {
-            Some(id) => id.to_string(),
-            None => {
-                let newest = sqlx::query(
-                    "SELECT checkpoint_id FROM stategraph_checkpoints \
-                     WHERE thread_id = $1 AND checkpoint_ns = $2 \
-                     ORDER BY checkpoint_id DESC LIMIT 1",
-                )
-                .bind(thread_id)
-                .bind(checkpoint_ns)
-                .fetch_optional(&mut *transaction)
-                .await
-                .map_err(from_sqlx)?;
-                match newest {
-                    Some(row) => row.try_get::<String, _>(0).map_err(from_sqlx)?,
-                    None => return Ok(None),
-                }
-            }
+        // The checkpoint asked for, or the newest, in one statement.
+        let sql = match id {
+            Some(_) => format!(
+                "SELECT {TARGET_COLUMNS} FROM stategraph_checkpoints c \
+                 WHERE thread_id = $1 AND checkpoint_ns = $2 AND checkpoint_id = $3"
+            ),
+            None => format!(
+                "SELECT {TARGET_COLUMNS} FROM stategraph_checkpoints c \
+                 WHERE thread_id = $1 AND checkpoint_ns = $2 \
+                 ORDER BY checkpoint_id DESC LIMIT 1"
+            ),
         };
-        let target = sqlx::query(&format!(
-            "SELECT {TARGET_COLUMNS} FROM stategraph_checkpoints c \
-             WHERE thread_id = $1 AND checkpoint_ns = $2 AND checkpoint_id = $3"
-        ))
-        .bind(thread_id)
-        .bind(checkpoint_ns)
-        .bind(id.as_str())
-        .fetch_optional(&mut *transaction)
-        .await
-        .map_err(from_sqlx)?;
+        let mut query = sqlx::query(&sql).bind(thread_id).bind(checkpoint_ns);
+        if let Some(id) = id {
+            query = query.bind(id.to_string());
+        }
+        let mut transaction = self.pool.begin().await.map_err(from_sqlx)?;
+        let target = query
+            .fetch_optional(&mut *transaction)
+            .await
+            .map_err(from_sqlx)?;
         let Some(target) = target else {
             return Ok(None);
         };
         let (meta, counters, base_id) = target_of(&target, thread_id)?;
+        // As stored: the writes below are looked up by this text.
+        let id: String = target.try_get("checkpoint_id").map_err(from_sqlx)?;
         // The base's snapshot, and every delta since it that shares its base, as one row:
         // the deltas as one JSON list of `[id, parent, delta]`, so that the chain to the
         // checkpoint can be followed by parent ids (a fork shares the base with its
@@ -321,14 +400,18 @@ impl SqlCheckpointer {
     }
 
     async fn copy_thread(&self, from: &str, to: &str) -> Result<(), CheckpointError> {
-        let mut transaction = self.pool.begin().await.map_err(from_sqlx)?;
+        let mut connection = self.write_connection().await?;
+        let mut transaction = connection
+            .begin()
+            .await
+            .map_err(|error| self.write_failed(error))?;
         let existing: i64 =
             sqlx::query("SELECT COUNT(*) FROM stategraph_checkpoints WHERE thread_id = $1")
                 .bind(to)
                 .fetch_one(&mut *transaction)
                 .await
                 .and_then(|row| row.try_get(0))
-                .map_err(from_sqlx)?;
+                .map_err(|error| self.write_failed(error))?;
         if existing > 0 {
             return Err(CheckpointError::Database {
                 source: format!("thread `{to}` already has checkpoints").into(),
@@ -346,7 +429,7 @@ impl SqlCheckpointer {
         .bind(from)
         .execute(&mut *transaction)
         .await
-        .map_err(from_sqlx)?;
+        .map_err(|error| self.write_failed(error))?;
         if copied.rows_affected() == 0 {
             return Err(CheckpointError::NotFound {
                 thread: from.to_owned(),
@@ -362,12 +445,22 @@ impl SqlCheckpointer {
         .bind(from)
         .execute(&mut *transaction)
         .await
-        .map_err(from_sqlx)?;
-        transaction.commit().await.map_err(from_sqlx)
+        .map_err(|error| self.write_failed(error))?;
+        transaction
+            .commit()
+            .await
+            .map_err(|error| self.write_failed(error))?;
+        drop(connection);
+        self.wrote().await;
+        Ok(())
     }
 
     async fn delete_thread(&self, thread_id: &str) -> Result<(), CheckpointError> {
-        let mut transaction = self.pool.begin().await.map_err(from_sqlx)?;
+        let mut connection = self.write_connection().await?;
+        let mut transaction = connection
+            .begin()
+            .await
+            .map_err(|error| self.write_failed(error))?;
         for table in [
             "stategraph_checkpoints",
             "stategraph_writes",
@@ -377,9 +470,15 @@ impl SqlCheckpointer {
                 .bind(thread_id)
                 .execute(&mut *transaction)
                 .await
-                .map_err(from_sqlx)?;
+                .map_err(|error| self.write_failed(error))?;
         }
-        transaction.commit().await.map_err(from_sqlx)
+        transaction
+            .commit()
+            .await
+            .map_err(|error| self.write_failed(error))?;
+        drop(connection);
+        self.wrote().await;
+        Ok(())
     }
 
     async fn lock_thread(
@@ -392,6 +491,7 @@ impl SqlCheckpointer {
         let until = now.saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX));
         // Inserts, renews (same owner) or takes over an expired lease, in one statement:
         // no row changes while another owner's lease runs.
+        let mut connection = self.write_connection().await?;
         let taken = sqlx::query(
             "INSERT INTO stategraph_thread_locks (thread_id, owner, expires_at) \
              VALUES ($1, $2, $3) ON CONFLICT (thread_id) DO UPDATE \
@@ -403,9 +503,11 @@ impl SqlCheckpointer {
         .bind(owner)
         .bind(until)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&mut *connection)
         .await
-        .map_err(from_sqlx)?;
+        .map_err(|error| self.write_failed(error))?;
+        drop(connection);
+        self.wrote().await;
         if taken.rows_affected() == 0 {
             return Err(CheckpointError::ThreadBusy {
                 thread: thread_id.to_owned(),
@@ -415,12 +517,15 @@ impl SqlCheckpointer {
     }
 
     async fn unlock_thread(&self, thread_id: &str, owner: &str) -> Result<(), CheckpointError> {
+        let mut connection = self.write_connection().await?;
         sqlx::query("DELETE FROM stategraph_thread_locks WHERE thread_id = $1 AND owner = $2")
             .bind(thread_id)
             .bind(owner)
-            .execute(&self.pool)
+            .execute(&mut *connection)
             .await
-            .map_err(from_sqlx)?;
+            .map_err(|error| self.write_failed(error))?;
+        drop(connection);
+        self.wrote().await;
         Ok(())
     }
 }
