@@ -696,3 +696,69 @@ async fn a_subgraphs_interrupt_stops_a_parent_without_a_thread_too() {
     let interrupts = stream.interrupted().expect("stopped");
     assert_eq!(interrupts[0].value(), &json!("publish `draft of x`?"));
 }
+
+#[graph(
+    state = Both,
+    context = Arc<Probe>,
+    edges = [START -> [left, first], first -> second, [left, second] -> merge -> END]
+)]
+pub mod uneven {
+    use super::*;
+
+    #[node]
+    pub async fn left(_state: &Both, _ctx: &Ctx) -> BothUpdate {
+        BothUpdate::default().log(vec!["left".into()])
+    }
+
+    #[node]
+    pub async fn first(_state: &Both, _ctx: &Ctx) -> BothUpdate {
+        BothUpdate::default().log(vec!["first".into()])
+    }
+
+    /// Fails while the probe says so: the fan-in has seen `left` but not this.
+    #[node]
+    pub async fn second(_state: &Both, ctx: &Ctx) -> Result<BothUpdate, NodeError> {
+        if ctx.context().fail.load(Ordering::SeqCst) {
+            return Err(NodeError::msg("second is down"));
+        }
+        Ok(BothUpdate::default().log(vec!["second".into()]))
+    }
+
+    #[node]
+    pub async fn merge(_state: &Both, ctx: &Ctx) -> BothUpdate {
+        ctx.context().ran(MERGE);
+        BothUpdate::default().log(vec!["merge".into()])
+    }
+}
+
+#[tokio::test]
+async fn a_fan_in_half_seen_before_a_failure_fires_after_the_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = sqlite(&dir).await;
+    let probe = Arc::new(Probe::default());
+    probe.fail.store(true, Ordering::SeqCst);
+    let thread = uneven::Graph::new(Arc::clone(&probe)).thread(&store, "t");
+    assert!(thread.invoke(BothUpdate::default()).await.is_err());
+    let stopped = thread.state().await.unwrap().unwrap();
+    assert_eq!(stopped.next, [uneven::Node::Second]);
+    assert!(
+        !store
+            .get("t", "", None)
+            .await
+            .unwrap()
+            .unwrap()
+            .meta
+            .frontier
+            .is_null(),
+        "the fan-in's progress is stored"
+    );
+
+    probe.fail.store(false, Ordering::SeqCst);
+    let state = thread.invoke_command(Command::proceed()).await.unwrap();
+    assert_eq!(state.log, ["left", "first", "second", "merge"]);
+    assert_eq!(
+        probe.runs(MERGE),
+        1,
+        "the fan-in remembered `left` across the resume"
+    );
+}

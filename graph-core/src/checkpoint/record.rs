@@ -120,7 +120,8 @@ pub struct CheckpointMeta {
     pub versions: BTreeMap<String, u64>,
     /// What a run resuming from this checkpoint needs beyond `next` to start its tasks
     /// exactly as they were due: each task's triggers, a `Send`'s own input, and how far
-    /// each fan-in has got. `null` when nothing is due.
+    /// each fan-in has got. `null` when nothing is due, or when the tasks due are just
+    /// those `next` names, each pulled by a plain edge, with no fan-in half seen.
     pub frontier: Value,
 }
 

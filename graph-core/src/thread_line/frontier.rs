@@ -20,6 +20,23 @@ where
     if due.tasks.is_empty() {
         return Ok(Due::default());
     }
+    let nodes = due
+        .tasks
+        .iter()
+        .map(|task| task.node().name().to_owned())
+        .collect();
+    // The common step (each task pulled by a plain edge, no fan-in half seen) is what
+    // `next` alone says, and `decode` reads it back from there: nothing more is stored.
+    let plain = due.tasks.iter().all(|task| {
+        matches!(task, NextTask::Pull(node, triggers) if triggers[..] == [node.branch_trigger()])
+    });
+    let joins_started = due.joins.iter().flatten().any(|seen| *seen);
+    if plain && !joins_started {
+        return Ok(Due {
+            nodes,
+            frontier: Value::Null,
+        });
+    }
     let mut tasks = Vec::with_capacity(due.tasks.len());
     for task in due.tasks {
         tasks.push(match task {
@@ -29,17 +46,13 @@ where
             }
         });
     }
-    let joins = if due.joins.iter().all(Vec::is_empty) {
-        Value::Null
-    } else {
+    let joins = if joins_started {
         json!(due.joins)
+    } else {
+        Value::Null
     };
     Ok(Due {
-        nodes: due
-            .tasks
-            .iter()
-            .map(|task| task.node().name().to_owned())
-            .collect(),
+        nodes,
         frontier: json!({"tasks": tasks, "joins": joins}),
     })
 }
