@@ -172,12 +172,10 @@ where
     let stream: GraphStream<G, AllModes> = match begin {
         // No input goes on from where the thread stopped, as LangGraph's `input=None`; on
         // a thread with no checkpoint yet, it starts from the state's default.
-        Begin::Input(Value::Null) if thread.state().await.map_err(start_error)?.is_some() => {
-            thread
-                .command_with(Command::proceed(), AllModes::default(), config)
-                .await
-                .map_err(start_error)?
-        }
+        Begin::Input(Value::Null) if thread.state().await.map_err(start_error)?.is_some() => thread
+            .command_with(Command::proceed(), AllModes::default(), config)
+            .await
+            .map_err(start_error)?,
         Begin::Input(input) => {
             let update = match input {
                 Value::Null => <G::State as State>::Update::default(),
