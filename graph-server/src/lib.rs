@@ -50,7 +50,6 @@ mod routes;
 mod run;
 mod served;
 mod server;
-mod thread_ops;
 mod wire;
 
 pub use error::ServerError;

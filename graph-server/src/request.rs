@@ -10,7 +10,6 @@ use stategraph_core::Durability as RunDurability;
 use stategraph_core::checkpoint::CheckpointId;
 
 use crate::error::ApiError;
-use crate::thread_ops::{Begin, Breakpoints, CommandBody};
 
 /// Parses a JSON body: not JSON is a 400, JSON of the wrong shape a 422 naming the field.
 pub(crate) fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
@@ -209,6 +208,30 @@ struct RunCreateBody {
     on_completion: Option<OnCompletion>,
     #[serde(default)]
     durability: Option<Durability>,
+}
+
+/// How a thread run begins.
+pub(crate) enum Begin {
+    /// An input, applied to the thread's state through its reducers.
+    Input(Value),
+    /// A command, in place of an input.
+    Command(CommandBody),
+}
+
+/// A `command` as the SDKs send it, checked for its shape but not yet against the graph.
+#[derive(Debug, Default)]
+pub(crate) struct CommandBody {
+    pub(crate) resume: Option<Value>,
+    /// A JSON object of the fields the update sets.
+    pub(crate) update: Option<Map<String, Value>>,
+    pub(crate) goto: Vec<String>,
+}
+
+/// Breakpoints as a request names them: `"*"` or node names.
+#[derive(Debug, Clone)]
+pub(crate) enum Breakpoints {
+    All,
+    Nodes(Vec<String>),
 }
 
 /// A `command`: `resume`, `update` (an object, or a list of `[key, value]` pairs) and
@@ -492,7 +515,7 @@ fn command_body(command: CommandJson) -> Result<CommandBody, ApiError> {
         Some(other) => {
             return Err(ApiError::Unprocessable(format!(
                 "command.update: expected an object of the state's fields or [key, value] pairs, got {}",
-                crate::served::json_kind(&other)
+                json_kind(&other)
             )));
         }
     };
@@ -504,7 +527,7 @@ fn command_body(command: CommandJson) -> Result<CommandBody, ApiError> {
         )),
         other => Err(ApiError::Unprocessable(format!(
             "command.goto: expected a node name, got {}",
-            crate::served::json_kind(&other)
+            json_kind(&other)
         ))),
     };
     let goto = match command.goto {
@@ -517,6 +540,18 @@ fn command_body(command: CommandJson) -> Result<CommandBody, ApiError> {
         update,
         goto,
     })
+}
+
+/// What kind of JSON `value` is, for error messages.
+pub(crate) fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
 }
 
 /// `null`, `{}`, `[]` and `""` ask for nothing.

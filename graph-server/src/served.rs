@@ -20,8 +20,11 @@ use stategraph_core::{
 };
 
 use crate::error::ApiError;
-use crate::request::{ConfigBody, Modes};
-use crate::thread_ops::{self, Begin, ThreadSettings};
+use crate::request::{Begin, ConfigBody, Modes, json_kind};
+
+mod thread;
+
+pub(crate) use thread::ThreadSettings;
 
 /// Everything the server asks of a registered graph; one implementation, [`Served`], for
 /// every graph type, so the routes are written once.
@@ -195,7 +198,7 @@ where
         run: RunSettings,
         thread: ThreadSettings,
     ) -> BoxFuture<'_, Result<RunItems, ApiError>> {
-        Box::pin(thread_ops::start(&self.graph, begin, run, thread))
+        Box::pin(thread::start(&self.graph, begin, run, thread))
     }
 
     fn thread_state(
@@ -204,7 +207,7 @@ where
         thread_id: String,
         at: Option<CheckpointId>,
     ) -> BoxFuture<'_, Result<Option<Value>, ApiError>> {
-        Box::pin(async move { thread_ops::state(&self.graph, store, &thread_id, at).await })
+        Box::pin(async move { thread::state(&self.graph, store, &thread_id, at).await })
     }
 
     fn thread_history(
@@ -213,7 +216,7 @@ where
         thread_id: String,
         options: ListOptions,
     ) -> BoxFuture<'_, Result<Vec<Value>, ApiError>> {
-        Box::pin(async move { thread_ops::history(&self.graph, store, &thread_id, options).await })
+        Box::pin(async move { thread::history(&self.graph, store, &thread_id, options).await })
     }
 
     fn update_state(
@@ -224,7 +227,7 @@ where
         as_node: Option<String>,
     ) -> BoxFuture<'_, Result<Value, ApiError>> {
         Box::pin(async move {
-            thread_ops::update_state(&self.graph, store, &thread_id, values, as_node).await
+            thread::update_state(&self.graph, store, &thread_id, values, as_node).await
         })
     }
 }
@@ -296,17 +299,6 @@ fn state_from_input<S: Serialize + DeserializeOwned + Default>(
         let path = error.path().to_string();
         ApiError::Unprocessable(format!("input.{path}: {}", error.into_inner()))
     })
-}
-
-pub(crate) fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 /// A JSON schema with the default value's fields and their JSON types. What a derive would

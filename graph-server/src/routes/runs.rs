@@ -15,8 +15,7 @@ use crate::error::ApiError;
 use crate::registry::Assistant;
 use crate::request::{Modes, OnDisconnect, RunRequest};
 use crate::run::{stream_run, wait_run};
-use crate::served::{RunItems, RunSettings};
-use crate::thread_ops::ThreadSettings;
+use crate::served::{RunItems, RunSettings, ThreadSettings};
 use crate::wire::events::{EventEncoder, client_error};
 use stategraph_core::checkpoint::{ThreadChange, ThreadRecord, ThreadStatus};
 

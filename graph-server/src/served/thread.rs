@@ -19,32 +19,9 @@ use stategraph_core::{
 };
 use uuid::Uuid;
 
+use super::{AllModes, ModeSelector, RunFailure, RunItem, RunItems, RunSettings};
 use crate::error::ApiError;
-use crate::served::{AllModes, ModeSelector, RunFailure, RunItem, RunItems, RunSettings};
-
-/// How a thread run begins.
-pub(crate) enum Begin {
-    /// An input, applied to the thread's state through its reducers.
-    Input(Value),
-    /// A command, in place of an input.
-    Command(CommandBody),
-}
-
-/// A `command` as the SDKs send it, checked for its shape but not yet against the graph.
-#[derive(Debug, Default)]
-pub(crate) struct CommandBody {
-    pub(crate) resume: Option<Value>,
-    /// A JSON object of the fields the update sets.
-    pub(crate) update: Option<Map<String, Value>>,
-    pub(crate) goto: Vec<String>,
-}
-
-/// Breakpoints as a request names them: `"*"` or node names.
-#[derive(Debug, Clone)]
-pub(crate) enum Breakpoints {
-    All,
-    Nodes(Vec<String>),
-}
+use crate::request::{Begin, Breakpoints, CommandBody, Modes, json_kind};
 
 /// What a run on a thread is started with, besides [`RunSettings`].
 pub(crate) struct ThreadSettings {
@@ -137,7 +114,7 @@ where
     G::Custom: Serialize,
 {
     let thread = thread_of(graph, Arc::clone(&settings.store), &settings.thread_id);
-    let mut config = crate::served::run_config::<G>(&run)?;
+    let mut config = super::run_config::<G>(&run)?;
     for (breakpoints, before) in [
         (&settings.interrupt_before, true),
         (&settings.interrupt_after, false),
@@ -183,7 +160,7 @@ where
                 other => {
                     return Err(ApiError::Unprocessable(format!(
                         "input: expected an object of the state's fields, got {}",
-                        crate::served::json_kind(&other)
+                        json_kind(&other)
                     )));
                 }
             };
@@ -555,7 +532,7 @@ where
         other => {
             return Err(ApiError::Unprocessable(format!(
                 "values: expected an object of the state's fields, got {}",
-                crate::served::json_kind(&other)
+                json_kind(&other)
             )));
         }
     };
@@ -638,7 +615,7 @@ where
 /// The events of a run that stopped: in values mode the state with `"__interrupt__"`, in
 /// updates mode `{"__interrupt__": [...]}`, as LangGraph's server sends them.
 fn interrupt_item(
-    modes: crate::request::Modes,
+    modes: Modes,
     values: Option<Value>,
     interrupts: Vec<Value>,
 ) -> Result<RunItem, RunFailure> {
