@@ -12,7 +12,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use stategraph_core::checkpoint::{
-    CheckpointId, ListOptions, ThreadChange, ThreadQuery, ThreadRecord, ThreadStatus,
+    CheckpointError, CheckpointId, ListOptions, ThreadChange, ThreadQuery, ThreadRecord,
+    ThreadStatus,
 };
 use uuid::Uuid;
 
@@ -159,16 +160,28 @@ pub(crate) async fn patch(
 }
 
 /// `DELETE /threads/{id}`: the thread, its checkpoints and its record. A thread a run holds
-/// is a 409: the run would write to it again.
+/// is a 409: the run would write to it again. Whether one does is asked of the thread's
+/// lease, not its record, so a record left `busy` by a process that died does not keep
+/// the thread from being deleted.
 pub(crate) async fn delete(
     State(state): State<Shared>,
     Path(thread_id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let record = record(&state, &thread_id).await?;
-    if record.status == ThreadStatus::Busy {
-        return Err(ApiError::Conflict(format!(
-            "Thread '{thread_id}' is busy: a run holds it"
-        )));
+    record(&state, &thread_id).await?;
+    // Taken for the delete, which removes the lease with the thread.
+    let owner = format!("delete:{}", Uuid::new_v4());
+    match state
+        .store
+        .lock_thread(&thread_id, &owner, std::time::Duration::from_secs(10))
+        .await
+    {
+        Ok(()) => {}
+        Err(CheckpointError::ThreadBusy { .. }) => {
+            return Err(ApiError::Conflict(format!(
+                "Thread '{thread_id}' is busy: a run holds it"
+            )));
+        }
+        Err(error) => return Err(ApiError::internal(error)),
     }
     state
         .store
