@@ -8,8 +8,8 @@ use serde_json::{Map, Value, json};
 use stategraph_checkpoint::{MemoryCheckpointer, SqlCheckpointer, SqlOptions};
 use stategraph_core::checkpoint::{
     CheckpointError, CheckpointId, Checkpointer, FieldChange, ListOptions, NewCheckpoint,
-    PendingWrite, SnapshotCounters, SnapshotPolicy, Source, StateDelta, ThreadChange,
-    ThreadQuery, ThreadRecord, ThreadStatus, fold,
+    PendingWrite, SnapshotCounters, SnapshotPolicy, Source, StateDelta, ThreadChange, ThreadQuery,
+    ThreadRecord, ThreadStatus, fold,
 };
 
 /// Writes checkpoints of one thread as the runtime will: a delta per step, a snapshot when
@@ -283,8 +283,14 @@ async fn keeps_thread_records(store: &dyn Checkpointer) {
     let first = record("rec-1", 1, json!({"team": "red", "n": 1}));
     assert!(store.create_thread(first.clone()).await.unwrap());
     let again = record("rec-1", 9, json!({"team": "blue"}));
-    assert!(!store.create_thread(again).await.unwrap(), "a record is never replaced");
-    assert_eq!(store.get_thread("rec-1").await.unwrap(), Some(first.clone()));
+    assert!(
+        !store.create_thread(again).await.unwrap(),
+        "a record is never replaced"
+    );
+    assert_eq!(
+        store.get_thread("rec-1").await.unwrap(),
+        Some(first.clone())
+    );
     assert_eq!(store.get_thread("rec-none").await.unwrap(), None);
 
     let interrupts = json!({"task-1": [{"value": "ok?", "id": "i-1"}]});
@@ -324,7 +330,11 @@ async fn keeps_thread_records(store: &dyn Checkpointer) {
             .is_none()
     );
 
-    for (second, id, team) in [(2, "rec-2", "red"), (3, "rec-3", "blue"), (4, "rec-4", "red")] {
+    for (second, id, team) in [
+        (2, "rec-2", "red"),
+        (3, "rec-3", "blue"),
+        (4, "rec-4", "red"),
+    ] {
         let created = store
             .create_thread(record(id, second, json!({ "team": team })))
             .await
@@ -341,7 +351,11 @@ async fn keeps_thread_records(store: &dyn Checkpointer) {
         .search_threads(query(json!({"team": "red"}), None, 10, 0))
         .await
         .unwrap();
-    assert_eq!(ids(&red), ["rec-4", "rec-2", "rec-1"], "newest created first");
+    assert_eq!(
+        ids(&red),
+        ["rec-4", "rec-2", "rec-1"],
+        "newest created first"
+    );
     let page = store
         .search_threads(query(json!({"team": "red"}), None, 1, 1))
         .await
@@ -407,8 +421,8 @@ async fn postgres_store() {
         .unwrap();
     // Threads of earlier runs of this test would clash.
     for thread in [
-        "fold", "list", "writes", "original", "copy", "twice", "leased", "rec-1", "rec-2",
-        "rec-3", "rec-4",
+        "fold", "list", "writes", "original", "copy", "twice", "leased", "rec-1", "rec-2", "rec-3",
+        "rec-4",
     ] {
         store.delete_thread(thread).await.unwrap();
     }

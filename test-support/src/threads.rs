@@ -89,12 +89,10 @@ pub mod gated {
     /// Waits for the gate, then counts the pass.
     #[node]
     pub async fn wait(state: &Passed, ctx: &Ctx) -> Result<PassedUpdate, NodeError> {
-        let permit = ctx
-            .context()
-            .0
-            .acquire()
-            .await
-            .map_err(|error| NodeError::msg(format!("the gate was closed for good: {error}")))?;
+        let permit =
+            ctx.context().0.acquire().await.map_err(|error| {
+                NodeError::msg(format!("the gate was closed for good: {error}"))
+            })?;
         permit.forget();
         Ok(PassedUpdate::default().passed(state.passed + 1))
     }

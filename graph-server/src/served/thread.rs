@@ -596,15 +596,10 @@ where
                     state.stream = None;
                     let snapshot = state.record.finish(false).await;
                     if let Some(interrupts) = stopped {
-                        let interrupts: Vec<Value> = if interrupts.is_empty() {
-                            Vec::new()
-                        } else {
-                            interrupts.iter().map(interrupt_json).collect()
-                        };
-                        let values = snapshot;
+                        let interrupts = interrupts.iter().map(interrupt_json).collect();
                         state
                             .ready
-                            .push_back(interrupt_item(modes, values, interrupts));
+                            .push_back(interrupt_item(modes, snapshot, interrupts));
                     }
                 }
             }
