@@ -3,7 +3,8 @@
 //! and the resume runs only the task that had not. Counted side effects (lines in a log
 //! file, written by both processes) show that no finished task ran twice, and the history
 //! that no step is missing or doubled. Against SQLite, and against Postgres when
-//! `STATEGRAPH_TEST_POSTGRES_URL` names one.
+//! `STATEGRAPH_TEST_POSTGRES_URL` names one; there, Postgres is also stopped in the middle
+//! of a run and started again (`scripts/postgres-restart.sh`).
 //!
 //! One program, two roles (so it has its own `main`): run by cargo it is the test; run
 //! with `STATEGRAPH_CRASH_CHILD` set it is the child that runs the graph until killed.
@@ -41,6 +42,15 @@ pub struct Worker {
     /// Set in the child: item `c` waits until the other items' updates are stored, then
     /// hangs until the process is killed.
     hang_on_c: Option<Arc<dyn Checkpointer>>,
+    /// Set to stop `report` until the test lets it go (having stopped the database).
+    pause_report: Option<Arc<Gate>>,
+}
+
+/// Where `report` waits: it says it got there, then waits to be let go.
+#[derive(Default)]
+pub struct Gate {
+    reached: tokio::sync::Notify,
+    go: tokio::sync::Notify,
 }
 
 impl Worker {
@@ -101,6 +111,10 @@ pub mod batch {
 
     #[node]
     pub async fn report(state: &Batch, ctx: &Ctx) -> BatchUpdate {
+        if let Some(gate) = &ctx.context().pause_report {
+            gate.reached.notify_one();
+            gate.go.notified().await;
+        }
         ctx.context()
             .record(&format!("report {}", state.done.len()));
         BatchUpdate::default().reported(true)
@@ -138,6 +152,7 @@ async fn child(url: &str, log: PathBuf) {
     let worker = Worker {
         log,
         hang_on_c: Some(Arc::clone(&store)),
+        pause_report: None,
     };
     thread(&store, worker)
         .invoke_with(
@@ -198,6 +213,7 @@ async fn killed_mid_step_then_resumed(url: &str, dir: &Path) {
         Worker {
             log: log.clone(),
             hang_on_c: None,
+            pause_report: None,
         },
     );
     let stopped = resumed
@@ -246,6 +262,98 @@ async fn killed_mid_step_then_resumed(url: &str, dir: &Path) {
     assert_eq!(steps, [-1, 0, 1, 2, 3], "no step is missing or doubled");
 }
 
+/// Postgres stopped while a run waits in its last step, then started again: the run ends
+/// with a typed error after what it streamed, nothing half-written is left, and a resume
+/// finishes the thread with each step once.
+async fn postgres_stopped_mid_run_then_resumed(url: &str, dir: &Path) {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/postgres-restart.sh");
+    let postgres = |action: &str| {
+        let status = Process::new("bash")
+            .arg(script)
+            .arg(action)
+            .status()
+            .unwrap();
+        assert!(status.success(), "postgres-restart.sh {action}: {status}");
+    };
+    let log = dir.join("side-effects.log");
+    let options = stategraph_checkpoint::SqlOptions {
+        connect_timeout: Duration::from_secs(2),
+        ..Default::default()
+    };
+    let store: Arc<dyn Checkpointer> =
+        Arc::new(SqlCheckpointer::connect_with(url, options).await.unwrap());
+    let gate = Arc::new(Gate::default());
+    let running = thread(
+        &store,
+        Worker {
+            log: log.clone(),
+            hang_on_c: None,
+            pause_report: Some(Arc::clone(&gate)),
+        },
+    );
+    let run = tokio::spawn(async move {
+        running
+            .invoke_with(
+                BatchUpdate::default(),
+                RunConfig::default().durability(Durability::Sync),
+            )
+            .await
+    });
+    gate.reached.notified().await;
+    postgres("stop");
+    gate.go.notify_one();
+    let outcome = run.await.unwrap();
+    postgres("start");
+    match outcome {
+        Err(GraphError::Checkpoint(CheckpointError::Unavailable { .. })) => {}
+        other => panic!("expected Unavailable, got {other:?}"),
+    }
+
+    let resumed = thread(
+        &store,
+        Worker {
+            log: log.clone(),
+            hang_on_c: None,
+            pause_report: None,
+        },
+    );
+    let stopped = resumed.state().await.unwrap().expect("stored");
+    assert_eq!(
+        stopped.next,
+        [batch::Node::Report],
+        "the last step did not commit"
+    );
+    let mut attempts = 0;
+    let state = loop {
+        match resumed.invoke_command(Command::proceed()).await {
+            Err(GraphError::Checkpoint(CheckpointError::ThreadBusy { .. })) if attempts < 100 => {
+                attempts += 1;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            other => break other.unwrap(),
+        }
+    };
+    assert!(state.reported);
+    let lines = std::fs::read_to_string(&log).unwrap();
+    let count = |line: &str| lines.lines().filter(|l| *l == line).count();
+    assert_eq!(count("plan"), 1, "{lines}");
+    assert_eq!(count("done c"), 1, "{lines}");
+    assert_eq!(
+        count("report 3"),
+        2,
+        "the step whose checkpoint was lost ran again: {lines}"
+    );
+    let steps: Vec<i64> = resumed
+        .history(ListOptions::default())
+        .await
+        .unwrap()
+        .iter()
+        .rev()
+        .map(|meta| meta.step)
+        .collect();
+    assert_eq!(steps, [-1, 0, 1, 2, 3], "no step is missing or doubled");
+}
+
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -277,12 +385,24 @@ fn main() {
                 killed_mid_step_then_resumed(&url, dir.path()).await;
             });
             println!("test killed_mid_step_then_resumed_on_postgres ... ok");
+            let dir = tempfile::tempdir().unwrap();
+            runtime.block_on(async {
+                SqlCheckpointer::connect(&url)
+                    .await
+                    .unwrap()
+                    .delete_thread(THREAD)
+                    .await
+                    .unwrap();
+                postgres_stopped_mid_run_then_resumed(&url, dir.path()).await;
+            });
+            println!("test postgres_stopped_mid_run_then_resumed ... ok");
         }
         Err(_) if with_ignored => {
             panic!("needs Postgres: run scripts/test (STATEGRAPH_TEST_POSTGRES_URL is not set)")
         }
         _ => println!(
-            "test killed_mid_step_then_resumed_on_postgres ... ignored, needs Postgres: run scripts/test"
+            "test killed_mid_step_then_resumed_on_postgres ... ignored, needs Postgres: run scripts/test\n\
+             test postgres_stopped_mid_run_then_resumed ... ignored, needs Postgres: run scripts/test"
         ),
     }
 }

@@ -609,7 +609,10 @@ async fn a_subgraphs_interrupt_stops_its_parent_and_a_resume_goes_on_inside_the_
         while stream.try_next().await.unwrap().is_some() {}
         let interrupts = stream.interrupted().expect("stopped").to_vec();
         assert_eq!(interrupts.len(), 1);
-        assert_eq!(interrupts[0].value(), &json!("publish `draft of the memo`?"));
+        assert_eq!(
+            interrupts[0].value(),
+            &json!("publish `draft of the memo`?")
+        );
         assert!(
             interrupts[0].namespace().starts_with("delegate:"),
             "{}",
@@ -617,7 +620,10 @@ async fn a_subgraphs_interrupt_stops_its_parent_and_a_resume_goes_on_inside_the_
         );
         let snapshot = thread.state().await.unwrap().unwrap();
         assert_eq!(snapshot.next, [team::Node::Delegate]);
-        assert_eq!(snapshot.interrupts, interrupts, "the parent's state shows it");
+        assert_eq!(
+            snapshot.interrupts, interrupts,
+            "the parent's state shows it"
+        );
 
         // The subgraph stored its own checkpoints, in its namespace of the thread.
         let child = store
@@ -645,15 +651,26 @@ async fn a_subgraphs_interrupt_stops_its_parent_and_a_resume_goes_on_inside_the_
     let store = sqlite(&dir).await;
     let thread = team(&probe).thread(&store, "t");
     let state = thread
-        .invoke_command(Command::resume_by_id([(question.id().to_owned(), json!(true))]))
+        .invoke_command(Command::resume_by_id([(
+            question.id().to_owned(),
+            json!(true),
+        )]))
         .await
         .unwrap();
     assert_eq!(state.approved, Some(true));
     assert_eq!(state.log, ["prepared the memo", "draft of the memo"]);
     assert_eq!(probe.runs(PLAN), 1, "prepare did not run again");
     assert_eq!(probe.runs(MERGE), 2, "the parent's node ran again");
-    assert_eq!(probe.runs(LEFT), 1, "the subgraph's write did not run again");
-    assert_eq!(probe.runs(RIGHT), 2, "its review ran again, with the answer");
+    assert_eq!(
+        probe.runs(LEFT),
+        1,
+        "the subgraph's write did not run again"
+    );
+    assert_eq!(
+        probe.runs(RIGHT),
+        2,
+        "its review ran again, with the answer"
+    );
     assert!(thread.state().await.unwrap().unwrap().interrupts.is_empty());
 }
 
