@@ -8,7 +8,13 @@
 //! address served; the server's log (the detail of failed runs) goes to stderr.
 //!
 //! `--with-test-graphs` also serves the graphs the Python SDK tests drive: `nested` (the
-//! guide's graph as a subgraph) and `failing` (a node that fails mid-stream).
+//! guide's graph as a subgraph), `failing` (a node that fails mid-stream), `approval` (a
+//! node that stops on an interrupt until a `Command(resume=...)` answers it), and `gated`
+//! and `release` (a run of `gated` holds its thread until a run of `release`).
+//!
+//! Threads are stored in `STATEGRAPH_DB` (default `sqlite://stategraph.db` in the working
+//! directory, created when missing; `postgres://...` and `memory:` work too), as the
+//! durable examples store them.
 //!
 //! A user's binary does the same with the facade's `server` feature:
 //! `stategraph::server::Server::new().graph("agent", graph).serve(address)`.
@@ -20,6 +26,7 @@ use stategraph::prelude::*;
 use stategraph::{AnyChatModel, ScriptedModel};
 use stategraph_server::Server;
 use stategraph_test_support::guide::{Topic, TopicUpdate, models, nested, progress_joke_poem};
+use stategraph_test_support::threads::{Gate, approval, gated, release};
 
 /// `START -> joke -> END`, where the model fails after three tokens: clients see those
 /// tokens, then an `error` event.
@@ -83,14 +90,29 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut server = Server::new().graph("agent", progress_joke_poem::Graph::new(models()));
+    let url = std::env::var("STATEGRAPH_DB").unwrap_or_else(|_| "sqlite://stategraph.db".into());
+    let store = match stategraph_checkpoint::open(&url).await {
+        Ok(store) => store,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut server = Server::new()
+        .store(store)
+        .graph("agent", progress_joke_poem::Graph::new(models()));
     if args.test_graphs {
         let guide = progress_joke_poem::Graph::new(models());
         let broken = ScriptedModel::new(["Why", " did", " the", " cat"])
             .fail_after(3, "the model's connection was reset");
         server = server
             .graph("nested", nested::Graph::new(guide))
-            .graph("failing", failing::Graph::new(AnyChatModel::new(broken)));
+            .graph("failing", failing::Graph::new(AnyChatModel::new(broken)))
+            .graph("approval", approval::Graph::new());
+        let gate = Gate::new();
+        server = server
+            .graph("gated", gated::Graph::new(gate.clone()))
+            .graph("release", release::Graph::new(gate));
     }
     let listener = match tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await {
         Ok(listener) => listener,

@@ -359,6 +359,31 @@ impl Checkpointer for LosesDatabase {
     ) -> stategraph::checkpoint::StoreFuture<'a, ()> {
         self.inner.unlock_thread(t, owner)
     }
+    fn create_thread(
+        &self,
+        record: stategraph::checkpoint::ThreadRecord,
+    ) -> stategraph::checkpoint::StoreFuture<'_, bool> {
+        self.inner.create_thread(record)
+    }
+    fn get_thread<'a>(
+        &'a self,
+        t: &'a str,
+    ) -> stategraph::checkpoint::StoreFuture<'a, Option<stategraph::checkpoint::ThreadRecord>> {
+        self.inner.get_thread(t)
+    }
+    fn update_thread<'a>(
+        &'a self,
+        t: &'a str,
+        change: stategraph::checkpoint::ThreadChange,
+    ) -> stategraph::checkpoint::StoreFuture<'a, Option<stategraph::checkpoint::ThreadRecord>> {
+        self.inner.update_thread(t, change)
+    }
+    fn search_threads(
+        &self,
+        query: stategraph::checkpoint::ThreadQuery,
+    ) -> stategraph::checkpoint::StoreFuture<'_, Vec<stategraph::checkpoint::ThreadRecord>> {
+        self.inner.search_threads(query)
+    }
 }
 
 #[tokio::test]

@@ -2,6 +2,7 @@
 
 import os
 import subprocess
+import tempfile
 
 import pytest
 from langgraph_sdk import get_sync_client
@@ -13,6 +14,9 @@ def server_url():
     if not binary:
         pytest.fail("STATEGRAPH_SERVE_BIN is unset: run these tests through scripts/python-sdk-tests.sh")
     env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_BASE_URL", "OPENAI_API_KEY")}
+    # Threads go to a fresh SQLite file: the SDK drives the SQL store end to end.
+    database = tempfile.TemporaryDirectory()
+    env["STATEGRAPH_DB"] = f"sqlite://{database.name}/threads.db"
     process = subprocess.Popen(
         [binary, "--port", "0", "--with-test-graphs"],
         stdout=subprocess.PIPE,
@@ -27,6 +31,7 @@ def server_url():
     finally:
         process.terminate()
         process.wait(timeout=30)
+        database.cleanup()
 
 
 @pytest.fixture

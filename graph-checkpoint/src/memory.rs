@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use stategraph_core::checkpoint::{
     Checkpoint, CheckpointError, CheckpointId, CheckpointMeta, Checkpointer, ListOptions,
-    NewCheckpoint, PendingWrite, StoreFuture,
+    NewCheckpoint, PendingWrite, StoreFuture, ThreadChange, ThreadQuery, ThreadRecord,
 };
 
 use crate::row::{StoredRow, fold_chain};
@@ -25,6 +25,7 @@ struct Thread {
     /// By namespace and checkpoint: the writes in the order stored.
     writes: HashMap<(String, CheckpointId), Vec<PendingWrite>>,
     lock: Option<(String, Instant)>,
+    record: Option<ThreadRecord>,
 }
 
 impl MemoryCheckpointer {
@@ -186,6 +187,8 @@ impl Checkpointer for MemoryCheckpointer {
             };
             let mut copy = source.clone();
             copy.lock = None;
+            // Records are not copied: the destination keeps its own.
+            copy.record = threads.get(to).and_then(|thread| thread.record.clone());
             for row in copy.checkpoints.values_mut().flat_map(BTreeMap::values_mut) {
                 row.meta.thread_id = to.to_owned();
             }
@@ -236,5 +239,54 @@ impl Checkpointer for MemoryCheckpointer {
             }
         });
         Box::pin(async { Ok(()) })
+    }
+
+    fn create_thread(&self, record: ThreadRecord) -> StoreFuture<'_, bool> {
+        let created = self.with(|threads| {
+            let thread = threads.entry(record.thread_id.clone()).or_default();
+            if thread.record.is_some() {
+                return false;
+            }
+            thread.record = Some(record);
+            true
+        });
+        Box::pin(async move { Ok(created) })
+    }
+
+    fn get_thread<'a>(&'a self, thread_id: &'a str) -> StoreFuture<'a, Option<ThreadRecord>> {
+        let record = self.with(|threads| threads.get(thread_id).and_then(|t| t.record.clone()));
+        Box::pin(async move { Ok(record) })
+    }
+
+    fn update_thread<'a>(
+        &'a self,
+        thread_id: &'a str,
+        change: ThreadChange,
+    ) -> StoreFuture<'a, Option<ThreadRecord>> {
+        let record = self.with(|threads| {
+            let record = threads.get_mut(thread_id)?.record.as_mut()?;
+            record.apply(change, std::time::SystemTime::now());
+            Some(record.clone())
+        });
+        Box::pin(async move { Ok(record) })
+    }
+
+    fn search_threads(&self, query: ThreadQuery) -> StoreFuture<'_, Vec<ThreadRecord>> {
+        let found = self.with(|threads| {
+            let mut found: Vec<&ThreadRecord> = threads
+                .values()
+                .filter_map(|thread| thread.record.as_ref())
+                .filter(|record| record.matches(&query))
+                .collect();
+            // Newest first; ids break ties so that pages do not overlap.
+            found.sort_by(|a, b| (b.created_at, &b.thread_id).cmp(&(a.created_at, &a.thread_id)));
+            found
+                .into_iter()
+                .skip(query.offset)
+                .take(query.limit)
+                .cloned()
+                .collect()
+        });
+        Box::pin(async move { Ok(found) })
     }
 }

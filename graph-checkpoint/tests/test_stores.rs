@@ -2,13 +2,14 @@
 //! script has started one (`STATEGRAPH_TEST_POSTGRES_URL`).
 
 use std::collections::BTreeMap;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value, json};
 use stategraph_checkpoint::{MemoryCheckpointer, SqlCheckpointer, SqlOptions};
 use stategraph_core::checkpoint::{
     CheckpointError, CheckpointId, Checkpointer, FieldChange, ListOptions, NewCheckpoint,
-    PendingWrite, SnapshotCounters, SnapshotPolicy, Source, StateDelta, fold,
+    PendingWrite, SnapshotCounters, SnapshotPolicy, Source, StateDelta, ThreadChange, ThreadQuery,
+    ThreadRecord, ThreadStatus, fold,
 };
 
 /// Writes checkpoints of one thread as the runtime will: a delta per step, a snapshot when
@@ -261,6 +262,127 @@ async fn leases_a_thread_to_one_owner(store: &dyn Checkpointer) {
         .expect("b's lease expired");
 }
 
+/// A record created `second` seconds after a fixed time (whole microseconds, as stored).
+fn record(thread_id: &str, second: u64, metadata: Value) -> ThreadRecord {
+    let at = UNIX_EPOCH + Duration::from_secs(1_700_000_000 + second);
+    let Value::Object(metadata) = metadata else {
+        panic!("metadata is an object")
+    };
+    ThreadRecord {
+        created_at: at,
+        updated_at: at,
+        ..ThreadRecord::new(thread_id, metadata)
+    }
+}
+
+fn ids(records: &[ThreadRecord]) -> Vec<&str> {
+    records.iter().map(|r| r.thread_id.as_str()).collect()
+}
+
+async fn keeps_thread_records(store: &dyn Checkpointer) {
+    let first = record("rec-1", 1, json!({"team": "red", "n": 1}));
+    assert!(store.create_thread(first.clone()).await.unwrap());
+    let again = record("rec-1", 9, json!({"team": "blue"}));
+    assert!(
+        !store.create_thread(again).await.unwrap(),
+        "a record is never replaced"
+    );
+    assert_eq!(
+        store.get_thread("rec-1").await.unwrap(),
+        Some(first.clone())
+    );
+    assert_eq!(store.get_thread("rec-none").await.unwrap(), None);
+
+    let interrupts = json!({"task-1": [{"value": "ok?", "id": "i-1"}]});
+    let changed = store
+        .update_thread(
+            "rec-1",
+            ThreadChange {
+                metadata: json!({"n": 2, "extra": true}).as_object().unwrap().clone(),
+                status: Some(ThreadStatus::Interrupted),
+                values: Some(json!({"count": 3})),
+                interrupts: interrupts.as_object().cloned(),
+            },
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        Value::Object(changed.metadata.clone()),
+        json!({"team": "red", "n": 2, "extra": true}),
+        "metadata keys merge"
+    );
+    assert_eq!(changed.status, ThreadStatus::Interrupted);
+    assert_eq!(changed.values, json!({"count": 3}));
+    assert_eq!(Value::Object(changed.interrupts.clone()), interrupts);
+    assert!(changed.updated_at > first.updated_at);
+    assert_eq!(changed.created_at, first.created_at);
+    // What the store gives back is what it returned (to the microsecond it keeps).
+    let read = store.get_thread("rec-1").await.unwrap().unwrap();
+    assert_eq!(read.metadata, changed.metadata);
+    assert_eq!(read.status, changed.status);
+    assert_eq!(read.interrupts, changed.interrupts);
+    assert!(
+        store
+            .update_thread("rec-none", ThreadChange::default())
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    for (second, id, team) in [
+        (2, "rec-2", "red"),
+        (3, "rec-3", "blue"),
+        (4, "rec-4", "red"),
+    ] {
+        let created = store
+            .create_thread(record(id, second, json!({ "team": team })))
+            .await
+            .unwrap();
+        assert!(created);
+    }
+    let query = |metadata: Value, status, limit, offset| ThreadQuery {
+        metadata: metadata.as_object().unwrap().clone(),
+        status,
+        limit,
+        offset,
+    };
+    let red = store
+        .search_threads(query(json!({"team": "red"}), None, 10, 0))
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(&red),
+        ["rec-4", "rec-2", "rec-1"],
+        "newest created first"
+    );
+    let page = store
+        .search_threads(query(json!({"team": "red"}), None, 1, 1))
+        .await
+        .unwrap();
+    assert_eq!(ids(&page), ["rec-2"]);
+    let interrupted = store
+        .search_threads(query(json!({}), Some(ThreadStatus::Interrupted), 10, 0))
+        .await
+        .unwrap();
+    assert_eq!(ids(&interrupted), ["rec-1"]);
+    let none = store
+        .search_threads(query(json!({"team": "red", "n": 7}), None, 10, 0))
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+
+    // Copying checkpoints leaves records alone; deleting a thread deletes its record.
+    let mut writer = Writer::new("rec-2", SnapshotPolicy::default());
+    store.put(writer.next(step_delta(0))).await.unwrap();
+    store.copy_thread("rec-2", "rec-3").await.unwrap();
+    let copy = store.get_thread("rec-3").await.unwrap().unwrap();
+    assert_eq!(Value::Object(copy.metadata), json!({"team": "blue"}));
+    store.delete_thread("rec-2").await.unwrap();
+    assert_eq!(store.get_thread("rec-2").await.unwrap(), None);
+    assert!(store.get("rec-2", "", None).await.unwrap().is_none());
+}
+
 async fn conformance(store: &dyn Checkpointer) {
     folds_the_state_of_every_checkpoint(store).await;
     lists_newest_first(store).await;
@@ -268,6 +390,7 @@ async fn conformance(store: &dyn Checkpointer) {
     copies_and_deletes_threads(store).await;
     never_overwrites_a_checkpoint(store).await;
     leases_a_thread_to_one_owner(store).await;
+    keeps_thread_records(store).await;
 }
 
 #[tokio::test]
@@ -298,7 +421,8 @@ async fn postgres_store() {
         .unwrap();
     // Threads of earlier runs of this test would clash.
     for thread in [
-        "fold", "list", "writes", "original", "copy", "twice", "leased",
+        "fold", "list", "writes", "original", "copy", "twice", "leased", "rec-1", "rec-2", "rec-3",
+        "rec-4",
     ] {
         store.delete_thread(thread).await.unwrap();
     }

@@ -47,6 +47,9 @@ pub(crate) enum ApiError {
     /// The body exceeds the limit.
     #[error("the request body exceeds the limit of {limit} bytes")]
     PayloadTooLarge { limit: usize },
+    /// The thread is busy, or already exists.
+    #[error("{0}")]
+    Conflict(String),
     /// JSON of the wrong shape: the message names the field.
     #[error("{0}")]
     Unprocessable(String),
@@ -64,6 +67,7 @@ impl ApiError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,

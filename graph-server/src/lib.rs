@@ -8,7 +8,7 @@
 //! # async fn demo<G>(graph: G) -> Result<(), stategraph_server::ServerError>
 //! # where
 //! #     G: stategraph_core::__private::RunNode,
-//! #     G::State: serde::Serialize + serde::de::DeserializeOwned + Default,
+//! #     G::State: serde::Serialize + serde::de::DeserializeOwned + Default + stategraph_core::checkpoint::Durable,
 //! #     <G::State as stategraph_core::State>::Update: serde::Serialize,
 //! #     G::Custom: serde::Serialize,
 //! # {
@@ -29,10 +29,17 @@
 //! | `GET /assistants/{id}/schemas` | the state's JSON schema, inferred from its default |
 //! | `POST /runs/stream` | a stateless run, streamed as server-sent events |
 //! | `POST /runs/wait` | a stateless run's final state |
+//! | `POST /threads`, `GET`/`PATCH`/`DELETE /threads/{id}` | threads: create, get, update metadata, delete |
+//! | `POST /threads/search`, `POST /threads/{id}/copy` | search by metadata and status; copy |
+//! | `GET /threads/{id}/state[/{checkpoint_id}]`, `POST /threads/{id}/state` | state; LangGraph's `update_state` |
+//! | `POST /threads/{id}/history` | the states of its checkpoints, newest first |
+//! | `POST /threads/{id}/runs/stream`, `/runs/wait` | a run on the thread from an input or a `command` |
 //!
-//! Threads (durable state, interrupts, resume, history, multitask strategies) are not
-//! served yet: their routes answer 404 and requests that need them (`command`,
-//! `checkpoint`, `interrupt_before`, ...) answer 501, naming what is missing.
+//! Threads keep their checkpoints and records in the store given to
+//! [`Server::store`] (in memory without one). A second run on a busy thread is a 409 (the
+//! `reject` strategy). Background runs, joining a run, cancelling, the other multitask
+//! strategies and resumable streams are not served yet: their routes answer 404 and
+//! their fields 501, naming what is missing.
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 

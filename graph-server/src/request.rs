@@ -1,9 +1,13 @@
-//! The body of `POST /runs/stream` and `POST /runs/wait`, checked field by field: an unknown
-//! field is ignored, an invalid value is an error naming the field.
+//! The body of a run (`POST /runs/stream`, `/runs/wait` and their thread forms), checked
+//! field by field: an unknown field is ignored, an invalid value is an error naming the
+//! field.
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
+
+use stategraph_core::Durability as RunDurability;
+use stategraph_core::checkpoint::CheckpointId;
 
 use crate::error::ApiError;
 
@@ -32,11 +36,11 @@ pub(crate) enum ModeName {
     Custom,
     Debug,
     Tasks,
+    Checkpoints,
 }
 
 impl ModeName {
-    const SERVED: &str =
-        "`values`, `updates`, `messages-tuple`, `messages`, `custom`, `debug`, `tasks`";
+    const SERVED: &str = "`values`, `updates`, `messages-tuple`, `messages`, `custom`, `debug`, `tasks`, `checkpoints`";
 
     fn parse(name: &str) -> Result<Self, ApiError> {
         Ok(match name {
@@ -47,12 +51,7 @@ impl ModeName {
             "custom" => Self::Custom,
             "debug" => Self::Debug,
             "tasks" => Self::Tasks,
-            "checkpoints" => {
-                return Err(ApiError::NotImplemented(
-                    "stream_mode: `checkpoints` needs threads, which this server does not serve yet"
-                        .into(),
-                ));
-            }
+            "checkpoints" => Self::Checkpoints,
             "events" => {
                 return Err(ApiError::NotImplemented(
                     "stream_mode: `events` (LangChain's astream_events) is not served".into(),
@@ -78,6 +77,7 @@ pub(crate) struct Modes {
     pub(crate) custom: bool,
     pub(crate) debug: bool,
     pub(crate) tasks: bool,
+    pub(crate) checkpoints: bool,
 }
 
 impl Modes {
@@ -90,6 +90,7 @@ impl Modes {
             ModeName::Custom => self.custom = true,
             ModeName::Debug => self.debug = true,
             ModeName::Tasks => self.tasks = true,
+            ModeName::Checkpoints => self.checkpoints = true,
         }
         self
     }
@@ -135,7 +136,7 @@ pub(crate) struct ConfigBody {
     pub(crate) configurable: Option<Map<String, Value>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 enum MultitaskStrategy {
     Reject,
@@ -144,7 +145,7 @@ enum MultitaskStrategy {
     Enqueue,
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 enum IfNotExists {
     Create,
@@ -158,7 +159,7 @@ enum OnCompletion {
     Keep,
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Copy, Deserialize)]
 #[serde(rename_all = "lowercase")]
 enum Durability {
     Sync,
@@ -174,7 +175,7 @@ struct RunCreateBody {
     #[serde(default)]
     input: Option<Value>,
     #[serde(default)]
-    command: Option<Value>,
+    command: Option<CommandJson>,
     #[serde(default)]
     stream_mode: Option<OneOrMany>,
     #[serde(default)]
@@ -190,13 +191,13 @@ struct RunCreateBody {
     #[serde(default)]
     on_disconnect: Option<OnDisconnect>,
     #[serde(default)]
-    interrupt_before: Option<Value>,
+    interrupt_before: Option<BreakpointsJson>,
     #[serde(default)]
-    interrupt_after: Option<Value>,
+    interrupt_after: Option<BreakpointsJson>,
     #[serde(default)]
-    checkpoint: Option<Value>,
+    checkpoint: Option<CheckpointJson>,
     #[serde(default)]
-    checkpoint_id: Option<Value>,
+    checkpoint_id: Option<String>,
     #[serde(default)]
     after_seconds: Option<f64>,
     #[serde(default)]
@@ -209,7 +210,80 @@ struct RunCreateBody {
     durability: Option<Durability>,
 }
 
-/// A checked stateless run request.
+/// How a thread run begins.
+pub(crate) enum Begin {
+    /// An input, applied to the thread's state through its reducers.
+    Input(Value),
+    /// A command, in place of an input.
+    Command(CommandBody),
+}
+
+/// A `command` as the SDKs send it, checked for its shape but not yet against the graph.
+#[derive(Debug, Default)]
+pub(crate) struct CommandBody {
+    pub(crate) resume: Option<Value>,
+    /// A JSON object of the fields the update sets.
+    pub(crate) update: Option<Map<String, Value>>,
+    pub(crate) goto: Vec<String>,
+}
+
+/// Breakpoints as a request names them: `"*"` or node names.
+#[derive(Debug, Clone)]
+pub(crate) enum Breakpoints {
+    All,
+    Nodes(Vec<String>),
+}
+
+/// A `command`: `resume`, `update` (an object, or a list of `[key, value]` pairs) and
+/// `goto` (a node, or a list of nodes).
+#[derive(Deserialize)]
+struct CommandJson {
+    #[serde(default)]
+    resume: Option<Value>,
+    #[serde(default)]
+    update: Option<Value>,
+    #[serde(default)]
+    goto: Option<Value>,
+}
+
+/// `interrupt_before` / `interrupt_after`: `"*"` or a list of nodes.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum BreakpointsJson {
+    All(String),
+    Nodes(Vec<String>),
+}
+
+/// `checkpoint`: where to fork from.
+#[derive(Deserialize)]
+struct CheckpointJson {
+    #[serde(default)]
+    checkpoint_id: Option<String>,
+    #[serde(default)]
+    checkpoint_ns: Option<String>,
+}
+
+/// What only a run on a thread takes.
+pub(crate) struct ThreadFields {
+    pub(crate) begin: Begin,
+    pub(crate) interrupt_before: Option<Breakpoints>,
+    pub(crate) interrupt_after: Option<Breakpoints>,
+    pub(crate) checkpoint_id: Option<CheckpointId>,
+    pub(crate) durability: Option<RunDurability>,
+    /// `if_not_exists=create`: a missing thread is created rather than a 404.
+    pub(crate) create: bool,
+}
+
+impl std::fmt::Debug for ThreadFields {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ThreadFields")
+            .field("checkpoint_id", &self.checkpoint_id)
+            .field("create", &self.create)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A checked run request.
 #[derive(Debug)]
 pub(crate) struct RunRequest {
     pub(crate) assistant_id: String,
@@ -219,33 +293,61 @@ pub(crate) struct RunRequest {
     pub(crate) config: ConfigBody,
     pub(crate) metadata: Map<String, Value>,
     pub(crate) on_disconnect: OnDisconnect,
+    /// Present for a run on a thread.
+    pub(crate) thread: Option<ThreadFields>,
 }
 
 impl RunRequest {
-    /// Parses and checks a run body.
+    /// Parses and checks the body of a stateless run.
     pub(crate) fn parse(body: &[u8]) -> Result<Self, ApiError> {
+        Self::parse_as(body, false)
+    }
+
+    /// Parses and checks the body of a run on a thread.
+    pub(crate) fn parse_stateful(body: &[u8]) -> Result<Self, ApiError> {
+        Self::parse_as(body, true)
+    }
+
+    fn parse_as(body: &[u8], stateful: bool) -> Result<Self, ApiError> {
         let body: RunCreateBody = parse_body(body)?;
-        // Checked for their values only: meaningful once runs have threads.
-        let _ = (
-            body.multitask_strategy,
-            body.if_not_exists,
-            body.on_completion,
-            body.durability,
-        );
+        // Checked for its value only: a run's thread is its own here.
+        let _ = body.on_completion;
+        let has_command = body.command.as_ref().is_some_and(|command| {
+            command.resume.is_some() || command.update.is_some() || command.goto.is_some()
+        });
         let needs_threads = [
-            ("command", body.command.as_ref()),
-            ("checkpoint", body.checkpoint.as_ref()),
-            ("checkpoint_id", body.checkpoint_id.as_ref()),
-            ("interrupt_before", body.interrupt_before.as_ref()),
-            ("interrupt_after", body.interrupt_after.as_ref()),
+            ("command", has_command),
+            ("checkpoint", body.checkpoint.is_some()),
+            (
+                "checkpoint_id",
+                body.checkpoint_id.as_ref().is_some_and(|id| !id.is_empty()),
+            ),
+            (
+                "interrupt_before",
+                body.interrupt_before
+                    .as_ref()
+                    .is_some_and(BreakpointsJson::asks),
+            ),
+            (
+                "interrupt_after",
+                body.interrupt_after
+                    .as_ref()
+                    .is_some_and(BreakpointsJson::asks),
+            ),
         ];
-        if let Some((field, _)) = needs_threads
-            .iter()
-            .find(|(_, value)| value.is_some_and(|value| !is_empty(value)))
-        {
+        if !stateful && let Some((field, _)) = needs_threads.iter().find(|(_, given)| *given) {
             return Err(ApiError::NotImplemented(format!(
-                "{field}: needs threads (checkpoints, interrupts, resume), which this server does not serve yet"
+                "{field}: needs a thread; run on one with POST /threads/{{thread_id}}/runs/stream"
             )));
+        }
+        if let Some(strategy) = body.multitask_strategy
+            && strategy != MultitaskStrategy::Reject
+            && stateful
+        {
+            return Err(ApiError::NotImplemented(
+                "multitask_strategy: only `reject` is served yet (a second run on a busy thread is a 409)"
+                    .into(),
+            ));
         }
         if body.stream_resumable == Some(true) {
             return Err(ApiError::NotImplemented(
@@ -277,21 +379,178 @@ impl RunRequest {
         let modes = names.iter().try_fold(Modes::default(), |modes, name| {
             Ok(modes.with(ModeName::parse(name)?))
         })?;
+        if modes.checkpoints && !stateful {
+            return Err(ApiError::NotImplemented(
+                "stream_mode: `checkpoints` needs a thread; run on one with POST /threads/{thread_id}/runs/stream"
+                    .into(),
+            ));
+        }
         let config = body.config.unwrap_or_default();
         if config.recursion_limit == Some(0) {
             return Err(ApiError::Unprocessable(
                 "config.recursion_limit: must be at least 1".into(),
             ));
         }
+        let input = body.input.unwrap_or(Value::Null);
+        let thread = if stateful {
+            let begin = match body.command {
+                Some(command) if has_command => {
+                    if !is_empty(&input) {
+                        return Err(ApiError::Unprocessable(
+                            "input: give an input or a command, not both".into(),
+                        ));
+                    }
+                    Begin::Command(command_body(command)?)
+                }
+                _ => Begin::Input(input.clone()),
+            };
+            let fork = body
+                .checkpoint
+                .and_then(|checkpoint| {
+                    if checkpoint.checkpoint_ns.as_deref().is_some_and(|ns| !ns.is_empty()) {
+                        Some(Err(ApiError::NotImplemented(
+                            "checkpoint.checkpoint_ns: forking a subgraph's checkpoint is not served".into(),
+                        )))
+                    } else {
+                        checkpoint.checkpoint_id.map(|id| Ok(("checkpoint.checkpoint_id", id)))
+                    }
+                })
+                .transpose()?
+                .or_else(|| body.checkpoint_id.map(|id| ("checkpoint_id", id)))
+                .or_else(|| {
+                    config
+                        .configurable
+                        .as_ref()
+                        .and_then(|configurable| configurable.get("checkpoint_id"))
+                        .and_then(Value::as_str)
+                        .map(|id| ("config.configurable.checkpoint_id", id.to_owned()))
+                })
+                .filter(|(_, id)| !id.is_empty())
+                .map(|(field, id)| {
+                    id.parse::<CheckpointId>().map_err(|error| {
+                        ApiError::Unprocessable(format!("{field}: `{id}` is not a checkpoint id: {error}"))
+                    })
+                })
+                .transpose()?;
+            Some(ThreadFields {
+                begin,
+                interrupt_before: body
+                    .interrupt_before
+                    .and_then(BreakpointsJson::into_breakpoints),
+                interrupt_after: body
+                    .interrupt_after
+                    .and_then(BreakpointsJson::into_breakpoints),
+                checkpoint_id: fork,
+                durability: body.durability.map(|durability| match durability {
+                    Durability::Sync => RunDurability::Sync,
+                    Durability::Async => RunDurability::Async,
+                    Durability::Exit => RunDurability::Exit,
+                }),
+                create: body.if_not_exists == Some(IfNotExists::Create),
+            })
+        } else {
+            let _ = (body.if_not_exists, body.durability);
+            None
+        };
         Ok(Self {
             assistant_id: body.assistant_id,
-            input: body.input.unwrap_or(Value::Null),
+            input,
             modes,
             subgraphs: body.stream_subgraphs.unwrap_or(false),
             config,
             metadata: body.metadata.unwrap_or_default(),
             on_disconnect: body.on_disconnect.unwrap_or_default(),
+            thread,
         })
+    }
+}
+
+impl BreakpointsJson {
+    /// Whether any node is asked for.
+    fn asks(&self) -> bool {
+        match self {
+            Self::All(text) => !text.is_empty(),
+            Self::Nodes(nodes) => !nodes.is_empty(),
+        }
+    }
+
+    fn into_breakpoints(self) -> Option<Breakpoints> {
+        match self {
+            Self::All(text) if text == "*" => Some(Breakpoints::All),
+            Self::All(text) if text.is_empty() => None,
+            // One node named alone.
+            Self::All(node) => Some(Breakpoints::Nodes(vec![node])),
+            Self::Nodes(nodes) if nodes.is_empty() => None,
+            Self::Nodes(nodes) => Some(Breakpoints::Nodes(nodes)),
+        }
+    }
+}
+
+/// A command's shape checked: `update` an object or `[key, value]` pairs, `goto` node names.
+fn command_body(command: CommandJson) -> Result<CommandBody, ApiError> {
+    let update = match command.update {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(fields)) => Some(fields),
+        Some(Value::Array(pairs)) => Some(
+            pairs
+                .into_iter()
+                .enumerate()
+                .map(|(at, pair)| match pair {
+                    Value::Array(mut pair) if pair.len() == 2 && pair[0].is_string() => {
+                        let value = pair.pop().unwrap_or(Value::Null);
+                        match pair.pop() {
+                            Some(Value::String(key)) => Ok((key, value)),
+                            _ => Err(at),
+                        }
+                    }
+                    _ => Err(at),
+                })
+                .collect::<Result<Map<String, Value>, usize>>()
+                .map_err(|at| {
+                    ApiError::Unprocessable(format!(
+                        "command.update[{at}]: expected a [key, value] pair"
+                    ))
+                })?,
+        ),
+        Some(other) => {
+            return Err(ApiError::Unprocessable(format!(
+                "command.update: expected an object of the state's fields or [key, value] pairs, got {}",
+                json_kind(&other)
+            )));
+        }
+    };
+    let goto_one = |value: Value| match value {
+        Value::String(node) => Ok(node),
+        Value::Object(_) => Err(ApiError::NotImplemented(
+            "command.goto: a Send (`{\"node\", \"input\"}`) is not served yet; name the node"
+                .into(),
+        )),
+        other => Err(ApiError::Unprocessable(format!(
+            "command.goto: expected a node name, got {}",
+            json_kind(&other)
+        ))),
+    };
+    let goto = match command.goto {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items.into_iter().map(goto_one).collect::<Result<_, _>>()?,
+        Some(one) => vec![goto_one(one)?],
+    };
+    Ok(CommandBody {
+        resume: command.resume,
+        update,
+        goto,
+    })
+}
+
+/// What kind of JSON `value` is, for error messages.
+pub(crate) fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
     }
 }
 
@@ -375,7 +634,7 @@ mod tests {
     fn what_needs_threads_is_not_implemented() {
         let error = parse(r#"{"assistant_id":"agent","command":{"resume":"yes"}}"#).unwrap_err();
         assert!(matches!(error, ApiError::NotImplemented(_)), "{error}");
-        assert!(error.to_string().starts_with("command: needs threads"));
+        assert!(error.to_string().starts_with("command: needs a thread"));
         // Empty values ask for nothing, as the SDKs may send them.
         assert!(
             parse(r#"{"assistant_id":"agent","interrupt_before":[],"stream_resumable":false}"#)

@@ -152,6 +152,11 @@ pub(crate) async fn wait_run(
         while let Some(item) = items.next().await {
             match item {
                 Ok(crate::served::RunItem::Values(state)) => last = Some(state),
+                // The state with the interrupts it stopped on.
+                Ok(crate::served::RunItem::Interrupt {
+                    values: Some(state),
+                    ..
+                }) => last = Some(state),
                 Ok(_) => {}
                 Err(failure) => return Err(failure),
             }

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 use futures::{Stream, StreamExt};
 use serde::Serialize;
@@ -11,14 +12,19 @@ use serde_json::{Map, Value};
 // `RunNode` and `stream` are what generated code starts a run with; the server starts runs
 // of any registered graph the same way.
 use stategraph_core::__private::{RunNode, stream};
-use stategraph_core::mode::{Custom, Messages, Tasks, Updates, Values};
+use stategraph_core::checkpoint::{CheckpointId, Checkpointer, Durable, ListOptions};
+use stategraph_core::mode::{Checkpoints, Custom, Messages, Tasks, Updates, Values};
 use stategraph_core::{
-    ChatChunk, GraphDef, GraphDescription, GraphError, GraphStream, GraphTag, ModelIdentity,
-    RunConfig, State, StreamItem,
+    ChatChunk, DebugCheckpoint, GraphDef, GraphDescription, GraphError, GraphStream, GraphTag,
+    ModelIdentity, RunConfig, State, StreamItem,
 };
 
 use crate::error::ApiError;
-use crate::request::{ConfigBody, Modes};
+use crate::request::{Begin, ConfigBody, Modes, json_kind};
+
+mod thread;
+
+pub(crate) use thread::ThreadSettings;
 
 /// Everything the server asks of a registered graph; one implementation, [`Served`], for
 /// every graph type, so the routes are written once.
@@ -31,6 +37,41 @@ pub(crate) trait ServedGraph: Send + Sync + 'static {
 
     /// Checks `input` against the state and starts a run streaming `modes`.
     fn start(&self, input: Value, run: RunSettings) -> Result<RunItems, ApiError>;
+
+    /// Starts a run on a thread from an input or a command: a 409 while another run holds
+    /// the thread. The items end by bringing the thread's record up to date.
+    fn start_on_thread(
+        &self,
+        begin: Begin,
+        run: RunSettings,
+        thread: ThreadSettings,
+    ) -> BoxFuture<'_, Result<RunItems, ApiError>>;
+
+    /// The thread's state at checkpoint `at` (its newest when `None`) as LangGraph's
+    /// `ThreadState`; `None` when there is no such checkpoint.
+    fn thread_state(
+        &self,
+        store: Arc<dyn Checkpointer>,
+        thread_id: String,
+        at: Option<CheckpointId>,
+    ) -> BoxFuture<'_, Result<Option<Value>, ApiError>>;
+
+    /// The states of the thread's checkpoints, newest first.
+    fn thread_history(
+        &self,
+        store: Arc<dyn Checkpointer>,
+        thread_id: String,
+        options: ListOptions,
+    ) -> BoxFuture<'_, Result<Vec<Value>, ApiError>>;
+
+    /// Applies `values` as if node `as_node` returned them; returns `{"checkpoint"}`.
+    fn update_state(
+        &self,
+        store: Arc<dyn Checkpointer>,
+        thread_id: String,
+        values: Value,
+        as_node: Option<String>,
+    ) -> BoxFuture<'_, Result<Value, ApiError>>;
 }
 
 /// What a run is started with, besides its input.
@@ -76,6 +117,19 @@ pub(crate) enum RunItem {
     },
     /// A model chunk (either messages mode).
     Message(MessageItem),
+    /// A checkpoint the run stored: the checkpoints-mode payload and debug mode's
+    /// `checkpoint` event, each present only when its mode is on.
+    Checkpoint {
+        checkpoint: Option<String>,
+        debug: Option<String>,
+    },
+    /// The run stopped on interrupts or at a breakpoint: the state with `"__interrupt__"`
+    /// (values mode, when there are interrupts) and `{"__interrupt__": [...]}` (updates
+    /// mode).
+    Interrupt {
+        values: Option<String>,
+        updates: Option<String>,
+    },
 }
 
 /// A model chunk with what its wire shapes need.
@@ -103,12 +157,12 @@ impl<G> Served<G> {
 }
 
 /// Every mode at once: the server picks what each client asked for at run time.
-type AllModes = (Values, Updates, Messages, Custom, Tasks);
+pub(crate) type AllModes = (Values, Updates, Messages, Custom, Tasks, Checkpoints);
 
 impl<G> ServedGraph for Served<G>
 where
     G: RunNode,
-    G::State: Serialize + DeserializeOwned + Default,
+    G::State: Serialize + DeserializeOwned + Default + Durable,
     <G::State as State>::Update: Serialize,
     G::Custom: Serialize,
 {
@@ -132,27 +186,73 @@ where
 
     fn start(&self, input: Value, run: RunSettings) -> Result<RunItems, ApiError> {
         let input: G::State = state_from_input(input)?;
-        let mut config = RunConfig::<G::Tag>::default()
-            .run_id(run.run_id)
-            .subgraphs(run.subgraphs);
-        if let Some(limit) = run.config.recursion_limit {
-            config = config.recursion_limit(limit);
-        }
-        for name in run.config.tags.iter().flatten() {
-            let tag = G::Tag::ALL
-                .iter()
-                .copied()
-                .find(|tag| tag.name() == name)
-                .ok_or_else(|| unknown_tag::<G::Tag>(name))?;
-            config = config.tag(tag);
-        }
-        for (key, value) in run.metadata {
-            config = config.metadata(key, value);
-        }
+        let config = run_config::<G>(&run)?;
         let stream: GraphStream<G, AllModes> =
             stream::<G, AllModes>(Arc::clone(self.graph.shared_context()), input, config);
         Ok(Box::pin(ModeSelector::<G>::items(stream, run.modes)))
     }
+
+    fn start_on_thread(
+        &self,
+        begin: Begin,
+        run: RunSettings,
+        thread: ThreadSettings,
+    ) -> BoxFuture<'_, Result<RunItems, ApiError>> {
+        Box::pin(thread::start(&self.graph, begin, run, thread))
+    }
+
+    fn thread_state(
+        &self,
+        store: Arc<dyn Checkpointer>,
+        thread_id: String,
+        at: Option<CheckpointId>,
+    ) -> BoxFuture<'_, Result<Option<Value>, ApiError>> {
+        Box::pin(async move { thread::state(&self.graph, store, &thread_id, at).await })
+    }
+
+    fn thread_history(
+        &self,
+        store: Arc<dyn Checkpointer>,
+        thread_id: String,
+        options: ListOptions,
+    ) -> BoxFuture<'_, Result<Vec<Value>, ApiError>> {
+        Box::pin(async move { thread::history(&self.graph, store, &thread_id, options).await })
+    }
+
+    fn update_state(
+        &self,
+        store: Arc<dyn Checkpointer>,
+        thread_id: String,
+        values: Value,
+        as_node: Option<String>,
+    ) -> BoxFuture<'_, Result<Value, ApiError>> {
+        Box::pin(async move {
+            thread::update_state(&self.graph, store, &thread_id, values, as_node).await
+        })
+    }
+}
+
+/// The run's settings as a [`RunConfig`]: its id, subgraphs, recursion limit, tags and
+/// metadata.
+pub(crate) fn run_config<G: RunNode>(run: &RunSettings) -> Result<RunConfig<G::Tag>, ApiError> {
+    let mut config = RunConfig::<G::Tag>::default()
+        .run_id(run.run_id)
+        .subgraphs(run.subgraphs);
+    if let Some(limit) = run.config.recursion_limit {
+        config = config.recursion_limit(limit);
+    }
+    for name in run.config.tags.iter().flatten() {
+        let tag = G::Tag::ALL
+            .iter()
+            .copied()
+            .find(|tag| tag.name() == name)
+            .ok_or_else(|| unknown_tag::<G::Tag>(name))?;
+        config = config.tag(tag);
+    }
+    for (key, value) in &run.metadata {
+        config = config.metadata(key.clone(), value.clone());
+    }
+    Ok(config)
 }
 
 fn unknown_tag<T: GraphTag>(name: &str) -> ApiError {
@@ -201,17 +301,6 @@ fn state_from_input<S: Serialize + DeserializeOwned + Default>(
     })
 }
 
-fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 /// A JSON schema with the default value's fields and their JSON types. What a derive would
 /// add (descriptions, item types of empty lists, optional fields) is not known here.
 fn schema_of(title: &str, default: &Value) -> Value {
@@ -238,7 +327,7 @@ fn schema_of(title: &str, default: &Value) -> Value {
 
 /// Turns typed items into [`RunItem`]s, keeping and serializing only what the requested
 /// modes send.
-struct ModeSelector<G: GraphDef> {
+pub(crate) struct ModeSelector<G: GraphDef> {
     modes: Modes,
     /// The last model call's id and metadata JSON: its chunks share them.
     call: Option<(Arc<str>, Arc<str>)>,
@@ -252,15 +341,19 @@ where
     <G::State as State>::Update: Serialize,
     G::Custom: Serialize,
 {
+    pub(crate) fn new(modes: Modes) -> Self {
+        Self {
+            modes,
+            call: None,
+            _graph: std::marker::PhantomData,
+        }
+    }
+
     fn items(
         stream: GraphStream<G, AllModes>,
         modes: Modes,
     ) -> impl Stream<Item = Result<RunItem, RunFailure>> + Send + 'static {
-        let mut selector = Self {
-            modes,
-            call: None,
-            _graph: std::marker::PhantomData,
-        };
+        let mut selector = Self::new(modes);
         stream.filter_map(move |item| {
             let item = match item {
                 Ok(item) => selector.convert(item).transpose(),
@@ -270,7 +363,10 @@ where
         })
     }
 
-    fn convert(&mut self, item: StreamItem<G, AllModes>) -> Result<Option<RunItem>, RunFailure> {
+    pub(crate) fn convert(
+        &mut self,
+        item: StreamItem<G, AllModes>,
+    ) -> Result<Option<RunItem>, RunFailure> {
         let modes = self.modes;
         Ok(match item {
             StreamItem::Values(state) if modes.values => {
@@ -295,6 +391,20 @@ where
                     },
                     debug: if modes.debug {
                         Some(serde_json::to_string(&debug)?)
+                    } else {
+                        None
+                    },
+                })
+            }
+            StreamItem::Checkpoints(event) if modes.checkpoints || modes.debug => {
+                Some(RunItem::Checkpoint {
+                    checkpoint: if modes.checkpoints {
+                        Some(serde_json::to_string(&event)?)
+                    } else {
+                        None
+                    },
+                    debug: if modes.debug {
+                        Some(serde_json::to_string(&DebugCheckpoint(&event))?)
                     } else {
                         None
                     },

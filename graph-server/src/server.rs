@@ -7,6 +7,7 @@ use axum::extract::DefaultBodyLimit;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use stategraph_core::State;
+use stategraph_core::checkpoint::{Checkpointer, Durable};
 use tokio::net::{TcpListener, ToSocketAddrs};
 use tower_http::limit::RequestBodyLimitLayer;
 
@@ -24,7 +25,7 @@ pub const DEFAULT_BODY_LIMIT: usize = 10 * 1024 * 1024;
 /// # async fn demo<G>(graph: G) -> Result<(), stategraph_server::ServerError>
 /// # where
 /// #     G: stategraph_core::__private::RunNode,
-/// #     G::State: serde::Serialize + serde::de::DeserializeOwned + Default,
+/// #     G::State: serde::Serialize + serde::de::DeserializeOwned + Default + stategraph_core::checkpoint::Durable,
 /// #     <G::State as stategraph_core::State>::Update: serde::Serialize,
 /// #     G::Custom: serde::Serialize,
 /// # {
@@ -38,6 +39,7 @@ pub const DEFAULT_BODY_LIMIT: usize = 10 * 1024 * 1024;
 pub struct Server {
     graphs: Vec<(String, Arc<dyn ServedGraph>)>,
     body_limit: usize,
+    store: Option<Arc<dyn Checkpointer>>,
 }
 
 impl Default for Server {
@@ -52,6 +54,7 @@ impl std::fmt::Debug for Server {
         f.debug_struct("Server")
             .field("graphs", &ids)
             .field("body_limit", &self.body_limit)
+            .field("store", &self.store.as_ref().map(|_| ".."))
             .finish()
     }
 }
@@ -62,6 +65,7 @@ impl Server {
         Self {
             graphs: Vec::new(),
             body_limit: DEFAULT_BODY_LIMIT,
+            store: None,
         }
     }
 
@@ -69,17 +73,28 @@ impl Server {
     ///
     /// A run's `input` is read as the state: the fields it gives over the state's
     /// `Default`, so `{"topic": "cats"}` starts a `Topic` with its other fields empty. The
-    /// state and its update must serialize, for values, updates and debug mode.
+    /// state and its update must serialize, for values, updates and debug mode, and the
+    /// state must be [`Durable`] for runs on threads (`#[derive(State)]` makes it so when its
+    /// fields serialize).
     #[must_use]
     pub fn graph<G>(mut self, graph_id: impl Into<String>, graph: G) -> Self
     where
         G: stategraph_core::__private::RunNode,
-        G::State: Serialize + DeserializeOwned + Default,
+        G::State: Serialize + DeserializeOwned + Default + Durable,
         <G::State as State>::Update: Serialize,
         G::Custom: Serialize,
     {
         self.graphs
             .push((graph_id.into(), Arc::new(Served::new(graph))));
+        self
+    }
+
+    /// Where threads keep their checkpoints and records: a store from
+    /// `stategraph-checkpoint` (SQLite, Postgres), or any [`Checkpointer`]. Without one,
+    /// threads live in this process's memory and end with it.
+    #[must_use]
+    pub fn store(mut self, store: Arc<dyn Checkpointer>) -> Self {
+        self.store = Some(store);
         self
     }
 
@@ -112,9 +127,13 @@ impl Server {
                 created_at: created_at.clone(),
             });
         }
+        let store = self
+            .store
+            .unwrap_or_else(|| Arc::new(stategraph_checkpoint::MemoryCheckpointer::new()));
         let state = Arc::new(AppState {
             registry: Registry::new(assistants),
             body_limit: self.body_limit,
+            store,
         });
         let limit = self.body_limit;
         Ok(routes::router(state)

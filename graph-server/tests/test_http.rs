@@ -269,11 +269,17 @@ async fn unknown_ids_and_paths_are_404_and_the_server_keeps_serving() {
             .unwrap(),
     )
     .await;
+    assert_eq!((status, text.as_str()), (404, "Thread 't1' not found"));
+    let (status, text) = detail(
+        client
+            .get(format!("{base}/threads/t1/runs/r1"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 404);
-    assert!(
-        text.contains("threads and stored runs are not served yet"),
-        "{text}"
-    );
+    assert!(text.contains("stored runs"), "{text}");
     assert_eq!(
         client
             .get(format!("{base}/ok"))
@@ -325,7 +331,7 @@ async fn malformed_json_and_wrong_types_are_refused_naming_what_is_wrong() {
         ),
         (
             json!({"assistant_id": "agent", "stream_mode": "everything"}),
-            "stream_mode: unknown mode `everything`; the modes are `values`, `updates`, `messages-tuple`, `messages`, `custom`, `debug`, `tasks`",
+            "stream_mode: unknown mode `everything`; the modes are `values`, `updates`, `messages-tuple`, `messages`, `custom`, `debug`, `tasks`, `checkpoints`",
         ),
         (
             json!({"assistant_id": "agent", "on_disconnect": "hang"}),
@@ -354,7 +360,7 @@ async fn malformed_json_and_wrong_types_are_refused_naming_what_is_wrong() {
     )
     .await;
     assert_eq!(status, 501);
-    assert!(text.starts_with("command: needs threads"), "{text}");
+    assert!(text.starts_with("command: needs a thread"), "{text}");
     assert_eq!(
         client
             .get(format!("{base}/ok"))

@@ -19,3 +19,5 @@ pub mod fault_server;
 pub mod guide;
 pub mod keep_alive;
 pub mod request;
+#[cfg(feature = "guide")]
+pub mod threads;

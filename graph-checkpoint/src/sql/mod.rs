@@ -4,6 +4,7 @@
 
 mod decode;
 mod errors;
+mod records;
 mod schema;
 #[cfg(test)]
 mod tests;
@@ -17,7 +18,7 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Connection, Executor, Row};
 use stategraph_core::checkpoint::{
     Checkpoint, CheckpointError, CheckpointId, CheckpointMeta, Checkpointer, ListOptions,
-    NewCheckpoint, PendingWrite, StoreFuture,
+    NewCheckpoint, PendingWrite, StoreFuture, ThreadChange, ThreadQuery, ThreadRecord,
 };
 
 use decode::{META_COLUMNS, TARGET_COLUMNS, chain_of, meta_of, target_of};
@@ -465,6 +466,7 @@ impl SqlCheckpointer {
             "stategraph_checkpoints",
             "stategraph_writes",
             "stategraph_thread_locks",
+            "stategraph_threads",
         ] {
             sqlx::query(&format!("DELETE FROM {table} WHERE thread_id = $1"))
                 .bind(thread_id)
@@ -528,6 +530,112 @@ impl SqlCheckpointer {
         self.wrote().await;
         Ok(())
     }
+
+    async fn create_thread(&self, record: ThreadRecord) -> Result<bool, CheckpointError> {
+        let row = records::encode(&record)?;
+        let inserted = sqlx::query(
+            "INSERT INTO stategraph_threads (thread_id, created_at, updated_at, metadata, \
+             status, state_values, interrupts) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (thread_id) DO NOTHING",
+        )
+        .bind(record.thread_id.as_str())
+        .bind(row.created_at)
+        .bind(row.updated_at)
+        .bind(row.metadata)
+        .bind(record.status.as_str())
+        .bind(row.values)
+        .bind(row.interrupts)
+        .execute(&self.pool)
+        .await
+        .map_err(from_sqlx)?;
+        Ok(inserted.rows_affected() == 1)
+    }
+
+    async fn get_thread(&self, thread_id: &str) -> Result<Option<ThreadRecord>, CheckpointError> {
+        let row = sqlx::query(&format!(
+            "SELECT {} FROM stategraph_threads WHERE thread_id = $1",
+            records::COLUMNS
+        ))
+        .bind(thread_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(from_sqlx)?;
+        row.as_ref().map(records::decode).transpose()
+    }
+
+    async fn update_thread(
+        &self,
+        thread_id: &str,
+        change: ThreadChange,
+    ) -> Result<Option<ThreadRecord>, CheckpointError> {
+        // Read, change, write in one transaction: metadata keys merge into what is stored.
+        let mut transaction = self.pool.begin().await.map_err(from_sqlx)?;
+        let row = sqlx::query(&format!(
+            "SELECT {} FROM stategraph_threads WHERE thread_id = $1",
+            records::COLUMNS
+        ))
+        .bind(thread_id)
+        .fetch_optional(&mut *transaction)
+        .await
+        .map_err(from_sqlx)?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let mut record = records::decode(&row)?;
+        record.apply(change, SystemTime::now());
+        let encoded = records::encode(&record)?;
+        sqlx::query(
+            "UPDATE stategraph_threads SET updated_at = $2, metadata = $3, status = $4, \
+             state_values = $5, interrupts = $6 WHERE thread_id = $1",
+        )
+        .bind(thread_id)
+        .bind(encoded.updated_at)
+        .bind(encoded.metadata)
+        .bind(record.status.as_str())
+        .bind(encoded.values)
+        .bind(encoded.interrupts)
+        .execute(&mut *transaction)
+        .await
+        .map_err(from_sqlx)?;
+        transaction.commit().await.map_err(from_sqlx)?;
+        Ok(Some(record))
+    }
+
+    async fn search_threads(
+        &self,
+        query: ThreadQuery,
+    ) -> Result<Vec<ThreadRecord>, CheckpointError> {
+        // The status filters in SQL; metadata, stored as JSON text that the two engines
+        // query differently, filters here, so paging does too. A search reads every record
+        // of the status asked for.
+        let status = query.status.map(|status| status.as_str());
+        let rows: Vec<AnyRow> = sqlx::query(&format!(
+            "SELECT {} FROM stategraph_threads WHERE ($1 IS NULL OR status = $1) \
+             ORDER BY created_at DESC, thread_id DESC",
+            records::COLUMNS
+        ))
+        .bind(status)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(from_sqlx)?;
+        let mut found = Vec::new();
+        let mut skipped = 0;
+        for row in &rows {
+            if found.len() == query.limit {
+                break;
+            }
+            let record = records::decode(row)?;
+            if !record.matches(&query) {
+                continue;
+            }
+            if skipped < query.offset {
+                skipped += 1;
+                continue;
+            }
+            found.push(record);
+        }
+        Ok(found)
+    }
 }
 
 impl Checkpointer for SqlCheckpointer {
@@ -582,6 +690,26 @@ impl Checkpointer for SqlCheckpointer {
 
     fn unlock_thread<'a>(&'a self, thread_id: &'a str, owner: &'a str) -> StoreFuture<'a, ()> {
         Box::pin(self.unlock_thread(thread_id, owner))
+    }
+
+    fn create_thread(&self, record: ThreadRecord) -> StoreFuture<'_, bool> {
+        Box::pin(self.create_thread(record))
+    }
+
+    fn get_thread<'a>(&'a self, thread_id: &'a str) -> StoreFuture<'a, Option<ThreadRecord>> {
+        Box::pin(self.get_thread(thread_id))
+    }
+
+    fn update_thread<'a>(
+        &'a self,
+        thread_id: &'a str,
+        change: ThreadChange,
+    ) -> StoreFuture<'a, Option<ThreadRecord>> {
+        Box::pin(self.update_thread(thread_id, change))
+    }
+
+    fn search_threads(&self, query: ThreadQuery) -> StoreFuture<'_, Vec<ThreadRecord>> {
+        Box::pin(self.search_threads(query))
     }
 }
 

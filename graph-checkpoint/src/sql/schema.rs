@@ -21,6 +21,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "frontier",
         include_str!("../../migrations/sqlite/0002_frontier.sql"),
     ),
+    (
+        3,
+        "thread records",
+        include_str!("../../migrations/sqlite/0003_thread_records.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -33,10 +38,15 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         "frontier",
         include_str!("../../migrations/postgres/0002_frontier.sql"),
     ),
+    (
+        3,
+        "thread records",
+        include_str!("../../migrations/postgres/0003_thread_records.sql"),
+    ),
 ];
 
 /// The newest schema version this build knows.
-pub(crate) const NEWEST: i64 = 2;
+pub(crate) const NEWEST: i64 = 3;
 
 /// The embedded migrations of one engine.
 #[derive(Debug)]

@@ -8,6 +8,9 @@
 //! snapshot chosen by [`SnapshotPolicy`], so that storage grows with what changed and a
 //! read folds a bounded number of deltas.
 //!
+//! A thread also has a [`ThreadRecord`] (metadata, status, its last state), what a server
+//! lists and searches threads by.
+//!
 //! The implementations live in `stategraph-checkpoint` (in memory, SQLite, Postgres); this
 //! module holds the trait and the plain data every implementation and the runtime share.
 
@@ -16,6 +19,7 @@ mod durable;
 mod line;
 mod record;
 mod store;
+mod thread_record;
 
 pub use crate::error::CheckpointError;
 pub use delta::{FieldChange, SnapshotCounters, SnapshotPolicy, StateDelta, fold};
@@ -28,3 +32,4 @@ pub use record::{
     Checkpoint, CheckpointId, CheckpointMeta, ListOptions, NewCheckpoint, PendingWrite, Source,
 };
 pub use store::{Checkpointer, StoreFuture};
+pub use thread_record::{ThreadChange, ThreadQuery, ThreadRecord, ThreadStatus};

@@ -7,6 +7,7 @@ use futures::future::BoxFuture;
 use super::record::{
     Checkpoint, CheckpointId, CheckpointMeta, ListOptions, NewCheckpoint, PendingWrite,
 };
+use super::thread_record::{ThreadChange, ThreadQuery, ThreadRecord};
 use crate::error::CheckpointError;
 
 /// What a store's methods return: a boxed future, so that the trait can be used as
@@ -53,10 +54,10 @@ pub trait Checkpointer: Send + Sync + 'static {
     ) -> StoreFuture<'a, Vec<CheckpointMeta>>;
 
     /// Copies every checkpoint and pending write of thread `from` (all namespaces) to
-    /// thread `to`, which must have none.
+    /// thread `to`, which must have none. Records are not copied: `to`'s stays as it is.
     fn copy_thread<'a>(&'a self, from: &'a str, to: &'a str) -> StoreFuture<'a, ()>;
 
-    /// Deletes every checkpoint, pending write and lock of the thread.
+    /// Deletes every checkpoint, pending write and lock of the thread, and its record.
     fn delete_thread<'a>(&'a self, thread_id: &'a str) -> StoreFuture<'a, ()>;
 
     /// Takes, or renews, the thread for `owner` for `lease`: fails with
@@ -72,4 +73,22 @@ pub trait Checkpointer: Send + Sync + 'static {
 
     /// Gives the thread up, if `owner` holds it.
     fn unlock_thread<'a>(&'a self, thread_id: &'a str, owner: &'a str) -> StoreFuture<'a, ()>;
+
+    /// Stores `record` unless the thread already has one: returns whether it was stored (an
+    /// existing record is left as it is).
+    fn create_thread(&self, record: ThreadRecord) -> StoreFuture<'_, bool>;
+
+    /// The thread's record, `None` when it has none.
+    fn get_thread<'a>(&'a self, thread_id: &'a str) -> StoreFuture<'a, Option<ThreadRecord>>;
+
+    /// Applies `change` to the thread's record ([`ThreadRecord::apply`], `updated_at` now)
+    /// and returns the new record; `None`, changing nothing, when the thread has none.
+    fn update_thread<'a>(
+        &'a self,
+        thread_id: &'a str,
+        change: ThreadChange,
+    ) -> StoreFuture<'a, Option<ThreadRecord>>;
+
+    /// The records `query` selects ([`ThreadQuery`]), newest created first.
+    fn search_threads(&self, query: ThreadQuery) -> StoreFuture<'_, Vec<ThreadRecord>>;
 }

@@ -16,16 +16,16 @@ pub(crate) async fn info() -> Json<Value> {
     Json(json!({
         "version": env!("CARGO_PKG_VERSION"),
         "server": "stategraph-server",
-        "flags": { "assistants": true, "crons": false, "langsmith": false, "threads": false },
+        "flags": { "assistants": true, "crons": false, "langsmith": false, "threads": true },
     }))
 }
 
-/// Any other path, threads included until they are served.
+/// Any other path, stored runs included until they are served.
 pub(crate) async fn not_found(uri: Uri) -> ApiError {
     let path = uri.path();
     if path.starts_with("/threads") || path.starts_with("/runs/") {
         ApiError::NotFound(format!(
-            "{path}: threads and stored runs are not served yet; stateless runs are at POST /runs/stream and POST /runs/wait"
+            "{path}: stored runs (background runs, join, cancel) are not served yet; runs stream at POST /threads/{{id}}/runs/stream and POST /runs/stream"
         ))
     } else {
         ApiError::NotFound(format!("{path}: no such endpoint"))

@@ -15,11 +15,14 @@ use crate::registry::Registry;
 mod assistants;
 mod meta;
 mod runs;
+pub(crate) mod threads;
 
 /// What every handler reads.
 pub(crate) struct AppState {
     pub(crate) registry: Registry,
     pub(crate) body_limit: usize,
+    /// Threads' checkpoints and records.
+    pub(crate) store: Arc<dyn stategraph_core::checkpoint::Checkpointer>,
 }
 
 pub(crate) type Shared = Arc<AppState>;
@@ -35,6 +38,33 @@ pub(crate) fn router(state: Shared) -> Router {
         .route("/assistants/{id}/schemas", get(assistants::schemas))
         .route("/runs/stream", post(runs::stream))
         .route("/runs/wait", post(runs::wait))
+        .route("/threads", post(threads::create))
+        .route("/threads/search", post(threads::search))
+        .route(
+            "/threads/{thread_id}",
+            get(threads::get)
+                .patch(threads::patch)
+                .delete(threads::delete),
+        )
+        .route("/threads/{thread_id}/copy", post(threads::copy))
+        .route(
+            "/threads/{thread_id}/state",
+            get(threads::get_state).post(threads::update_state),
+        )
+        .route(
+            "/threads/{thread_id}/state/checkpoint",
+            post(threads::post_state_at),
+        )
+        .route(
+            "/threads/{thread_id}/state/{checkpoint_id}",
+            get(threads::get_state_at),
+        )
+        .route("/threads/{thread_id}/history", post(threads::history))
+        .route(
+            "/threads/{thread_id}/runs/stream",
+            post(runs::thread_stream),
+        )
+        .route("/threads/{thread_id}/runs/wait", post(runs::thread_wait))
         .fallback(meta::not_found)
         .with_state(state)
 }

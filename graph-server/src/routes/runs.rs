@@ -1,8 +1,9 @@
-//! Stateless runs: `POST /runs/stream` and `POST /runs/wait`.
+//! Runs: stateless (`POST /runs/stream`, `POST /runs/wait`) and on a thread
+//! (`POST /threads/{id}/runs/stream`, `POST /threads/{id}/runs/wait`).
 
 use axum::body::{Body, Bytes};
-use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use bytes::BytesMut;
@@ -14,32 +15,40 @@ use crate::error::ApiError;
 use crate::registry::Assistant;
 use crate::request::{Modes, OnDisconnect, RunRequest};
 use crate::run::{stream_run, wait_run};
-use crate::served::{RunItems, RunSettings};
+use crate::served::{RunItems, RunSettings, ThreadSettings};
 use crate::wire::events::{EventEncoder, client_error};
+use stategraph_core::checkpoint::{ThreadChange, ThreadRecord, ThreadStatus};
 
 /// A started run and what its response needs.
 struct Started {
     run_id: Uuid,
+    thread_id: Option<String>,
     modes: Modes,
     on_disconnect: OnDisconnect,
     items: RunItems,
 }
 
 /// Checks the request and starts its run: everything that can be refused is refused here,
-/// before a status line is sent. `modes` overrides the request's.
-fn start(
+/// before a status line is sent. `modes` overrides the request's; `thread_id` names the
+/// thread of a stateful run.
+async fn start(
     state: &Shared,
     body: Result<Bytes, BytesRejection>,
     modes: Option<Modes>,
+    thread_id: Option<String>,
 ) -> Result<Started, ApiError> {
     let body = super::body(body, state.body_limit)?;
-    let request = RunRequest::parse(&body)?;
+    let mut request = match thread_id {
+        Some(_) => RunRequest::parse_stateful(&body)?,
+        None => RunRequest::parse(&body)?,
+    };
     let assistant = state.registry.find(&request.assistant_id).ok_or_else(|| {
         ApiError::NotFound(format!("Assistant '{}' not found", request.assistant_id))
     })?;
     let run_id = Uuid::new_v4();
-    let metadata = run_metadata(&request, assistant, run_id);
+    let metadata = run_metadata(&request, assistant, run_id, thread_id.as_deref());
     let modes = modes.unwrap_or(request.modes);
+    let thread = request.thread.take();
     let settings = RunSettings {
         run_id,
         modes,
@@ -47,9 +56,61 @@ fn start(
         config: request.config,
         metadata,
     };
-    let items = assistant.graph.start(request.input, settings)?;
+    let items = match (thread_id.as_deref(), thread) {
+        (Some(thread_id), Some(fields)) => {
+            let exists = state
+                .store
+                .get_thread(thread_id)
+                .await
+                .map_err(ApiError::internal)?
+                .is_some();
+            if !exists {
+                if !fields.create {
+                    return Err(super::threads::not_found(thread_id));
+                }
+                // Another request may create it at the same moment: either record will do.
+                state
+                    .store
+                    .create_thread(ThreadRecord::new(thread_id, Default::default()))
+                    .await
+                    .map_err(ApiError::internal)?;
+            }
+            let thread_settings = ThreadSettings {
+                store: std::sync::Arc::clone(&state.store),
+                thread_id: thread_id.to_owned(),
+                interrupt_before: fields.interrupt_before,
+                interrupt_after: fields.interrupt_after,
+                checkpoint_id: fields.checkpoint_id,
+                durability: fields.durability,
+            };
+            let items = assistant
+                .graph
+                .start_on_thread(fields.begin, settings, thread_settings)
+                .await?;
+            // The run holds the thread and has not been polled yet: it cannot have ended
+            // (and written its outcome) before the record says busy.
+            let mut metadata = Map::new();
+            metadata.insert("graph_id".into(), json!(assistant.graph_id));
+            metadata.insert("assistant_id".into(), json!(assistant.assistant_id));
+            state
+                .store
+                .update_thread(
+                    thread_id,
+                    ThreadChange {
+                        metadata,
+                        status: Some(ThreadStatus::Busy),
+                        ..ThreadChange::default()
+                    },
+                )
+                .await
+                .map_err(ApiError::internal)?;
+            items
+        }
+        _ => assistant.graph.start(request.input, settings)?,
+    };
     Ok(Started {
         run_id,
+        thread_id,
         modes,
         on_disconnect: request.on_disconnect,
         items,
@@ -58,7 +119,12 @@ fn start(
 
 /// The metadata LangGraph's server puts on a run's items: the client's metadata, the
 /// primitive `configurable` values, and the run's ids.
-fn run_metadata(request: &RunRequest, assistant: &Assistant, run_id: Uuid) -> Map<String, Value> {
+fn run_metadata(
+    request: &RunRequest,
+    assistant: &Assistant,
+    run_id: Uuid,
+    thread_id: Option<&str>,
+) -> Map<String, Value> {
     let mut metadata = request.metadata.clone();
     for (key, value) in request.config.configurable.iter().flatten() {
         let primitive = matches!(value, Value::String(_) | Value::Number(_) | Value::Bool(_));
@@ -67,7 +133,7 @@ fn run_metadata(request: &RunRequest, assistant: &Assistant, run_id: Uuid) -> Ma
         }
     }
     metadata.insert("run_id".into(), json!(run_id));
-    metadata.insert("thread_id".into(), Value::Null);
+    metadata.insert("thread_id".into(), json!(thread_id));
     metadata.insert("assistant_id".into(), json!(assistant.assistant_id));
     metadata.insert("graph_id".into(), json!(assistant.graph_id));
     metadata.insert("run_attempt".into(), json!(1));
@@ -79,12 +145,44 @@ pub(crate) async fn stream(
     State(state): State<Shared>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    stream_response(start(&state, body, None, None).await?)
+}
+
+/// `POST /threads/{id}/runs/stream`: a run on the thread, its events as server-sent events.
+pub(crate) async fn thread_stream(
+    State(state): State<Shared>,
+    Path(thread_id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    stream_response(start(&state, body, None, Some(thread_id)).await?)
+}
+
+/// `POST /threads/{id}/runs/wait`: a run on the thread; its final state, with
+/// `"__interrupt__"` when it stopped on interrupts.
+pub(crate) async fn thread_wait(
+    State(state): State<Shared>,
+    Path(thread_id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    wait_response(start(&state, body, Some(Modes::values()), Some(thread_id)).await?).await
+}
+
+/// The `/runs/{id}` path of a run, under its thread's when it has one.
+fn run_path(thread_id: Option<&str>, run_id: Uuid) -> String {
+    match thread_id {
+        Some(thread_id) => format!("/threads/{thread_id}/runs/{run_id}"),
+        None => format!("/runs/{run_id}"),
+    }
+}
+
+fn stream_response(started: Started) -> Result<Response, ApiError> {
     let Started {
         run_id,
+        thread_id,
         modes,
         on_disconnect,
         items,
-    } = start(&state, body, None)?;
+    } = started;
     let mut first = BytesMut::new();
     EventEncoder::metadata(&mut first, run_id);
     let body = stream_run(
@@ -102,14 +200,9 @@ pub(crate) async fn stream(
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
     let location = |path: String| HeaderValue::from_str(&path).map_err(ApiError::internal);
-    headers.insert(
-        header::LOCATION,
-        location(format!("/runs/{run_id}/stream"))?,
-    );
-    headers.insert(
-        header::CONTENT_LOCATION,
-        location(format!("/runs/{run_id}"))?,
-    );
+    let path = run_path(thread_id.as_deref(), run_id);
+    headers.insert(header::LOCATION, location(format!("{path}/stream"))?);
+    headers.insert(header::CONTENT_LOCATION, location(path)?);
     Ok(response)
 }
 
@@ -119,12 +212,17 @@ pub(crate) async fn wait(
     State(state): State<Shared>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    wait_response(start(&state, body, Some(Modes::values()), None).await?).await
+}
+
+async fn wait_response(started: Started) -> Result<Response, ApiError> {
     let Started {
         run_id,
+        thread_id,
         on_disconnect,
         items,
         ..
-    } = start(&state, body, Some(Modes::values()))?;
+    } = started;
     let outcome = wait_run(items, on_disconnect)
         .await
         .map_err(ApiError::internal)?;
@@ -134,7 +232,8 @@ pub(crate) async fn wait(
         Err(failure) => json!({ "__error__": client_error(&failure) }).to_string(),
     };
     let mut response = ([(header::CONTENT_TYPE, "application/json")], body).into_response();
-    let location = HeaderValue::from_str(&format!("/runs/{run_id}")).map_err(ApiError::internal)?;
+    let location = HeaderValue::from_str(&run_path(thread_id.as_deref(), run_id))
+        .map_err(ApiError::internal)?;
     response
         .headers_mut()
         .insert(header::CONTENT_LOCATION, location);

@@ -54,6 +54,22 @@ impl EventEncoder {
                     sse::frame(out, "tasks", &ns, json.as_bytes());
                 }
             }
+            RunItem::Checkpoint { checkpoint, debug } => {
+                if let Some(json) = debug {
+                    sse::frame(out, "debug", &[], json.as_bytes());
+                }
+                if let Some(json) = checkpoint {
+                    sse::frame(out, "checkpoints", &[], json.as_bytes());
+                }
+            }
+            RunItem::Interrupt { values, updates } => {
+                if let Some(json) = values {
+                    sse::frame(out, "values", &[], json.as_bytes());
+                }
+                if let Some(json) = updates {
+                    sse::frame(out, "updates", &[], json.as_bytes());
+                }
+            }
             RunItem::Message(message) => {
                 if self.modes.messages_tuple {
                     Self::message_tuple(&message, out)?;

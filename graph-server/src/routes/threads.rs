@@ -1,0 +1,545 @@
+//! Threads: create, get, update, delete, search, copy; their state, history and state
+//! updates.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use stategraph_core::checkpoint::{
+    CheckpointError, CheckpointId, ListOptions, ThreadChange, ThreadQuery, ThreadRecord,
+    ThreadStatus,
+};
+use uuid::Uuid;
+
+use super::Shared;
+use crate::error::ApiError;
+use crate::registry::Assistant;
+use crate::request::parse_body;
+
+/// A thread record as LangGraph's `Thread`.
+pub(crate) fn thread_json(record: &ThreadRecord) -> Value {
+    json!({
+        "thread_id": record.thread_id,
+        "created_at": humantime::format_rfc3339_micros(record.created_at).to_string(),
+        "updated_at": humantime::format_rfc3339_micros(record.updated_at).to_string(),
+        "metadata": record.metadata,
+        "status": record.status.as_str(),
+        "values": record.values,
+        "interrupts": record.interrupts,
+        "config": {},
+        "error": null,
+    })
+}
+
+pub(crate) fn not_found(thread_id: &str) -> ApiError {
+    ApiError::NotFound(format!("Thread '{thread_id}' not found"))
+}
+
+/// The thread's record, or a 404.
+pub(crate) async fn record(state: &Shared, thread_id: &str) -> Result<ThreadRecord, ApiError> {
+    state
+        .store
+        .get_thread(thread_id)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| not_found(thread_id))
+}
+
+/// A body that may be empty (the SDKs send none for some calls).
+fn body_or_empty<T: serde::de::DeserializeOwned>(
+    state: &Shared,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<T, ApiError> {
+    let body = super::body(body, state.body_limit)?;
+    if body.is_empty() {
+        parse_body(b"{}")
+    } else {
+        parse_body(&body)
+    }
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+enum IfExists {
+    Raise,
+    DoNothing,
+}
+
+#[derive(Deserialize)]
+struct CreateBody {
+    #[serde(default)]
+    thread_id: Option<String>,
+    #[serde(default)]
+    metadata: Option<Map<String, Value>>,
+    #[serde(default)]
+    if_exists: Option<IfExists>,
+    #[serde(default)]
+    supersteps: Option<Vec<Value>>,
+}
+
+/// `POST /threads`: a new thread, under the id given or a new one. An existing id is a 409
+/// (`if_exists=raise`, the default) or the existing thread (`do_nothing`).
+pub(crate) async fn create(
+    State(state): State<Shared>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let body: CreateBody = body_or_empty(&state, body)?;
+    if body
+        .supersteps
+        .as_ref()
+        .is_some_and(|steps| !steps.is_empty())
+    {
+        return Err(ApiError::NotImplemented(
+            "supersteps: creating a thread with state updates is not served yet".into(),
+        ));
+    }
+    let thread_id = match body.thread_id {
+        Some(id) if id.is_empty() => {
+            return Err(ApiError::Unprocessable(
+                "thread_id: must not be empty".into(),
+            ));
+        }
+        Some(id) => id,
+        None => Uuid::new_v4().to_string(),
+    };
+    let record = ThreadRecord::new(thread_id.clone(), body.metadata.unwrap_or_default());
+    let created = state
+        .store
+        .create_thread(record.clone())
+        .await
+        .map_err(ApiError::internal)?;
+    if created {
+        return Ok(Json(thread_json(&record)));
+    }
+    match body.if_exists.unwrap_or(IfExists::Raise) {
+        IfExists::Raise => Err(ApiError::Conflict(format!(
+            "Thread '{thread_id}' already exists"
+        ))),
+        IfExists::DoNothing => Ok(Json(thread_json(&self::record(&state, &thread_id).await?))),
+    }
+}
+
+/// `GET /threads/{id}`.
+pub(crate) async fn get(
+    State(state): State<Shared>,
+    Path(thread_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(thread_json(&record(&state, &thread_id).await?)))
+}
+
+#[derive(Deserialize)]
+struct PatchBody {
+    #[serde(default)]
+    metadata: Option<Map<String, Value>>,
+}
+
+/// `PATCH /threads/{id}`: merges the metadata given into the thread's.
+pub(crate) async fn patch(
+    State(state): State<Shared>,
+    Path(thread_id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let body: PatchBody = body_or_empty(&state, body)?;
+    let change = ThreadChange {
+        metadata: body.metadata.unwrap_or_default(),
+        ..ThreadChange::default()
+    };
+    let record = state
+        .store
+        .update_thread(&thread_id, change)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| not_found(&thread_id))?;
+    Ok(Json(thread_json(&record)))
+}
+
+/// `DELETE /threads/{id}`: the thread, its checkpoints and its record. A thread a run holds
+/// is a 409: the run would write to it again. Whether one does is asked of the thread's
+/// lease, not its record, so a record left `busy` by a process that died does not keep
+/// the thread from being deleted.
+pub(crate) async fn delete(
+    State(state): State<Shared>,
+    Path(thread_id): Path<String>,
+) -> Result<Response, ApiError> {
+    record(&state, &thread_id).await?;
+    // Taken for the delete, which removes the lease with the thread.
+    let owner = format!("delete:{}", Uuid::new_v4());
+    match state
+        .store
+        .lock_thread(&thread_id, &owner, std::time::Duration::from_secs(10))
+        .await
+    {
+        Ok(()) => {}
+        Err(CheckpointError::ThreadBusy { .. }) => {
+            return Err(ApiError::Conflict(format!(
+                "Thread '{thread_id}' is busy: a run holds it"
+            )));
+        }
+        Err(error) => return Err(ApiError::internal(error)),
+    }
+    state
+        .store
+        .delete_thread(&thread_id)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
+struct SearchBody {
+    #[serde(default)]
+    metadata: Option<Map<String, Value>>,
+    #[serde(default)]
+    values: Option<Map<String, Value>>,
+    #[serde(default)]
+    ids: Option<Vec<String>>,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    limit: Option<usize>,
+    #[serde(default)]
+    offset: Option<usize>,
+    #[serde(default)]
+    sort_by: Option<String>,
+    #[serde(default)]
+    sort_order: Option<String>,
+}
+
+/// `POST /threads/search`: by metadata and status, newest first.
+pub(crate) async fn search(
+    State(state): State<Shared>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let body: SearchBody = body_or_empty(&state, body)?;
+    if body
+        .values
+        .as_ref()
+        .is_some_and(|values| !values.is_empty())
+    {
+        return Err(ApiError::NotImplemented(
+            "values: searching threads by their state is not served yet".into(),
+        ));
+    }
+    if body.ids.as_ref().is_some_and(|ids| !ids.is_empty()) {
+        return Err(ApiError::NotImplemented(
+            "ids: searching threads by id is not served yet; get each with GET /threads/{id}"
+                .into(),
+        ));
+    }
+    if body.sort_by.as_deref().is_some_and(|by| by != "created_at")
+        || body
+            .sort_order
+            .as_deref()
+            .is_some_and(|order| order != "desc")
+    {
+        return Err(ApiError::NotImplemented(
+            "sort_by, sort_order: threads are listed newest created first only".into(),
+        ));
+    }
+    let status = body
+        .status
+        .map(|name| {
+            ThreadStatus::from_name(&name).ok_or_else(|| {
+                ApiError::Unprocessable(format!(
+                    "status: unknown status `{name}`; the statuses are `idle`, `busy`, `interrupted`, `error`"
+                ))
+            })
+        })
+        .transpose()?;
+    let query = ThreadQuery {
+        metadata: body.metadata.unwrap_or_default(),
+        status,
+        limit: body.limit.unwrap_or(10),
+        offset: body.offset.unwrap_or(0),
+    };
+    let found = state
+        .store
+        .search_threads(query)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Json(Value::Array(found.iter().map(thread_json).collect())))
+}
+
+/// `POST /threads/{id}/copy`: a new thread with the same metadata, state and checkpoints.
+pub(crate) async fn copy(
+    State(state): State<Shared>,
+    Path(thread_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let source = record(&state, &thread_id).await?;
+    let now = std::time::SystemTime::now();
+    let copy = ThreadRecord {
+        thread_id: Uuid::new_v4().to_string(),
+        created_at: now,
+        updated_at: now,
+        status: match source.status {
+            // The run holding the source does not hold the copy.
+            ThreadStatus::Busy => ThreadStatus::Idle,
+            other => other,
+        },
+        ..source
+    };
+    let has_checkpoints = !state
+        .store
+        .list(
+            &thread_id,
+            "",
+            ListOptions {
+                limit: Some(1),
+                before: None,
+            },
+        )
+        .await
+        .map_err(ApiError::internal)?
+        .is_empty();
+    if has_checkpoints {
+        state
+            .store
+            .copy_thread(&thread_id, &copy.thread_id)
+            .await
+            .map_err(ApiError::internal)?;
+    }
+    let created = state
+        .store
+        .create_thread(copy.clone())
+        .await
+        .map_err(ApiError::internal)?;
+    if !created {
+        return Err(ApiError::internal(format!(
+            "the copy's new id `{}` already had a record",
+            copy.thread_id
+        )));
+    }
+    Ok(Json(thread_json(&copy)))
+}
+
+/// The assistant whose graph last ran on the thread (`metadata.graph_id`), if any.
+fn graph_of<'a>(state: &'a Shared, record: &ThreadRecord) -> Option<&'a Assistant> {
+    record
+        .metadata
+        .get("graph_id")
+        .and_then(Value::as_str)
+        .and_then(|graph_id| state.registry.find(graph_id))
+}
+
+/// The state of a thread no graph has run on: empty, as LangGraph's server shows it.
+fn empty_state(thread_id: &str) -> Value {
+    json!({
+        "values": {},
+        "next": [],
+        "checkpoint": {
+            "thread_id": thread_id,
+            "checkpoint_ns": "",
+            "checkpoint_id": null,
+            "checkpoint_map": null,
+        },
+        "metadata": {},
+        "created_at": null,
+        "parent_checkpoint": null,
+        "tasks": [],
+        "interrupts": [],
+    })
+}
+
+fn checkpoint_id(field: &str, id: &str) -> Result<CheckpointId, ApiError> {
+    id.parse().map_err(|error| {
+        ApiError::Unprocessable(format!("{field}: `{id}` is not a checkpoint id: {error}"))
+    })
+}
+
+async fn state_at(
+    state: &Shared,
+    thread_id: &str,
+    at: Option<CheckpointId>,
+) -> Result<Json<Value>, ApiError> {
+    let record = record(state, thread_id).await?;
+    let Some(assistant) = graph_of(state, &record) else {
+        return match at {
+            None => Ok(Json(empty_state(thread_id))),
+            Some(id) => Err(ApiError::NotFound(format!(
+                "Thread '{thread_id}' has no checkpoint '{id}'"
+            ))),
+        };
+    };
+    let found = assistant
+        .graph
+        .thread_state(Arc::clone(&state.store), thread_id.to_owned(), at)
+        .await?;
+    match (found, at) {
+        (Some(found), _) => Ok(Json(found)),
+        (None, None) => Ok(Json(empty_state(thread_id))),
+        (None, Some(id)) => Err(ApiError::NotFound(format!(
+            "Thread '{thread_id}' has no checkpoint '{id}'"
+        ))),
+    }
+}
+
+/// `GET /threads/{id}/state`: the newest checkpoint's state.
+pub(crate) async fn get_state(
+    State(state): State<Shared>,
+    Path(thread_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    state_at(&state, &thread_id, None).await
+}
+
+/// `GET /threads/{id}/state/{checkpoint_id}`.
+pub(crate) async fn get_state_at(
+    State(state): State<Shared>,
+    Path((thread_id, id)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let id = checkpoint_id("checkpoint_id", &id)?;
+    state_at(&state, &thread_id, Some(id)).await
+}
+
+#[derive(Deserialize)]
+struct CheckpointBody {
+    #[serde(default)]
+    checkpoint_id: Option<String>,
+    #[serde(default)]
+    checkpoint_ns: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct StateAtBody {
+    checkpoint: CheckpointBody,
+}
+
+/// `POST /threads/{id}/state/checkpoint`: the state at `{"checkpoint": {...}}`.
+pub(crate) async fn post_state_at(
+    State(state): State<Shared>,
+    Path(thread_id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let body: StateAtBody = body_or_empty(&state, body)?;
+    if body
+        .checkpoint
+        .checkpoint_ns
+        .as_deref()
+        .is_some_and(|ns| !ns.is_empty())
+    {
+        return Err(ApiError::NotImplemented(
+            "checkpoint.checkpoint_ns: a subgraph's state is not served yet".into(),
+        ));
+    }
+    let id = body
+        .checkpoint
+        .checkpoint_id
+        .map(|id| checkpoint_id("checkpoint.checkpoint_id", &id))
+        .transpose()?;
+    state_at(&state, &thread_id, id).await
+}
+
+#[derive(Deserialize)]
+struct UpdateStateBody {
+    #[serde(default)]
+    values: Option<Value>,
+    #[serde(default)]
+    as_node: Option<String>,
+    #[serde(default)]
+    checkpoint_id: Option<String>,
+    #[serde(default)]
+    checkpoint: Option<Value>,
+}
+
+/// `POST /threads/{id}/state`: LangGraph's `update_state`, on the newest checkpoint.
+pub(crate) async fn update_state(
+    State(state): State<Shared>,
+    Path(thread_id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let body: UpdateStateBody = body_or_empty(&state, body)?;
+    if body.checkpoint_id.is_some() || body.checkpoint.as_ref().is_some_and(|c| !c.is_null()) {
+        return Err(ApiError::NotImplemented(
+            "checkpoint: updating the state at an older checkpoint is not served yet; fork with a run's `checkpoint_id`"
+                .into(),
+        ));
+    }
+    let record = record(&state, &thread_id).await?;
+    let assistant = graph_of(&state, &record).ok_or_else(|| {
+        ApiError::Unprocessable(format!(
+            "Thread '{thread_id}' has no graph yet: run it once before updating its state"
+        ))
+    })?;
+    let answer = assistant
+        .graph
+        .update_state(
+            Arc::clone(&state.store),
+            thread_id,
+            body.values.unwrap_or(Value::Null),
+            body.as_node,
+        )
+        .await?;
+    Ok(Json(answer))
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Before {
+    Id(String),
+    Checkpoint(CheckpointBody),
+}
+
+#[derive(Deserialize)]
+struct HistoryBody {
+    #[serde(default)]
+    limit: Option<usize>,
+    #[serde(default)]
+    before: Option<Before>,
+    #[serde(default)]
+    metadata: Option<Map<String, Value>>,
+    #[serde(default)]
+    checkpoint: Option<CheckpointBody>,
+}
+
+/// `POST /threads/{id}/history`: the states of its checkpoints, newest first.
+pub(crate) async fn history(
+    State(state): State<Shared>,
+    Path(thread_id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let body: HistoryBody = body_or_empty(&state, body)?;
+    if body.metadata.as_ref().is_some_and(|m| !m.is_empty()) {
+        return Err(ApiError::NotImplemented(
+            "metadata: filtering the history by metadata is not served yet".into(),
+        ));
+    }
+    if body
+        .checkpoint
+        .as_ref()
+        .and_then(|c| c.checkpoint_ns.as_deref())
+        .is_some_and(|ns| !ns.is_empty())
+    {
+        return Err(ApiError::NotImplemented(
+            "checkpoint.checkpoint_ns: a subgraph's history is not served yet".into(),
+        ));
+    }
+    let before = match body.before {
+        None => None,
+        Some(Before::Id(id)) => Some(checkpoint_id("before", &id)?),
+        Some(Before::Checkpoint(checkpoint)) => checkpoint
+            .checkpoint_id
+            .map(|id| checkpoint_id("before.checkpoint_id", &id))
+            .transpose()?,
+    };
+    let record = record(&state, &thread_id).await?;
+    let Some(assistant) = graph_of(&state, &record) else {
+        return Ok(Json(json!([])));
+    };
+    let states = assistant
+        .graph
+        .thread_history(
+            Arc::clone(&state.store),
+            thread_id,
+            ListOptions {
+                limit: Some(body.limit.unwrap_or(10)),
+                before,
+            },
+        )
+        .await?;
+    Ok(Json(Value::Array(states)))
+}
