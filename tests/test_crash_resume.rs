@@ -164,6 +164,35 @@ async fn child(url: &str, log: PathBuf) {
     unreachable!("item `c` hangs until the process is killed");
 }
 
+/// Goes on with the thread once the dead run's lease has run out (within `LEASE`; the wait
+/// is bounded) and returns the state it ends with.
+async fn proceed_once_free(thread: &Thread<batch::Graph>) -> Batch {
+    let mut attempts = 0;
+    loop {
+        match thread.invoke_command(Command::proceed()).await {
+            Err(GraphError::Checkpoint(CheckpointError::ThreadBusy { .. })) if attempts < 100 => {
+                attempts += 1;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            other => return other.unwrap(),
+        }
+    }
+}
+
+/// The thread's history holds the input, the input applied, plan, the three items and
+/// report, once each.
+async fn each_step_once(thread: &Thread<batch::Graph>) {
+    let steps: Vec<i64> = thread
+        .history(ListOptions::default())
+        .await
+        .unwrap()
+        .iter()
+        .rev()
+        .map(|meta| meta.step)
+        .collect();
+    assert_eq!(steps, [-1, 0, 1, 2, 3], "no step is missing or doubled");
+}
+
 /// The child process, killed if the test fails before it does.
 struct KillOnDrop(std::process::Child);
 
@@ -229,16 +258,7 @@ async fn killed_mid_step_then_resumed(url: &str, dir: &Path) {
     assert!(stopped.values.done.is_empty());
 
     // The dead child's lease runs out within `LEASE` (bounded wait).
-    let mut attempts = 0;
-    let state = loop {
-        match resumed.invoke_command(Command::proceed()).await {
-            Err(GraphError::Checkpoint(CheckpointError::ThreadBusy { .. })) if attempts < 100 => {
-                attempts += 1;
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            other => break other.unwrap(),
-        }
-    };
+    let state = proceed_once_free(&resumed).await;
     assert_eq!(state.done, ["a", "b", "c"], "in Send order");
     assert!(state.reported);
 
@@ -250,16 +270,7 @@ async fn killed_mid_step_then_resumed(url: &str, dir: &Path) {
     assert_eq!((count("start c"), count("done c")), (2, 1), "{lines}");
     assert_eq!(count("report 3"), 1, "{lines}");
 
-    let steps: Vec<i64> = resumed
-        .history(ListOptions::default())
-        .await
-        .unwrap()
-        .iter()
-        .rev()
-        .map(|meta| meta.step)
-        .collect();
-    // The input, the input applied, plan, the three items, report: once each.
-    assert_eq!(steps, [-1, 0, 1, 2, 3], "no step is missing or doubled");
+    each_step_once(&resumed).await;
 }
 
 /// Postgres stopped while a run waits in its last step, then started again: the run ends
@@ -323,16 +334,7 @@ async fn postgres_stopped_mid_run_then_resumed(url: &str, dir: &Path) {
         [batch::Node::Report],
         "the last step did not commit"
     );
-    let mut attempts = 0;
-    let state = loop {
-        match resumed.invoke_command(Command::proceed()).await {
-            Err(GraphError::Checkpoint(CheckpointError::ThreadBusy { .. })) if attempts < 100 => {
-                attempts += 1;
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            other => break other.unwrap(),
-        }
-    };
+    let state = proceed_once_free(&resumed).await;
     assert!(state.reported);
     let lines = std::fs::read_to_string(&log).unwrap();
     let count = |line: &str| lines.lines().filter(|l| *l == line).count();
@@ -343,15 +345,17 @@ async fn postgres_stopped_mid_run_then_resumed(url: &str, dir: &Path) {
         2,
         "the step whose checkpoint was lost ran again: {lines}"
     );
-    let steps: Vec<i64> = resumed
-        .history(ListOptions::default())
+    each_step_once(&resumed).await;
+}
+
+/// Deletes what an earlier run of this test left in the shared database.
+async fn forget_thread(url: &str) {
+    SqlCheckpointer::connect(url)
         .await
         .unwrap()
-        .iter()
-        .rev()
-        .map(|meta| meta.step)
-        .collect();
-    assert_eq!(steps, [-1, 0, 1, 2, 3], "no step is missing or doubled");
+        .delete_thread(THREAD)
+        .await
+        .unwrap();
 }
 
 fn main() {
@@ -376,23 +380,13 @@ fn main() {
         Ok(url) if with_ignored => {
             let dir = tempfile::tempdir().unwrap();
             runtime.block_on(async {
-                SqlCheckpointer::connect(&url)
-                    .await
-                    .unwrap()
-                    .delete_thread(THREAD)
-                    .await
-                    .unwrap();
+                forget_thread(&url).await;
                 killed_mid_step_then_resumed(&url, dir.path()).await;
             });
             println!("test killed_mid_step_then_resumed_on_postgres ... ok");
             let dir = tempfile::tempdir().unwrap();
             runtime.block_on(async {
-                SqlCheckpointer::connect(&url)
-                    .await
-                    .unwrap()
-                    .delete_thread(THREAD)
-                    .await
-                    .unwrap();
+                forget_thread(&url).await;
                 postgres_stopped_mid_run_then_resumed(&url, dir.path()).await;
             });
             println!("test postgres_stopped_mid_run_then_resumed ... ok");

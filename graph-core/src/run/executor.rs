@@ -352,7 +352,7 @@ impl<G: GraphDef> Run<G> {
     /// Whether task `index` stopped on an interrupt; if so, records it so.
     pub(super) fn stopped_on_interrupt(&mut self, index: usize) -> bool {
         let task = &mut self.step_tasks[index];
-        let Some(interrupt) = self.shared.0.take_interrupt(&task.metadata.key()) else {
+        let Some(interrupt) = self.shared.0.take_interrupt(&task.metadata) else {
             return false;
         };
         task.ended = true;
@@ -610,7 +610,13 @@ impl<G: GraphDef> Run<G> {
                     (node, metadata, Arc::new(input))
                 }
             };
-            match finished.remove(&metadata.key()) {
+            // A fresh step has nothing finished: no key is built for it.
+            let done = if finished.is_empty() {
+                None
+            } else {
+                finished.remove(&metadata.key())
+            };
+            match done {
                 None => self.start(node, metadata, input),
                 Some(update) => self.take_finished(node, metadata, &input, update),
             }

@@ -52,12 +52,18 @@ impl<G: GraphDef> RunShared<G> {
     }
 
     /// The question task `task` stopped on, if any.
-    pub(crate) fn take_interrupt(&self, task: &str) -> Option<crate::interrupt::Interrupt> {
+    ///
+    /// The task's key is built only when some task asked a question: most runs ask none,
+    /// and this is asked at the end of every task.
+    pub(crate) fn take_interrupt(
+        &self,
+        task: &TaskMetadata<G::Node>,
+    ) -> Option<crate::interrupt::Interrupt> {
         self.interrupts
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .as_mut()
-            .and_then(|book| book.take_raised(task))
+            .and_then(|book| book.take_raised(&task.key()))
     }
 
     /// Aborts the work the run's nodes spawned, and whatever they spawn from now on.
