@@ -28,7 +28,7 @@ use stategraph::mode::Messages;
 use stategraph::prelude::*;
 use stategraph::{Message, ScriptedModel, Thread};
 use stategraph_openai::ChatOpenAI;
-use stategraph_test_support::guide::server_configured;
+use stategraph_test_support::guide::{chat_openai_from_env, store_from_env};
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, State)]
 struct Job {
@@ -198,25 +198,19 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let url = std::env::var("STATEGRAPH_DB").unwrap_or_else(|_| "sqlite://stategraph.db".into());
-    let store = match stategraph_checkpoint::open(&url).await {
+    let store = match store_from_env().await {
         Ok(store) => store,
         Err(error) => {
             eprintln!("error: {error}");
             return ExitCode::FAILURE;
         }
     };
-    let model = if server_configured() {
-        match ChatOpenAI::from_env() {
-            Ok(model) => Some(model),
-            Err(error) => {
-                eprintln!("error: {error}");
-                return ExitCode::from(2);
-            }
+    let model = match chat_openai_from_env("scripted models") {
+        Ok(model) => model,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
         }
-    } else {
-        eprintln!("OPENAI_BASE_URL and OPENAI_API_KEY are unset: using scripted models");
-        None
     };
     let graph = approval::Graph::new(model);
     let thread = graph.thread(&store, id);

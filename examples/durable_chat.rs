@@ -22,7 +22,7 @@ use stategraph::mode::Messages;
 use stategraph::prelude::*;
 use stategraph::{Message, Role, ScriptedModel};
 use stategraph_openai::ChatOpenAI;
-use stategraph_test_support::guide::server_configured;
+use stategraph_test_support::guide::{chat_openai_from_env, store_from_env};
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, State)]
 struct Chat {
@@ -110,25 +110,19 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let url = std::env::var("STATEGRAPH_DB").unwrap_or_else(|_| "sqlite://stategraph.db".into());
-    let store = match stategraph_checkpoint::open(&url).await {
+    let store = match store_from_env().await {
         Ok(store) => store,
         Err(error) => {
             eprintln!("error: {error}");
             return ExitCode::FAILURE;
         }
     };
-    let model = if server_configured() {
-        match ChatOpenAI::from_env() {
-            Ok(model) => Some(model),
-            Err(error) => {
-                eprintln!("error: {error}");
-                return ExitCode::from(2);
-            }
+    let model = match chat_openai_from_env("the scripted reply") {
+        Ok(model) => model,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
         }
-    } else {
-        eprintln!("OPENAI_BASE_URL and OPENAI_API_KEY are unset: using the scripted reply");
-        None
     };
     let graph = chat::Graph::new(model);
     let thread = graph.thread(&store, args.thread);

@@ -90,8 +90,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let url = std::env::var("STATEGRAPH_DB").unwrap_or_else(|_| "sqlite://stategraph.db".into());
-    let store = match stategraph_checkpoint::open(&url).await {
+    let store = match stategraph_test_support::guide::store_from_env().await {
         Ok(store) => store,
         Err(error) => {
             eprintln!("error: {error}");

@@ -87,6 +87,35 @@ pub fn server_configured() -> bool {
     std::env::var_os("OPENAI_BASE_URL").is_some() || std::env::var_os("OPENAI_API_KEY").is_some()
 }
 
+/// The durable examples' store: `STATEGRAPH_DB`, by default `sqlite://stategraph.db` in the
+/// working directory (created when missing).
+///
+/// # Errors
+/// The store's, naming the URL (without its password) when it cannot be opened.
+pub async fn store_from_env() -> Result<
+    std::sync::Arc<dyn stategraph::checkpoint::Checkpointer>,
+    stategraph::checkpoint::CheckpointError,
+> {
+    let url = std::env::var("STATEGRAPH_DB").unwrap_or_else(|_| "sqlite://stategraph.db".into());
+    stategraph_checkpoint::open(&url).await
+}
+
+/// `ChatOpenAI` from the environment when a server is configured (`None` otherwise, saying
+/// on stderr that `scripted` answers instead).
+///
+/// # Errors
+/// `ChatOpenAI`'s, when the environment names a server it cannot use.
+pub fn chat_openai_from_env(
+    scripted: &str,
+) -> Result<Option<ChatOpenAI>, stategraph_openai::OpenAiError> {
+    if server_configured() {
+        ChatOpenAI::from_env().map(Some)
+    } else {
+        eprintln!("OPENAI_BASE_URL and OPENAI_API_KEY are unset: using {scripted}");
+        Ok(None)
+    }
+}
+
 /// `ChatOpenAI` from the environment when a server is configured, the scripted guide
 /// models otherwise (saying so on stderr).
 pub fn models() -> Models {
