@@ -8,8 +8,9 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use stategraph::prelude::*;
+use stategraph::{ChatChunkStream, ChatRequest, ModelIdentity};
 
 /// How many items a flood offers: far more than any bound below, so that a writer that is
 /// not made to take turns visibly wins every race.
@@ -161,10 +162,50 @@ async fn two_nodes_writing_as_fast_as_they_can_take_turns_on_two_workers() {
     );
 }
 
-/// The model, and how many items the spawned flood has written so far.
-struct FloodContext {
-    model: ScriptedModel,
+/// How many items the spawned flood has written so far, and how many it had written when
+/// the answer's first chunk came out of the model.
+#[derive(Default)]
+struct FloodCounts {
     written: AtomicUsize,
+    written_when_answer_ready: AtomicUsize,
+}
+
+/// The answer's model: marks how far the flood had got at the moment the first chunk is
+/// ready to send, so the test counts from when the answer asks for room, not from when
+/// the operating system got round to running its thread.
+struct MarkingModel {
+    model: ScriptedModel,
+    counts: Arc<FloodCounts>,
+}
+
+impl ChatModel for MarkingModel {
+    type Error = <ScriptedModel as ChatModel>::Error;
+
+    fn identity(&self) -> &ModelIdentity {
+        self.model.identity()
+    }
+
+    fn stream(&self, request: ChatRequest) -> ChatChunkStream<Self::Error> {
+        let counts = Arc::clone(&self.counts);
+        let mut first = true;
+        self.model
+            .stream(request)
+            .inspect(move |_| {
+                if std::mem::take(&mut first) {
+                    let written = counts.written.load(Ordering::SeqCst);
+                    counts
+                        .written_when_answer_ready
+                        .store(written, Ordering::SeqCst);
+                }
+            })
+            .boxed()
+    }
+}
+
+/// The model, and the counts the flood and the model keep.
+struct FloodContext {
+    model: MarkingModel,
+    counts: Arc<FloodCounts>,
 }
 
 #[graph(
@@ -185,7 +226,11 @@ mod spawned_flood_and_answer {
         let flood = ctx.spawn(async move {
             for i in 0..WRITES {
                 writer.write(i).await;
-                probe.context().written.fetch_add(1, Ordering::SeqCst);
+                probe
+                    .context()
+                    .counts
+                    .written
+                    .fetch_add(1, Ordering::SeqCst);
             }
         });
         let _ = flood.await;
@@ -196,7 +241,7 @@ mod spawned_flood_and_answer {
     /// the buffer: the answer then has to win room from a writer that is already running.
     #[node]
     async fn late_answer(_state: &Empty, ctx: &Ctx) -> Result<EmptyUpdate, NodeError> {
-        while ctx.context().written.load(Ordering::SeqCst) < stategraph::DEFAULT_BUFFER {
+        while ctx.context().counts.written.load(Ordering::SeqCst) < stategraph::DEFAULT_BUFFER {
             tokio::task::yield_now().await;
         }
         ctx.chat(&ctx.context().model)
@@ -208,21 +253,34 @@ mod spawned_flood_and_answer {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_on_another_thread_does_not_hold_back_a_model_answer() {
+    let counts = Arc::new(FloodCounts::default());
     let graph = spawned_flood_and_answer::Graph::new(FloodContext {
-        model: answer_model(),
-        written: AtomicUsize::new(0),
+        model: MarkingModel {
+            model: answer_model(),
+            counts: Arc::clone(&counts),
+        },
+        counts: Arc::clone(&counts),
     });
     let mut stream = graph.stream(Empty::default(), (Custom, Messages));
-    let mut custom = 0;
-    while let StreamItem::Custom(_) = stream.try_next().await.unwrap().expect("the answer comes") {
-        custom += 1;
+    let mut before_first_token = Vec::new();
+    while let StreamItem::Custom(item) = stream.try_next().await.unwrap().expect("the answer comes")
+    {
+        before_first_token.push(*item.payload());
     }
-    // Before the answer asks for room, the stream may hand out one buffer full the flood
-    // wrote and one it was writing while the answer last looked; then what waits in the
-    // buffer when the answer queues, and the flood's one turn ahead of it.
+    // The flood numbers its items in order, so those numbered at or past the count it had
+    // written when the answer's first chunk was ready are the ones written after the
+    // answer asked for room. Before its turn come what waits in the buffer, the one
+    // item each of the flood's writes may have in hand, and the flood's one turn ahead.
+    let ready_at = counts.written_when_answer_ready.load(Ordering::SeqCst);
+    let after_ready = before_first_token
+        .iter()
+        .filter(|&&index| index >= ready_at)
+        .count();
     assert!(
-        custom <= 4 * stategraph::DEFAULT_BUFFER,
-        "the first token came after {custom} custom items"
+        after_ready <= 4 * stategraph::DEFAULT_BUFFER,
+        "the first token came after {after_ready} custom items written once it was ready \
+         ({} in all)",
+        before_first_token.len()
     );
 }
 
