@@ -304,13 +304,12 @@ async fn approval_flow(db: &str, prefix: &str) {
             ],
             "{thread}"
         );
-        let newest = &history[0];
-        assert!(newest.next.is_empty(), "{thread} ended: {:?}", newest.next);
         assert!(
-            newest.writes.get(last).is_some(),
-            "{thread}: {}",
-            newest.writes
+            history[0].next.is_empty(),
+            "{thread} ended: {:?}",
+            history[0].next
         );
+        assert_eq!(history[1].next, [last], "{thread}'s last step");
     }
 
     let stderr = fails(

@@ -111,8 +111,6 @@ async fn thread_continues_from_its_last_run(store: Arc<dyn Checkpointer>, durabi
             ]
         ),
     }
-    let latest = &history[0];
-    assert_eq!(latest.writes["bump"]["count"], serde_json::json!(5));
     // Every checkpoint reads back as the state it stored.
     for meta in &history {
         let at = store.get("t", "", Some(meta.id)).await.unwrap().unwrap();
@@ -507,7 +505,8 @@ async fn checkpoints_mode_yields_each_stored_checkpoint_in_langgraphs_shape() {
     assert_eq!(json["values"]["count"], 1);
     assert_eq!(json["metadata"]["source"], "loop");
     assert_eq!(json["metadata"]["step"], 1);
-    assert_eq!(json["metadata"]["writes"]["bump"]["count"], 1);
+    // LangGraph 0.5 dropped `metadata.writes`, a copy of the tasks' writes.
+    assert_eq!(json["metadata"].get("writes"), None);
     assert_eq!(json["next"], serde_json::json!(["bump"]));
     assert_eq!(json["tasks"][0]["name"], "bump");
     assert_eq!(json["tasks"][0]["id"], started_tasks[1].to_string());

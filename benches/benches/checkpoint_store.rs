@@ -55,7 +55,6 @@ fn next_checkpoint(
             source: Source::Loop,
             created_at: SystemTime::now(),
             next: vec!["work".into()],
-            writes: Value::Null,
             versions: BTreeMap::from([("count".into(), step as u64), ("log".into(), step as u64)]),
             frontier: Value::Null,
         },

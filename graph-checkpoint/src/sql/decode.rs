@@ -16,18 +16,17 @@ use super::from_sqlx;
 
 /// The columns of a checkpoint's metadata, from the table aliased `c`.
 pub(super) const META_COLUMNS: &str = "c.checkpoint_id, c.checkpoint_ns, c.parent_id, c.run_id, \
-    c.step, c.source, c.created_at, c.next_nodes, c.writes, c.versions, c.frontier";
+    c.step, c.source, c.created_at, c.next_nodes, c.versions, c.frontier";
 
 /// The columns of a checkpoint read as a whole: its metadata and snapshot counters.
 pub(super) const TARGET_COLUMNS: &str = "c.checkpoint_id, c.checkpoint_ns, c.parent_id, \
-    c.run_id, c.step, c.source, c.created_at, c.next_nodes, c.writes, c.versions, \
-    c.frontier, c.rows_since, c.bytes_since, c.base_bytes, c.base_id";
+    c.run_id, c.step, c.source, c.created_at, c.next_nodes, c.versions, c.frontier, \
+    c.rows_since, c.bytes_since, c.base_bytes, c.base_id";
 
 /// A checkpoint's JSON and text columns.
 pub(super) struct Encoded {
     pub(super) created_at: String,
     pub(super) next: String,
-    pub(super) writes: String,
     pub(super) versions: String,
     pub(super) frontier: Option<String>,
     pub(super) delta: String,
@@ -44,7 +43,6 @@ pub(super) fn encode(checkpoint: &NewCheckpoint) -> Result<Encoded, CheckpointEr
     Ok(Encoded {
         created_at: humantime::format_rfc3339_micros(meta.created_at).to_string(),
         next: json(&meta.next)?,
-        writes: json(&meta.writes)?,
         versions: json(&meta.versions)?,
         frontier: if meta.frontier.is_null() {
             None
@@ -100,7 +98,6 @@ pub(super) fn meta_of(row: &AnyRow, thread_id: &str) -> Result<CheckpointMeta, C
         created_at: humantime::parse_rfc3339(&created_at)
             .map_err(|error| corrupt("created_at", error.to_string()))?,
         next: json_column::<Vec<String>>(row, "next_nodes", &corrupt)?,
-        writes: json_column::<Value>(row, "writes", &corrupt)?,
         versions: json_column::<BTreeMap<String, u64>>(row, "versions", &corrupt)?,
         frontier: match row
             .try_get::<Option<String>, _>("frontier")

@@ -211,12 +211,14 @@ impl SqlCheckpointer {
         let encoded = decode::encode(&checkpoint)?;
         let meta = &checkpoint.meta;
         let mut connection = self.write_connection().await?;
+        // `writes` held LangGraph's `metadata.writes`, which LangGraph 0.5 dropped as a copy
+        // of the tasks' writes: rows from before keep theirs, new rows hold `null`.
         sqlx::query(
             "INSERT INTO stategraph_checkpoints (thread_id, checkpoint_ns, checkpoint_id, \
              parent_id, run_id, step, source, created_at, next_nodes, writes, versions, delta, \
              snapshot, rows_since, bytes_since, base_bytes, frontier, base_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-               $17, CASE WHEN $13 IS NULL THEN COALESCE((SELECT p.base_id \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'null', $10, $11, $12, $13, $14, $15, \
+               $16, CASE WHEN $12 IS NULL THEN COALESCE((SELECT p.base_id \
                  FROM stategraph_checkpoints p WHERE p.thread_id = $1 \
                  AND p.checkpoint_ns = $2 AND p.checkpoint_id = $4), $3) ELSE $3 END)",
         )
@@ -229,7 +231,6 @@ impl SqlCheckpointer {
         .bind(meta.source.as_str())
         .bind(encoded.created_at)
         .bind(encoded.next)
-        .bind(encoded.writes)
         .bind(encoded.versions)
         .bind(encoded.delta)
         .bind(encoded.snapshot)
@@ -331,7 +332,9 @@ impl SqlCheckpointer {
         // The base's snapshot, and every delta since it that shares its base, as one row:
         // the deltas as one JSON list of `[id, parent, delta]`, so that the chain to the
         // checkpoint can be followed by parent ids (a fork shares the base with its
-        // sibling branch, whose deltas are skipped).
+        // sibling branch, whose deltas are skipped). Ids sort by creation, so the chain
+        // lies between the base and the checkpoint in the primary key: a range of it is
+        // read, and no index on `base_id` is kept.
         let chain = sqlx::query(
             "SELECT \
                (SELECT snapshot FROM stategraph_checkpoints \
@@ -339,12 +342,14 @@ impl SqlCheckpointer {
                (SELECT string_agg('[\"' || checkpoint_id || '\",\"' || COALESCE(parent_id, '') \
                    || '\",' || delta || ']', ',' ORDER BY checkpoint_id) \
                  FROM stategraph_checkpoints \
-                 WHERE thread_id = $1 AND checkpoint_ns = $2 AND base_id = $3 \
-                   AND snapshot IS NULL) AS links",
+                 WHERE thread_id = $1 AND checkpoint_ns = $2 \
+                   AND checkpoint_id > $3 AND checkpoint_id <= $4 \
+                   AND base_id = $3 AND snapshot IS NULL) AS links",
         )
         .bind(thread_id)
         .bind(checkpoint_ns)
         .bind(base_id.as_str())
+        .bind(id.as_str())
         .fetch_one(&mut *transaction)
         .await
         .map_err(from_sqlx)?;

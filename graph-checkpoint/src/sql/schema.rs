@@ -26,6 +26,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "thread records",
         include_str!("../../migrations/sqlite/0003_thread_records.sql"),
     ),
+    (
+        5,
+        "chain by key",
+        include_str!("../../migrations/sqlite/0005_chain_by_key.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -43,10 +48,15 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         "thread records",
         include_str!("../../migrations/postgres/0003_thread_records.sql"),
     ),
+    (
+        5,
+        "chain by key",
+        include_str!("../../migrations/postgres/0005_chain_by_key.sql"),
+    ),
 ];
 
 /// The newest schema version this build knows.
-pub(crate) const NEWEST: i64 = 3;
+pub(crate) const NEWEST: i64 = 5;
 
 /// The embedded migrations of one engine.
 #[derive(Debug)]

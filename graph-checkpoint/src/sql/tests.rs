@@ -27,7 +27,6 @@ fn checkpoint(thread: &str, step: i64) -> NewCheckpoint {
             source: Source::Loop,
             created_at: SystemTime::now(),
             next: Vec::new(),
-            writes: serde_json::Value::Null,
             versions: BTreeMap::new(),
             frontier: serde_json::Value::Null,
         },

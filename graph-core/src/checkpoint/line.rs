@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::delta::{SnapshotCounters, SnapshotPolicy, StateDelta};
 use super::durable::Durable;
@@ -72,8 +72,8 @@ impl CheckpointLine {
     }
 
     /// The checkpoint after the parent: `state` as it now is, which `delta` changed since
-    /// the parent (every field when there is no parent), made at `step` by `source` with
-    /// `writes` (node name to update, or null), and the tasks `due` next.
+    /// the parent (every field when there is no parent), made at `step` by `source`, and
+    /// the tasks `due` next.
     ///
     /// # Errors
     /// [`CheckpointError::Encode`] when the state cannot be written as JSON.
@@ -83,7 +83,6 @@ impl CheckpointLine {
         delta: StateDelta,
         step: i64,
         source: Source,
-        writes: Value,
         due: Due,
     ) -> Result<NewCheckpoint, CheckpointError> {
         let delta = match self.parent {
@@ -116,7 +115,6 @@ impl CheckpointLine {
                 source,
                 created_at: SystemTime::now(),
                 next: due.nodes,
-                writes,
                 versions: self.versions.clone(),
                 frontier: due.frontier,
             },
@@ -155,27 +153,6 @@ pub fn step_delta<S: Durable>(
             .map_err(|detail| CheckpointError::Encode { detail })?;
     }
     Ok(delta)
-}
-
-/// LangGraph's `metadata.writes` of a step: each node's update as JSON, by node name
-/// (`null` when no node wrote).
-///
-/// # Errors
-/// [`CheckpointError::Encode`] when a field cannot be written as JSON.
-pub fn step_writes<S: Durable>(
-    updates: &[(&'static str, <S as State>::Update)],
-) -> Result<Value, CheckpointError> {
-    if updates.is_empty() {
-        return Ok(Value::Null);
-    }
-    let mut writes = Map::new();
-    for (node, update) in updates {
-        writes.insert(
-            (*node).to_owned(),
-            Value::Object(S::update_to_json(update)?),
-        );
-    }
-    Ok(Value::Object(writes))
 }
 
 fn json_len(value: &impl serde::Serialize) -> Result<u64, CheckpointError> {

@@ -27,7 +27,7 @@ pub use durable::{
     Durable, JsonObject, Storable, Stored, StoredFields, decode_field, decode_optional_field,
     encode_field, encode_items, no_unknown_fields,
 };
-pub use line::{CheckpointLine, Due, step_delta, step_writes};
+pub use line::{CheckpointLine, Due, step_delta};
 pub use record::{
     Checkpoint, CheckpointId, CheckpointMeta, ListOptions, NewCheckpoint, PendingWrite, Source,
 };

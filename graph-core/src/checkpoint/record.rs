@@ -113,9 +113,6 @@ pub struct CheckpointMeta {
     pub created_at: SystemTime,
     /// The names of the nodes due next; empty when the run has ended.
     pub next: Vec<String>,
-    /// The writes that made it (LangGraph's `metadata.writes`: node name to its update), or
-    /// `null`.
-    pub writes: Value,
     /// Each state field's version: the number of checkpoints that changed it.
     pub versions: BTreeMap<String, u64>,
     /// What a run resuming from this checkpoint needs beyond `next` to start its tasks

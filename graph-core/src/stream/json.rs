@@ -348,7 +348,7 @@ impl Serialize for CheckpointConfig<'_> {
 }
 
 /// As LangGraph's checkpoints mode: `{"config", "parent_config", "values", "metadata":
-/// {"source", "step", "parents", "writes"}, "next", "tasks": [{"id", "name",
+/// {"source", "step", "parents"}, "next", "tasks": [{"id", "name",
 /// "interrupts", "state"}]}`.
 impl<G: GraphDef> Serialize for CheckpointEvent<G>
 where
@@ -368,7 +368,6 @@ where
             "parents".into(),
             serde_json::Value::Object(Default::default()),
         );
-        metadata.insert("writes".into(), meta.writes.clone());
         let tasks: Vec<serde_json::Value> = self
             .tasks()
             .iter()

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::frontier;
 use super::pending::Pending;
@@ -144,20 +144,11 @@ impl ThreadRef {
             }
             Begin::Fresh(state) => {
                 let mut line = CheckpointLine::new(&self.thread_id, &self.namespace, Some(owner));
-                let mut writes = Map::new();
-                writes.insert("__start__".into(), Value::Object(state.to_values()?));
                 let due = Due {
                     nodes: vec!["__start__".into()],
                     frontier: Value::Null,
                 };
-                let input = line.next(
-                    &state,
-                    StateDelta::default(),
-                    -1,
-                    Source::Input,
-                    Value::Object(writes),
-                    due,
-                )?;
+                let input = line.next(&state, StateDelta::default(), -1, Source::Input, due)?;
                 let reported = report
                     .then(|| (input.meta.clone(), None))
                     .into_iter()
@@ -216,11 +207,6 @@ impl ThreadRef {
         // LangGraph's numbering: the input at the step after the thread's last, the input
         // applied at the one after that, the run's first step next.
         let input_step = last_step + 1;
-        let mut writes = Map::new();
-        writes.insert(
-            "__start__".into(),
-            Value::Object(G::State::update_to_json(&input)?),
-        );
         let due = Due {
             nodes: vec!["__start__".into()],
             frontier: Value::Null,
@@ -230,7 +216,6 @@ impl ThreadRef {
             StateDelta::default(),
             input_step,
             Source::Input,
-            Value::Object(writes),
             due,
         )?;
         let reported = report.then(|| (checkpoint.meta.clone(), Some(state.clone())));

@@ -1,7 +1,7 @@
 //! The tasks due after a checkpoint, as a thread stores them and a resumed run reads them
 //! back (the JSON of `CheckpointMeta::frontier`).
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::checkpoint::{CheckpointMeta, Due, Durable};
 use crate::error::CheckpointError;
@@ -156,13 +156,4 @@ fn trigger_named<G: GraphDef>(node: G::Node, name: &str) -> Result<&'static str,
                 node.name()
             ),
         })
-}
-
-/// `values` with nothing in it: the writes of a step nobody wrote to.
-pub(crate) fn writes_or_null(writes: Map<String, Value>) -> Value {
-    if writes.is_empty() {
-        Value::Null
-    } else {
-        Value::Object(writes)
-    }
 }

@@ -3,13 +3,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use tokio::task::JoinHandle;
 
 use super::frontier;
 use crate::checkpoint::{
     CheckpointId, CheckpointLine, CheckpointMeta, Checkpointer, Due, Durable, NewCheckpoint,
-    PendingWrite, Source, StateDelta, step_delta, step_writes,
+    PendingWrite, Source, StateDelta, step_delta,
 };
 use crate::config::Durability;
 use crate::error::CheckpointError;
@@ -25,8 +25,8 @@ pub(crate) struct ThreadSink<G: GraphDef> {
     /// What the run changed before its first step (its input, or a command's update):
     /// the start of the first checkpoint's delta.
     pub(crate) input_delta: Option<StateDelta>,
-    /// Durability `Exit`: what is not stored yet (the changes, each node's writes, and
-    /// the tasks due after the last step).
+    /// Durability `Exit`: what is not stored yet (the changes and the tasks due after the
+    /// last step).
     pub(crate) unsaved: Unsaved,
     /// The thread held for the run; `None` for a subgraph's run, whose parent holds it.
     pub(crate) lease: Option<Lease>,
@@ -39,7 +39,6 @@ pub(crate) struct ThreadSink<G: GraphDef> {
 #[derive(Default)]
 pub(crate) struct Unsaved {
     delta: StateDelta,
-    writes: Map<String, Value>,
     due: Due,
 }
 
@@ -153,15 +152,10 @@ where
 
     /// Durability `Exit`: the checkpoint of the steps not stored yet.
     fn put_unsaved(&mut self, step: u64, state: &G::State) -> Result<SaveFuture, CheckpointError> {
-        let Unsaved { delta, writes, due } = std::mem::take(&mut self.unsaved);
-        let checkpoint = self.line.next(
-            state,
-            delta,
-            stored_step(step),
-            Source::Loop,
-            frontier::writes_or_null(writes),
-            due,
-        )?;
+        let Unsaved { delta, due } = std::mem::take(&mut self.unsaved);
+        let checkpoint = self
+            .line
+            .next(state, delta, stored_step(step), Source::Loop, due)?;
         Ok(self.put(checkpoint))
     }
 }
@@ -187,22 +181,18 @@ where
                 .then(step_delta(updates, state)?)
                 .map_err(|detail| CheckpointError::Encode { detail })?;
         }
-        let writes = step_writes::<G::State>(updates)?;
         let due = frontier::encode(&due)?;
         if self.durability == Durability::Exit {
             self.unsaved
                 .delta
                 .then(delta)
                 .map_err(|detail| CheckpointError::Encode { detail })?;
-            if let Value::Object(writes) = writes {
-                self.unsaved.writes.extend(writes);
-            }
             self.unsaved.due = due;
             return Ok(None);
         }
-        let checkpoint =
-            self.line
-                .next(state, delta, stored_step(step), Source::Loop, writes, due)?;
+        let checkpoint = self
+            .line
+            .next(state, delta, stored_step(step), Source::Loop, due)?;
         Ok(Some(self.put(checkpoint)))
     }
 

@@ -2,8 +2,6 @@
 
 use std::time::Duration;
 
-use serde_json::{Map, Value};
-
 use super::frontier;
 use super::sink::Lease;
 use crate::checkpoint::{CheckpointId, CheckpointLine, Due, Durable, Source};
@@ -97,19 +95,7 @@ impl ThreadRef {
             },
             (None, None) => Due::default(),
         };
-        let mut writes = Map::new();
-        writes.insert(
-            writer.to_owned(),
-            Value::Object(G::State::update_to_json(&update)?),
-        );
-        let checkpoint = line.next(
-            &state,
-            delta,
-            step,
-            Source::Update,
-            Value::Object(writes),
-            due,
-        )?;
+        let checkpoint = line.next(&state, delta, step, Source::Update, due)?;
         let id = checkpoint.meta.id;
         self.store.put(checkpoint).await?;
         Ok(id)

@@ -431,7 +431,6 @@ where
     let mut metadata = Map::new();
     metadata.insert("source".into(), json!(meta.source.as_str()));
     metadata.insert("step".into(), json!(meta.step));
-    metadata.insert("writes".into(), meta.writes.clone());
     metadata.insert("parents".into(), json!({}));
     if let Some(run_id) = &meta.run_id {
         metadata.insert("run_id".into(), json!(run_id));
