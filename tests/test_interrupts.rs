@@ -762,3 +762,77 @@ async fn a_fan_in_half_seen_before_a_failure_fires_after_the_resume() {
         "the fan-in remembered `left` across the resume"
     );
 }
+
+#[graph(state = Both, context = Arc<Probe>, edges = [START -> plan -> END])]
+pub mod first_fails {
+    use super::*;
+
+    /// Fails while the probe says so.
+    #[node]
+    pub async fn plan(_state: &Both, ctx: &Ctx) -> Result<BothUpdate, NodeError> {
+        ctx.context().ran(PLAN);
+        if ctx.context().fail.load(Ordering::SeqCst) {
+            return Err(NodeError::msg("plan is down"));
+        }
+        Ok(BothUpdate::default().log(vec!["plan".into()]))
+    }
+}
+
+/// A run whose first step fails has stored its input applied (LangGraph's checkpoint before
+/// the first step): `Command::proceed` runs the first step again on it.
+async fn a_failed_first_step_resumes_with_its_input(store: Arc<dyn Checkpointer>) {
+    let probe = Arc::new(Probe::default());
+    let graph = first_fails::Graph::new(Arc::clone(&probe));
+    let thread = graph.thread(&store, "t");
+    thread
+        .invoke(BothUpdate::default().log(vec!["earlier".into()]))
+        .await
+        .unwrap();
+    probe.fail.store(true, Ordering::SeqCst);
+    match thread
+        .invoke(BothUpdate::default().log(vec!["input".into()]))
+        .await
+    {
+        Err(GraphError::Node { node: "plan", .. }) => {}
+        other => panic!("expected plan's failure, got {other:?}"),
+    }
+    let snapshot = thread.state().await.unwrap().unwrap();
+    assert_eq!(snapshot.values.log, ["earlier", "plan", "input"]);
+    assert_eq!(snapshot.next, [first_fails::Node::Plan]);
+
+    probe.fail.store(false, Ordering::SeqCst);
+    let state = thread.invoke_command(Command::proceed()).await.unwrap();
+    assert_eq!(state.log, ["earlier", "plan", "input", "plan"]);
+    assert_eq!(probe.runs(PLAN), 3);
+    let steps: Vec<(i64, Source)> = thread
+        .history(ListOptions::default())
+        .await
+        .unwrap()
+        .iter()
+        .rev()
+        .map(|meta| (meta.step, meta.source))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            (-1, Source::Input),
+            (0, Source::Loop),
+            (1, Source::Loop),
+            (2, Source::Input),
+            (3, Source::Loop),
+            (4, Source::Loop)
+        ],
+        "no step is missing or doubled"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_first_step_resumes_with_its_input_in_memory() {
+    a_failed_first_step_resumes_with_its_input(Arc::new(MemoryCheckpointer::new())).await;
+}
+
+#[tokio::test]
+async fn a_failed_first_step_resumes_with_its_input_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    a_failed_first_step_resumes_with_its_input(sqlite(&dir).await).await;
+}
