@@ -26,6 +26,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "thread records",
         include_str!("../../migrations/sqlite/0003_thread_records.sql"),
     ),
+    (
+        4,
+        "run records",
+        include_str!("../../migrations/sqlite/0004_run_records.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -43,10 +48,15 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         "thread records",
         include_str!("../../migrations/postgres/0003_thread_records.sql"),
     ),
+    (
+        4,
+        "run records",
+        include_str!("../../migrations/postgres/0004_run_records.sql"),
+    ),
 ];
 
 /// The newest schema version this build knows.
-pub(crate) const NEWEST: i64 = 3;
+pub(crate) const NEWEST: i64 = 4;
 
 /// The embedded migrations of one engine.
 #[derive(Debug)]
