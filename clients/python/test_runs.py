@@ -84,7 +84,7 @@ def test_enqueued_runs_run_in_order(client):
     thread_id = client.threads.create()["thread_id"]
     first = client.runs.create(thread_id, "gated", input={}, multitask_strategy="enqueue")
     until_status(client, thread_id, first["run_id"], "running")
-    second = client.runs.create(thread_id, "gated", multitask_strategy="enqueue")
+    second = client.runs.create(thread_id, "gated", input={}, multitask_strategy="enqueue")
     assert client.runs.get(thread_id, second["run_id"])["status"] == "pending"
     open_gate(client)
     open_gate(client)

@@ -8,8 +8,8 @@ use serde_json::{Map, Value, json};
 use stategraph_checkpoint::{MemoryCheckpointer, SqlCheckpointer, SqlOptions};
 use stategraph_core::checkpoint::{
     CheckpointError, CheckpointId, Checkpointer, FieldChange, ListOptions, NewCheckpoint,
-    PendingWrite, RunQuery, RunRecord, RunStatus, SnapshotCounters, SnapshotPolicy, Source, StateDelta, ThreadChange, ThreadQuery,
-    ThreadRecord, ThreadStatus, fold,
+    PendingWrite, RunQuery, RunRecord, RunStatus, SnapshotCounters, SnapshotPolicy, Source,
+    StateDelta, ThreadChange, ThreadQuery, ThreadRecord, ThreadStatus, fold,
 };
 
 /// Writes checkpoints of one thread as the runtime will: a delta per step, a snapshot when
@@ -390,13 +390,22 @@ async fn keeps_run_records(store: &dyn Checkpointer) {
         run.created_at = UNIX_EPOCH + Duration::from_secs(at);
         run.updated_at = run.created_at;
         run.metadata = json!({"n": at}).as_object().cloned().unwrap();
-        run.kwargs = json!({"input": {"topic": "cats"}}).as_object().cloned().unwrap();
+        run.kwargs = json!({"input": {"topic": "cats"}})
+            .as_object()
+            .cloned()
+            .unwrap();
         run.multitask_strategy = "enqueue".into();
         run
     };
-    store.put_run(run("r1", RunStatus::Success, 1)).await.unwrap();
+    store
+        .put_run(run("r1", RunStatus::Success, 1))
+        .await
+        .unwrap();
     store.put_run(run("r2", RunStatus::Error, 2)).await.unwrap();
-    store.put_run(run("r3", RunStatus::Running, 3)).await.unwrap();
+    store
+        .put_run(run("r3", RunStatus::Running, 3))
+        .await
+        .unwrap();
     let ids = |runs: &[RunRecord]| runs.iter().map(|r| r.run_id.clone()).collect::<Vec<_>>();
     let all = |status, limit, offset| RunQuery {
         status,
@@ -405,7 +414,11 @@ async fn keeps_run_records(store: &dyn Checkpointer) {
     };
     let listed = store.list_runs("runs-1", all(None, 10, 0)).await.unwrap();
     assert_eq!(ids(&listed), ["r3", "r2", "r1"], "newest created first");
-    assert_eq!(listed[2], run("r1", RunStatus::Success, 1), "read back whole");
+    assert_eq!(
+        listed[2],
+        run("r1", RunStatus::Success, 1),
+        "read back whole"
+    );
     let page = store.list_runs("runs-1", all(None, 1, 1)).await.unwrap();
     assert_eq!(ids(&page), ["r2"]);
     let errors = store
@@ -413,13 +426,26 @@ async fn keeps_run_records(store: &dyn Checkpointer) {
         .await
         .unwrap();
     assert_eq!(ids(&errors), ["r2"]);
-    assert!(store.list_runs("runs-2", all(None, 10, 0)).await.unwrap().is_empty());
+    assert!(
+        store
+            .list_runs("runs-2", all(None, 10, 0))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // A second put replaces the record.
-    store.put_run(run("r3", RunStatus::Interrupted, 3)).await.unwrap();
+    store
+        .put_run(run("r3", RunStatus::Interrupted, 3))
+        .await
+        .unwrap();
     let r3 = store.get_run("runs-1", "r3").await.unwrap().unwrap();
     assert_eq!(r3.status, RunStatus::Interrupted);
-    assert_eq!(store.get_run("runs-2", "r3").await.unwrap(), None, "another thread's");
+    assert_eq!(
+        store.get_run("runs-2", "r3").await.unwrap(),
+        None,
+        "another thread's"
+    );
     assert!(store.delete_run("runs-1", "r3").await.unwrap());
     assert!(!store.delete_run("runs-1", "r3").await.unwrap());
     assert_eq!(store.get_run("runs-1", "r3").await.unwrap(), None);
@@ -446,11 +472,23 @@ async fn keeps_run_records(store: &dyn Checkpointer) {
     store.delete_run_checkpoints("runs-1", "r9").await.unwrap();
     let newest = store.get("runs-1", "", None).await.unwrap().unwrap();
     assert_eq!(newest.meta.id, kept_id);
-    assert!(store.get("runs-1", "", Some(dropped_id)).await.unwrap().is_none());
+    assert!(
+        store
+            .get("runs-1", "", Some(dropped_id))
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     // Deleting the thread deletes its runs' records.
     store.delete_thread("runs-1").await.unwrap();
-    assert!(store.list_runs("runs-1", all(None, 10, 0)).await.unwrap().is_empty());
+    assert!(
+        store
+            .list_runs("runs-1", all(None, 10, 0))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 async fn conformance(store: &dyn Checkpointer) {

@@ -199,7 +199,11 @@ async fn reset_stale_runs(store: &dyn Checkpointer) -> Result<(), ServerError> {
         limit: usize::MAX,
         ..ThreadQuery::default()
     };
-    for thread in store.search_threads(busy).await.map_err(ServerError::Store)? {
+    for thread in store
+        .search_threads(busy)
+        .await
+        .map_err(ServerError::Store)?
+    {
         for status in [RunStatus::Pending, RunStatus::Running] {
             let query = RunQuery {
                 status: Some(status),
@@ -224,7 +228,10 @@ async fn reset_stale_runs(store: &dyn Checkpointer) -> Result<(), ServerError> {
             .update_thread(&thread.thread_id, idle)
             .await
             .map_err(ServerError::Store)?;
-        tracing::warn!(thread = thread.thread_id, "a thread left busy by a stopped server is idle again");
+        tracing::warn!(
+            thread = thread.thread_id,
+            "a thread left busy by a stopped server is idle again"
+        );
     }
     Ok(())
 }

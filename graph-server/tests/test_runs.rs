@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 use serde_json::{Value, json};
-use stategraph::checkpoint::{Checkpointer, RunRecord, RunStatus, ThreadChange, ThreadRecord, ThreadStatus};
+use stategraph::checkpoint::{
+    Checkpointer, RunRecord, RunStatus, ThreadChange, ThreadRecord, ThreadStatus,
+};
 use stategraph_checkpoint::SqlCheckpointer;
 use stategraph_server::Server;
 use stategraph_test_support::threads::{Gate, gated, release};
@@ -111,9 +113,12 @@ async fn run_status(base: &str, thread_id: &str, run_id: &str) -> String {
 /// Waits, polling, until the run's status is `want` (bounded by the harness, no clock).
 async fn until_status(base: &str, thread_id: &str, run_id: &str, want: &str) {
     loop {
-        if run_status(base, thread_id, run_id).await == want {
+        let status = run_status(base, thread_id, run_id).await;
+        if status == want {
             return;
         }
+        let ended = ["success", "error", "interrupted"].contains(&status.as_str());
+        assert!(!ended, "run {run_id} ended `{status}`, not `{want}`");
         tokio::task::yield_now().await;
     }
 }
@@ -157,7 +162,10 @@ async fn a_background_run_is_stored_listed_joined_and_deleted() {
     assert_eq!(status, 422);
     // A join waits for the end and answers with the thread's state.
     let join = tokio::spawn({
-        let (base, path) = (base.clone(), format!("/threads/{thread_id}/runs/{run_id}/join"));
+        let (base, path) = (
+            base.clone(),
+            format!("/threads/{thread_id}/runs/{run_id}/join"),
+        );
         async move { get(&base, &path).await }
     });
     let (status, _) = call(
@@ -223,8 +231,16 @@ async fn a_join_after_last_event_id_gets_only_the_events_after_it() {
     let all = events(&join("-1").await.text().await.unwrap());
     let later = events(&join(&last).await.text().await.unwrap());
     assert!(all.len() > 2, "{all:?}");
-    assert_eq!(&all[..2], &before[..], "the replay starts with what was seen");
-    assert_eq!(later, all[2..].to_vec(), "only what came after, nothing repeated");
+    assert_eq!(
+        &all[..2],
+        &before[..],
+        "the replay starts with what was seen"
+    );
+    assert_eq!(
+        later,
+        all[2..].to_vec(),
+        "only what came after, nothing repeated"
+    );
     assert_eq!(later.last().unwrap().data, json!({"passed": 1}));
     // Without the header, a join sees live events only: the run has ended, so none.
     let live = reqwest::Client::new()
@@ -249,7 +265,10 @@ async fn a_resumable_stream_carries_ids_and_goes_on_without_its_client() {
         .send()
         .await
         .unwrap();
-    let location = response.headers()["content-location"].to_str().unwrap().to_owned();
+    let location = response.headers()["content-location"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     let run_id = location.rsplit('/').next().unwrap().to_owned();
     let mut body = response.bytes_stream();
     let first = body.next().await.unwrap().unwrap();
@@ -276,7 +295,10 @@ async fn cancelling_a_run_mid_way_ends_its_stream_and_frees_the_thread() {
         .send()
         .await
         .unwrap();
-    let location = response.headers()["content-location"].to_str().unwrap().to_owned();
+    let location = response.headers()["content-location"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     let run_id = location.rsplit('/').next().unwrap().to_owned();
     until_status(&base, &thread_id, &run_id, "running").await;
     let cancel = format!("/threads/{thread_id}/runs/{run_id}/cancel?wait=1&action=interrupt");
@@ -285,13 +307,22 @@ async fn cancelling_a_run_mid_way_ends_its_stream_and_frees_the_thread() {
     // The stream ends; the run never passed the gate.
     let streamed = events(&response.text().await.unwrap());
     assert_eq!(streamed[0].name, "metadata");
-    assert!(streamed.iter().all(|event| event.data != json!({"passed": 1})));
+    assert!(
+        streamed
+            .iter()
+            .all(|event| event.data != json!({"passed": 1}))
+    );
     assert_eq!(run_status(&base, &thread_id, &run_id).await, "interrupted");
     assert_eq!(thread_status(&base, &thread_id).await, "idle");
     let (status, _) = post(&base, &cancel, Value::Null).await;
     assert_eq!(status, 409, "an ended run cannot be cancelled again");
     // The thread takes the next run.
-    let next = background(&base, &thread_id, json!({"assistant_id": "gated"})).await;
+    let next = background(
+        &base,
+        &thread_id,
+        json!({"assistant_id": "gated", "input": {}}),
+    )
+    .await;
     open_gate(&base).await;
     until_status(&base, &thread_id, &next, "success").await;
 }
@@ -303,22 +334,27 @@ async fn interrupt_stops_the_running_run_and_keeps_what_it_stored() {
     let thread_id = thread(&base).await;
     let first = background(&base, &thread_id, json!({"assistant_id": "gated"})).await;
     until_status(&base, &thread_id, &first, "running").await;
-    let (status, state) = post(
+    // The same graph, so the thread's history reads as one graph's.
+    let second = background(
         &base,
-        &format!("/threads/{thread_id}/runs/wait"),
-        json!({"assistant_id": "release", "input": {"passed": 7}, "multitask_strategy": "interrupt"}),
+        &thread_id,
+        json!({"assistant_id": "gated", "input": {"passed": 7}, "multitask_strategy": "interrupt"}),
     )
     .await;
-    assert_eq!((status, &state), (200, &json!({"passed": 7})));
+    until_status(&base, &thread_id, &second, "running").await;
+    open_gate(&base).await;
+    let path = format!("/threads/{thread_id}/runs/{second}/join");
+    assert_eq!(get(&base, &path).await, (200, json!({"passed": 8})));
     assert_eq!(run_status(&base, &thread_id, &first).await, "interrupted");
     assert_eq!(thread_status(&base, &thread_id).await, "idle");
     // The first run's input checkpoint is kept under the second's.
-    let (_, history) = post(&base, &format!("/threads/{thread_id}/history"), json!({})).await;
+    let (status, history) = post(&base, &format!("/threads/{thread_id}/history"), json!({})).await;
+    assert_eq!(status, 200, "{history}");
     let runs: Vec<&str> = history
         .as_array()
         .unwrap()
         .iter()
-        .map(|state| state["metadata"]["run_id"].as_str().unwrap())
+        .filter_map(|state| state["metadata"]["run_id"].as_str())
         .collect();
     assert!(runs.contains(&first.as_str()), "{runs:?}");
 }
@@ -357,7 +393,7 @@ async fn enqueued_runs_start_in_order_after_the_running_one() {
     let (store, _dir) = sqlite().await;
     let base = serve(store).await;
     let thread_id = thread(&base).await;
-    let enqueue = json!({"assistant_id": "gated", "multitask_strategy": "enqueue"});
+    let enqueue = json!({"assistant_id": "gated", "input": {}, "multitask_strategy": "enqueue"});
     let first = background(&base, &thread_id, enqueue.clone()).await;
     until_status(&base, &thread_id, &first, "running").await;
     let second = background(&base, &thread_id, enqueue.clone()).await;
@@ -376,12 +412,17 @@ async fn enqueued_runs_start_in_order_after_the_running_one() {
     let path = format!("/threads/{thread_id}/runs/{third}/join");
     assert_eq!(get(&base, &path).await, (200, json!({"passed": 3})));
     // A queued run can be cancelled before it starts.
-    let running = background(&base, &thread_id, json!({"assistant_id": "gated"})).await;
+    let running = background(
+        &base,
+        &thread_id,
+        json!({"assistant_id": "gated", "input": {}}),
+    )
+    .await;
     until_status(&base, &thread_id, &running, "running").await;
     let queued = background(
         &base,
         &thread_id,
-        json!({"assistant_id": "gated", "multitask_strategy": "enqueue"}),
+        json!({"assistant_id": "gated", "input": {}, "multitask_strategy": "enqueue"}),
     )
     .await;
     let cancel = format!("/threads/{thread_id}/runs/{queued}/cancel");

@@ -704,12 +704,13 @@ impl SqlCheckpointer {
     }
 
     async fn delete_run(&self, thread_id: &str, run_id: &str) -> Result<bool, CheckpointError> {
-        let deleted = sqlx::query("DELETE FROM stategraph_runs WHERE thread_id = $1 AND run_id = $2")
-            .bind(thread_id)
-            .bind(run_id)
-            .execute(&self.pool)
-            .await
-            .map_err(from_sqlx)?;
+        let deleted =
+            sqlx::query("DELETE FROM stategraph_runs WHERE thread_id = $1 AND run_id = $2")
+                .bind(thread_id)
+                .bind(run_id)
+                .execute(&self.pool)
+                .await
+                .map_err(from_sqlx)?;
         Ok(deleted.rows_affected() > 0)
     }
 
@@ -750,7 +751,6 @@ impl SqlCheckpointer {
         Ok(())
     }
 }
-
 
 impl Checkpointer for SqlCheckpointer {
     fn put(&self, checkpoint: NewCheckpoint) -> StoreFuture<'_, ()> {

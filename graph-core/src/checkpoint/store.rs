@@ -97,12 +97,18 @@ pub trait Checkpointer: Send + Sync + 'static {
     fn put_run(&self, run: RunRecord) -> StoreFuture<'_, ()>;
 
     /// The record of run `run_id` on thread `thread_id`, `None` when there is none.
-    fn get_run<'a>(&'a self, thread_id: &'a str, run_id: &'a str)
-    -> StoreFuture<'a, Option<RunRecord>>;
+    fn get_run<'a>(
+        &'a self,
+        thread_id: &'a str,
+        run_id: &'a str,
+    ) -> StoreFuture<'a, Option<RunRecord>>;
 
     /// The thread's run records `query` selects, newest created first.
-    fn list_runs<'a>(&'a self, thread_id: &'a str, query: RunQuery)
-    -> StoreFuture<'a, Vec<RunRecord>>;
+    fn list_runs<'a>(
+        &'a self,
+        thread_id: &'a str,
+        query: RunQuery,
+    ) -> StoreFuture<'a, Vec<RunRecord>>;
 
     /// Deletes the run's record; returns whether there was one.
     fn delete_run<'a>(&'a self, thread_id: &'a str, run_id: &'a str) -> StoreFuture<'a, bool>;

@@ -249,7 +249,11 @@ pub(crate) async fn create(
     )
 }
 
-fn with_location(mut response: Response, thread_id: &str, run_id: Uuid) -> Result<Response, ApiError> {
+fn with_location(
+    mut response: Response,
+    thread_id: &str,
+    run_id: Uuid,
+) -> Result<Response, ApiError> {
     let location =
         HeaderValue::from_str(&run_path(Some(thread_id), run_id)).map_err(ApiError::internal)?;
     response
@@ -348,7 +352,9 @@ pub(crate) async fn get(
     State(state): State<Shared>,
     Path((thread_id, run_id)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(run_json(&run_record(&state, &thread_id, &run_id).await?)))
+    Ok(Json(run_json(
+        &run_record(&state, &thread_id, &run_id).await?,
+    )))
 }
 
 /// `DELETE /threads/{id}/runs/{run_id}`: a run that has ended; a live one is a 409.
@@ -429,20 +435,17 @@ pub(crate) async fn join_stream(
 ) -> Result<Response, ApiError> {
     run_record(&state, &thread_id, &run_id).await?;
     let uuid = run_uuid(&run_id)?;
-    let from = match headers.get("last-event-id").map(HeaderValue::to_str) {
-        None => From::Live,
-        Some(Ok("-1")) => From::Start,
-        Some(Ok(id)) => From::After(
-            id.trim()
-                .parse()
-                .map_err(|error: String| ApiError::Unprocessable(format!("Last-Event-ID: {error}")))?,
-        ),
-        Some(Err(_)) => {
-            return Err(ApiError::Unprocessable(
-                "Last-Event-ID: not text".into(),
-            ));
-        }
-    };
+    let from =
+        match headers.get("last-event-id").map(HeaderValue::to_str) {
+            None => From::Live,
+            Some(Ok("-1")) => From::Start,
+            Some(Ok(id)) => From::After(id.trim().parse().map_err(|error: String| {
+                ApiError::Unprocessable(format!("Last-Event-ID: {error}"))
+            })?),
+            Some(Err(_)) => {
+                return Err(ApiError::Unprocessable("Last-Event-ID: not text".into()));
+            }
+        };
     let cancel_on_disconnect = if flag(&query, "cancel_on_disconnect")? {
         OnDisconnect::Cancel
     } else {

@@ -168,7 +168,9 @@ impl LiveRuns {
             return false;
         };
         let before = thread.queue.len();
-        thread.queue.retain(|(queued, _)| queued.run_id != run.run_id);
+        thread
+            .queue
+            .retain(|(queued, _)| queued.run_id != run.run_id);
         before != thread.queue.len()
     }
 
@@ -222,10 +224,19 @@ mod tests {
     fn each_strategy_decides_what_a_run_on_a_busy_thread_does() {
         let runs = LiveRuns::default();
         let first = LiveRun::new(Uuid::new_v4(), "t".into());
-        assert!(matches!(runs.claim(&first, MultitaskStrategy::Reject, no_starter), Claim::Start));
+        assert!(matches!(
+            runs.claim(&first, MultitaskStrategy::Reject, no_starter),
+            Claim::Start
+        ));
         let second = LiveRun::new(Uuid::new_v4(), "t".into());
-        assert!(matches!(runs.claim(&second, MultitaskStrategy::Reject, no_starter), Claim::Busy));
-        assert!(runs.get(second.run_id).is_none(), "a refused run is not kept");
+        assert!(matches!(
+            runs.claim(&second, MultitaskStrategy::Reject, no_starter),
+            Claim::Busy
+        ));
+        assert!(
+            runs.get(second.run_id).is_none(),
+            "a refused run is not kept"
+        );
         let queued = LiveRun::new(Uuid::new_v4(), "t".into());
         assert!(matches!(
             runs.claim(&queued, MultitaskStrategy::Enqueue, no_starter),
@@ -243,7 +254,10 @@ mod tests {
         assert!(runs.finish(&first, outcome()).is_none());
         assert!(runs.finish(&interrupting, outcome()).is_some());
         assert!(runs.finish(&queued, outcome()).is_none());
-        assert!(runs.inner().threads.is_empty(), "nothing left of the thread");
+        assert!(
+            runs.inner().threads.is_empty(),
+            "nothing left of the thread"
+        );
     }
 
     #[tokio::test]
@@ -254,7 +268,11 @@ mod tests {
         let signal = run.stop_signal();
         run.stop(CancelAction::Rollback);
         run.stop(CancelAction::Interrupt);
-        assert_eq!(*signal.borrow(), Some(CancelAction::Rollback), "the first stop wins");
+        assert_eq!(
+            *signal.borrow(),
+            Some(CancelAction::Rollback),
+            "the first stop wins"
+        );
         let waiter = tokio::spawn({
             let run = Arc::clone(&run);
             async move { run.ended().await.status }

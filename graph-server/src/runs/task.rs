@@ -166,7 +166,13 @@ async fn drive(runs: Arc<Runs>, launch: Launch, mut items: RunItems) {
     let mut entry = BytesMut::new();
     let mut out = BytesMut::with_capacity(BATCH_BYTES);
     EventEncoder::metadata(&mut entry, run.run_id);
-    log_entry(&runs, &run, &mut entry, direct.is_some().then_some(&mut out), resumable);
+    log_entry(
+        &runs,
+        &run,
+        &mut entry,
+        direct.is_some().then_some(&mut out),
+        resumable,
+    );
     let mut first = true;
     loop {
         let item = if first {
@@ -182,14 +188,26 @@ async fn drive(runs: Arc<Runs>, launch: Launch, mut items: RunItems) {
         let mut done = false;
         if let Some(item) = item {
             done = ended.encode(&mut encoder, item, &mut entry);
-            log_entry(&runs, &run, &mut entry, direct.is_some().then_some(&mut out), resumable);
+            log_entry(
+                &runs,
+                &run,
+                &mut entry,
+                direct.is_some().then_some(&mut out),
+                resumable,
+            );
         }
         // Whatever is ready joins the batch; the run is not waited for.
         while !done && out.len() < BATCH_BYTES {
             match items.next().now_or_never() {
                 Some(Some(item)) => {
                     done = ended.encode(&mut encoder, item, &mut entry);
-                    log_entry(&runs, &run, &mut entry, direct.is_some().then_some(&mut out), resumable);
+                    log_entry(
+                        &runs,
+                        &run,
+                        &mut entry,
+                        direct.is_some().then_some(&mut out),
+                        resumable,
+                    );
                 }
                 Some(None) => {
                     done = true;
@@ -338,7 +356,11 @@ async fn end_run(runs: &Arc<Runs>, run: &Arc<LiveRun>, mut record: RunRecord, ou
 pub(crate) async fn cancel(runs: &Arc<Runs>, run: &Arc<LiveRun>, action: CancelAction) {
     run.stop(action);
     if runs.live.unqueue(run) {
-        let record = match runs.store.get_run(&run.thread_id, &run.run_id.to_string()).await {
+        let record = match runs
+            .store
+            .get_run(&run.thread_id, &run.run_id.to_string())
+            .await
+        {
             Ok(Some(record)) => record,
             Ok(None) => return,
             Err(error) => {

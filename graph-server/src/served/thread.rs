@@ -358,7 +358,11 @@ where
 }
 
 /// [`refresh_record`] after a run that ended as `ended`.
-async fn refresh_after<G>(thread: &Thread<G>, store: &dyn Checkpointer, ended: Ended) -> Option<Value>
+async fn refresh_after<G>(
+    thread: &Thread<G>,
+    store: &dyn Checkpointer,
+    ended: Ended,
+) -> Option<Value>
 where
     G: RunNode,
     G::State: Durable + Default + Serialize,
