@@ -1,5 +1,5 @@
-//! Stateless runs: `POST /runs/stream`, `POST /runs/wait`. Runs on a thread are
-//! [`thread_runs`](super::thread_runs)'.
+//! Stateless runs: `POST /runs/stream`, `POST /runs/wait`. Runs on a thread are in
+//! [`thread_runs`](super::thread_runs).
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -21,7 +21,6 @@ use crate::wire::events::{EventEncoder, client_error};
 /// A started run and what its response needs.
 struct Started {
     run_id: Uuid,
-    thread_id: Option<String>,
     modes: Modes,
     on_disconnect: OnDisconnect,
     items: RunItems,
@@ -33,17 +32,15 @@ async fn start(
     state: &Shared,
     body: Result<Bytes, BytesRejection>,
     modes: Option<Modes>,
-    thread_id: Option<String>,
 ) -> Result<Started, ApiError> {
     let body = super::body(body, state.body_limit)?;
-    let mut request = RunRequest::parse(&body)?;
+    let request = RunRequest::parse(&body)?;
     let assistant = state.registry.find(&request.assistant_id).ok_or_else(|| {
         ApiError::NotFound(format!("Assistant '{}' not found", request.assistant_id))
     })?;
     let run_id = Uuid::new_v4();
-    let metadata = run_metadata(&request, assistant, run_id, thread_id.as_deref());
+    let metadata = run_metadata(&request, assistant, run_id, None);
     let modes = modes.unwrap_or(request.modes);
-    let thread = request.thread.take();
     let settings = RunSettings {
         run_id,
         modes,
@@ -51,11 +48,9 @@ async fn start(
         config: request.config,
         metadata,
     };
-    let _ = thread;
     let items = assistant.graph.start(request.input, settings)?;
     Ok(Started {
         run_id,
-        thread_id,
         modes,
         on_disconnect: request.on_disconnect,
         items,
@@ -90,7 +85,7 @@ pub(crate) async fn stream(
     State(state): State<Shared>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    stream_response(start(&state, body, None, None).await?)
+    stream_response(start(&state, body, None).await?)
 }
 
 /// The `/runs/{id}` path of a run, under its thread's when it has one.
@@ -125,7 +120,6 @@ pub(super) fn sse_response(
 fn stream_response(started: Started) -> Result<Response, ApiError> {
     let Started {
         run_id,
-        thread_id,
         modes,
         on_disconnect,
         items,
@@ -138,7 +132,7 @@ fn stream_response(started: Started) -> Result<Response, ApiError> {
         first.freeze(),
         on_disconnect,
     );
-    sse_response(body, thread_id.as_deref(), run_id)
+    sse_response(body, None, run_id)
 }
 
 /// `POST /runs/wait`: the final state, or `{"__error__": {"error", "message"}}` when the run
@@ -147,13 +141,12 @@ pub(crate) async fn wait(
     State(state): State<Shared>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    wait_response(start(&state, body, Some(Modes::values()), None).await?).await
+    wait_response(start(&state, body, Some(Modes::values())).await?).await
 }
 
 async fn wait_response(started: Started) -> Result<Response, ApiError> {
     let Started {
         run_id,
-        thread_id,
         on_disconnect,
         items,
         ..
@@ -167,8 +160,7 @@ async fn wait_response(started: Started) -> Result<Response, ApiError> {
         Err(failure) => json!({ "__error__": client_error(&failure) }).to_string(),
     };
     let mut response = ([(header::CONTENT_TYPE, "application/json")], body).into_response();
-    let location = HeaderValue::from_str(&run_path(thread_id.as_deref(), run_id))
-        .map_err(ApiError::internal)?;
+    let location = HeaderValue::from_str(&run_path(None, run_id)).map_err(ApiError::internal)?;
     response
         .headers_mut()
         .insert(header::CONTENT_LOCATION, location);

@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::Runs;
-use super::event_log::{EventId, LoggedEvent};
+use super::event_log::LoggedEvent;
 use super::live::{LiveRun, Outcome, Starter};
 use crate::error::ApiError;
 use crate::request::{Begin, CancelAction, Modes};
@@ -173,45 +173,17 @@ async fn drive(runs: Arc<Runs>, launch: Launch, mut items: RunItems) {
         direct.is_some().then_some(&mut out),
         resumable,
     );
-    let mut first = true;
+    let mut done = false;
     loop {
-        let item = if first {
-            first = false;
-            // The metadata event goes out before the run's first step.
-            None
-        } else {
-            match items.next().await {
-                Some(item) => Some(item),
-                None => break,
-            }
-        };
-        let mut done = false;
-        if let Some(item) = item {
-            done = ended.encode(&mut encoder, item, &mut entry);
-            log_entry(
-                &runs,
-                &run,
-                &mut entry,
-                direct.is_some().then_some(&mut out),
-                resumable,
-            );
-        }
-        // Whatever is ready joins the batch; the run is not waited for.
+        // Whatever is ready joins the batch (the metadata event first of all).
         while !done && out.len() < BATCH_BYTES {
             match items.next().now_or_never() {
                 Some(Some(item)) => {
                     done = ended.encode(&mut encoder, item, &mut entry);
-                    log_entry(
-                        &runs,
-                        &run,
-                        &mut entry,
-                        direct.is_some().then_some(&mut out),
-                        resumable,
-                    );
+                    let listening = direct.is_some().then_some(&mut out);
+                    log_entry(&runs, &run, &mut entry, listening, resumable);
                 }
-                Some(None) => {
-                    done = true;
-                }
+                Some(None) => done = true,
                 None => break,
             }
         }
@@ -221,6 +193,7 @@ async fn drive(runs: Arc<Runs>, launch: Launch, mut items: RunItems) {
             let batch = out.split().freeze();
             // A stop while the client is slow to read goes through at once.
             let sent = tokio::select! {
+                biased;
                 sent = sender.send(batch) => sent.is_ok(),
                 _ = stop.wait_for(Option::is_some) => false,
             };
@@ -231,6 +204,15 @@ async fn drive(runs: Arc<Runs>, launch: Launch, mut items: RunItems) {
         out.clear();
         if done {
             break;
+        }
+        // Nothing is ready: wait for the run.
+        match items.next().await {
+            Some(item) => {
+                done = ended.encode(&mut encoder, item, &mut entry);
+                let listening = direct.is_some().then_some(&mut out);
+                log_entry(&runs, &run, &mut entry, listening, resumable);
+            }
+            None => done = true,
         }
     }
     let status = match (ended.error.is_some(), run.stopped()) {
@@ -316,12 +298,8 @@ pub(crate) fn put_with_id(out: &mut BytesMut, (id, frames): &LoggedEvent) {
     let body = frames.strip_suffix(b"\r\n").unwrap_or(frames);
     out.put_slice(body);
     out.put_slice(b"id: ");
-    out.put_slice(id_text(*id).as_bytes());
+    out.put_slice(id.to_string().as_bytes());
     out.put_slice(b"\r\n\r\n");
-}
-
-fn id_text(id: EventId) -> String {
-    id.to_string()
 }
 
 /// Writes the run's final record (or deletes it, rolled back), ends its log, keeps the log
@@ -395,6 +373,7 @@ pub(crate) fn run_json(record: &RunRecord) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::runs::event_log::EventId;
 
     #[test]
     fn the_id_goes_in_the_last_frame_before_its_blank_line() {
