@@ -531,7 +531,7 @@ async fn postgres_store() {
     // Threads of earlier runs of this test would clash.
     for thread in [
         "fold", "list", "writes", "original", "copy", "twice", "leased", "rec-1", "rec-2", "rec-3",
-        "rec-4",
+        "rec-4", "runs-1",
     ] {
         store.delete_thread(thread).await.unwrap();
     }
