@@ -376,6 +376,40 @@ impl Checkpointer for LosesDatabase {
     ) -> stategraph::checkpoint::StoreFuture<'a, Option<stategraph::checkpoint::ThreadRecord>> {
         self.inner.update_thread(t, change)
     }
+    fn put_run(
+        &self,
+        run: stategraph::checkpoint::RunRecord,
+    ) -> stategraph::checkpoint::StoreFuture<'_, ()> {
+        self.inner.put_run(run)
+    }
+    fn get_run<'a>(
+        &'a self,
+        t: &'a str,
+        run: &'a str,
+    ) -> stategraph::checkpoint::StoreFuture<'a, Option<stategraph::checkpoint::RunRecord>> {
+        self.inner.get_run(t, run)
+    }
+    fn list_runs<'a>(
+        &'a self,
+        t: &'a str,
+        query: stategraph::checkpoint::RunQuery,
+    ) -> stategraph::checkpoint::StoreFuture<'a, Vec<stategraph::checkpoint::RunRecord>> {
+        self.inner.list_runs(t, query)
+    }
+    fn delete_run<'a>(
+        &'a self,
+        t: &'a str,
+        run: &'a str,
+    ) -> stategraph::checkpoint::StoreFuture<'a, bool> {
+        self.inner.delete_run(t, run)
+    }
+    fn delete_run_checkpoints<'a>(
+        &'a self,
+        t: &'a str,
+        run: &'a str,
+    ) -> stategraph::checkpoint::StoreFuture<'a, ()> {
+        self.inner.delete_run_checkpoints(t, run)
+    }
     fn search_threads(
         &self,
         query: stategraph::checkpoint::ThreadQuery,

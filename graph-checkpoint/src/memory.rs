@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use stategraph_core::checkpoint::{
     Checkpoint, CheckpointError, CheckpointId, CheckpointMeta, Checkpointer, ListOptions,
-    NewCheckpoint, PendingWrite, StoreFuture, ThreadChange, ThreadQuery, ThreadRecord,
+    NewCheckpoint, PendingWrite, RunQuery, RunRecord, StoreFuture, ThreadChange, ThreadQuery,
+    ThreadRecord,
 };
 
 use crate::row::{StoredRow, fold_chain};
@@ -26,6 +27,8 @@ struct Thread {
     writes: HashMap<(String, CheckpointId), Vec<PendingWrite>>,
     lock: Option<(String, Instant)>,
     record: Option<ThreadRecord>,
+    /// The runs' records, by run id.
+    runs: HashMap<String, RunRecord>,
 }
 
 impl MemoryCheckpointer {
@@ -189,6 +192,10 @@ impl Checkpointer for MemoryCheckpointer {
             copy.lock = None;
             // Records are not copied: the destination keeps its own.
             copy.record = threads.get(to).and_then(|thread| thread.record.clone());
+            copy.runs = threads
+                .get(to)
+                .map(|thread| thread.runs.clone())
+                .unwrap_or_default();
             for row in copy.checkpoints.values_mut().flat_map(BTreeMap::values_mut) {
                 row.meta.thread_id = to.to_owned();
             }
@@ -288,5 +295,83 @@ impl Checkpointer for MemoryCheckpointer {
                 .collect()
         });
         Box::pin(async move { Ok(found) })
+    }
+
+    fn put_run(&self, run: RunRecord) -> StoreFuture<'_, ()> {
+        self.with(|threads| {
+            let thread = threads.entry(run.thread_id.clone()).or_default();
+            thread.runs.insert(run.run_id.clone(), run);
+        });
+        Box::pin(async { Ok(()) })
+    }
+
+    fn get_run<'a>(
+        &'a self,
+        thread_id: &'a str,
+        run_id: &'a str,
+    ) -> StoreFuture<'a, Option<RunRecord>> {
+        let run = self.with(|threads| threads.get(thread_id)?.runs.get(run_id).cloned());
+        Box::pin(async move { Ok(run) })
+    }
+
+    fn list_runs<'a>(
+        &'a self,
+        thread_id: &'a str,
+        query: RunQuery,
+    ) -> StoreFuture<'a, Vec<RunRecord>> {
+        let found = self.with(|threads| {
+            let Some(thread) = threads.get(thread_id) else {
+                return Vec::new();
+            };
+            let mut found: Vec<&RunRecord> = thread
+                .runs
+                .values()
+                .filter(|run| query.status.is_none_or(|status| status == run.status))
+                .collect();
+            // Newest first; ids break ties so that pages do not overlap.
+            found.sort_by(|a, b| (b.created_at, &b.run_id).cmp(&(a.created_at, &a.run_id)));
+            found
+                .into_iter()
+                .skip(query.offset)
+                .take(query.limit)
+                .cloned()
+                .collect()
+        });
+        Box::pin(async move { Ok(found) })
+    }
+
+    fn delete_run<'a>(&'a self, thread_id: &'a str, run_id: &'a str) -> StoreFuture<'a, bool> {
+        let deleted = self.with(|threads| {
+            threads
+                .get_mut(thread_id)
+                .is_some_and(|thread| thread.runs.remove(run_id).is_some())
+        });
+        Box::pin(async move { Ok(deleted) })
+    }
+
+    fn delete_run_checkpoints<'a>(
+        &'a self,
+        thread_id: &'a str,
+        run_id: &'a str,
+    ) -> StoreFuture<'a, ()> {
+        self.with(|threads| {
+            let Some(thread) = threads.get_mut(thread_id) else {
+                return;
+            };
+            let mut removed = Vec::new();
+            for (ns, line) in &mut thread.checkpoints {
+                line.retain(|id, row| {
+                    let by_run = row.meta.run_id.as_deref() == Some(run_id);
+                    if by_run {
+                        removed.push((ns.clone(), *id));
+                    }
+                    !by_run
+                });
+            }
+            for key in removed {
+                thread.writes.remove(&key);
+            }
+        });
+        Box::pin(async { Ok(()) })
     }
 }

@@ -111,7 +111,7 @@ async fn a_newer_schema_is_refused() {
     .unwrap();
     match SqlCheckpointer::connect(&url).await {
         Err(CheckpointError::UnknownSchema { found, known }) => {
-            assert_eq!((found, known), (99, 3));
+            assert_eq!((found, known), (99, 5));
         }
         other => panic!("expected UnknownSchema, got {other:?}"),
     }

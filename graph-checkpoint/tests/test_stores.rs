@@ -8,8 +8,8 @@ use serde_json::{Map, Value, json};
 use stategraph_checkpoint::{MemoryCheckpointer, SqlCheckpointer, SqlOptions};
 use stategraph_core::checkpoint::{
     CheckpointError, CheckpointId, Checkpointer, FieldChange, ListOptions, NewCheckpoint,
-    PendingWrite, SnapshotCounters, SnapshotPolicy, Source, StateDelta, ThreadChange, ThreadQuery,
-    ThreadRecord, ThreadStatus, fold,
+    PendingWrite, RunQuery, RunRecord, RunStatus, SnapshotCounters, SnapshotPolicy, Source,
+    StateDelta, ThreadChange, ThreadQuery, ThreadRecord, ThreadStatus, fold,
 };
 
 /// Writes checkpoints of one thread as the runtime will: a delta per step, a snapshot when
@@ -383,6 +383,114 @@ async fn keeps_thread_records(store: &dyn Checkpointer) {
     assert!(store.get("rec-2", "", None).await.unwrap().is_none());
 }
 
+async fn keeps_run_records(store: &dyn Checkpointer) {
+    let run = |id: &str, status: RunStatus, at: u64| {
+        let mut run = RunRecord::new(id, "runs-1", "agent");
+        run.status = status;
+        run.created_at = UNIX_EPOCH + Duration::from_secs(at);
+        run.updated_at = run.created_at;
+        run.metadata = json!({"n": at}).as_object().cloned().unwrap();
+        run.kwargs = json!({"input": {"topic": "cats"}})
+            .as_object()
+            .cloned()
+            .unwrap();
+        run.multitask_strategy = "enqueue".into();
+        run
+    };
+    store
+        .put_run(run("r1", RunStatus::Success, 1))
+        .await
+        .unwrap();
+    store.put_run(run("r2", RunStatus::Error, 2)).await.unwrap();
+    store
+        .put_run(run("r3", RunStatus::Running, 3))
+        .await
+        .unwrap();
+    let ids = |runs: &[RunRecord]| runs.iter().map(|r| r.run_id.clone()).collect::<Vec<_>>();
+    let all = |status, limit, offset| RunQuery {
+        status,
+        limit,
+        offset,
+    };
+    let listed = store.list_runs("runs-1", all(None, 10, 0)).await.unwrap();
+    assert_eq!(ids(&listed), ["r3", "r2", "r1"], "newest created first");
+    assert_eq!(
+        listed[2],
+        run("r1", RunStatus::Success, 1),
+        "read back whole"
+    );
+    let page = store.list_runs("runs-1", all(None, 1, 1)).await.unwrap();
+    assert_eq!(ids(&page), ["r2"]);
+    let errors = store
+        .list_runs("runs-1", all(Some(RunStatus::Error), 10, 0))
+        .await
+        .unwrap();
+    assert_eq!(ids(&errors), ["r2"]);
+    assert!(
+        store
+            .list_runs("runs-2", all(None, 10, 0))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // A second put replaces the record.
+    store
+        .put_run(run("r3", RunStatus::Interrupted, 3))
+        .await
+        .unwrap();
+    let r3 = store.get_run("runs-1", "r3").await.unwrap().unwrap();
+    assert_eq!(r3.status, RunStatus::Interrupted);
+    assert_eq!(
+        store.get_run("runs-2", "r3").await.unwrap(),
+        None,
+        "another thread's"
+    );
+    assert!(store.delete_run("runs-1", "r3").await.unwrap());
+    assert!(!store.delete_run("runs-1", "r3").await.unwrap());
+    assert_eq!(store.get_run("runs-1", "r3").await.unwrap(), None);
+
+    // Rolling a run back deletes its checkpoints and their writes, not the others'.
+    let mut writer = Writer::new("runs-1", SnapshotPolicy::default());
+    let kept = writer.next(step_delta(0));
+    let kept_id = kept.meta.id;
+    store.put(kept).await.unwrap();
+    let mut dropped = writer.next(step_delta(1));
+    dropped.meta.run_id = Some("r9".into());
+    let dropped_id = dropped.meta.id;
+    store.put(dropped).await.unwrap();
+    let write = PendingWrite {
+        task_id: "t".into(),
+        channel: "count".into(),
+        node: "work".into(),
+        value: json!(1),
+    };
+    store
+        .put_writes("runs-1", "", dropped_id, vec![write])
+        .await
+        .unwrap();
+    store.delete_run_checkpoints("runs-1", "r9").await.unwrap();
+    let newest = store.get("runs-1", "", None).await.unwrap().unwrap();
+    assert_eq!(newest.meta.id, kept_id);
+    assert!(
+        store
+            .get("runs-1", "", Some(dropped_id))
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // Deleting the thread deletes its runs' records.
+    store.delete_thread("runs-1").await.unwrap();
+    assert!(
+        store
+            .list_runs("runs-1", all(None, 10, 0))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
 async fn conformance(store: &dyn Checkpointer) {
     folds_the_state_of_every_checkpoint(store).await;
     lists_newest_first(store).await;
@@ -391,6 +499,7 @@ async fn conformance(store: &dyn Checkpointer) {
     never_overwrites_a_checkpoint(store).await;
     leases_a_thread_to_one_owner(store).await;
     keeps_thread_records(store).await;
+    keeps_run_records(store).await;
 }
 
 #[tokio::test]
@@ -422,7 +531,7 @@ async fn postgres_store() {
     // Threads of earlier runs of this test would clash.
     for thread in [
         "fold", "list", "writes", "original", "copy", "twice", "leased", "rec-1", "rec-2", "rec-3",
-        "rec-4",
+        "rec-4", "runs-1",
     ] {
         store.delete_thread(thread).await.unwrap();
     }

@@ -29,6 +29,10 @@ pub enum ServerError {
     /// Accepting or serving connections failed.
     #[error("serving failed: {0}")]
     Serve(#[source] std::io::Error),
+    /// The store could not be read or written before serving (resetting threads a
+    /// stopped server left busy).
+    #[error("the thread store failed before serving: {0}")]
+    Store(#[source] stategraph_core::checkpoint::CheckpointError),
 }
 
 /// The message an internal error shows clients; the detail goes to the server's log only.

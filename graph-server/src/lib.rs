@@ -34,12 +34,19 @@
 //! | `GET /threads/{id}/state[/{checkpoint_id}]`, `POST /threads/{id}/state` | state; LangGraph's `update_state` |
 //! | `POST /threads/{id}/history` | the states of its checkpoints, newest first |
 //! | `POST /threads/{id}/runs/stream`, `/runs/wait` | a run on the thread from an input or a `command` |
+//! | `POST /threads/{id}/runs`, `GET /threads/{id}/runs` | a run in the background; the thread's runs |
+//! | `GET`/`DELETE /threads/{id}/runs/{run_id}` | a run's record |
+//! | `POST /threads/{id}/runs/{run_id}/cancel` | stops a run (`action=interrupt` or `rollback`, `wait`) |
+//! | `GET /threads/{id}/runs/{run_id}/join` | waits for a run; the thread's state |
+//! | `GET /threads/{id}/runs/{run_id}/stream` | a run's events so far after `Last-Event-ID`, then live |
 //!
-//! Threads keep their checkpoints and records in the store given to
-//! [`Server::store`] (in memory without one). A second run on a busy thread is a 409 (the
-//! `reject` strategy). Background runs, joining a run, cancelling, the other multitask
-//! strategies and resumable streams are not served yet: their routes answer 404 and
-//! their fields 501, naming what is missing.
+//! Threads keep their checkpoints, records and runs' records in the store given to
+//! [`Server::store`] (in memory without one). Every run on a thread is stored: it can be
+//! listed, joined and cancelled, whoever started it, and it goes on when its client
+//! leaves (unless `on_disconnect=cancel`). Its events are kept in this process's memory
+//! (at most 8 MiB a run, the oldest dropped first) until 2 minutes after it ended. A
+//! second run on a busy thread follows its `multitask_strategy`: `reject` (the default
+//! here, a 409), `interrupt`, `rollback` or `enqueue`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 
@@ -48,6 +55,7 @@ mod registry;
 mod request;
 mod routes;
 mod run;
+mod runs;
 mod served;
 mod server;
 mod wire;

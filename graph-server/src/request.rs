@@ -136,13 +136,42 @@ pub(crate) struct ConfigBody {
     pub(crate) configurable: Option<Map<String, Value>>,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Deserialize)]
+/// `multitask_strategy`: what a run does when another run holds its thread.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
-enum MultitaskStrategy {
+pub(crate) enum MultitaskStrategy {
+    /// A 409: the thread is busy.
+    #[default]
     Reject,
+    /// Stop the running run, keeping what it stored, and start.
     Interrupt,
+    /// Stop the running run, delete it and what it stored, and start.
     Rollback,
+    /// Start when the runs before it on the thread have ended, in order.
     Enqueue,
+}
+
+impl MultitaskStrategy {
+    /// LangGraph's name.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Reject => "reject",
+            Self::Interrupt => "interrupt",
+            Self::Rollback => "rollback",
+            Self::Enqueue => "enqueue",
+        }
+    }
+}
+
+/// `action` of a cancel: what happens to the run stopped.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum CancelAction {
+    /// Stop it and keep what it stored; its status becomes `interrupted`.
+    #[default]
+    Interrupt,
+    /// Stop it and delete its record and the checkpoints it wrote.
+    Rollback,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -295,6 +324,10 @@ pub(crate) struct RunRequest {
     pub(crate) on_disconnect: OnDisconnect,
     /// Present for a run on a thread.
     pub(crate) thread: Option<ThreadFields>,
+    /// What the run does on a busy thread (a thread run's only).
+    pub(crate) multitask: MultitaskStrategy,
+    /// `stream_resumable`: its events carry ids a reconnecting client names.
+    pub(crate) resumable: bool,
 }
 
 impl RunRequest {
@@ -340,18 +373,9 @@ impl RunRequest {
                 "{field}: needs a thread; run on one with POST /threads/{{thread_id}}/runs/stream"
             )));
         }
-        if let Some(strategy) = body.multitask_strategy
-            && strategy != MultitaskStrategy::Reject
-            && stateful
-        {
+        if !stateful && body.stream_resumable == Some(true) {
             return Err(ApiError::NotImplemented(
-                "multitask_strategy: only `reject` is served yet (a second run on a busy thread is a 409)"
-                    .into(),
-            ));
-        }
-        if body.stream_resumable == Some(true) {
-            return Err(ApiError::NotImplemented(
-                "stream_resumable: resumable streams need the run event log, which this server does not keep yet"
+                "stream_resumable: a stateless run is not stored; run on a thread (POST /threads/{thread_id}/runs/stream) to join it later"
                     .into(),
             ));
         }
@@ -461,6 +485,8 @@ impl RunRequest {
             metadata: body.metadata.unwrap_or_default(),
             on_disconnect: body.on_disconnect.unwrap_or_default(),
             thread,
+            multitask: body.multitask_strategy.unwrap_or_default(),
+            resumable: body.stream_resumable.unwrap_or(false),
         })
     }
 }

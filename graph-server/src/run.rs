@@ -11,6 +11,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
+use futures::stream::BoxStream;
 use futures::{FutureExt as _, Stream, StreamExt as _};
 use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
@@ -39,15 +40,28 @@ pub(crate) fn stream_run(
     first: Bytes,
     on_disconnect: OnDisconnect,
 ) -> RunBody {
-    let (sender, receiver) = mpsc::channel(BATCHES_WAITING);
+    let (sender, receiver) = batches();
     let task = tokio::spawn(drive(items, encoder, sender));
-    RunBody {
-        first: Some(first),
+    let cancel = (on_disconnect == OnDisconnect::Cancel).then(|| task.abort_handle());
+    RunBody::new(
+        Some(first),
         receiver,
-        heartbeat: heartbeat(),
-        cancel: (on_disconnect == OnDisconnect::Cancel).then(|| task.abort_handle()),
-    }
+        cancel.map(|task| Box::new(move || task.abort()) as OnDrop),
+    )
 }
+
+/// The channel a run's task hands its batches to the body through.
+pub(crate) fn batches() -> (mpsc::Sender<Bytes>, BoxStream<'static, Bytes>) {
+    let (sender, receiver) = mpsc::channel(BATCHES_WAITING);
+    let receiver = futures::stream::unfold(receiver, |mut receiver| async move {
+        let batch = receiver.recv().await?;
+        Some((batch, receiver))
+    });
+    (sender, Box::pin(receiver))
+}
+
+/// What the body does when dropped (the client went away): stop the run, or nothing.
+pub(crate) type OnDrop = Box<dyn FnOnce() + Send>;
 
 /// Runs to the end, sending batches of events while someone listens. When the body is
 /// gone, a run that continues keeps running without writing.
@@ -80,7 +94,7 @@ async fn drive(mut items: RunItems, mut encoder: EventEncoder, sender: mpsc::Sen
 }
 
 /// Encodes one item; returns whether the run has ended (failed).
-fn encode(
+pub(crate) fn encode(
     encoder: &mut EventEncoder,
     item: Result<crate::served::RunItem, crate::served::RunFailure>,
     out: &mut BytesMut,
@@ -109,9 +123,26 @@ fn heartbeat() -> Interval {
 /// drops the graph's stream and with it every model request.
 pub(crate) struct RunBody {
     first: Option<Bytes>,
-    receiver: mpsc::Receiver<Bytes>,
+    source: BoxStream<'static, Bytes>,
     heartbeat: Interval,
-    cancel: Option<AbortHandle>,
+    on_drop: Option<OnDrop>,
+}
+
+impl RunBody {
+    /// A body sending `first`, then what `source` yields, with the heartbeat between; it
+    /// ends when `source` does.
+    pub(crate) fn new(
+        first: Option<Bytes>,
+        source: BoxStream<'static, Bytes>,
+        on_drop: Option<OnDrop>,
+    ) -> Self {
+        Self {
+            first,
+            source,
+            heartbeat: heartbeat(),
+            on_drop,
+        }
+    }
 }
 
 impl Stream for RunBody {
@@ -122,7 +153,7 @@ impl Stream for RunBody {
         if let Some(first) = this.first.take() {
             return Poll::Ready(Some(Ok(first)));
         }
-        match this.receiver.poll_recv(cx) {
+        match this.source.poll_next_unpin(cx) {
             Poll::Ready(Some(batch)) => Poll::Ready(Some(Ok(batch))),
             Poll::Ready(None) => Poll::Ready(None),
             Poll::Pending => match this.heartbeat.poll_tick(cx) {
@@ -135,8 +166,8 @@ impl Stream for RunBody {
 
 impl Drop for RunBody {
     fn drop(&mut self) {
-        if let Some(cancel) = &self.cancel {
-            cancel.abort();
+        if let Some(on_drop) = self.on_drop.take() {
+            on_drop();
         }
     }
 }

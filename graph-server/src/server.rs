@@ -7,13 +7,18 @@ use axum::extract::DefaultBodyLimit;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use stategraph_core::State;
-use stategraph_core::checkpoint::{Checkpointer, Durable};
+use stategraph_core::checkpoint::{
+    Checkpointer, Durable, RunQuery, RunStatus, ThreadChange, ThreadQuery, ThreadStatus,
+};
 use tokio::net::{TcpListener, ToSocketAddrs};
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::error::ServerError;
 use crate::registry::{Assistant, Registry, assistant_id};
 use crate::routes::{self, AppState};
+use crate::runs::Runs;
+use crate::runs::event_log::{MemoryEventLog, RUN_LOG_BYTES};
+use crate::runs::live::LiveRuns;
 use crate::served::{Served, ServedGraph};
 
 /// The largest request body served by default: 10 MiB. Larger bodies are answered 413.
@@ -130,10 +135,16 @@ impl Server {
         let store = self
             .store
             .unwrap_or_else(|| Arc::new(stategraph_checkpoint::MemoryCheckpointer::new()));
+        let runs = Arc::new(Runs {
+            store: Arc::clone(&store),
+            log: Arc::new(MemoryEventLog::new(RUN_LOG_BYTES)),
+            live: LiveRuns::default(),
+        });
         let state = Arc::new(AppState {
             registry: Registry::new(assistants),
             body_limit: self.body_limit,
             store,
+            runs,
         });
         let limit = self.body_limit;
         Ok(routes::router(state)
@@ -163,14 +174,66 @@ impl Server {
 
     /// Serves on a listener already bound (port 0 for a free port, in tests).
     ///
+    /// Before serving, threads whose record says `busy` are set `idle` and their runs
+    /// still `pending` or `running` set `error`: a server that stopped mid-run left them so,
+    /// and no run of this new server holds them yet.
+    ///
     /// # Errors
-    /// When serving fails, or [`router`](Self::router) does.
+    /// When serving fails, or [`router`](Self::router) does, or the store cannot be read.
     pub async fn serve_on(self, listener: TcpListener) -> Result<(), ServerError> {
+        if let Some(store) = &self.store {
+            reset_stale_runs(&**store).await?;
+        }
         let router = self.router()?;
         axum::serve(listener, router)
             .await
             .map_err(ServerError::Serve)
     }
+}
+
+/// Sets busy threads idle and their unfinished runs `error`: what a server that stopped
+/// mid-run left behind.
+async fn reset_stale_runs(store: &dyn Checkpointer) -> Result<(), ServerError> {
+    let busy = ThreadQuery {
+        status: Some(ThreadStatus::Busy),
+        limit: usize::MAX,
+        ..ThreadQuery::default()
+    };
+    for thread in store
+        .search_threads(busy)
+        .await
+        .map_err(ServerError::Store)?
+    {
+        for status in [RunStatus::Pending, RunStatus::Running] {
+            let query = RunQuery {
+                status: Some(status),
+                limit: usize::MAX,
+                offset: 0,
+            };
+            let runs = store
+                .list_runs(&thread.thread_id, query)
+                .await
+                .map_err(ServerError::Store)?;
+            for mut run in runs {
+                run.status = RunStatus::Error;
+                run.updated_at = std::time::SystemTime::now();
+                store.put_run(run).await.map_err(ServerError::Store)?;
+            }
+        }
+        let idle = ThreadChange {
+            status: Some(ThreadStatus::Idle),
+            ..ThreadChange::default()
+        };
+        store
+            .update_thread(&thread.thread_id, idle)
+            .await
+            .map_err(ServerError::Store)?;
+        tracing::warn!(
+            thread = thread.thread_id,
+            "a thread left busy by a stopped server is idle again"
+        );
+    }
+    Ok(())
 }
 
 /// Now as RFC 3339, as LangGraph writes `created_at`.

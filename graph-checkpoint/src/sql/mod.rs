@@ -5,6 +5,7 @@
 mod decode;
 mod errors;
 mod records;
+mod runs;
 mod schema;
 #[cfg(test)]
 mod tests;
@@ -18,7 +19,8 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Connection, Executor, Row};
 use stategraph_core::checkpoint::{
     Checkpoint, CheckpointError, CheckpointId, CheckpointMeta, Checkpointer, ListOptions,
-    NewCheckpoint, PendingWrite, StoreFuture, ThreadChange, ThreadQuery, ThreadRecord,
+    NewCheckpoint, PendingWrite, RunQuery, RunRecord, StoreFuture, ThreadChange, ThreadQuery,
+    ThreadRecord,
 };
 
 use decode::{META_COLUMNS, TARGET_COLUMNS, chain_of, meta_of, target_of};
@@ -472,6 +474,7 @@ impl SqlCheckpointer {
             "stategraph_writes",
             "stategraph_thread_locks",
             "stategraph_threads",
+            "stategraph_runs",
         ] {
             sqlx::query(&format!("DELETE FROM {table} WHERE thread_id = $1"))
                 .bind(thread_id)
@@ -641,6 +644,117 @@ impl SqlCheckpointer {
         }
         Ok(found)
     }
+    async fn put_run(&self, run: RunRecord) -> Result<(), CheckpointError> {
+        let row = runs::encode(&run)?;
+        sqlx::query(
+            "INSERT INTO stategraph_runs (run_id, thread_id, assistant_id, created_at, \
+             updated_at, status, metadata, kwargs, multitask_strategy) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             ON CONFLICT (run_id) DO UPDATE SET thread_id = excluded.thread_id, \
+             assistant_id = excluded.assistant_id, updated_at = excluded.updated_at, \
+             status = excluded.status, metadata = excluded.metadata, kwargs = excluded.kwargs, \
+             multitask_strategy = excluded.multitask_strategy",
+        )
+        .bind(run.run_id.as_str())
+        .bind(run.thread_id.as_str())
+        .bind(run.assistant_id.as_str())
+        .bind(row.created_at)
+        .bind(row.updated_at)
+        .bind(run.status.as_str())
+        .bind(row.metadata)
+        .bind(row.kwargs)
+        .bind(run.multitask_strategy.as_str())
+        .execute(&self.pool)
+        .await
+        .map_err(from_sqlx)?;
+        Ok(())
+    }
+
+    async fn get_run(
+        &self,
+        thread_id: &str,
+        run_id: &str,
+    ) -> Result<Option<RunRecord>, CheckpointError> {
+        let row = sqlx::query(&format!(
+            "SELECT {} FROM stategraph_runs WHERE thread_id = $1 AND run_id = $2",
+            runs::COLUMNS
+        ))
+        .bind(thread_id)
+        .bind(run_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(from_sqlx)?;
+        row.as_ref().map(runs::decode).transpose()
+    }
+
+    async fn list_runs(
+        &self,
+        thread_id: &str,
+        query: RunQuery,
+    ) -> Result<Vec<RunRecord>, CheckpointError> {
+        let status = query.status.map(|status| status.as_str());
+        let rows: Vec<AnyRow> = sqlx::query(&format!(
+            "SELECT {} FROM stategraph_runs WHERE thread_id = $1 AND ($2 IS NULL OR status = $2) \
+             ORDER BY created_at DESC, run_id DESC LIMIT $3 OFFSET $4",
+            runs::COLUMNS
+        ))
+        .bind(thread_id)
+        .bind(status)
+        .bind(counter(query.limit as u64))
+        .bind(counter(query.offset as u64))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(from_sqlx)?;
+        rows.iter().map(runs::decode).collect()
+    }
+
+    async fn delete_run(&self, thread_id: &str, run_id: &str) -> Result<bool, CheckpointError> {
+        let deleted =
+            sqlx::query("DELETE FROM stategraph_runs WHERE thread_id = $1 AND run_id = $2")
+                .bind(thread_id)
+                .bind(run_id)
+                .execute(&self.pool)
+                .await
+                .map_err(from_sqlx)?;
+        Ok(deleted.rows_affected() > 0)
+    }
+
+    async fn delete_run_checkpoints(
+        &self,
+        thread_id: &str,
+        run_id: &str,
+    ) -> Result<(), CheckpointError> {
+        let mut connection = self.write_connection().await?;
+        let mut transaction = connection
+            .begin()
+            .await
+            .map_err(|error| self.write_failed(error))?;
+        // The writes first: they are found through the checkpoints they follow.
+        sqlx::query(
+            "DELETE FROM stategraph_writes WHERE thread_id = $1 AND EXISTS (\
+             SELECT 1 FROM stategraph_checkpoints AS c WHERE c.thread_id = $1 AND c.run_id = $2 \
+             AND c.checkpoint_ns = stategraph_writes.checkpoint_ns \
+             AND c.checkpoint_id = stategraph_writes.checkpoint_id)",
+        )
+        .bind(thread_id)
+        .bind(run_id)
+        .execute(&mut *transaction)
+        .await
+        .map_err(|error| self.write_failed(error))?;
+        sqlx::query("DELETE FROM stategraph_checkpoints WHERE thread_id = $1 AND run_id = $2")
+            .bind(thread_id)
+            .bind(run_id)
+            .execute(&mut *transaction)
+            .await
+            .map_err(|error| self.write_failed(error))?;
+        transaction
+            .commit()
+            .await
+            .map_err(|error| self.write_failed(error))?;
+        drop(connection);
+        self.wrote().await;
+        Ok(())
+    }
 }
 
 impl Checkpointer for SqlCheckpointer {
@@ -715,6 +829,37 @@ impl Checkpointer for SqlCheckpointer {
 
     fn search_threads(&self, query: ThreadQuery) -> StoreFuture<'_, Vec<ThreadRecord>> {
         Box::pin(self.search_threads(query))
+    }
+    fn put_run(&self, run: RunRecord) -> StoreFuture<'_, ()> {
+        Box::pin(self.put_run(run))
+    }
+
+    fn get_run<'a>(
+        &'a self,
+        thread_id: &'a str,
+        run_id: &'a str,
+    ) -> StoreFuture<'a, Option<RunRecord>> {
+        Box::pin(self.get_run(thread_id, run_id))
+    }
+
+    fn list_runs<'a>(
+        &'a self,
+        thread_id: &'a str,
+        query: RunQuery,
+    ) -> StoreFuture<'a, Vec<RunRecord>> {
+        Box::pin(self.list_runs(thread_id, query))
+    }
+
+    fn delete_run<'a>(&'a self, thread_id: &'a str, run_id: &'a str) -> StoreFuture<'a, bool> {
+        Box::pin(self.delete_run(thread_id, run_id))
+    }
+
+    fn delete_run_checkpoints<'a>(
+        &'a self,
+        thread_id: &'a str,
+        run_id: &'a str,
+    ) -> StoreFuture<'a, ()> {
+        Box::pin(self.delete_run_checkpoints(thread_id, run_id))
     }
 }
 

@@ -27,6 +27,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0003_thread_records.sql"),
     ),
     (
+        4,
+        "run records",
+        include_str!("../../migrations/sqlite/0004_run_records.sql"),
+    ),
+    (
         5,
         "chain by key",
         include_str!("../../migrations/sqlite/0005_chain_by_key.sql"),
@@ -47,6 +52,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         3,
         "thread records",
         include_str!("../../migrations/postgres/0003_thread_records.sql"),
+    ),
+    (
+        4,
+        "run records",
+        include_str!("../../migrations/postgres/0004_run_records.sql"),
     ),
     (
         5,

@@ -9,7 +9,7 @@
 //! read folds a bounded number of deltas.
 //!
 //! A thread also has a [`ThreadRecord`] (metadata, status, its last state), what a server
-//! lists and searches threads by.
+//! lists and searches threads by, and its runs each a [`RunRecord`].
 //!
 //! The implementations live in `stategraph-checkpoint` (in memory, SQLite, Postgres); this
 //! module holds the trait and the plain data every implementation and the runtime share.
@@ -18,6 +18,7 @@ mod delta;
 mod durable;
 mod line;
 mod record;
+mod run_record;
 mod store;
 mod thread_record;
 
@@ -31,5 +32,6 @@ pub use line::{CheckpointLine, Due, step_delta};
 pub use record::{
     Checkpoint, CheckpointId, CheckpointMeta, ListOptions, NewCheckpoint, PendingWrite, Source,
 };
+pub use run_record::{RunQuery, RunRecord, RunStatus};
 pub use store::{Checkpointer, StoreFuture};
 pub use thread_record::{ThreadChange, ThreadQuery, ThreadRecord, ThreadStatus};

@@ -7,6 +7,7 @@ use futures::future::BoxFuture;
 use super::record::{
     Checkpoint, CheckpointId, CheckpointMeta, ListOptions, NewCheckpoint, PendingWrite,
 };
+use super::run_record::{RunQuery, RunRecord};
 use super::thread_record::{ThreadChange, ThreadQuery, ThreadRecord};
 use crate::error::CheckpointError;
 
@@ -57,7 +58,7 @@ pub trait Checkpointer: Send + Sync + 'static {
     /// thread `to`, which must have none. Records are not copied: `to`'s stays as it is.
     fn copy_thread<'a>(&'a self, from: &'a str, to: &'a str) -> StoreFuture<'a, ()>;
 
-    /// Deletes every checkpoint, pending write and lock of the thread, and its record.
+    /// Deletes every checkpoint, pending write and lock of the thread, its record and its runs' records.
     fn delete_thread<'a>(&'a self, thread_id: &'a str) -> StoreFuture<'a, ()>;
 
     /// Takes, or renews, the thread for `owner` for `lease`: fails with
@@ -91,4 +92,34 @@ pub trait Checkpointer: Send + Sync + 'static {
 
     /// The records `query` selects ([`ThreadQuery`]), newest created first.
     fn search_threads(&self, query: ThreadQuery) -> StoreFuture<'_, Vec<ThreadRecord>>;
+
+    /// Stores `run`, replacing the record of the same run id if there is one.
+    fn put_run(&self, run: RunRecord) -> StoreFuture<'_, ()>;
+
+    /// The record of run `run_id` on thread `thread_id`, `None` when there is none.
+    fn get_run<'a>(
+        &'a self,
+        thread_id: &'a str,
+        run_id: &'a str,
+    ) -> StoreFuture<'a, Option<RunRecord>>;
+
+    /// The thread's run records `query` selects, newest created first.
+    fn list_runs<'a>(
+        &'a self,
+        thread_id: &'a str,
+        query: RunQuery,
+    ) -> StoreFuture<'a, Vec<RunRecord>>;
+
+    /// Deletes the run's record; returns whether there was one.
+    fn delete_run<'a>(&'a self, thread_id: &'a str, run_id: &'a str) -> StoreFuture<'a, bool>;
+
+    /// Deletes the thread's checkpoints that run `run_id` wrote (every namespace) and the
+    /// pending writes stored after them: what rolling a run back removes. Checkpoints
+    /// written after them by other runs would lose their parents, so call it only for a
+    /// thread's last run.
+    fn delete_run_checkpoints<'a>(
+        &'a self,
+        thread_id: &'a str,
+        run_id: &'a str,
+    ) -> StoreFuture<'a, ()>;
 }

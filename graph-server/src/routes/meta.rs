@@ -20,14 +20,7 @@ pub(crate) async fn info() -> Json<Value> {
     }))
 }
 
-/// Any other path, stored runs included until they are served.
+/// Any other path.
 pub(crate) async fn not_found(uri: Uri) -> ApiError {
-    let path = uri.path();
-    if path.starts_with("/threads") || path.starts_with("/runs/") {
-        ApiError::NotFound(format!(
-            "{path}: stored runs (background runs, join, cancel) are not served yet; runs stream at POST /threads/{{id}}/runs/stream and POST /runs/stream"
-        ))
-    } else {
-        ApiError::NotFound(format!("{path}: no such endpoint"))
-    }
+    ApiError::NotFound(format!("{}: no such endpoint", uri.path()))
 }

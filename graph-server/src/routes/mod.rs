@@ -15,6 +15,7 @@ use crate::registry::Registry;
 mod assistants;
 mod meta;
 mod runs;
+mod thread_runs;
 pub(crate) mod threads;
 
 /// What every handler reads.
@@ -23,6 +24,8 @@ pub(crate) struct AppState {
     pub(crate) body_limit: usize,
     /// Threads' checkpoints and records.
     pub(crate) store: Arc<dyn stategraph_core::checkpoint::Checkpointer>,
+    /// Runs on threads: their records, events and tasks.
+    pub(crate) runs: Arc<crate::runs::Runs>,
 }
 
 pub(crate) type Shared = Arc<AppState>;
@@ -61,10 +64,30 @@ pub(crate) fn router(state: Shared) -> Router {
         )
         .route("/threads/{thread_id}/history", post(threads::history))
         .route(
-            "/threads/{thread_id}/runs/stream",
-            post(runs::thread_stream),
+            "/threads/{thread_id}/runs",
+            post(thread_runs::create).get(thread_runs::list),
         )
-        .route("/threads/{thread_id}/runs/wait", post(runs::thread_wait))
+        .route(
+            "/threads/{thread_id}/runs/stream",
+            post(thread_runs::stream),
+        )
+        .route("/threads/{thread_id}/runs/wait", post(thread_runs::wait))
+        .route(
+            "/threads/{thread_id}/runs/{run_id}",
+            get(thread_runs::get).delete(thread_runs::delete),
+        )
+        .route(
+            "/threads/{thread_id}/runs/{run_id}/cancel",
+            post(thread_runs::cancel_run),
+        )
+        .route(
+            "/threads/{thread_id}/runs/{run_id}/join",
+            get(thread_runs::join),
+        )
+        .route(
+            "/threads/{thread_id}/runs/{run_id}/stream",
+            get(thread_runs::join_stream),
+        )
         .fallback(meta::not_found)
         .with_state(state)
 }

@@ -1,9 +1,9 @@
-//! Runs: stateless (`POST /runs/stream`, `POST /runs/wait`) and on a thread
-//! (`POST /threads/{id}/runs/stream`, `POST /threads/{id}/runs/wait`).
+//! Stateless runs: `POST /runs/stream`, `POST /runs/wait`. Runs on a thread are in
+//! [`thread_runs`](super::thread_runs).
 
 use axum::body::{Body, Bytes};
+use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use bytes::BytesMut;
@@ -15,40 +15,32 @@ use crate::error::ApiError;
 use crate::registry::Assistant;
 use crate::request::{Modes, OnDisconnect, RunRequest};
 use crate::run::{stream_run, wait_run};
-use crate::served::{RunItems, RunSettings, ThreadSettings};
+use crate::served::{RunItems, RunSettings};
 use crate::wire::events::{EventEncoder, client_error};
-use stategraph_core::checkpoint::{ThreadChange, ThreadRecord, ThreadStatus};
 
 /// A started run and what its response needs.
 struct Started {
     run_id: Uuid,
-    thread_id: Option<String>,
     modes: Modes,
     on_disconnect: OnDisconnect,
     items: RunItems,
 }
 
-/// Checks the request and starts its run: everything that can be refused is refused here,
-/// before a status line is sent. `modes` overrides the request's; `thread_id` names the
-/// thread of a stateful run.
+/// Checks the request of a stateless run and starts it: everything that can be refused is
+/// refused here, before a status line is sent. `modes` overrides the request's.
 async fn start(
     state: &Shared,
     body: Result<Bytes, BytesRejection>,
     modes: Option<Modes>,
-    thread_id: Option<String>,
 ) -> Result<Started, ApiError> {
     let body = super::body(body, state.body_limit)?;
-    let mut request = match thread_id {
-        Some(_) => RunRequest::parse_stateful(&body)?,
-        None => RunRequest::parse(&body)?,
-    };
+    let request = RunRequest::parse(&body)?;
     let assistant = state.registry.find(&request.assistant_id).ok_or_else(|| {
         ApiError::NotFound(format!("Assistant '{}' not found", request.assistant_id))
     })?;
     let run_id = Uuid::new_v4();
-    let metadata = run_metadata(&request, assistant, run_id, thread_id.as_deref());
+    let metadata = run_metadata(&request, assistant, run_id, None);
     let modes = modes.unwrap_or(request.modes);
-    let thread = request.thread.take();
     let settings = RunSettings {
         run_id,
         modes,
@@ -56,61 +48,9 @@ async fn start(
         config: request.config,
         metadata,
     };
-    let items = match (thread_id.as_deref(), thread) {
-        (Some(thread_id), Some(fields)) => {
-            let exists = state
-                .store
-                .get_thread(thread_id)
-                .await
-                .map_err(ApiError::internal)?
-                .is_some();
-            if !exists {
-                if !fields.create {
-                    return Err(super::threads::not_found(thread_id));
-                }
-                // Another request may create it at the same moment: either record will do.
-                state
-                    .store
-                    .create_thread(ThreadRecord::new(thread_id, Default::default()))
-                    .await
-                    .map_err(ApiError::internal)?;
-            }
-            let thread_settings = ThreadSettings {
-                store: std::sync::Arc::clone(&state.store),
-                thread_id: thread_id.to_owned(),
-                interrupt_before: fields.interrupt_before,
-                interrupt_after: fields.interrupt_after,
-                checkpoint_id: fields.checkpoint_id,
-                durability: fields.durability,
-            };
-            let items = assistant
-                .graph
-                .start_on_thread(fields.begin, settings, thread_settings)
-                .await?;
-            // The run holds the thread and has not been polled yet: it cannot have ended
-            // (and written its outcome) before the record says busy.
-            let mut metadata = Map::new();
-            metadata.insert("graph_id".into(), json!(assistant.graph_id));
-            metadata.insert("assistant_id".into(), json!(assistant.assistant_id));
-            state
-                .store
-                .update_thread(
-                    thread_id,
-                    ThreadChange {
-                        metadata,
-                        status: Some(ThreadStatus::Busy),
-                        ..ThreadChange::default()
-                    },
-                )
-                .await
-                .map_err(ApiError::internal)?;
-            items
-        }
-        _ => assistant.graph.start(request.input, settings)?,
-    };
+    let items = assistant.graph.start(request.input, settings)?;
     Ok(Started {
         run_id,
-        thread_id,
         modes,
         on_disconnect: request.on_disconnect,
         items,
@@ -119,7 +59,7 @@ async fn start(
 
 /// The metadata LangGraph's server puts on a run's items: the client's metadata, the
 /// primitive `configurable` values, and the run's ids.
-fn run_metadata(
+pub(super) fn run_metadata(
     request: &RunRequest,
     assistant: &Assistant,
     run_id: Uuid,
@@ -145,40 +85,41 @@ pub(crate) async fn stream(
     State(state): State<Shared>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    stream_response(start(&state, body, None, None).await?)
-}
-
-/// `POST /threads/{id}/runs/stream`: a run on the thread, its events as server-sent events.
-pub(crate) async fn thread_stream(
-    State(state): State<Shared>,
-    Path(thread_id): Path<String>,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
-    stream_response(start(&state, body, None, Some(thread_id)).await?)
-}
-
-/// `POST /threads/{id}/runs/wait`: a run on the thread; its final state, with
-/// `"__interrupt__"` when it stopped on interrupts.
-pub(crate) async fn thread_wait(
-    State(state): State<Shared>,
-    Path(thread_id): Path<String>,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
-    wait_response(start(&state, body, Some(Modes::values()), Some(thread_id)).await?).await
+    stream_response(start(&state, body, None).await?)
 }
 
 /// The `/runs/{id}` path of a run, under its thread's when it has one.
-fn run_path(thread_id: Option<&str>, run_id: Uuid) -> String {
+pub(super) fn run_path(thread_id: Option<&str>, run_id: Uuid) -> String {
     match thread_id {
         Some(thread_id) => format!("/threads/{thread_id}/runs/{run_id}"),
         None => format!("/runs/{run_id}"),
     }
 }
 
+/// SSE headers, and the run's `Location` (its join) and `Content-Location`.
+pub(super) fn sse_response(
+    body: crate::run::RunBody,
+    thread_id: Option<&str>,
+    run_id: Uuid,
+) -> Result<Response, ApiError> {
+    let mut response = Body::from_stream(body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream; charset=utf-8"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    let location = |path: String| HeaderValue::from_str(&path).map_err(ApiError::internal);
+    let path = run_path(thread_id, run_id);
+    headers.insert(header::LOCATION, location(format!("{path}/stream"))?);
+    headers.insert(header::CONTENT_LOCATION, location(path)?);
+    Ok(response)
+}
+
 fn stream_response(started: Started) -> Result<Response, ApiError> {
     let Started {
         run_id,
-        thread_id,
         modes,
         on_disconnect,
         items,
@@ -191,19 +132,7 @@ fn stream_response(started: Started) -> Result<Response, ApiError> {
         first.freeze(),
         on_disconnect,
     );
-    let mut response = Body::from_stream(body).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream; charset=utf-8"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    let location = |path: String| HeaderValue::from_str(&path).map_err(ApiError::internal);
-    let path = run_path(thread_id.as_deref(), run_id);
-    headers.insert(header::LOCATION, location(format!("{path}/stream"))?);
-    headers.insert(header::CONTENT_LOCATION, location(path)?);
-    Ok(response)
+    sse_response(body, None, run_id)
 }
 
 /// `POST /runs/wait`: the final state, or `{"__error__": {"error", "message"}}` when the run
@@ -212,13 +141,12 @@ pub(crate) async fn wait(
     State(state): State<Shared>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    wait_response(start(&state, body, Some(Modes::values()), None).await?).await
+    wait_response(start(&state, body, Some(Modes::values())).await?).await
 }
 
 async fn wait_response(started: Started) -> Result<Response, ApiError> {
     let Started {
         run_id,
-        thread_id,
         on_disconnect,
         items,
         ..
@@ -232,8 +160,7 @@ async fn wait_response(started: Started) -> Result<Response, ApiError> {
         Err(failure) => json!({ "__error__": client_error(&failure) }).to_string(),
     };
     let mut response = ([(header::CONTENT_TYPE, "application/json")], body).into_response();
-    let location = HeaderValue::from_str(&run_path(thread_id.as_deref(), run_id))
-        .map_err(ApiError::internal)?;
+    let location = HeaderValue::from_str(&run_path(None, run_id)).map_err(ApiError::internal)?;
     response
         .headers_mut()
         .insert(header::CONTENT_LOCATION, location);

@@ -21,7 +21,7 @@ use uuid::Uuid;
 
 use super::{AllModes, ModeSelector, RunFailure, RunItem, RunItems, RunSettings};
 use crate::error::ApiError;
-use crate::request::{Begin, Breakpoints, CommandBody, Modes, json_kind};
+use crate::request::{Begin, Breakpoints, CancelAction, CommandBody, Modes, json_kind};
 
 /// What a run on a thread is started with, besides [`RunSettings`].
 pub(crate) struct ThreadSettings {
@@ -32,6 +32,19 @@ pub(crate) struct ThreadSettings {
     /// The checkpoint to fork from.
     pub(crate) checkpoint_id: Option<CheckpointId>,
     pub(crate) durability: Option<Durability>,
+    /// Tells the run to stop: it drops the graph's stream (closing its model requests),
+    /// on `rollback` deletes the checkpoints it wrote, brings the record up to date, and
+    /// ends.
+    pub(crate) stop: Option<tokio::sync::watch::Receiver<Option<CancelAction>>>,
+}
+
+/// How a thread's run ended, for its record.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Ended {
+    Done,
+    Failed,
+    /// Stopped by a cancel or a later run: the thread is idle again.
+    Stopped,
 }
 
 /// The graph's thread `thread_id`.
@@ -177,7 +190,13 @@ where
                 .map_err(start_error)?
         }
     };
-    Ok(Box::pin(items(stream, run, thread, settings.store)))
+    Ok(Box::pin(items(
+        stream,
+        run,
+        thread,
+        settings.store,
+        settings.stop,
+    )))
 }
 
 /// The command `body` asks for. A `resume` object whose keys are all ids of interrupts
@@ -227,6 +246,20 @@ where
     ready: VecDeque<Result<RunItem, RunFailure>>,
     /// Brings the record up to date if the run is dropped before it ends.
     record: RecordGuard<G>,
+    stop: Option<tokio::sync::watch::Receiver<Option<CancelAction>>>,
+    run_id: String,
+}
+
+/// The first stop asked; never ends when none can come any more.
+async fn stop_asked(stop: &mut tokio::sync::watch::Receiver<Option<CancelAction>>) -> CancelAction {
+    loop {
+        if let Some(action) = *stop.borrow_and_update() {
+            return action;
+        }
+        if stop.changed().await.is_err() {
+            return std::future::pending().await;
+        }
+    }
 }
 
 /// Updates the thread's record after the run; when dropped before (a client that
@@ -242,9 +275,23 @@ impl<G: RunNode> RecordGuard<G>
 where
     G::State: Durable + Default + Serialize,
 {
-    async fn finish(&mut self, failed: bool) -> Option<Value> {
+    async fn finish(&mut self, ended: Ended) -> Option<Value> {
         let (thread, store) = self.thread.take()?;
-        refresh_record(&thread, &*store, failed).await
+        refresh_after(&thread, &*store, ended).await
+    }
+}
+
+impl<G: RunNode> RecordGuard<G>
+where
+    G::State: Durable + Default,
+{
+    /// Deletes the checkpoints run `run_id` wrote.
+    async fn roll_back(&self, run_id: &str) {
+        if let Some((thread, store)) = &self.thread
+            && let Err(error) = store.delete_run_checkpoints(thread.id(), run_id).await
+        {
+            tracing::error!(%error, thread = thread.id(), "could not roll a run back");
+        }
     }
 }
 
@@ -306,6 +353,21 @@ where
     G: RunNode,
     G::State: Durable + Default + Serialize,
 {
+    let ended = if failed { Ended::Failed } else { Ended::Done };
+    refresh_after(thread, store, ended).await
+}
+
+/// [`refresh_record`] after a run that ended as `ended`.
+async fn refresh_after<G>(
+    thread: &Thread<G>,
+    store: &dyn Checkpointer,
+    ended: Ended,
+) -> Option<Value>
+where
+    G: RunNode,
+    G::State: Durable + Default + Serialize,
+{
+    let failed = ended == Ended::Failed;
     let snapshot = match thread.state().await {
         Ok(snapshot) => snapshot,
         Err(error) => {
@@ -314,12 +376,17 @@ where
         }
     };
     let Some(snapshot) = snapshot else {
-        let status = if failed {
-            ThreadStatus::Error
-        } else {
-            ThreadStatus::Idle
+        let change = match ended {
+            Ended::Failed => status_only(ThreadStatus::Error),
+            Ended::Done => status_only(ThreadStatus::Idle),
+            // A rolled-back first run leaves no checkpoint: no state either.
+            Ended::Stopped => ThreadChange {
+                values: Some(Value::Null),
+                interrupts: Some(Map::new()),
+                ..status_only(ThreadStatus::Idle)
+            },
         };
-        write_record(store, thread.id(), status_only(status)).await;
+        write_record(store, thread.id(), change).await;
         return None;
     };
     let values = match serde_json::to_value(&snapshot.values) {
@@ -329,7 +396,10 @@ where
             Value::Null
         }
     };
-    let change = record_change(&snapshot, values.clone(), failed);
+    let mut change = record_change(&snapshot, values.clone(), failed);
+    if ended == Ended::Stopped {
+        change.status = Some(ThreadStatus::Idle);
+    }
     write_record(store, thread.id(), change).await;
     Some(values)
 }
@@ -553,6 +623,7 @@ fn items<G>(
     run: RunSettings,
     thread: Thread<G>,
     store: Arc<dyn Checkpointer>,
+    stop: Option<tokio::sync::watch::Receiver<Option<CancelAction>>>,
 ) -> impl futures::Stream<Item = Result<RunItem, RunFailure>> + Send + 'static
 where
     G: RunNode,
@@ -568,6 +639,8 @@ where
         record: RecordGuard {
             thread: Some((thread, store)),
         },
+        stop,
+        run_id: run.run_id.to_string(),
     };
     futures::stream::unfold(state, move |mut state| async move {
         loop {
@@ -575,25 +648,45 @@ where
                 return Some((item, state));
             }
             let stream = state.stream.as_mut()?;
-            match stream.next().await {
+            let next = match state.stop.as_mut() {
+                Some(stop) => tokio::select! {
+                    biased;
+                    action = stop_asked(stop) => Err(action),
+                    item = stream.next() => Ok(item),
+                },
+                None => Ok(stream.next().await),
+            };
+            let next = match next {
+                Ok(next) => next,
+                Err(action) => {
+                    // Dropping the stream stops the run where it is and gives the thread up.
+                    state.stream = None;
+                    if action == CancelAction::Rollback {
+                        state.record.roll_back(&state.run_id).await;
+                    }
+                    state.record.finish(Ended::Stopped).await;
+                    return None;
+                }
+            };
+            match next {
                 Some(Ok(item)) => match state.selector.convert(item) {
                     Ok(Some(item)) => return Some((Ok(item), state)),
                     Ok(None) => {}
                     Err(failure) => {
                         state.stream = None;
-                        state.record.finish(true).await;
+                        state.record.finish(Ended::Failed).await;
                         state.ready.push_back(Err(failure));
                     }
                 },
                 Some(Err(error)) => {
                     state.stream = None;
-                    state.record.finish(true).await;
+                    state.record.finish(Ended::Failed).await;
                     state.ready.push_back(Err(RunFailure::Graph(error)));
                 }
                 None => {
                     let stopped = stream.interrupted().map(<[Interrupt]>::to_vec);
                     state.stream = None;
-                    let snapshot = state.record.finish(false).await;
+                    let snapshot = state.record.finish(Ended::Done).await;
                     if let Some(interrupts) = stopped {
                         let interrupts = interrupts.iter().map(interrupt_json).collect();
                         state
