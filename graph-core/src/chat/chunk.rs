@@ -2,7 +2,7 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::{FinishReason, Role, Usage};
+use super::{FinishReason, Role, ToolStatus, Usage};
 
 /// One streamed piece of a model's answer, as the provider sent it.
 ///
@@ -43,6 +43,15 @@ struct RareParts {
     finish_reason: Option<FinishReason>,
     usage: Option<Usage>,
     message_id: Option<String>,
+    /// A whole tool message's answer: the call it answers, the tool's name, its status.
+    tool_result: Option<ToolResultParts>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct ToolResultParts {
+    tool_call_id: Option<String>,
+    name: Option<String>,
+    status: Option<ToolStatus>,
 }
 
 impl RareParts {
@@ -51,6 +60,7 @@ impl RareParts {
             && self.finish_reason.is_none()
             && self.usage.is_none()
             && self.message_id.is_none()
+            && self.tool_result.is_none()
     }
 }
 
@@ -88,7 +98,47 @@ impl ChatChunk {
         .with_tool_call_chunks(pieces);
         chunk.set_finish_reason(message.finish_reason.clone());
         chunk.set_usage(message.usage);
+        if message.tool_call_id.is_some() || message.name.is_some() || message.status.is_some() {
+            chunk.rare_mut().tool_result = Some(ToolResultParts {
+                tool_call_id: message.tool_call_id.clone(),
+                name: message.name.clone(),
+                status: message.status,
+            });
+        }
         chunk
+    }
+
+    /// Whether the chunk adds neither text nor a piece of a tool call: the role-only first
+    /// chunk, or the last one that carries only the finish reason and usage. Streams keep
+    /// them, as LangGraph does; a consumer printing tokens may skip them.
+    ///
+    /// ```
+    /// use stategraph_core::{ChatChunk, FinishReason};
+    /// assert!(ChatChunk::default().with_finish_reason(FinishReason::Stop).is_empty());
+    /// assert!(!ChatChunk::text("Why").is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.content.is_empty() && self.tool_call_chunks().is_empty()
+    }
+
+    /// For a whole tool message (as messages mode carries one a node returned): the id of
+    /// the call it answers.
+    pub fn tool_call_id(&self) -> Option<&str> {
+        self.tool_result()?.tool_call_id.as_deref()
+    }
+
+    /// For a whole message with a name (a tool message names its tool): the name.
+    pub fn name(&self) -> Option<&str> {
+        self.tool_result()?.name.as_deref()
+    }
+
+    /// For a whole tool message: whether the call succeeded.
+    pub fn tool_status(&self) -> Option<ToolStatus> {
+        self.tool_result()?.status
+    }
+
+    fn tool_result(&self) -> Option<&ToolResultParts> {
+        self.rare.as_ref()?.tool_result.as_ref()
     }
 
     /// Pieces of tool calls, to be assembled by their `index`.

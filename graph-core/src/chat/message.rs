@@ -1,5 +1,7 @@
 use serde::{Deserialize, Serialize};
 
+use super::ToolStatus;
+
 /// Who wrote a [`Message`].
 ///
 /// It displays, and serializes, as the wire writes roles: `system`, `user`, `assistant`,
@@ -63,6 +65,13 @@ pub struct Message {
     /// For a [`Role::Tool`] message: the id of the call it answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_call_id: Option<String>,
+    /// Who wrote it, by name: for a [`Role::Tool`] message, the tool that answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// For a [`Role::Tool`] message: whether the call succeeded or the message explains
+    /// its failure. `None` reads as success.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<ToolStatus>,
     /// The provider's id for this message, when it gave one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
@@ -82,6 +91,8 @@ impl Message {
             content: content.into(),
             tool_calls: Vec::new(),
             tool_call_id: None,
+            name: None,
+            status: None,
             id: None,
             finish_reason: None,
             usage: None,
@@ -115,6 +126,33 @@ impl Message {
         let mut message = Self::new(Role::Tool, content);
         message.tool_call_id = Some(tool_call_id.into());
         message
+    }
+
+    /// The result of the tool `name`'s call `tool_call_id`, as a tool node answers it.
+    ///
+    /// ```
+    /// use stategraph_core::{Message, ToolStatus};
+    /// let answer = Message::tool_result("call_1", "get_weather", "18°C", ToolStatus::Success);
+    /// assert_eq!(answer.name.as_deref(), Some("get_weather"));
+    /// assert_eq!(answer.status, Some(ToolStatus::Success));
+    /// ```
+    pub fn tool_result(
+        tool_call_id: impl Into<String>,
+        name: impl Into<String>,
+        content: impl Into<String>,
+        status: ToolStatus,
+    ) -> Self {
+        let mut message = Self::tool(tool_call_id, content);
+        message.name = Some(name.into());
+        message.status = Some(status);
+        message
+    }
+
+    /// The message, with `id`.
+    #[must_use]
+    pub fn with_id(mut self, id: impl Into<String>) -> Self {
+        self.id = Some(id.into());
+        self
     }
 
     /// The message's text.
