@@ -15,7 +15,7 @@
 pub use stategraph_core::*;
 
 #[cfg(feature = "macros")]
-pub use stategraph_macros::{State, graph, node, router, tags};
+pub use stategraph_macros::{State, graph, node, router, tags, tool};
 
 /// `ChatOpenAI`, the OpenAI-compatible streaming client (feature `openai`).
 #[cfg(feature = "openai")]

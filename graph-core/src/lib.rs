@@ -92,7 +92,7 @@ pub mod reducer {
 /// What generated code names; not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::chat::tool_output;
+    pub use crate::chat::{ToolArgument, tool_output};
     pub use crate::checkpoint;
     pub use crate::graph::reducers::{MissingState, add_messages, append};
     pub use crate::graph::topology::{Edge, Source, Target, Topology};

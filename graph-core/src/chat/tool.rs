@@ -188,6 +188,18 @@ pub fn tool_arguments_schema<T: schemars::JsonSchema>(
     schema
 }
 
+/// What a tool's argument must be: readable from the model's JSON, with a JSON Schema to
+/// show the model. `#[tool]` checks each argument's type against it.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a tool's argument: it needs a JSON Schema and to be read from JSON",
+    label = "no JSON Schema or `Deserialize` for this type",
+    note = "derive `schemars::JsonSchema` and `serde::Deserialize` on it"
+)]
+pub trait ToolArgument: schemars::JsonSchema + DeserializeOwned {}
+
+impl<T: schemars::JsonSchema + DeserializeOwned> ToolArgument for T {}
+
 /// What a tool fn may return: the tool message's text, or an error that becomes an error
 /// tool message.
 #[diagnostic::on_unimplemented(
