@@ -42,7 +42,7 @@ mod thread_line;
 
 pub use chat::{
     AnyChatError, AnyChatModel, ChatChunk, ChatChunkStream, ChatModel, ChatRequest, FinishReason,
-    IntoToolOutput, Message, MessageBuilder, ModelIdentity, Role, ScriptedError, ScriptedModel,
+    IntoToolOutput, LangChainJson, Message, MessageBuilder, ModelIdentity, Role, ScriptedError, ScriptedModel,
     Tool, ToolCall, ToolCallChunk, ToolChoice, ToolDefinition, ToolError, ToolFuture, ToolStatus,
     Usage, merge_tools, parse_tool_arguments, tool_arguments_schema,
 };

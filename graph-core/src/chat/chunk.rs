@@ -247,6 +247,42 @@ impl ChatChunk {
     }
 }
 
+/// Adds a chunk of the same call, as LangChain adds `AIMessageChunk`s: text appended,
+/// tool-call pieces joined by `index` (the first id and name kept, arguments appended),
+/// the last finish reason and usage kept.
+impl std::ops::AddAssign<&ChatChunk> for ChatChunk {
+    fn add_assign(&mut self, next: &ChatChunk) {
+        self.content.push_str(&next.content);
+        if self.role.is_none() {
+            self.role = next.role;
+        }
+        if next.is_text_only() {
+            return;
+        }
+        for piece in next.tool_call_chunks() {
+            let pieces = &mut self.rare_mut().tool_call_chunks;
+            match pieces.iter_mut().find(|call| call.index == piece.index) {
+                Some(call) => {
+                    if call.id.is_none() {
+                        call.id.clone_from(&piece.id);
+                    }
+                    if call.name.is_none() {
+                        call.name.clone_from(&piece.name);
+                    }
+                    call.arguments.push_str(&piece.arguments);
+                }
+                None => pieces.push(piece.clone()),
+            }
+        }
+        if let Some(reason) = next.finish_reason() {
+            self.set_finish_reason(Some(reason.clone()));
+        }
+        if let Some(usage) = next.usage() {
+            self.set_usage(Some(usage));
+        }
+    }
+}
+
 impl fmt::Debug for ChatChunk {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Flat, as the chunk reads through its accessors.

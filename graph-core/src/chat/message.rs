@@ -53,34 +53,46 @@ impl std::fmt::Display for Role {
 /// assert_eq!(m.role, Role::User);
 /// assert_eq!(m.text(), "Write a joke about cats");
 /// ```
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+///
+/// As JSON it takes LangChain's shape (`{"type": "human" | "ai" | "system" | "tool",
+/// "content", "id", "tool_calls", "tool_call_id", "name", "status", ...}`), the same in a
+/// state's values and updates as in messages mode. It reads that shape back, and also the
+/// OpenAI shape clients send (`{"role": "user", "content": "hi"}`).
+#[derive(Clone, Debug, PartialEq)]
 pub struct Message {
     /// Who wrote it.
     pub role: Role,
     /// The text. Empty for an assistant message that only calls tools.
     pub content: String,
     /// Tool calls the assistant made, assembled from their streamed deltas.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tool_calls: Vec<ToolCall>,
     /// For a [`Role::Tool`] message: the id of the call it answers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_call_id: Option<String>,
     /// Who wrote it, by name: for a [`Role::Tool`] message, the tool that answered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// For a [`Role::Tool`] message: whether the call succeeded or the message explains
     /// its failure. `None` reads as success.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<ToolStatus>,
     /// The provider's id for this message, when it gave one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Why the model stopped, for a model's answer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finish_reason: Option<FinishReason>,
     /// Token counts, for a model's answer when the provider reported them.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<Usage>,
+}
+
+impl Serialize for Message {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        super::langchain::LangChainJson::message(self).serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Message {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        super::message_json::MessageIn::deserialize(deserializer)?
+            .into_message()
+            .map_err(serde::de::Error::custom)
+    }
 }
 
 impl Message {

@@ -7,7 +7,9 @@
 mod aggregate;
 mod any;
 mod chunk;
+mod langchain;
 mod message;
+mod message_json;
 mod model;
 mod scripted;
 mod tool;
@@ -15,6 +17,7 @@ mod tool;
 pub use aggregate::MessageBuilder;
 pub use any::{AnyChatError, AnyChatModel};
 pub use chunk::{ChatChunk, ToolCallChunk};
+pub use langchain::LangChainJson;
 pub use message::{FinishReason, Message, Role, ToolCall, ToolDefinition, Usage};
 pub use model::{ChatChunkStream, ChatModel, ChatRequest, ModelIdentity, merge_tools};
 pub use scripted::{ScriptedError, ScriptedModel};

@@ -140,8 +140,9 @@ pub fn parse_tool_arguments<T: DeserializeOwned>(
 
 /// The JSON Schema of a tool's arguments `T`, as models are given it: an object schema
 /// with nested types inlined (small models follow a flat schema better than `$ref`s), no
-/// `$schema` or `title`. `descriptions` fill in the description of top-level properties
-/// that have none (`#[tool]` passes the fn's `# Arguments` docs this way).
+/// `$schema` or `title`, and `properties` even when there are none (as OpenAI asks).
+/// `descriptions` set the description of top-level properties, over their type's docs
+/// (`#[tool]` passes the fn's `# Arguments` docs this way).
 ///
 /// ```
 /// #[derive(serde::Deserialize, schemars::JsonSchema)]
@@ -169,6 +170,11 @@ pub fn tool_arguments_schema<T: schemars::JsonSchema>(
     if let Some(object) = schema.as_object_mut() {
         object.remove("title");
         object.remove("$schema");
+        if object.get("type").and_then(serde_json::Value::as_str) == Some("object") {
+            object
+                .entry("properties")
+                .or_insert_with(|| serde_json::json!({}));
+        }
         if let Some(properties) = object
             .get_mut("properties")
             .and_then(serde_json::Value::as_object_mut)
@@ -178,9 +184,7 @@ pub fn tool_arguments_schema<T: schemars::JsonSchema>(
                     .get_mut(*name)
                     .and_then(serde_json::Value::as_object_mut)
                 {
-                    property
-                        .entry("description")
-                        .or_insert_with(|| (*description).into());
+                    property.insert("description".into(), (*description).into());
                 }
             }
         }
@@ -317,7 +321,7 @@ mod tests {
     use super::*;
 
     /// How hot it is.
-    #[derive(serde::Deserialize, schemars::JsonSchema)]
+    #[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
     #[serde(rename_all = "snake_case")]
     #[allow(dead_code)]
     enum Unit {
@@ -326,7 +330,7 @@ mod tests {
     }
 
     /// Where to look.
-    #[derive(serde::Deserialize, schemars::JsonSchema)]
+    #[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
     #[allow(dead_code)]
     struct Place {
         /// The city's name.
@@ -335,7 +339,7 @@ mod tests {
         country: Option<String>,
     }
 
-    #[derive(serde::Deserialize, schemars::JsonSchema)]
+    #[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
     #[allow(dead_code)]
     struct Forecast {
         /// Where.
@@ -367,10 +371,8 @@ mod tests {
                     },
                     "unit": {
                         "description": "The unit of temperatures",
-                        "anyOf": [
-                            {"description": "How hot it is.", "type": "string", "enum": ["celsius", "fahrenheit"]},
-                            {"type": "null"},
-                        ],
+                        "type": ["string", "null"],
+                        "enum": ["celsius", "fahrenheit", null],
                     },
                     "days": {
                         "description": "How many days ahead.",
@@ -406,7 +408,7 @@ mod tests {
 
     #[test]
     fn no_arguments_count_as_an_empty_object() {
-        #[derive(serde::Deserialize)]
+        #[derive(Debug, serde::Deserialize)]
         struct None {}
         assert!(parse_tool_arguments::<None>("now", "").is_ok());
         assert!(parse_tool_arguments::<None>("now", "  ").is_ok());
