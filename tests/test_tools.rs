@@ -62,7 +62,15 @@ async fn forecast(#[args] args: ForecastArgs) -> Result<String, std::io::Error> 
     if args.days > 10 {
         return Err(std::io::Error::other("no forecast beyond 10 days"));
     }
-    Ok(format!("Rain in {} in {} days", args.place.city, args.days))
+    let country = args.place.country.map(|c| format!(", {c}")).unwrap_or_default();
+    let unit = match args.unit {
+        Some(Unit::Fahrenheit) => " (°F)",
+        Some(Unit::Celsius) | None => "",
+    };
+    Ok(format!(
+        "Rain in {}{country} in {} days{unit}",
+        args.place.city, args.days
+    ))
 }
 
 /// Waits 100 ms, then answers.
