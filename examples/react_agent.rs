@@ -14,7 +14,7 @@ use stategraph::prebuilt::{
     FakeChatModel, MessagesState, Reply, ToolNode, create_react_agent, react_agent,
 };
 use stategraph::prelude::*;
-use stategraph::{AnyChatModel, FinishReason, GraphNode, Role, tool};
+use stategraph::{AnyChatModel, FinishReason, Role, tool};
 use stategraph_test_support::guide::chat_openai_from_env;
 
 /// Gets the current weather in a city.

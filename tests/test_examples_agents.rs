@@ -5,8 +5,10 @@ use std::process::Command;
 
 #[test]
 fn react_agent_streams_the_tool_call_its_result_and_the_answer_by_node() {
-    let binary =
-        stategraph_test_support::examples::example(env!("CARGO_MANIFEST_DIR").as_ref(), "react_agent");
+    let binary = stategraph_test_support::examples::example(
+        env!("CARGO_MANIFEST_DIR").as_ref(),
+        "react_agent",
+    );
     let output = Command::new(binary)
         .env_remove("OPENAI_BASE_URL")
         .env_remove("OPENAI_API_KEY")

@@ -169,7 +169,10 @@ pub mod weather_agent {
 
     /// Asks the model again, with the tool's answer in the history.
     #[node]
-    pub async fn answer(state: &MessagesState, ctx: &Ctx) -> Result<MessagesStateUpdate, NodeError> {
+    pub async fn answer(
+        state: &MessagesState,
+        ctx: &Ctx,
+    ) -> Result<MessagesStateUpdate, NodeError> {
         let agent = ctx.context();
         let answer = ctx
             .chat(&agent.model)
@@ -206,7 +209,11 @@ async fn a_real_model_calls_a_tool_the_tool_node_runs_it_and_the_model_answers()
         .expect("no error from a healthy server");
     let new = &done.messages[4..];
     let roles: Vec<Role> = new.iter().map(|m| m.role).collect();
-    assert_eq!(roles, [Role::Assistant, Role::Tool, Role::Assistant], "{new:?}");
+    assert_eq!(
+        roles,
+        [Role::Assistant, Role::Tool, Role::Assistant],
+        "{new:?}"
+    );
     let [call] = new[0].tool_calls.as_slice() else {
         panic!("one call: {:?}", new[0]);
     };
@@ -215,6 +222,11 @@ async fn a_real_model_calls_a_tool_the_tool_node_runs_it_and_the_model_answers()
     assert_eq!(new[1].tool_call_id.as_deref(), Some(call.id.as_str()));
     assert_eq!(new[1].status, Some(ToolStatus::Success), "{:?}", new[1]);
     assert!(new[1].content.starts_with("Sunny"), "{:?}", new[1]);
-    assert_eq!(new[2].finish_reason, Some(FinishReason::Stop), "{:?}", new[2]);
+    assert_eq!(
+        new[2].finish_reason,
+        Some(FinishReason::Stop),
+        "{:?}",
+        new[2]
+    );
     assert!(!new[2].content.trim().is_empty());
 }

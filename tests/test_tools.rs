@@ -62,7 +62,11 @@ async fn forecast(#[args] args: ForecastArgs) -> Result<String, std::io::Error> 
     if args.days > 10 {
         return Err(std::io::Error::other("no forecast beyond 10 days"));
     }
-    let country = args.place.country.map(|c| format!(", {c}")).unwrap_or_default();
+    let country = args
+        .place
+        .country
+        .map(|c| format!(", {c}"))
+        .unwrap_or_default();
     let unit = match args.unit {
         Some(Unit::Fahrenheit) => " (°F)",
         Some(Unit::Celsius) | None => "",
@@ -145,7 +149,10 @@ async fn a_tool_fn_has_its_name_description_schema_and_parses_its_arguments() {
         "Sunny, 18°C in Rome",
         "the fn stays callable"
     );
-    assert_eq!(Explode.definition().parameters["properties"], serde_json::json!({}));
+    assert_eq!(
+        Explode.definition().parameters["properties"],
+        serde_json::json!({})
+    );
 }
 
 #[tokio::test]
@@ -221,12 +228,19 @@ async fn ten_tool_calls_of_100_ms_each_finish_in_100_ms_in_call_order() {
 
 #[tokio::test]
 async fn unknown_tools_bad_arguments_failures_and_panics_are_answered_as_errors() {
-    let tools = ToolNode::new().tool(GetWeather).tool(Forecast).tool(Explode);
+    let tools = ToolNode::new()
+        .tool(GetWeather)
+        .tool(Forecast)
+        .tool(Explode);
     let message = calls([
         ("c1", "get_weather", r#"{"city": "Paris"}"#),
         ("c2", "get_wether", r#"{"city": "Paris"}"#),
         ("c3", "get_weather", r#"{"city": 7}"#),
-        ("c4", "forecast", r#"{"place": {"city": "Oslo"}, "days": 30}"#),
+        (
+            "c4",
+            "forecast",
+            r#"{"place": {"city": "Oslo"}, "days": 30}"#,
+        ),
         ("c5", "explode", ""),
     ]);
     let answers = tools.run(&[Message::user("go"), message]).await.unwrap();
@@ -295,7 +309,8 @@ async fn with_handle_tool_errors_fail_bad_arguments_fail_the_node() {
 fn weather_model() -> FakeChatModel {
     FakeChatModel::new([
         Reply::tool_calls([
-            FakeToolCall::new("get_weather", serde_json::json!({"city": "Paris"})).with_id("call_1"),
+            FakeToolCall::new("get_weather", serde_json::json!({"city": "Paris"}))
+                .with_id("call_1"),
             FakeToolCall::new("explode", serde_json::json!({})).with_id("call_2"),
         ]),
         Reply::text("It is sunny in Paris."),
@@ -317,10 +332,20 @@ async fn the_react_agent_calls_the_tools_and_answers_with_their_results_in_its_h
     let roles: Vec<Role> = done.messages.iter().map(|m| m.role).collect();
     assert_eq!(
         roles,
-        [Role::User, Role::Assistant, Role::Tool, Role::Tool, Role::Assistant]
+        [
+            Role::User,
+            Role::Assistant,
+            Role::Tool,
+            Role::Tool,
+            Role::Assistant
+        ]
     );
     assert_eq!(done.messages[2].content, "Sunny, 18°C in Paris");
-    assert_eq!(done.messages[3].status, Some(ToolStatus::Error), "the panic was answered");
+    assert_eq!(
+        done.messages[3].status,
+        Some(ToolStatus::Error),
+        "the panic was answered"
+    );
     assert_eq!(done.messages[4].content, "It is sunny in Paris.");
     let requests = model.requests();
     assert_eq!(requests.len(), 2);

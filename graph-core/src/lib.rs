@@ -42,9 +42,9 @@ mod thread_line;
 
 pub use chat::{
     AnyChatError, AnyChatModel, ChatChunk, ChatChunkStream, ChatModel, ChatRequest, FinishReason,
-    IntoToolOutput, LangChainJson, Message, MessageBuilder, ModelIdentity, Role, ScriptedError, ScriptedModel,
-    Tool, ToolCall, ToolCallChunk, ToolChoice, ToolDefinition, ToolError, ToolFuture, ToolStatus,
-    Usage, merge_tools, parse_tool_arguments, tool_arguments_schema,
+    IntoToolOutput, LangChainJson, Message, MessageBuilder, ModelIdentity, Role, ScriptedError,
+    ScriptedModel, Tool, ToolCall, ToolCallChunk, ToolChoice, ToolDefinition, ToolError,
+    ToolFuture, ToolStatus, Usage, merge_tools, parse_tool_arguments, tool_arguments_schema,
 };
 pub use config::{DEFAULT_BUFFER, DEFAULT_RECURSION_LIMIT, Durability, RunConfig};
 pub use description::{EdgeDescription, EdgeKind, GraphDescription, NodeDescription, Vertex};
@@ -106,10 +106,10 @@ pub mod __private {
     pub use crate::thread_line::child::{
         ChildOnThread, ChildOnThreadIfDurable, ChildOnThreadNever, Probe,
     };
-    pub use schemars;
     pub use crate::{
         EdgeDescription, EdgeKind, GraphDef, GraphDescription, GraphError, GraphNode, GraphStream,
         GraphTag, IntoNodeResult, Message, NodeContext, NodeDescription, NodeError, RunConfig,
         State, UpdateConflict, Vertex,
     };
+    pub use schemars;
 }

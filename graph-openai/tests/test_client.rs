@@ -84,7 +84,10 @@ async fn a_calls_tools_merge_with_the_models_by_name_and_its_tool_choice_wins() 
         ToolDefinition::new(name, description, serde_json::json!({"type": "object"}))
     };
     let model = model(&server)
-        .tools([tool("get_weather", "the model's"), tool("get_time", "the time")])
+        .tools([
+            tool("get_weather", "the model's"),
+            tool("get_time", "the time"),
+        ])
         .tool_choice(ToolChoice::Auto);
     let request = ChatRequest::new([Message::user("Weather in Paris?")])
         .with_tools([tool("get_weather", "the call's"), tool("search", "search")])

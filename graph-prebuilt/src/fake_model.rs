@@ -247,9 +247,7 @@ fn chunks(call: usize, reply: Reply, prompt_tokens: u64) -> Result<Vec<ChatChunk
         }
         ReplyKind::ToolCalls(calls) => {
             for (index, call_) in (0..).zip(calls) {
-                let id = call_
-                    .id
-                    .unwrap_or_else(|| format!("call_{call}_{index}"));
+                let id = call_.id.unwrap_or_else(|| format!("call_{call}_{index}"));
                 // The first delta names the call; its arguments follow in pieces.
                 chunks.push(ChatChunk::default().with_tool_call_chunks([ToolCallChunk {
                     index,
@@ -362,7 +360,10 @@ mod tests {
             FakeToolCall::new("get_time", serde_json::json!({"zone": "Europe/Paris"})),
         ])]);
         let chunks = answer(&model, "hi").await.unwrap();
-        let pieces: Vec<_> = chunks.iter().flat_map(ChatChunk::tool_call_chunks).collect();
+        let pieces: Vec<_> = chunks
+            .iter()
+            .flat_map(ChatChunk::tool_call_chunks)
+            .collect();
         assert!(pieces.len() > 4, "arguments arrive in pieces: {pieces:?}");
         assert_eq!(pieces[0].id.as_deref(), Some("call_a"));
         assert!(pieces[1].id.is_none() && pieces[1].name.is_none());
@@ -382,10 +383,14 @@ mod tests {
     async fn rules_answer_by_prompt_before_the_queue_and_an_empty_queue_is_a_typed_error() {
         let model = FakeChatModel::new([Reply::text("queued"), Reply::error("overloaded")])
             .when_prompt_contains("weather", Reply::text("sunny"));
-        let text = |chunks: Vec<ChatChunk>| chunks.iter().map(|c| c.content.clone()).collect::<String>();
+        let text =
+            |chunks: Vec<ChatChunk>| chunks.iter().map(|c| c.content.clone()).collect::<String>();
         assert_eq!(text(answer(&model, "the weather?").await.unwrap()), "sunny");
         assert_eq!(text(answer(&model, "hello").await.unwrap()), "queued");
-        assert_eq!(text(answer(&model, "weather again").await.unwrap()), "sunny");
+        assert_eq!(
+            text(answer(&model, "weather again").await.unwrap()),
+            "sunny"
+        );
         assert_eq!(
             answer(&model, "hello").await.unwrap_err(),
             FakeModelError::Scripted {

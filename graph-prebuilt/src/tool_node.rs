@@ -71,7 +71,10 @@ pub enum ToolNodeError {
 impl std::fmt::Debug for ToolNode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ToolNode")
-            .field("tools", &self.tools.iter().map(|t| t.name()).collect::<Vec<_>>())
+            .field(
+                "tools",
+                &self.tools.iter().map(|t| t.name()).collect::<Vec<_>>(),
+            )
             .field("errors", &self.errors)
             .finish()
     }
@@ -108,7 +111,10 @@ impl ToolNode {
 
     /// The tools' definitions, to offer the model (`ctx.chat(&model).tools(..)`).
     pub fn definitions(&self) -> Vec<ToolDefinition> {
-        self.tools.iter().map(|tool| tool.definition().clone()).collect()
+        self.tools
+            .iter()
+            .map(|tool| tool.definition().clone())
+            .collect()
     }
 
     /// The tools.
@@ -165,7 +171,11 @@ impl ToolNode {
                 HandleToolErrors::Fail => Err(ToolNodeError::Tool(error)),
             },
             Err(panic) => Ok(reply(
-                format!("Error: tool `{}` panicked: {}", call.name, panic_message(&*panic)),
+                format!(
+                    "Error: tool `{}` panicked: {}",
+                    call.name,
+                    panic_message(&*panic)
+                ),
                 ToolStatus::Error,
             )),
         }

@@ -89,4 +89,3 @@ fn is_fresh(binary: &Path, dep_info: &Path) -> bool {
         modified(&source).is_some_and(|changed: SystemTime| changed <= built)
     })
 }
-

@@ -320,9 +320,10 @@ mod tests {
     fn a_chunk_has_every_field_of_langchains_ai_message_chunk() {
         let chunk = ChatChunk::text("Why");
         let model = ModelIdentity::new("openai", "gpt-4o-mini");
-        let json =
-            serde_json::to_value(LangChainJson::chunk(&chunk, "run-1", false).with_model(Some(&model)))
-                .unwrap();
+        let json = serde_json::to_value(
+            LangChainJson::chunk(&chunk, "run-1", false).with_model(Some(&model)),
+        )
+        .unwrap();
         assert_eq!(
             json,
             json!({

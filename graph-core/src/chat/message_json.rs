@@ -85,9 +85,11 @@ impl MessageIn {
             (Some(kind), _) => role_of(kind)?,
             (None, Some(role)) => role_of(role)?,
             (None, None) => {
-                return Err("a message needs a `type` (`human`, `ai`, `system`, `tool`) \
+                return Err(
+                    "a message needs a `type` (`human`, `ai`, `system`, `tool`) \
                             or a `role` (`user`, `assistant`, `system`, `tool`)"
-                    .to_owned());
+                        .to_owned(),
+                );
             }
         };
         let mut message = Message::new(role, text_of(self.content)?);
@@ -223,8 +225,16 @@ mod tests {
         .unwrap();
         assert_eq!(message.content, "ab");
         let error = serde_json::from_value::<Message>(json!({"content": "x"})).unwrap_err();
-        assert!(error.to_string().starts_with("a message needs a `type`"), "{error}");
+        assert!(
+            error.to_string().starts_with("a message needs a `type`"),
+            "{error}"
+        );
         let error = serde_json::from_value::<Message>(json!({"type": "robot"})).unwrap_err();
-        assert!(error.to_string().starts_with("unknown message type `robot`"), "{error}");
+        assert!(
+            error
+                .to_string()
+                .starts_with("unknown message type `robot`"),
+            "{error}"
+        );
     }
 }

@@ -22,6 +22,6 @@ pub use message::{FinishReason, Message, Role, ToolCall, ToolDefinition, Usage};
 pub use model::{ChatChunkStream, ChatModel, ChatRequest, ModelIdentity, merge_tools};
 pub use scripted::{ScriptedError, ScriptedModel};
 pub use tool::{
-    IntoToolOutput, Tool, ToolArgument, ToolChoice, ToolError, ToolFuture, ToolStatus, parse_tool_arguments,
-    tool_arguments_schema, tool_output,
+    IntoToolOutput, Tool, ToolArgument, ToolChoice, ToolError, ToolFuture, ToolStatus,
+    parse_tool_arguments, tool_arguments_schema, tool_output,
 };

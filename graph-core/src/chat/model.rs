@@ -95,7 +95,10 @@ impl ChatRequest {
 /// let names: Vec<_> = tools.iter().map(|t| (t.name.as_str(), t.description.as_deref().unwrap())).collect();
 /// assert_eq!(names, [("a", "new"), ("b", "b"), ("c", "c")]);
 /// ```
-pub fn merge_tools(tools: &mut Vec<ToolDefinition>, more: impl IntoIterator<Item = ToolDefinition>) {
+pub fn merge_tools(
+    tools: &mut Vec<ToolDefinition>,
+    more: impl IntoIterator<Item = ToolDefinition>,
+) {
     for tool in more {
         match tools.iter_mut().find(|old| old.name == tool.name) {
             Some(old) => *old = tool,

@@ -389,11 +389,9 @@ mod tests {
 
     #[test]
     fn arguments_that_do_not_fit_name_the_tool_and_the_field() {
-        let error = parse_tool_arguments::<Forecast>(
-            "forecast",
-            r#"{"place": {"city": 3}, "days": 1}"#,
-        )
-        .unwrap_err();
+        let error =
+            parse_tool_arguments::<Forecast>("forecast", r#"{"place": {"city": 3}, "days": 1}"#)
+                .unwrap_err();
         assert!(matches!(error, ToolError::InvalidArguments { .. }));
         assert_eq!(error.tool(), "forecast");
         assert!(

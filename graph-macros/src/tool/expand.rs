@@ -30,7 +30,9 @@ pub(crate) fn expand(item: &ItemFn, tool: &ToolFn, krate: &Path) -> TokenStream 
                 let ty = &argument.ty;
                 quote!(#name: #ty)
             });
-            let checks = arguments.iter().map(|argument| argument_check(&argument.ty, &private));
+            let checks = arguments
+                .iter()
+                .map(|argument| argument_check(&argument.ty, &private));
             let serde = crate_string(&private, "serde");
             let schemars = crate_string(&private, "schemars");
             let items = quote! {
@@ -50,7 +52,12 @@ pub(crate) fn expand(item: &ItemFn, tool: &ToolFn, krate: &Path) -> TokenStream 
                     #krate::parse_tool_arguments::<__ToolArguments>(#tool_name, __arguments)?;
                 #private::tool_output(#tool_name, #fn_name(#(#names),*).await)
             };
-            (items, quote!(__ToolArguments), quote!(#(#descriptions),*), call)
+            (
+                items,
+                quote!(__ToolArguments),
+                quote!(#(#descriptions),*),
+                call,
+            )
         }
         Arguments::Struct(ty) => {
             let check = argument_check(ty, &private);

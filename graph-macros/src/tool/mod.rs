@@ -75,8 +75,11 @@ mod tests {
             },
         );
         assert!(messages.is_empty(), "{messages:?}");
-        let messages = errors(quote!(name = "x"), quote! { /// Doc.
-            async fn weather(#[args] args: Args) -> String { String::new() } });
+        let messages = errors(
+            quote!(name = "x"),
+            quote! { /// Doc.
+            async fn weather(#[args] args: Args) -> String { String::new() } },
+        );
         assert_eq!(
             messages,
             ["unknown `tool` option; the only option is `crate = path`"]

@@ -76,10 +76,7 @@ impl ToolDocs {
             let Some((name, text)) = rest.split_once('`') else {
                 continue;
             };
-            let text = text
-                .trim_start()
-                .trim_start_matches(['-', ':', '—'])
-                .trim();
+            let text = text.trim_start().trim_start_matches(['-', ':', '—']).trim();
             arguments.push((name.to_owned(), text.to_owned()));
         }
         Self {
@@ -106,7 +103,10 @@ mod tests {
             ),
             Span::call_site(),
         );
-        assert_eq!(docs.description, "Gets the weather.\n\nNow.\n\n# Errors\nNever.");
+        assert_eq!(
+            docs.description,
+            "Gets the weather.\n\nNow.\n\n# Errors\nNever."
+        );
         assert_eq!(
             docs.arguments,
             [

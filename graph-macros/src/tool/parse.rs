@@ -68,7 +68,7 @@ fn arguments(item: &mut ItemFn, docs: &ToolDocs, cx: &mut Ctxt) -> Option<Argume
         let typed = match input {
             FnArg::Receiver(receiver) => {
                 cx.error_spanned_by(
-                    &receiver.self_token,
+                    receiver.self_token,
                     "a tool cannot take `self`: write it as a free `async fn`",
                 );
                 continue;

@@ -140,7 +140,8 @@ impl EventEncoder {
         writer.write_all(b"[").map_err(serde_json::Error::io)?;
         serde_json::to_writer(
             &mut writer,
-            &LangChainJson::whole_chunk(accumulated, &message.id).with_model(message.model.as_ref()),
+            &LangChainJson::whole_chunk(accumulated, &message.id)
+                .with_model(message.model.as_ref()),
         )?;
         writer.write_all(b"]").map_err(serde_json::Error::io)?;
         sse::finish(writer.into_inner());
