@@ -113,7 +113,7 @@ impl ToolError {
 /// `{}`, as models write no arguments for a tool that takes none.
 ///
 /// ```
-/// #[derive(serde::Deserialize)]
+/// #[derive(Debug, serde::Deserialize)]
 /// struct Args { city: String }
 /// let args: Args = stategraph_core::parse_tool_arguments("get_weather", r#"{"city": "Paris"}"#).unwrap();
 /// assert_eq!(args.city, "Paris");
