@@ -5,6 +5,7 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `macros` | yes | `#[graph]` and `#[derive(State)]` |
+//! | `prebuilt` | yes | `stategraph::prebuilt`: `ToolNode`, `tools_condition`, `MessagesState`, `create_react_agent`, `FakeChatModel` |
 //! | `openai` | no | `stategraph::openai`: `ChatOpenAI`, the OpenAI-compatible streaming client |
 //! | `server` | no | `stategraph::server`: serves graphs to LangGraph's clients over its Agent Server protocol |
 //! | `sqlite` | no | `stategraph::checkpoint::SqlCheckpointer` on SQLite (compiled in), and the memory store |
@@ -15,7 +16,12 @@
 pub use stategraph_core::*;
 
 #[cfg(feature = "macros")]
-pub use stategraph_macros::{State, graph, node, router, tags};
+pub use stategraph_macros::{State, graph, node, router, tags, tool};
+
+/// Prebuilt agent pieces: the tool node, `tools_condition`, `MessagesState`, the ReAct
+/// agent and the fake chat model (feature `prebuilt`).
+#[cfg(feature = "prebuilt")]
+pub use stategraph_prebuilt as prebuilt;
 
 /// `ChatOpenAI`, the OpenAI-compatible streaming client (feature `openai`).
 #[cfg(feature = "openai")]
@@ -35,7 +41,7 @@ pub mod checkpoint {
 /// What a graph module and its consumers need: `use stategraph::prelude::*;`.
 pub mod prelude {
     #[cfg(feature = "macros")]
-    pub use crate::graph;
+    pub use crate::{graph, tool};
     // Brings both the trait and, with `macros`, the derive.
     pub use crate::State;
     pub use crate::mode::{Checkpoints, Custom, Messages, Tasks, Updates, Values};

@@ -132,7 +132,7 @@ async fn tool_call_deltas_stream_as_they_arrive_and_the_last_chunk_is_marked() {
     let json = serde_json::to_value(&chunks[0]).unwrap();
     assert_eq!(
         json[0]["tool_call_chunks"],
-        serde_json::json!([{"index": 0, "id": "call_1", "name": "get_weather", "arguments": "{\"city\""}])
+        serde_json::json!([{"index": 0, "id": "call_1", "name": "get_weather", "args": "{\"city\"", "type": "tool_call_chunk"}])
     );
 }
 

@@ -4,6 +4,9 @@
 
 use futures::StreamExt;
 use stategraph::mode::{Custom, Messages};
+use stategraph::prebuilt::{MessagesState, MessagesStateUpdate, ToolNode};
+use stategraph::prelude::*;
+use stategraph::{FinishReason, Role, ToolCall, ToolChoice, ToolStatus};
 use stategraph_openai::{ChatOpenAI, OpenAiClient};
 use stategraph_test_support::guide::{Topic, custom_joke_poem, joke_poem, openai_models};
 
@@ -114,4 +117,116 @@ async fn custom_mode_forwards_the_raw_clients_deltas_through_the_writer() {
     assert_eq!(poem, state.poem);
     let first_poem = items.iter().position(|i| i.has_tag(Tag::Poem)).unwrap();
     assert!(items[..first_poem].iter().all(|i| i.has_tag(Tag::Joke)));
+}
+
+/// Gets the current weather in a city.
+///
+/// # Arguments
+/// * `city` - The city's name
+#[stategraph::tool]
+async fn get_weather(city: String) -> String {
+    format!("Sunny, 18 degrees Celsius in {city}")
+}
+
+/// The real model and the tool node.
+pub struct Agent {
+    model: ChatOpenAI,
+    tools: ToolNode,
+}
+
+/// The model calls the tool, the tool node runs it, and the model answers with the tool's
+/// message in its history (not offered a second call, so the tiny model cannot loop).
+#[graph(
+    state = MessagesState,
+    context = Agent,
+    edges = [START -> call_tool -> tools -> answer -> END],
+)]
+pub mod weather_agent {
+    use super::*;
+
+    /// Asks the model, offering the tool.
+    #[node]
+    pub async fn call_tool(
+        state: &MessagesState,
+        ctx: &Ctx,
+    ) -> Result<MessagesStateUpdate, NodeError> {
+        let agent = ctx.context();
+        let answer = ctx
+            .chat(&agent.model)
+            .tools(agent.tools.definitions())
+            .tool_choice(ToolChoice::Auto)
+            .invoke(state.messages.clone())
+            .await?;
+        Ok(MessagesStateUpdate::default().messages(vec![answer]))
+    }
+
+    /// Runs the tool calls.
+    #[node]
+    pub async fn tools(state: &MessagesState, ctx: &Ctx) -> Result<MessagesStateUpdate, NodeError> {
+        let answers = ctx.context().tools.run(&state.messages).await?;
+        Ok(MessagesStateUpdate::default().messages(answers))
+    }
+
+    /// Asks the model again, with the tool's answer in the history.
+    #[node]
+    pub async fn answer(
+        state: &MessagesState,
+        ctx: &Ctx,
+    ) -> Result<MessagesStateUpdate, NodeError> {
+        let agent = ctx.context();
+        let answer = ctx
+            .chat(&agent.model)
+            .tools(agent.tools.definitions())
+            .tool_choice(ToolChoice::None)
+            .invoke(state.messages.clone())
+            .await?;
+        Ok(MessagesStateUpdate::default().messages(vec![answer]))
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs llama-server: run scripts/test"]
+async fn a_real_model_calls_a_tool_the_tool_node_runs_it_and_the_model_answers() {
+    let model = server_model().temperature(0.0).seed(42).max_tokens(64);
+    let graph = weather_agent::Graph::new(Agent {
+        model,
+        tools: ToolNode::new().tool(GetWeather),
+    });
+    // The 135M model calls tools reliably only after one example call in the history.
+    let history = [
+        Message::system("You are a helpful assistant with tools."),
+        Message::user("What is the weather in London?"),
+        Message::assistant_tool_calls([ToolCall {
+            id: "call_example".into(),
+            name: "get_weather".into(),
+            arguments: r#"{"city": "London"}"#.into(),
+        }]),
+        Message::user("What is the weather in Paris?"),
+    ];
+    let done = graph
+        .invoke(MessagesState::new(history))
+        .await
+        .expect("no error from a healthy server");
+    let new = &done.messages[4..];
+    let roles: Vec<Role> = new.iter().map(|m| m.role).collect();
+    assert_eq!(
+        roles,
+        [Role::Assistant, Role::Tool, Role::Assistant],
+        "{new:?}"
+    );
+    let [call] = new[0].tool_calls.as_slice() else {
+        panic!("one call: {:?}", new[0]);
+    };
+    assert_eq!(call.name, "get_weather");
+    assert_eq!(new[0].finish_reason, Some(FinishReason::ToolCalls));
+    assert_eq!(new[1].tool_call_id.as_deref(), Some(call.id.as_str()));
+    assert_eq!(new[1].status, Some(ToolStatus::Success), "{:?}", new[1]);
+    assert!(new[1].content.starts_with("Sunny"), "{:?}", new[1]);
+    assert_eq!(
+        new[2].finish_reason,
+        Some(FinishReason::Stop),
+        "{:?}",
+        new[2]
+    );
+    assert!(!new[2].content.trim().is_empty());
 }

@@ -12,6 +12,7 @@
 //! | [`StreamItem`], [`StreamItemRef`], [`V2`] | the item of several modes at once, borrowed; LangGraph's v2 JSON shape |
 //! | [`NodeContext`] | `ctx` in a node: model calls, the custom writer, spawning, [`SubgraphCall`] |
 //! | [`ChatModel`], [`ScriptedModel`] | models, and one that streams fixed tokens |
+//! | [`Tool`], [`ToolDefinition`], [`ToolChoice`] | tools a model may call (`#[tool]` implements [`Tool`]) |
 //! | [`State`], [`GraphNode`], [`GraphTag`], [`GraphDef`] | what `#[graph]` and `#[derive(State)]` implement |
 //! | [`reducer`] | the reducers a state's fields name: `append`, `add_messages` |
 //! | [`GraphDescription`] | a graph's nodes and edges as plain data: Mermaid text, LangGraph's graph JSON |
@@ -41,8 +42,9 @@ mod thread_line;
 
 pub use chat::{
     AnyChatError, AnyChatModel, ChatChunk, ChatChunkStream, ChatModel, ChatRequest, FinishReason,
-    Message, MessageBuilder, ModelIdentity, Role, ScriptedError, ScriptedModel, ToolCall,
-    ToolCallChunk, ToolDefinition, Usage,
+    IntoToolOutput, LangChainJson, Message, MessageBuilder, ModelIdentity, Role, ScriptedError,
+    ScriptedModel, Tool, ToolCall, ToolCallChunk, ToolChoice, ToolDefinition, ToolError,
+    ToolFuture, ToolStatus, Usage, merge_tools, parse_tool_arguments, tool_arguments_schema,
 };
 pub use config::{DEFAULT_BUFFER, DEFAULT_RECURSION_LIMIT, Durability, RunConfig};
 pub use description::{EdgeDescription, EdgeKind, GraphDescription, NodeDescription, Vertex};
@@ -90,6 +92,7 @@ pub mod reducer {
 /// What generated code names; not a public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::chat::{ToolArgument, tool_output};
     pub use crate::checkpoint;
     pub use crate::graph::reducers::{MissingState, add_messages, append};
     pub use crate::graph::topology::{Edge, Source, Target, Topology};
@@ -108,4 +111,5 @@ pub mod __private {
         GraphTag, IntoNodeResult, Message, NodeContext, NodeDescription, NodeError, RunConfig,
         State, UpdateConflict, Vertex,
     };
+    pub use schemars;
 }

@@ -15,6 +15,7 @@ mod ctxt;
 mod graph;
 mod state;
 mod suggest;
+mod tool;
 
 use proc_macro::TokenStream;
 
@@ -131,6 +132,55 @@ pub fn graph(args: TokenStream, input: TokenStream) -> TokenStream {
 #[proc_macro_derive(State, attributes(reducer, state))]
 pub fn derive_state(input: TokenStream) -> TokenStream {
     state::derive(input.into()).into()
+}
+
+/// Makes an `async fn` a tool a model may call, as LangChain's `@tool`.
+///
+/// # Grammar
+///
+/// ```text
+/// #[tool]                  or #[tool(crate = path)]: where the runtime is (default `::stategraph`)
+/// /// Description, for the model.
+/// ///
+/// /// # Arguments
+/// /// * `name` - what it is, for the model
+/// async fn name(name: Type, ..) -> Output
+/// async fn name(#[args] args: ArgsStruct) -> Output
+/// ```
+///
+/// Next to the fn, which stays as written, it generates a unit struct named after it in
+/// PascalCase (`get_weather` -> `GetWeather`) implementing `Tool`: the tool's name is the
+/// fn's, its description the doc comment before `# Arguments`, and its arguments' JSON
+/// Schema is derived from the parameters' types (`Option` = not required, enums as `enum`,
+/// nested structs inlined, their `///` docs as descriptions). Each parameter is one
+/// argument, described by its `# Arguments` entry; one parameter marked `#[args]` takes
+/// every argument as one struct deriving `serde::Deserialize` and `schemars::JsonSchema`.
+///
+/// Calling the tool parses the model's JSON into the parameters; arguments that do not fit
+/// are a `ToolError::InvalidArguments`, which a tool node sends back to the model. The fn
+/// returns `String`, `&'static str`, `serde_json::Value`, or a `Result` of one of them;
+/// its error becomes `ToolError::Failed`.
+///
+/// A non-`async` fn, a generic one, a `self` parameter, a parameter that is a pattern, a
+/// missing doc comment, or an argument type with no schema are errors on the wrong token.
+///
+/// ```ignore
+/// use stategraph::tool;
+///
+/// /// Gets the current weather in a city.
+/// ///
+/// /// # Arguments
+/// /// * `city` - The city's name
+/// #[tool]
+/// async fn get_weather(city: String) -> String {
+///     format!("Sunny in {city}")
+/// }
+///
+/// // `GetWeather` is the tool: `ctx.chat(&model).tools([&GetWeather])`.
+/// ```
+#[proc_macro_attribute]
+pub fn tool(args: TokenStream, input: TokenStream) -> TokenStream {
+    tool::expand(args.into(), input.into()).into()
 }
 
 fn outside_graph(marker: &str, item: TokenStream) -> TokenStream {

@@ -190,7 +190,21 @@ impl ChatModel for ChatOpenAI {
 
     fn stream(&self, request: ChatRequest) -> ChatChunkStream<OpenAiError> {
         let mut wire = self.request(request.messages.iter().map(RequestMessage::from));
-        wire.tools.extend(request.tools.iter().map(Tool::from));
+        // The call's tools replace the model's of the same name: a provider rejects a
+        // request naming one function twice.
+        for tool in &request.tools {
+            match wire
+                .tools
+                .iter_mut()
+                .find(|old| old.function.name == tool.name)
+            {
+                Some(old) => *old = Tool::from(tool),
+                None => wire.tools.push(Tool::from(tool)),
+            }
+        }
+        if let Some(choice) = &request.tool_choice {
+            wire.tool_choice = Some(ToolChoice::from(choice));
+        }
         LastChunk {
             chunks: self.client.stream_deltas(&wire),
             held: None,

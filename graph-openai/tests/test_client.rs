@@ -78,6 +78,48 @@ async fn a_real_servers_stream_read_byte_by_byte_becomes_the_message_with_usage(
 }
 
 #[tokio::test]
+async fn a_calls_tools_merge_with_the_models_by_name_and_its_tool_choice_wins() {
+    let server = FaultServer::start(vec![Reply::sse([LLAMA_SSE])]).await;
+    let tool = |name: &str, description: &str| {
+        ToolDefinition::new(name, description, serde_json::json!({"type": "object"}))
+    };
+    let model = model(&server)
+        .tools([
+            tool("get_weather", "the model's"),
+            tool("get_time", "the time"),
+        ])
+        .tool_choice(ToolChoice::Auto);
+    let request = ChatRequest::new([Message::user("Weather in Paris?")])
+        .with_tools([tool("get_weather", "the call's"), tool("search", "search")])
+        .with_tool_choice(stategraph_core::ToolChoice::Tool("get_weather".into()));
+    let _: Vec<_> = model.stream(request).try_collect().await.unwrap();
+    let body = &server.requests()[0].body;
+    let tools: Vec<_> = body["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|tool| {
+            (
+                tool["function"]["name"].as_str().unwrap(),
+                tool["function"]["description"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        tools,
+        [
+            ("get_weather", "the call's"),
+            ("get_time", "the time"),
+            ("search", "search")
+        ]
+    );
+    assert_eq!(
+        body["tool_choice"],
+        serde_json::json!({"type": "function", "function": {"name": "get_weather"}})
+    );
+}
+
+#[tokio::test]
 async fn chat_openai_sends_the_request_it_was_configured_with() {
     let server = FaultServer::start(vec![Reply::sse([LLAMA_SSE])]).await;
     let weather = ToolDefinition::new(

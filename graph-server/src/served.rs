@@ -143,6 +143,8 @@ pub(crate) struct MessageItem {
     pub(crate) metadata: Arc<str>,
     /// The call's last chunk (or a whole returned message).
     pub(crate) last: bool,
+    /// A whole message a node returned, written as that message rather than as a chunk.
+    pub(crate) returned: bool,
 }
 
 /// The one [`ServedGraph`]: a graph whose state reads and writes JSON.
@@ -422,6 +424,7 @@ where
                     }
                 };
                 let last = chunk.is_last();
+                let returned = chunk.metadata().is_returned_message();
                 let ns = chunk.metadata().task().namespace().to_vec();
                 let model = chunk.metadata().model().cloned();
                 Some(RunItem::Message(MessageItem {
@@ -431,6 +434,7 @@ where
                     model,
                     metadata,
                     last,
+                    returned,
                 }))
             }
             _ => None,

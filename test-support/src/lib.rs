@@ -5,6 +5,7 @@
 //! | [`fault_server`] | a local HTTP server that answers each connection with a scripted reply: cut, reset, stalled, slow, or an error status |
 //! | [`keep_alive`] | servers that keep connections alive and count them, one of which hangs up on chosen requests |
 //! | [`events`] | the server-sent events of an OpenAI-compatible answer |
+//! | [`examples`] | an example's binary, built when missing or stale, to run as a process |
 //! | [`request`] | reading one HTTP/1.1 request off a raw socket |
 //! | `guide` | the graph of LangGraph's streaming guide, which the examples run (feature `guide`) |
 //!
@@ -14,6 +15,7 @@
 #![warn(missing_docs)]
 
 pub mod events;
+pub mod examples;
 pub mod fault_server;
 #[cfg(feature = "guide")]
 pub mod guide;

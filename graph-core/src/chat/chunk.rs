@@ -2,7 +2,7 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::{FinishReason, Role, Usage};
+use super::{FinishReason, Role, ToolStatus, Usage};
 
 /// One streamed piece of a model's answer, as the provider sent it.
 ///
@@ -43,6 +43,15 @@ struct RareParts {
     finish_reason: Option<FinishReason>,
     usage: Option<Usage>,
     message_id: Option<String>,
+    /// A whole tool message's answer: the call it answers, the tool's name, its status.
+    tool_result: Option<ToolResultParts>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct ToolResultParts {
+    tool_call_id: Option<String>,
+    name: Option<String>,
+    status: Option<ToolStatus>,
 }
 
 impl RareParts {
@@ -51,6 +60,7 @@ impl RareParts {
             && self.finish_reason.is_none()
             && self.usage.is_none()
             && self.message_id.is_none()
+            && self.tool_result.is_none()
     }
 }
 
@@ -88,7 +98,47 @@ impl ChatChunk {
         .with_tool_call_chunks(pieces);
         chunk.set_finish_reason(message.finish_reason.clone());
         chunk.set_usage(message.usage);
+        if message.tool_call_id.is_some() || message.name.is_some() || message.status.is_some() {
+            chunk.rare_mut().tool_result = Some(ToolResultParts {
+                tool_call_id: message.tool_call_id.clone(),
+                name: message.name.clone(),
+                status: message.status,
+            });
+        }
         chunk
+    }
+
+    /// Whether the chunk adds neither text nor a piece of a tool call: the role-only first
+    /// chunk, or the last one that carries only the finish reason and usage. Streams keep
+    /// them, as LangGraph does; a consumer printing tokens may skip them.
+    ///
+    /// ```
+    /// use stategraph_core::{ChatChunk, FinishReason};
+    /// assert!(ChatChunk::default().with_finish_reason(FinishReason::Stop).is_empty());
+    /// assert!(!ChatChunk::text("Why").is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.content.is_empty() && self.tool_call_chunks().is_empty()
+    }
+
+    /// For a whole tool message (as messages mode carries one a node returned): the id of
+    /// the call it answers.
+    pub fn tool_call_id(&self) -> Option<&str> {
+        self.tool_result()?.tool_call_id.as_deref()
+    }
+
+    /// For a whole message with a name (a tool message names its tool): the name.
+    pub fn name(&self) -> Option<&str> {
+        self.tool_result()?.name.as_deref()
+    }
+
+    /// For a whole tool message: whether the call succeeded.
+    pub fn tool_status(&self) -> Option<ToolStatus> {
+        self.tool_result()?.status
+    }
+
+    fn tool_result(&self) -> Option<&ToolResultParts> {
+        self.rare.as_ref()?.tool_result.as_ref()
     }
 
     /// Pieces of tool calls, to be assembled by their `index`.
@@ -193,6 +243,42 @@ impl ChatChunk {
     fn drop_empty_rare(&mut self) {
         if self.rare.as_ref().is_some_and(|rare| rare.is_empty()) {
             self.rare = None;
+        }
+    }
+}
+
+/// Adds a chunk of the same call, as LangChain adds `AIMessageChunk`s: text appended,
+/// tool-call pieces joined by `index` (the first id and name kept, arguments appended),
+/// the last finish reason and usage kept.
+impl std::ops::AddAssign<&ChatChunk> for ChatChunk {
+    fn add_assign(&mut self, next: &ChatChunk) {
+        self.content.push_str(&next.content);
+        if self.role.is_none() {
+            self.role = next.role;
+        }
+        if next.is_text_only() {
+            return;
+        }
+        for piece in next.tool_call_chunks() {
+            let pieces = &mut self.rare_mut().tool_call_chunks;
+            match pieces.iter_mut().find(|call| call.index == piece.index) {
+                Some(call) => {
+                    if call.id.is_none() {
+                        call.id.clone_from(&piece.id);
+                    }
+                    if call.name.is_none() {
+                        call.name.clone_from(&piece.name);
+                    }
+                    call.arguments.push_str(&piece.arguments);
+                }
+                None => pieces.push(piece.clone()),
+            }
+        }
+        if let Some(reason) = next.finish_reason() {
+            self.set_finish_reason(Some(reason.clone()));
+        }
+        if let Some(usage) = next.usage() {
+            self.set_usage(Some(usage));
         }
     }
 }

@@ -1,5 +1,7 @@
 use serde::{Deserialize, Serialize};
 
+use super::ToolStatus;
+
 /// Who wrote a [`Message`].
 ///
 /// It displays, and serializes, as the wire writes roles: `system`, `user`, `assistant`,
@@ -51,27 +53,46 @@ impl std::fmt::Display for Role {
 /// assert_eq!(m.role, Role::User);
 /// assert_eq!(m.text(), "Write a joke about cats");
 /// ```
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+///
+/// As JSON it takes LangChain's shape (`{"type": "human" | "ai" | "system" | "tool",
+/// "content", "id", "tool_calls", "tool_call_id", "name", "status", ...}`), the same in a
+/// state's values and updates as in messages mode. It reads that shape back, and also the
+/// OpenAI shape clients send (`{"role": "user", "content": "hi"}`).
+#[derive(Clone, Debug, PartialEq)]
 pub struct Message {
     /// Who wrote it.
     pub role: Role,
     /// The text. Empty for an assistant message that only calls tools.
     pub content: String,
     /// Tool calls the assistant made, assembled from their streamed deltas.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tool_calls: Vec<ToolCall>,
     /// For a [`Role::Tool`] message: the id of the call it answers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_call_id: Option<String>,
+    /// Who wrote it, by name: for a [`Role::Tool`] message, the tool that answered.
+    pub name: Option<String>,
+    /// For a [`Role::Tool`] message: whether the call succeeded or the message explains
+    /// its failure. `None` reads as success.
+    pub status: Option<ToolStatus>,
     /// The provider's id for this message, when it gave one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Why the model stopped, for a model's answer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finish_reason: Option<FinishReason>,
     /// Token counts, for a model's answer when the provider reported them.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<Usage>,
+}
+
+impl Serialize for Message {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        super::langchain::LangChainJson::message(self).serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Message {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        super::message_json::MessageIn::deserialize(deserializer)?
+            .into_message()
+            .map_err(serde::de::Error::custom)
+    }
 }
 
 impl Message {
@@ -82,6 +103,8 @@ impl Message {
             content: content.into(),
             tool_calls: Vec::new(),
             tool_call_id: None,
+            name: None,
+            status: None,
             id: None,
             finish_reason: None,
             usage: None,
@@ -115,6 +138,33 @@ impl Message {
         let mut message = Self::new(Role::Tool, content);
         message.tool_call_id = Some(tool_call_id.into());
         message
+    }
+
+    /// The result of the tool `name`'s call `tool_call_id`, as a tool node answers it.
+    ///
+    /// ```
+    /// use stategraph_core::{Message, ToolStatus};
+    /// let answer = Message::tool_result("call_1", "get_weather", "18°C", ToolStatus::Success);
+    /// assert_eq!(answer.name.as_deref(), Some("get_weather"));
+    /// assert_eq!(answer.status, Some(ToolStatus::Success));
+    /// ```
+    pub fn tool_result(
+        tool_call_id: impl Into<String>,
+        name: impl Into<String>,
+        content: impl Into<String>,
+        status: ToolStatus,
+    ) -> Self {
+        let mut message = Self::tool(tool_call_id, content);
+        message.name = Some(name.into());
+        message.status = Some(status);
+        message
+    }
+
+    /// The message, with `id`.
+    #[must_use]
+    pub fn with_id(mut self, id: impl Into<String>) -> Self {
+        self.id = Some(id.into());
+        self
     }
 
     /// The message's text.

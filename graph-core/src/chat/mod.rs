@@ -7,13 +7,21 @@
 mod aggregate;
 mod any;
 mod chunk;
+mod langchain;
 mod message;
+mod message_json;
 mod model;
 mod scripted;
+mod tool;
 
 pub use aggregate::MessageBuilder;
 pub use any::{AnyChatError, AnyChatModel};
 pub use chunk::{ChatChunk, ToolCallChunk};
+pub use langchain::LangChainJson;
 pub use message::{FinishReason, Message, Role, ToolCall, ToolDefinition, Usage};
-pub use model::{ChatChunkStream, ChatModel, ChatRequest, ModelIdentity};
+pub use model::{ChatChunkStream, ChatModel, ChatRequest, ModelIdentity, merge_tools};
 pub use scripted::{ScriptedError, ScriptedModel};
+pub use tool::{
+    IntoToolOutput, Tool, ToolArgument, ToolChoice, ToolError, ToolFuture, ToolStatus,
+    parse_tool_arguments, tool_arguments_schema, tool_output,
+};

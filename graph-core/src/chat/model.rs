@@ -3,7 +3,7 @@ use std::borrow::Cow;
 use futures::stream::BoxStream;
 use serde::Serialize;
 
-use super::{ChatChunk, Message, ToolDefinition};
+use super::{ChatChunk, Message, ToolChoice, ToolDefinition};
 
 /// The chunks of one model call, as a stream that owns everything it needs.
 pub type ChatChunkStream<E> = BoxStream<'static, Result<ChatChunk, E>>;
@@ -49,8 +49,12 @@ impl<M: ChatModel + ?Sized> ChatModel for std::sync::Arc<M> {
 pub struct ChatRequest {
     /// The conversation so far.
     pub messages: Vec<Message>,
-    /// Tools the model may call in this request, on top of any the model was built with.
+    /// Tools the model may call in this request, on top of any the model was built with;
+    /// one of the same name as a model's replaces it.
     pub tools: Vec<ToolDefinition>,
+    /// Whether and which tool the model must call; `None` leaves it to the model's own
+    /// setting.
+    pub tool_choice: Option<ToolChoice>,
 }
 
 impl ChatRequest {
@@ -59,14 +63,47 @@ impl ChatRequest {
         Self {
             messages: messages.into_iter().collect(),
             tools: Vec::new(),
+            tool_choice: None,
         }
     }
 
-    /// Adds tools the model may call.
+    /// Adds tools the model may call; a tool of the same name as one already given
+    /// replaces it, in its place.
     #[must_use]
     pub fn with_tools(mut self, tools: impl IntoIterator<Item = ToolDefinition>) -> Self {
-        self.tools.extend(tools);
+        merge_tools(&mut self.tools, tools);
         self
+    }
+
+    /// Sets whether and which tool the model must call.
+    #[must_use]
+    pub fn with_tool_choice(mut self, choice: ToolChoice) -> Self {
+        self.tool_choice = Some(choice);
+        self
+    }
+}
+
+/// Adds `more` to `tools` by name: a tool whose name is already there replaces that one in
+/// its place, so a model never sees two tools of one name (which providers reject). A
+/// model merges the tools a request gives into its own with it.
+///
+/// ```
+/// use stategraph_core::{ToolDefinition, merge_tools};
+/// let schema = serde_json::json!({"type": "object"});
+/// let mut tools = vec![ToolDefinition::new("a", "old", schema.clone()), ToolDefinition::new("b", "b", schema.clone())];
+/// merge_tools(&mut tools, [ToolDefinition::new("a", "new", schema.clone()), ToolDefinition::new("c", "c", schema)]);
+/// let names: Vec<_> = tools.iter().map(|t| (t.name.as_str(), t.description.as_deref().unwrap())).collect();
+/// assert_eq!(names, [("a", "new"), ("b", "b"), ("c", "c")]);
+/// ```
+pub fn merge_tools(
+    tools: &mut Vec<ToolDefinition>,
+    more: impl IntoIterator<Item = ToolDefinition>,
+) {
+    for tool in more {
+        match tools.iter_mut().find(|old| old.name == tool.name) {
+            Some(old) => *old = tool,
+            None => tools.push(tool),
+        }
     }
 }
 

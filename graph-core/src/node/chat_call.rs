@@ -10,7 +10,8 @@ use futures::Stream;
 use super::context::NodeContext;
 use super::forward::{RunEndWatch, forward_chunks, read_chunks};
 use crate::chat::{
-    ChatChunk, ChatChunkStream, ChatModel, ChatRequest, Message, MessageBuilder, ToolDefinition,
+    ChatChunk, ChatChunkStream, ChatModel, ChatRequest, Message, MessageBuilder, ToolChoice,
+    ToolDefinition, merge_tools,
 };
 use crate::error::ChatCallError;
 use crate::graph::tags::TagSet;
@@ -27,6 +28,7 @@ pub struct ChatCall<'a, G: GraphDef, M: ?Sized> {
     model: &'a M,
     tags: TagSet<G::Tag>,
     tools: Vec<ToolDefinition>,
+    tool_choice: Option<ToolChoice>,
     streams: bool,
 }
 
@@ -37,6 +39,7 @@ impl<'a, G: GraphDef, M: ChatModel + ?Sized> ChatCall<'a, G, M> {
             model,
             tags: ctx.run.tags,
             tools: Vec::new(),
+            tool_choice: None,
             streams: true,
         }
     }
@@ -53,9 +56,18 @@ impl<'a, G: GraphDef, M: ChatModel + ?Sized> ChatCall<'a, G, M> {
         self
     }
 
-    /// Offers tools to the model for this call.
-    pub fn tools(mut self, tools: impl IntoIterator<Item = ToolDefinition>) -> Self {
-        self.tools.extend(tools);
+    /// Offers tools to the model for this call: definitions, or tools (`&dyn Tool`, a
+    /// `#[tool]`'s struct). Tools are merged by name: one given again, here or on the model,
+    /// replaces the earlier one instead of being sent twice.
+    pub fn tools<T: Into<ToolDefinition>>(mut self, tools: impl IntoIterator<Item = T>) -> Self {
+        merge_tools(&mut self.tools, tools.into_iter().map(Into::into));
+        self
+    }
+
+    /// Whether and which tool the model must call in this call, over the model's own
+    /// setting.
+    pub fn tool_choice(mut self, choice: ToolChoice) -> Self {
+        self.tool_choice = Some(choice);
         self
     }
 
@@ -76,7 +88,8 @@ impl<'a, G: GraphDef, M: ChatModel + ?Sized> ChatCall<'a, G, M> {
                 call_id.clone(),
             )
         });
-        let request = ChatRequest::new(messages).with_tools(self.tools);
+        let mut request = ChatRequest::new(messages).with_tools(self.tools);
+        request.tool_choice = self.tool_choice;
         StartedCall {
             chunks: self.model.stream(request),
             metadata,

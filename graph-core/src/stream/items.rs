@@ -72,6 +72,13 @@ impl<T: GraphTag> MessageChunk<T> {
         self.metadata.tags().contains(tag)
     }
 
+    /// Whether the chunk adds neither text nor a piece of a tool call (the role-only first
+    /// chunk, the finish and usage chunk): kept in the stream as LangGraph keeps them, and
+    /// skipped by a consumer that prints tokens.
+    pub fn is_empty(&self) -> bool {
+        self.chunk.is_empty()
+    }
+
     /// The id shared by every chunk of this model call.
     pub fn id(&self) -> &str {
         self.metadata.call_id()

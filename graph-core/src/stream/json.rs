@@ -10,7 +10,7 @@ use super::metadata::{MessageMetadata, PREGEL_PULL, PREGEL_PUSH, TaskMetadata, T
 use super::mode::{Flag, ModeFlags, Off};
 use super::stream_item::StreamItem;
 use super::task_items::{NodeUpdate, TaskEvent, TaskEventKind};
-use crate::chat::ChatChunk;
+use crate::chat::LangChainJson;
 use crate::graph::tags::TagSet;
 use crate::graph::traits::{GraphDef, GraphNode, GraphTag, State};
 
@@ -128,47 +128,22 @@ where
     }
 }
 
-/// The chunk in LangChain's `AIMessageChunk` JSON shape.
-struct AiMessageChunkJson<'a> {
-    chunk: &'a ChatChunk,
-    id: &'a str,
-}
-
-impl Serialize for AiMessageChunkJson<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("type", "AIMessageChunk")?;
-        map.serialize_entry("content", &self.chunk.content)?;
-        map.serialize_entry("id", self.id)?;
-        map.serialize_entry("tool_call_chunks", self.chunk.tool_call_chunks())?;
-        if let Some(reason) = self.chunk.finish_reason() {
-            map.serialize_entry(
-                "response_metadata",
-                &serde_json::json!({ "finish_reason": reason.as_str() }),
-            )?;
-        }
-        if let Some(usage) = self.chunk.usage() {
-            map.serialize_entry(
-                "usage_metadata",
-                &serde_json::json!({
-                    "input_tokens": usage.prompt_tokens,
-                    "output_tokens": usage.completion_tokens,
-                    "total_tokens": usage.total_tokens,
-                }),
-            )?;
-        }
-        map.end()
-    }
-}
-
-/// As LangGraph's messages mode: the pair `[message_chunk, metadata]`.
+/// As LangGraph's messages mode: the pair `[message_chunk, metadata]`, the message in
+/// LangChain's shape.
 impl<T: GraphTag> Serialize for MessageChunk<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut pair = serializer.serialize_tuple(2)?;
-        pair.serialize_element(&AiMessageChunkJson {
-            chunk: self.chunk(),
-            id: self.id(),
-        })?;
+        let metadata = self.metadata();
+        // A whole message a node returned is written as that message (a `ToolMessage` is
+        // `type: "tool"`), as LangGraph emits it; a model call's chunk as an
+        // `AIMessageChunk`.
+        let message = if metadata.is_returned_message() {
+            LangChainJson::whole_chunk(self.chunk(), self.id())
+        } else {
+            LangChainJson::chunk(self.chunk(), self.id(), self.is_last())
+                .with_model(metadata.model())
+        };
+        pair.serialize_element(&message)?;
         pair.serialize_element(self.metadata())?;
         pair.end()
     }

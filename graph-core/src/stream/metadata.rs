@@ -339,7 +339,7 @@ impl<T: GraphTag> MessageMetadata<T> {
 
     /// Whether the item is a whole message a node returned rather than a model call's
     /// chunk: only such metadata has no model.
-    pub(crate) fn is_returned_message(&self) -> bool {
+    pub fn is_returned_message(&self) -> bool {
         self.model.is_none()
     }
 

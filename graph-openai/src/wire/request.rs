@@ -288,6 +288,17 @@ pub enum ToolChoice {
     Function(String),
 }
 
+impl From<&stategraph_core::ToolChoice> for ToolChoice {
+    fn from(choice: &stategraph_core::ToolChoice) -> Self {
+        match choice {
+            stategraph_core::ToolChoice::Auto => Self::Auto,
+            stategraph_core::ToolChoice::None => Self::None,
+            stategraph_core::ToolChoice::Required => Self::Required,
+            stategraph_core::ToolChoice::Tool(name) => Self::Function(name.clone()),
+        }
+    }
+}
+
 impl Serialize for ToolChoice {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {

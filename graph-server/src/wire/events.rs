@@ -5,13 +5,12 @@ use std::io::Write as _;
 use std::sync::Arc;
 
 use bytes::{BufMut, BytesMut};
-use stategraph_core::GraphError;
+use stategraph_core::{ChatChunk, GraphError, LangChainJson};
 use uuid::Uuid;
 
 use crate::error::INTERNAL_ERROR;
 use crate::request::Modes;
 use crate::served::{MessageItem, RunFailure, RunItem};
-use crate::wire::message::{Accumulated, ChunkJson, MessageJson};
 use crate::wire::sse;
 
 /// Writes a run's events: the `metadata` event, each item in the shapes its modes ask for,
@@ -19,7 +18,7 @@ use crate::wire::sse;
 pub(crate) struct EventEncoder {
     modes: Modes,
     /// `messages` mode's messages so far, by id; a message leaves when complete.
-    messages: HashMap<Arc<str>, Accumulated>,
+    messages: HashMap<Arc<str>, ChatChunk>,
 }
 
 impl EventEncoder {
@@ -87,15 +86,13 @@ impl EventEncoder {
         sse::start(out, "messages", &message.ns);
         let mut writer = out.writer();
         writer.write_all(b"[").map_err(serde_json::Error::io)?;
-        serde_json::to_writer(
-            &mut writer,
-            &ChunkJson {
-                chunk: &message.chunk,
-                id: &message.id,
-                model: message.model.as_ref(),
-                last: message.last,
-            },
-        )?;
+        let json = if message.returned {
+            LangChainJson::whole_chunk(&message.chunk, &message.id)
+        } else {
+            LangChainJson::chunk(&message.chunk, &message.id, message.last)
+                .with_model(message.model.as_ref())
+        };
+        serde_json::to_writer(&mut writer, &json)?;
         writer.write_all(b",").map_err(serde_json::Error::io)?;
         writer
             .write_all(message.metadata.as_bytes())
@@ -132,7 +129,7 @@ impl EventEncoder {
                 self.messages.entry(message.id.clone()).or_default()
             }
         };
-        accumulated.add(&message.chunk);
+        *accumulated += &message.chunk;
         let event = if message.last {
             "messages/complete"
         } else {
@@ -143,11 +140,8 @@ impl EventEncoder {
         writer.write_all(b"[").map_err(serde_json::Error::io)?;
         serde_json::to_writer(
             &mut writer,
-            &MessageJson {
-                message: accumulated,
-                id: &message.id,
-                model: message.model.as_ref(),
-            },
+            &LangChainJson::whole_chunk(accumulated, &message.id)
+                .with_model(message.model.as_ref()),
         )?;
         writer.write_all(b"]").map_err(serde_json::Error::io)?;
         sse::finish(writer.into_inner());

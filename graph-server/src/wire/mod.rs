@@ -1,6 +1,5 @@
-//! What goes on the wire: SSE frames, LangChain's message JSON, and the events of each
+//! What goes on the wire: SSE frames and the events (LangChain's message JSON is graph-core's `LangChainJson`) of each
 //! stream mode.
 
 pub(crate) mod events;
-pub(crate) mod message;
 pub(crate) mod sse;
