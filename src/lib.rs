@@ -46,8 +46,8 @@ pub mod prelude {
     pub use crate::State;
     pub use crate::mode::{Checkpoints, Custom, Messages, Tasks, Updates, Values};
     pub use crate::{
-        ChatModel, Command, GraphError, Message, MessageChunk, NodeError, RunConfig, ScriptedModel,
-        StreamItem, StreamItemRef,
+        ChatModel, Command, Goto, GraphError, Message, MessageChunk, NodeError, RunConfig,
+        ScriptedModel, StreamItem, StreamItemRef,
     };
     pub use futures::{StreamExt as _, TryStreamExt as _};
 }

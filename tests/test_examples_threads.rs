@@ -1,7 +1,7 @@
-//! The durable-thread examples run as their users run them: each command a new process on
-//! one database, offline (the children never see `OPENAI_BASE_URL` / `OPENAI_API_KEY`).
-//! `durable_chat` remembers a thread's turns and lists its checkpoints; `approval` stops on
-//! its question, and a later process answers it.
+//! The examples run as their users run them: each command a new process, offline (the
+//! children never see `OPENAI_BASE_URL` / `OPENAI_API_KEY`). `durable_chat` remembers a
+//! thread's turns and lists its checkpoints; `approval` stops on its question, and a later
+//! process answers it; `map_reduce` streams its researchers' tokens interleaved.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -302,4 +302,46 @@ async fn approval_stops_on_its_question_and_a_new_process_answers_it_postgres() 
         .unwrap()
         .as_nanos();
     approval_flow(&url, &format!("approval-{}-{nanos}", std::process::id())).await;
+}
+
+#[test]
+fn map_reduce_streams_one_researcher_per_sub_question_and_writes_a_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let stdout = succeeds(
+        run(
+            "map_reduce",
+            dir.path(),
+            None,
+            &["How do bees find their way home?"],
+        ),
+        "map_reduce",
+    );
+    let labels: BTreeSet<&str> = stdout
+        .lines()
+        .filter_map(|line| line.strip_prefix('[')?.split_once(']'))
+        .map(|(label, _)| label)
+        .collect();
+    assert_eq!(
+        labels.into_iter().collect::<Vec<_>>(),
+        ["plan", "research#0", "research#1", "research#2", "write"],
+        "{stdout}"
+    );
+    // The researchers run in one step: the first token of each comes before the last of any.
+    let lines: Vec<&str> = stdout.lines().collect();
+    let first = |label: &str| lines.iter().position(|line| line.starts_with(label));
+    let last = |label: &str| lines.iter().rposition(|line| line.starts_with(label));
+    let firsts: Vec<usize> = (0..3)
+        .filter_map(|n| first(&format!("[research#{n}]")))
+        .collect();
+    let lasts: Vec<usize> = (0..3)
+        .filter_map(|n| last(&format!("[research#{n}]")))
+        .collect();
+    assert!(
+        firsts.iter().max() < lasts.iter().min(),
+        "interleaved: {stdout}"
+    );
+    assert!(
+        stdout.contains("report: Bees combine the sun's position, learned landmarks"),
+        "{stdout}"
+    );
 }

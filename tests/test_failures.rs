@@ -274,6 +274,7 @@ async fn debug_mode_closes_the_failing_task_and_its_cancelled_sibling() {
                 TaskEventKind::Started { .. } => "start".to_owned(),
                 TaskEventKind::Finished { .. } => "result".to_owned(),
                 TaskEventKind::Failed { error } => format!("failed: {error}"),
+                TaskEventKind::AttemptFailed { error, .. } => format!("attempt failed: {error}"),
                 TaskEventKind::Interrupted { interrupt } => format!("interrupted: {interrupt:?}"),
             };
             (event.node(), kind)

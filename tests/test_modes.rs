@@ -144,6 +144,7 @@ async fn debug_mode_gives_a_start_and_a_result_for_every_task() {
                 TaskEventKind::Started { .. } => "start",
                 TaskEventKind::Finished { .. } => "result",
                 TaskEventKind::Failed { .. } => "failed",
+                TaskEventKind::AttemptFailed { .. } => "attempt failed",
                 TaskEventKind::Interrupted { .. } => "interrupted",
             };
             (event.step(), event.node(), kind)

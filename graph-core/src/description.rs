@@ -77,6 +77,9 @@ pub enum EdgeKind {
     Routed(&'static str),
     /// For each item the named router sends to this target (LangGraph's `Send`).
     Sent(&'static str),
+    /// When its source node returns a `Goto` naming this target (LangGraph's `Command`
+    /// with `goto`, from a node declaring its destinations).
+    Goto,
 }
 
 /// One edge from `source` to `target`.
@@ -93,7 +96,10 @@ pub struct EdgeDescription {
 impl EdgeDescription {
     /// Whether a router decides if the edge is taken: LangGraph's `conditional`.
     pub const fn is_conditional(&self) -> bool {
-        matches!(self.kind, EdgeKind::Routed(_) | EdgeKind::Sent(_))
+        matches!(
+            self.kind,
+            EdgeKind::Routed(_) | EdgeKind::Sent(_) | EdgeKind::Goto
+        )
     }
 }
 
@@ -134,6 +140,8 @@ impl GraphDescription {
                         EdgeKind::Routed(router) | EdgeKind::Sent(router) => {
                             ArrowKind::Routed(router.to_owned())
                         }
+                        // Drawn as the macro's docs draw it.
+                        EdgeKind::Goto => ArrowKind::Routed("goto".to_owned()),
                     },
                 })
             })

@@ -235,6 +235,28 @@ impl NodeError {
     pub fn into_inner(self) -> BoxError {
         self.0
     }
+
+    /// The error inside as an `E`, when it is one: for a retry policy's `retry_on`.
+    pub fn downcast_ref<E: StdError + 'static>(&self) -> Option<&E> {
+        self.0.downcast_ref::<E>()
+    }
+
+    /// Whether this is the error an interrupt stops a node with: never retried.
+    pub(crate) fn is_interrupt(&self) -> bool {
+        self.downcast_ref::<StoppedByInterrupt>().is_some()
+    }
+}
+
+/// A node's attempt took longer than its `#[node(timeout = ..)]`: the error inside
+/// [`GraphError::Node`] (find it with `downcast_ref`), or given to a retry policy's
+/// `retry_on`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("node `{node}` timed out after {}", humantime::format_duration(*.after))]
+pub struct NodeTimedOut {
+    /// The node.
+    pub node: &'static str,
+    /// Its timeout.
+    pub after: std::time::Duration,
 }
 
 /// What [`NodeContext::interrupt`](crate::NodeContext::interrupt) returns until answered:

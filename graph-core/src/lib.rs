@@ -48,8 +48,10 @@ pub use chat::{
 };
 pub use config::{DEFAULT_BUFFER, DEFAULT_RECURSION_LIMIT, Durability, RunConfig};
 pub use description::{EdgeDescription, EdgeKind, GraphDescription, NodeDescription, Vertex};
-pub use error::{BoxError, ChatCallError, GraphError, NodeError, UpdateConflict};
+pub use error::{BoxError, ChatCallError, GraphError, NodeError, NodeTimedOut, UpdateConflict};
 pub use graph::command::{Command, Resume};
+pub use graph::goto::{Goto, IntoNodeGoto};
+pub use graph::policy::{NodePolicy, RetryPolicy};
 pub use graph::tags::TagSet;
 pub use graph::traits::{GraphDef, GraphNode, GraphTag, IntoNodeResult, State};
 pub use graph_stream::GraphStream;
@@ -94,6 +96,8 @@ pub mod reducer {
 pub mod __private {
     pub use crate::chat::{ToolArgument, tool_output};
     pub use crate::checkpoint;
+    pub use crate::graph::goto::NodeOutput;
+    pub use crate::graph::policy::{NodePolicy, RetryPolicy};
     pub use crate::graph::reducers::{MissingState, add_messages, append};
     pub use crate::graph::topology::{Edge, Source, Target, Topology};
     pub use crate::graph::traits::NodeFuture;
@@ -107,9 +111,9 @@ pub mod __private {
         ChildOnThread, ChildOnThreadIfDurable, ChildOnThreadNever, Probe,
     };
     pub use crate::{
-        EdgeDescription, EdgeKind, GraphDef, GraphDescription, GraphError, GraphNode, GraphStream,
-        GraphTag, IntoNodeResult, Message, NodeContext, NodeDescription, NodeError, RunConfig,
-        State, UpdateConflict, Vertex,
+        EdgeDescription, EdgeKind, Goto, GraphDef, GraphDescription, GraphError, GraphNode,
+        GraphStream, GraphTag, IntoNodeGoto, IntoNodeResult, Message, NodeContext, NodeDescription,
+        NodeError, RunConfig, State, UpdateConflict, Vertex,
     };
     pub use schemars;
 }

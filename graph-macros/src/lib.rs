@@ -46,6 +46,11 @@ use proc_macro::TokenStream;
 ///
 /// - `#[node] async fn name(state: &State, ctx: &Ctx) -> Update`: either parameter may be
 ///   left out; the return is the state's update or a `Result<Update, NodeError>`.
+///   Options, each optional: `#[node(goto = [a, END], retry = 3, timeout = "30s")]`.
+///   `goto` generates `<Name>Goto` (a variant per listed target) and the node returns
+///   `Goto<Update, <Name>Goto>` (or a `Result` of it): the targets run next, besides the
+///   node's edges. `retry` is a count of attempts or a `RetryPolicy` expression; `timeout`
+///   a duration string (`"500ms"`, `"1m 30s"`) or a `Duration` expression.
 /// - `#[router] fn name(state: &State) -> Name`: `Name` is generated from the edge's
 ///   targets, one variant per target in PascalCase (`Plan`, `End`). A router returning
 ///   `Vec<Name>` sends: each item, `Name::Target(State)`, starts one instance of `Target`
@@ -193,7 +198,8 @@ fn outside_graph(marker: &str, item: TokenStream) -> TokenStream {
     quote::quote!(#error #item).into()
 }
 
-/// Marks an `async fn` as a node of the enclosing `#[graph]` module.
+/// Marks an `async fn` as a node of the enclosing `#[graph]` module; its options
+/// (`goto`, `retry`, `timeout`) are read by `#[graph]`.
 #[proc_macro_attribute]
 pub fn node(_args: TokenStream, item: TokenStream) -> TokenStream {
     outside_graph("node", item)

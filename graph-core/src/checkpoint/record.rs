@@ -174,6 +174,9 @@ impl PendingWrite {
     pub const INTERRUPT: &'static str = "__interrupt__";
     /// The channel of the answers a task's interrupts get, in order (a JSON list).
     pub const RESUME: &'static str = "__resume__";
+    /// The start of the channel of each node a finished task's `goto` named:
+    /// `branch:to:<node>`, as LangGraph writes a `Command`'s goto (its value: `null`).
+    pub const GOTO_PREFIX: &'static str = "branch:to:";
 }
 
 /// Which checkpoints of a thread [`Checkpointer::list`](super::Checkpointer::list)

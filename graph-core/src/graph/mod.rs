@@ -3,6 +3,8 @@
 //! may name. Plain data and traits: nothing here runs a graph.
 
 pub(crate) mod command;
+pub(crate) mod goto;
+pub(crate) mod policy;
 pub(crate) mod reducers;
 pub(crate) mod tags;
 pub(crate) mod topology;

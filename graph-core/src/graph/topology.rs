@@ -1,5 +1,6 @@
 //! The static shape of a graph: its edges, as `#[graph]` writes them into a `static`.
 
+use super::policy::NodePolicy;
 use super::traits::GraphNode;
 
 /// Where an edge starts.
@@ -62,15 +63,33 @@ pub enum Edge<N: 'static, S: 'static> {
     },
 }
 
-/// Every edge of one graph.
+/// Every edge of one graph, and how its nodes' tasks run when any node says.
 pub struct Topology<N: 'static, S: 'static> {
     edges: &'static [Edge<N, S>],
+    /// `None` when no node has a retry policy or a timeout: starting a task then asks
+    /// nothing more.
+    policy: Option<fn(N) -> NodePolicy>,
 }
 
 impl<N: GraphNode, S> Topology<N, S> {
     /// The graph with these edges. `#[graph]` has validated them at compile time.
     pub const fn new(edges: &'static [Edge<N, S>]) -> Self {
-        Self { edges }
+        Self {
+            edges,
+            policy: None,
+        }
+    }
+
+    /// The graph with each node's retry policy and timeout as `policy` gives them.
+    #[must_use]
+    pub const fn with_policy(mut self, policy: fn(N) -> NodePolicy) -> Self {
+        self.policy = Some(policy);
+        self
+    }
+
+    /// How `node`'s tasks run, when any node of the graph has a policy.
+    pub fn policy(&self, node: N) -> Option<NodePolicy> {
+        self.policy.map(|policy| policy(node))
     }
 
     /// The edges, in the order they were declared.

@@ -146,8 +146,10 @@ pub trait GraphNode: Copy + Eq + Hash + Debug + Send + Sync + 'static {
 }
 
 /// The future of one node task.
-pub type NodeFuture<G> =
-    BoxFuture<'static, Result<<<G as GraphDef>::State as State>::Update, NodeError>>;
+pub type NodeFuture<G> = BoxFuture<
+    'static,
+    Result<super::goto::NodeOutput<Update<G>, <G as GraphDef>::Node>, NodeError>,
+>;
 
 /// One graph, as `#[graph]` describes it to the executor: its types and its edges. (The
 /// `match` from node to node fn is a trait of its own, implemented by the same
@@ -180,3 +182,6 @@ pub trait GraphDef: Sized + Send + Sync + 'static {
     /// code generic over graphs (a server serving `GET /assistants/{id}/graph`) reaches it.
     fn description() -> &'static crate::description::GraphDescription;
 }
+
+/// A graph's update type.
+type Update<G> = <<G as GraphDef>::State as State>::Update;

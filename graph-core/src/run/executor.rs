@@ -16,6 +16,7 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 use uuid::Uuid;
 
+use super::attempts::run_attempts;
 use super::frontier::{Frontier, NextTask};
 use super::interrupts::InterruptBook;
 use super::merge::merge_step;
@@ -24,6 +25,7 @@ use super::shared::{AbortSpawnedOnDrop, RunShared, SpawnedTasks, StartNode};
 use super::step_futures::StepFutures;
 use crate::config::{Breakpoints, Durability, RunConfig};
 use crate::error::{CheckpointError, GraphError, NodeError};
+use crate::graph::goto::NodeOutput;
 use crate::graph::topology::Source;
 use crate::graph::traits::{GraphDef, GraphNode, State};
 use crate::interrupt::Interrupt;
@@ -34,13 +36,16 @@ use crate::stream::record::{Event, Recorder};
 
 type Update<G> = <<G as GraphDef>::State as State>::Update;
 type Caught<T> = Result<T, Box<dyn Any + Send>>;
-type TaskFuture<G> = BoxFuture<'static, (usize, Caught<Result<Update<G>, NodeError>>)>;
+type Output<G> = NodeOutput<Update<G>, <G as GraphDef>::Node>;
+type TaskFuture<G> = BoxFuture<'static, (usize, Caught<Result<Output<G>, NodeError>>)>;
 
 /// One node of the current step and, once it has finished, its update.
 pub(super) struct StepTask<G: GraphDef> {
     pub(super) node: G::Node,
     pub(super) metadata: Arc<TaskMetadata<G::Node>>,
     update: Option<Update<G>>,
+    /// The nodes its `goto` named, run in the next step besides the edges' targets.
+    goto: Vec<G::Node>,
     /// It returned, failed or panicked (as opposed to being cancelled by a sibling's failure).
     pub(super) ended: bool,
     /// It stopped on this interrupt: its update, if it returned one, is dropped.
@@ -304,7 +309,7 @@ impl<G: GraphDef> Run<G> {
                 continue;
             }
             match self.running.poll_next(cx) {
-                Poll::Ready(Some((index, Ok(Ok(update))))) => self.task_returned(index, update),
+                Poll::Ready(Some((index, Ok(Ok(output))))) => self.task_returned(index, output),
                 Poll::Ready(Some((index, Ok(Err(error))))) => self.task_errored(index, error),
                 Poll::Ready(Some((index, Err(panic)))) => self.task_panicked(index, &*panic),
                 Poll::Ready(None) => {}
@@ -325,7 +330,8 @@ impl<G: GraphDef> Run<G> {
     }
 
     /// Records a task's update, after everything it wrote, and keeps it for the merge.
-    fn task_returned(&mut self, index: usize, update: Update<G>) {
+    fn task_returned(&mut self, index: usize, output: Output<G>) {
+        let NodeOutput { update, goto } = output;
         if self.stopped_on_interrupt(index) {
             return;
         }
@@ -339,11 +345,13 @@ impl<G: GraphDef> Run<G> {
         }));
         match recorded {
             Ok(()) => {
-                if let Err(error) = self.store_finished_task(index, &update) {
+                if let Err(error) = self.store_finished_task(index, &update, &goto) {
                     self.fail(error);
                     return;
                 }
-                self.step_tasks[index].update = Some(update);
+                let task = &mut self.step_tasks[index];
+                task.update = Some(update);
+                task.goto = goto;
             }
             Err(panic) => self.update_clone_panicked(index, &*panic),
         }
@@ -366,7 +374,12 @@ impl<G: GraphDef> Run<G> {
 
     /// On a thread, stores the update of a task that shares its step with others, so
     /// that a resume after a crash does not run it again.
-    fn store_finished_task(&mut self, index: usize, update: &Update<G>) -> Result<(), GraphError> {
+    fn store_finished_task(
+        &mut self,
+        index: usize,
+        update: &Update<G>,
+        goto: &[G::Node],
+    ) -> Result<(), GraphError> {
         let Some(sink) = &mut self.sink.0 else {
             return Ok(());
         };
@@ -375,7 +388,7 @@ impl<G: GraphDef> Run<G> {
             return Ok(());
         }
         let task = &self.step_tasks[index];
-        if let Some(save) = sink.task_done(&task.metadata.key(), task.node.name(), update)? {
+        if let Some(save) = sink.task_done(&task.metadata.key(), task.node.name(), update, goto)? {
             self.saves.push_back(save);
         }
         Ok(())
@@ -406,12 +419,14 @@ impl<G: GraphDef> Run<G> {
             return self.stop_on_interrupts();
         }
         let mut stored_updates = Vec::new();
+        let mut goto = Vec::new();
         let sources: Vec<Source<G::Node>> = if self.started {
             let step_tasks = std::mem::take(&mut self.step_tasks);
             let mut ran = Vec::with_capacity(step_tasks.len());
             let mut updates = Vec::with_capacity(step_tasks.len());
             for task in step_tasks {
                 ran.push(Source::Node(task.node));
+                goto.extend(task.goto);
                 if let Some(update) = task.update {
                     updates.push((task.node.name(), update));
                 }
@@ -435,7 +450,7 @@ impl<G: GraphDef> Run<G> {
 
         let next = self
             .frontier
-            .next_tasks(&sources, &*self.state, self.step)?;
+            .next_tasks(&sources, &goto, &*self.state, self.step)?;
         let mut sync_save = false;
         if let Some(sink) = &mut self.sink.0 {
             let due = DueTasks {
@@ -503,7 +518,11 @@ impl<G: GraphDef> Run<G> {
             if let Some(interrupt) = task.interrupted {
                 interrupts.push(*interrupt);
             } else if let Some(update) = task.update {
-                finished.push((task.metadata.key(), task.node.name(), update));
+                let output = NodeOutput {
+                    update,
+                    goto: task.goto,
+                };
+                finished.push((task.metadata.key(), task.node.name(), output));
             }
         }
         // The step did not happen: the thread stays at the step before it.
@@ -586,7 +605,7 @@ impl<G: GraphDef> Run<G> {
     fn start_resumed_tasks(
         &mut self,
         next: Vec<NextTask<G::Node, G::State>>,
-        mut finished: HashMap<String, Update<G>>,
+        mut finished: HashMap<String, Output<G>>,
     ) {
         self.step += 1;
         if let (Some(sink), Some(thread)) = (&self.sink.0, &self.shared.0.thread) {
@@ -618,20 +637,36 @@ impl<G: GraphDef> Run<G> {
             };
             match done {
                 None => self.start(node, metadata, input),
-                Some(update) => self.take_finished(node, metadata, &input, update),
+                Some(output) => self.take_finished(node, metadata, &input, output),
             }
         }
     }
 
     fn start(&mut self, node: G::Node, task: TaskMetadata<G::Node>, input: Arc<G::State>) {
-        let task = Arc::new(task);
+        let policy = G::topology().policy(node);
+        let task = match policy {
+            Some(policy) if policy.retry.is_some() => Arc::new(task.attempt_of(1)),
+            _ => Arc::new(task),
+        };
         self.record().task_started(&task, &input);
-        let future = (self.start_node)(node, input, Arc::clone(&self.shared.0), Arc::clone(&task));
+        let shared = Arc::clone(&self.shared.0);
+        let future = match policy {
+            None => (self.start_node)(node, input, shared, Arc::clone(&task)),
+            Some(policy) => run_attempts(
+                self.start_node,
+                node,
+                input,
+                shared,
+                Arc::clone(&task),
+                policy,
+            ),
+        };
         let index = self.step_tasks.len();
         self.step_tasks.push(StepTask {
             node,
             metadata: task,
             update: None,
+            goto: Vec::new(),
             ended: false,
             interrupted: None,
         });
@@ -646,15 +681,16 @@ impl<G: GraphDef> Run<G> {
         node: G::Node,
         task: TaskMetadata<G::Node>,
         input: &Arc<G::State>,
-        update: Update<G>,
+        output: Output<G>,
     ) {
         let task = Arc::new(task);
         self.record().task_started(&task, input);
-        self.record().task_finished(&task, &update);
+        self.record().task_finished(&task, &output.update);
         self.step_tasks.push(StepTask {
             node,
             metadata: task,
-            update: Some(update),
+            update: Some(output.update),
+            goto: output.goto,
             ended: true,
             interrupted: None,
         });

@@ -82,14 +82,18 @@ impl<N: GraphNode, S> Frontier<N, S> {
     }
 
     /// The tasks triggered by `sources` having run (in step `step`, leaving `state` after
-    /// its merge): the edge-started nodes in declaration order, each once with every
-    /// trigger that started it, then one task per item the `Send` routers return.
+    /// its merge) and by the nodes their `goto`s named: the started nodes in declaration
+    /// order, each once with every trigger that started it, then one task per item the
+    /// `Send` routers return. A `goto` triggers its node as an edge does
+    /// (`branch:to:<node>`, LangGraph's trigger for a `Command`'s goto too), so a thread
+    /// stores the step it starts as any other.
     ///
     /// # Errors
     /// [`GraphError::RouterPanicked`] when a router panics.
     pub(crate) fn next_tasks(
         &mut self,
         sources: &[Source<N>],
+        goto: &[N],
         state: &S,
         step: u64,
     ) -> Result<Vec<NextTask<N, S>>, GraphError> {
@@ -104,6 +108,9 @@ impl<N: GraphNode, S> Frontier<N, S> {
                 }
             }
         };
+        for node in goto {
+            trigger(Target::Node(*node), None);
+        }
         for (edge, seen) in self.edges.iter().zip(&mut self.join_seen) {
             match edge {
                 Edge::Direct { from, to } => {
@@ -254,7 +261,7 @@ mod tests {
             },
         ];
         let mut frontier = frontier(EDGES);
-        let first = frontier.next_tasks(&[Source::Start], &0, 0).unwrap();
+        let first = frontier.next_tasks(&[Source::Start], &[], &0, 0).unwrap();
         assert_eq!(
             first,
             [
@@ -263,7 +270,7 @@ mod tests {
             ]
         );
         let second = frontier
-            .next_tasks(&[Source::Node(Plan), Source::Node(Search)], &0, 1)
+            .next_tasks(&[Source::Node(Plan), Source::Node(Search)], &[], &0, 1)
             .unwrap();
         assert_eq!(second, [NextTask::Pull(Answer, vec!["branch:to:answer"])]);
     }
@@ -277,25 +284,33 @@ mod tests {
         }];
         let mut frontier = frontier(EDGES);
         assert_eq!(
-            frontier.next_tasks(&[Source::Node(Plan)], &0, 1).unwrap(),
-            []
-        );
-        assert_eq!(
-            frontier.next_tasks(&[Source::Node(Draft)], &0, 2).unwrap(),
-            []
-        );
-        assert_eq!(
-            frontier.next_tasks(&[Source::Node(Search)], &0, 3).unwrap(),
-            [NextTask::Pull(Answer, vec!["join:plan+search:answer"])]
-        );
-        // It fired: both sources must run again before it fires again.
-        assert_eq!(
-            frontier.next_tasks(&[Source::Node(Search)], &0, 4).unwrap(),
+            frontier
+                .next_tasks(&[Source::Node(Plan)], &[], &0, 1)
+                .unwrap(),
             []
         );
         assert_eq!(
             frontier
-                .next_tasks(&[Source::Node(Plan), Source::Node(Search)], &0, 5)
+                .next_tasks(&[Source::Node(Draft)], &[], &0, 2)
+                .unwrap(),
+            []
+        );
+        assert_eq!(
+            frontier
+                .next_tasks(&[Source::Node(Search)], &[], &0, 3)
+                .unwrap(),
+            [NextTask::Pull(Answer, vec!["join:plan+search:answer"])]
+        );
+        // It fired: both sources must run again before it fires again.
+        assert_eq!(
+            frontier
+                .next_tasks(&[Source::Node(Search)], &[], &0, 4)
+                .unwrap(),
+            []
+        );
+        assert_eq!(
+            frontier
+                .next_tasks(&[Source::Node(Plan), Source::Node(Search)], &[], &0, 5)
                 .unwrap(),
             [NextTask::Pull(Answer, vec!["join:plan+search:answer"])]
         );
@@ -317,7 +332,7 @@ mod tests {
         let mut frontier = frontier(EDGES);
         let sources = [Source::Node(Plan), Source::Node(Search)];
         assert_eq!(
-            pulls(&frontier.next_tasks(&sources, &0, 1).unwrap()),
+            pulls(&frontier.next_tasks(&sources, &[], &0, 1).unwrap()),
             [(Answer, vec!["join:plan+search:answer", "branch:to:answer"])]
         );
     }
@@ -338,7 +353,9 @@ mod tests {
         ];
         let mut frontier = frontier(EDGES);
         assert_eq!(
-            frontier.next_tasks(&[Source::Node(Plan)], &2, 1).unwrap(),
+            frontier
+                .next_tasks(&[Source::Node(Plan)], &[], &2, 1)
+                .unwrap(),
             [
                 NextTask::Pull(Search, vec!["branch:to:search"]),
                 NextTask::Push(Draft, 0),
@@ -347,13 +364,35 @@ mod tests {
         );
         // No searches left: the router ends the graph and the send starts nothing.
         assert_eq!(
-            frontier.next_tasks(&[Source::Node(Plan)], &0, 2).unwrap(),
+            frontier
+                .next_tasks(&[Source::Node(Plan)], &[], &0, 2)
+                .unwrap(),
             []
         );
         // Only edges from a node that ran are followed.
         assert_eq!(
-            frontier.next_tasks(&[Source::Node(Search)], &2, 3).unwrap(),
+            frontier
+                .next_tasks(&[Source::Node(Search)], &[], &2, 3)
+                .unwrap(),
             []
+        );
+    }
+
+    #[test]
+    fn a_goto_starts_its_node_with_the_edge_trigger_once_beside_the_edges() {
+        static EDGES: &[Edge<Node, State>] = &[Edge::Direct {
+            from: Source::Node(Plan),
+            to: Target::Node(Search),
+        }];
+        let mut frontier = frontier(EDGES);
+        assert_eq!(
+            frontier
+                .next_tasks(&[Source::Node(Plan)], &[Answer, Search, Answer], &0, 1)
+                .unwrap(),
+            [
+                NextTask::Pull(Search, vec!["branch:to:search"]),
+                NextTask::Pull(Answer, vec!["branch:to:answer"]),
+            ]
         );
     }
 
@@ -365,7 +404,9 @@ mod tests {
             route: panics,
         }];
         let mut frontier = frontier(EDGES);
-        let error = frontier.next_tasks(&[Source::Start], &0, 0).unwrap_err();
+        let error = frontier
+            .next_tasks(&[Source::Start], &[], &0, 0)
+            .unwrap_err();
         assert!(
             matches!(
                 &error,

@@ -2,6 +2,7 @@
 //! state, the frontier of next tasks, the merge of a step's updates, the step's futures,
 //! and what happens when a task fails, each in a file of its own.
 
+mod attempts;
 pub(crate) mod executor;
 mod failure;
 pub(crate) mod frontier;

@@ -13,6 +13,7 @@ use super::frontier::NextTask;
 use crate::checkpoint::{CheckpointId, CheckpointMeta, Checkpointer};
 use crate::config::Durability;
 use crate::error::CheckpointError;
+use crate::graph::goto::NodeOutput;
 use crate::graph::traits::{GraphDef, State};
 use crate::interrupt::Interrupt;
 
@@ -30,8 +31,11 @@ pub(crate) struct DueTasks<'a, G: GraphDef> {
     pub(crate) joins: &'a [Vec<bool>],
 }
 
-/// A task of a stopped step that finished: its key, node and update.
-pub(crate) type FinishedTask<G> = (String, &'static str, Update<G>);
+/// A task's update and the nodes its `goto` named.
+pub(crate) type Output<G> = NodeOutput<Update<G>, <G as GraphDef>::Node>;
+
+/// A task of a stopped step that finished: its key, node, update and `goto`.
+pub(crate) type FinishedTask<G> = (String, &'static str, Output<G>);
 
 /// Turns a run's steps into checkpoint writes. Made by the thread that starts the run,
 /// where the state is known to be storable; the executor sees only this.
@@ -49,13 +53,15 @@ pub(crate) trait StepSink<G: GraphDef>: Send {
         due: DueTasks<'_, G>,
     ) -> Result<Option<SaveFuture>, CheckpointError>;
 
-    /// Task `task` (of node `node`) finished a step it shares with other tasks: its update,
-    /// stored at once so that a resume after a crash does not run it again.
+    /// Task `task` (of node `node`) finished a step it shares with other tasks: its update
+    /// and the nodes its `goto` named, stored at once so that a resume after a crash does
+    /// not run it again and still goes where it said.
     fn task_done(
         &mut self,
         task: &str,
         node: &'static str,
         update: &Update<G>,
+        goto: &[G::Node],
     ) -> Result<Option<SaveFuture>, CheckpointError>;
 
     /// The run stopped in step `step` on `interrupts` (none for a breakpoint), with
@@ -133,8 +139,8 @@ pub(crate) struct ResumePoint<G: GraphDef> {
     pub(crate) tasks: Vec<NextTask<G::Node, G::State>>,
     /// Each fan-in's progress before it.
     pub(crate) joins: Vec<Vec<bool>>,
-    /// The updates of its tasks that had finished, by task key.
-    pub(crate) finished: HashMap<String, Update<G>>,
+    /// The updates (and `goto`s) of its tasks that had finished, by task key.
+    pub(crate) finished: HashMap<String, Output<G>>,
     /// The answers to its tasks' interrupts, by task key.
     pub(crate) answers: HashMap<String, Vec<Value>>,
 }

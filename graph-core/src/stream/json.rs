@@ -21,6 +21,15 @@ const ROOT: &[String] = &[];
 
 /// An item that knows its mode and namespace, for the v2 stream part. Use [`V2`] to
 /// serialize a single-mode item in that shape.
+///
+/// Its message names the usual fix: an update serializes only when its state asks for it
+/// with `#[state(derive(Serialize))]`, which a user cannot guess from serde's own error.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be written as LangGraph's JSON: it does not implement `Serialize`",
+    label = "the items of every mode asked for must serialize",
+    note = "updates mode: add `#[state(derive(Serialize))]` next to `#[derive(State)]` on the state, so its update derives `Serialize` (rustc hides the `#[derive(..)]` list from `State`)",
+    note = "values mode: derive `Serialize` on the state; custom mode: on the custom payload; tasks mode: both of the state and its update"
+)]
 pub trait V2Data: Serialize {
     /// The mode's name, the part's `type`.
     const MODE: &'static str;
@@ -195,6 +204,17 @@ where
                 map.serialize_entry("error", error)?;
                 map.serialize_entry("result", &None::<()>)?;
             }
+            TaskEventKind::AttemptFailed {
+                error,
+                attempt,
+                retry_in,
+            } => {
+                map.serialize_entry("error", error)?;
+                map.serialize_entry("result", &None::<()>)?;
+                map.serialize_entry("attempt", attempt)?;
+                let retry_in_ms = u64::try_from(retry_in.as_millis()).unwrap_or(u64::MAX);
+                map.serialize_entry("retry_in_ms", &retry_in_ms)?;
+            }
             TaskEventKind::Interrupted { interrupt } => {
                 map.serialize_entry("error", &None::<String>)?;
                 map.serialize_entry("result", &[(); 0])?;
@@ -260,6 +280,9 @@ fn task_fields<N: GraphNode, M: SerializeMap>(
     map.serialize_entry("langgraph_triggers", task.triggers())?;
     map.serialize_entry("langgraph_path", &task.path())?;
     map.serialize_entry("langgraph_checkpoint_ns", task.checkpoint_ns())?;
+    if let Some(attempt) = task.retry_attempt() {
+        map.serialize_entry("stategraph_attempt", &attempt)?;
+    }
     map.serialize_entry("checkpoint_ns", task.root_checkpoint_ns())
 }
 

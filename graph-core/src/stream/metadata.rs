@@ -60,6 +60,8 @@ struct Origin {
     /// For an item from inside a subgraph: the child task's node name and path, which the
     /// parent's typed `node` cannot name.
     nested: Option<(&'static str, TaskPath)>,
+    /// The attempt, counted from 1, of a task whose node has a retry policy.
+    attempt: Option<u32>,
 }
 
 /// Where a task runs: its step, node, triggers, path and checkpoint namespace.
@@ -113,7 +115,7 @@ impl<N: GraphNode> TaskMetadata<N> {
             origin: push.map(|index| {
                 Box::new(Origin {
                     push: Some(index),
-                    nested: None,
+                    ..Origin::default()
                 })
             }),
             checkpoint_ns: run
@@ -183,11 +185,42 @@ impl<N: GraphNode> TaskMetadata<N> {
             origin: Some(Box::new(Origin {
                 push: self.origin.as_ref().and_then(|origin| origin.push),
                 nested: Some((self.name(), self.path())),
+                attempt: self.origin.as_ref().and_then(|origin| origin.attempt),
             })),
             checkpoint_ns: self.checkpoint_ns.clone(),
             namespace: self.namespace.clone(),
             run: Arc::clone(&parent.run),
             calls: AtomicU64::new(0),
+        }
+    }
+
+    /// Which attempt of the task this is, counted from 1: above 1 only for a node with a
+    /// retry policy (`#[node(retry = ..)]`) whose earlier attempts failed. Serialized as
+    /// `stategraph_attempt` (LangGraph's metadata has no such key) for such a node's tasks.
+    pub fn attempt(&self) -> u32 {
+        self.retry_attempt().unwrap_or(1)
+    }
+
+    /// The attempt, for a task whose node has a retry policy.
+    pub(crate) fn retry_attempt(&self) -> Option<u32> {
+        self.origin.as_ref().and_then(|origin| origin.attempt)
+    }
+
+    /// The same task as attempt `attempt` of a node with a retry policy: its own metadata,
+    /// so that every item of the attempt says which one it is.
+    pub(crate) fn attempt_of(&self, attempt: u32) -> Self {
+        let mut origin = self.origin.as_deref().copied().unwrap_or_default();
+        origin.attempt = Some(attempt);
+        Self {
+            step: self.step,
+            node: self.node,
+            triggers: self.triggers.clone(),
+            task_id: self.task_id,
+            origin: Some(Box::new(origin)),
+            checkpoint_ns: self.checkpoint_ns.clone(),
+            namespace: self.namespace.clone(),
+            run: Arc::clone(&self.run),
+            calls: AtomicU64::new(self.calls.load(Ordering::Relaxed)),
         }
     }
 

@@ -17,6 +17,7 @@ use super::mode::ModeSet;
 use super::task_items::{NodeUpdate, TaskEvent, TaskEventKind};
 use crate::buffer::Buffer;
 use crate::chat::{ChatChunk, Message};
+use crate::error::NodeError;
 use crate::graph::tags::TagSet;
 use crate::graph::traits::{GraphDef, State};
 use crate::interrupt::Interrupt;
@@ -167,6 +168,25 @@ impl<G: GraphDef> Recorder<G> {
     ) {
         if self.modes.tasks {
             let kind = TaskEventKind::Failed { error: error() };
+            let item = TaskEvent::new(Arc::clone(task), kind);
+            self.buffer.push_now(Event::Task(Box::new(item)));
+        }
+    }
+
+    /// Attempt `attempt` of a task failed with `error` and runs again after `retry_in`
+    /// (tasks mode).
+    pub(crate) fn attempt_failed(
+        &self,
+        task: &Arc<TaskMetadata<G::Node>>,
+        error: &NodeError,
+        retry_in: std::time::Duration,
+    ) {
+        if self.modes.tasks {
+            let kind = TaskEventKind::AttemptFailed {
+                error: error.to_string(),
+                attempt: task.attempt(),
+                retry_in,
+            };
             let item = TaskEvent::new(Arc::clone(task), kind);
             self.buffer.push_now(Event::Task(Box::new(item)));
         }

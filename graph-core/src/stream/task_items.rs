@@ -95,6 +95,17 @@ pub enum TaskEventKind<G: GraphDef> {
         /// What went wrong.
         error: String,
     },
+    /// Attempt `attempt` failed and the node's retry policy runs it again after `retry_in`:
+    /// the items labelled with this attempt (`metadata().attempt()`) belong to a failed
+    /// attempt, and a consumer may drop them (the partial tokens of a failed model call).
+    AttemptFailed {
+        /// What went wrong.
+        error: String,
+        /// The attempt that failed, counted from 1.
+        attempt: u32,
+        /// The wait before the next attempt starts.
+        retry_in: std::time::Duration,
+    },
     /// It stopped on an interrupt (see [`NodeContext::interrupt`](crate::NodeContext::interrupt)):
     /// its update is dropped, and resuming runs it again.
     Interrupted {
@@ -144,6 +155,7 @@ impl<G: GraphDef> std::fmt::Debug for TaskEvent<G> {
             TaskEventKind::Started { .. } => "started",
             TaskEventKind::Finished { .. } => "finished",
             TaskEventKind::Failed { .. } => "failed",
+            TaskEventKind::AttemptFailed { .. } => "attempt failed",
             TaskEventKind::Interrupted { .. } => "interrupted",
         };
         f.debug_struct("TaskEvent")

@@ -14,6 +14,7 @@ use crate::checkpoint::{
 use crate::config::RunConfig;
 use crate::error::{CheckpointError, GraphError};
 use crate::graph::command::{Command, Resume};
+use crate::graph::goto::NodeOutput;
 use crate::graph::traits::{GraphDef, GraphNode, State};
 use crate::interrupt::Interrupt;
 use crate::run::frontier::NextTask;
@@ -276,6 +277,7 @@ impl ThreadRef {
         }
         let Pending {
             finished,
+            mut goto,
             mut answers,
             questions,
             reanswerable,
@@ -339,6 +341,18 @@ impl ThreadRef {
                 (state, Some(delta))
             }
         };
+        let finished = finished
+            .into_iter()
+            .map(|(task, update)| {
+                let goto = goto
+                    .remove(&task)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|name| frontier::node_named::<G::Node>(name))
+                    .collect::<Result<_, _>>()?;
+                Ok((task, NodeOutput { update, goto }))
+            })
+            .collect::<Result<_, CheckpointError>>()?;
         let point = ResumePoint {
             after_step,
             tasks,

@@ -13,6 +13,8 @@ use crate::interrupt::Interrupt;
 /// their interrupts have, and the questions still open.
 pub(crate) struct Pending<U> {
     pub(crate) finished: HashMap<String, U>,
+    /// The nodes each finished task's `goto` named, as stored: `branch:to:<node>`'s node.
+    pub(crate) goto: HashMap<String, Vec<String>>,
     pub(crate) answers: HashMap<String, Vec<Value>>,
     pub(crate) questions: Vec<Interrupt>,
     /// Answered questions whose task did not finish, answered last: a new answer replaces
@@ -33,6 +35,7 @@ impl<U> Pending<U> {
         };
         let mut pending = Pending {
             finished: HashMap::new(),
+            goto: HashMap::new(),
             answers: HashMap::new(),
             questions: Vec::new(),
             reanswerable: Vec::new(),
@@ -70,7 +73,15 @@ impl<U> Pending<U> {
                             })?;
                     pending.questions.push(question);
                 }
-                _ => {}
+                channel => {
+                    if let Some(node) = channel.strip_prefix(PendingWrite::GOTO_PREFIX) {
+                        pending
+                            .goto
+                            .entry(write.task_id.clone())
+                            .or_default()
+                            .push(node.to_owned());
+                    }
+                }
             }
         }
         let (answers, finished) = (&pending.answers, &pending.finished);

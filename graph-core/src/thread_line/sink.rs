@@ -13,7 +13,7 @@ use crate::checkpoint::{
 };
 use crate::config::Durability;
 use crate::error::CheckpointError;
-use crate::graph::traits::{GraphDef, State};
+use crate::graph::traits::{GraphDef, GraphNode, State};
 use crate::interrupt::Interrupt;
 use crate::run::persist::{DueTasks, FinishedTask, SaveFuture, StepSink, StepUpdates};
 
@@ -201,17 +201,14 @@ where
         task: &str,
         node: &'static str,
         update: &<G::State as State>::Update,
+        goto: &[G::Node],
     ) -> Result<Option<SaveFuture>, CheckpointError> {
         if self.durability == Durability::Exit {
             return Ok(None);
         }
-        let write = PendingWrite {
-            task_id: task.to_owned(),
-            node: node.to_owned(),
-            channel: PendingWrite::UPDATE.to_owned(),
-            value: Value::Object(G::State::update_to_json(update)?),
-        };
-        Ok(Some(self.put_writes(vec![write])))
+        let mut writes = Vec::with_capacity(1 + goto.len());
+        task_writes::<G>(&mut writes, task, node, update, goto)?;
+        Ok(Some(self.put_writes(writes)))
     }
 
     fn interrupted(
@@ -227,13 +224,8 @@ where
             None
         };
         let mut writes = Vec::with_capacity(finished.len() + interrupts.len());
-        for (task, node, update) in finished {
-            writes.push(PendingWrite {
-                task_id: task.clone(),
-                node: (*node).to_owned(),
-                channel: PendingWrite::UPDATE.to_owned(),
-                value: Value::Object(G::State::update_to_json(update)?),
-            });
+        for (task, node, output) in finished {
+            task_writes::<G>(&mut writes, task, node, &output.update, &output.goto)?;
         }
         for interrupt in interrupts {
             writes.push(PendingWrite {
@@ -297,4 +289,32 @@ where
 /// A step as stored: they are counted from -1, and never come near `i64::MAX`.
 fn stored_step(step: u64) -> i64 {
     i64::try_from(step).unwrap_or(i64::MAX)
+}
+
+/// The pending writes of a finished task: its update, then one `branch:to:<node>` per node
+/// its `goto` named (LangGraph's channels for a `Command`'s goto), so that a resume of the
+/// step still goes there.
+fn task_writes<G: GraphDef>(
+    writes: &mut Vec<PendingWrite>,
+    task: &str,
+    node: &str,
+    update: &<G::State as State>::Update,
+    goto: &[G::Node],
+) -> Result<(), CheckpointError>
+where
+    G::State: Durable,
+{
+    writes.push(PendingWrite {
+        task_id: task.to_owned(),
+        node: node.to_owned(),
+        channel: PendingWrite::UPDATE.to_owned(),
+        value: Value::Object(G::State::update_to_json(update)?),
+    });
+    writes.extend(goto.iter().map(|target| PendingWrite {
+        task_id: task.to_owned(),
+        node: node.to_owned(),
+        channel: target.branch_trigger().to_owned(),
+        value: Value::Null,
+    }));
+    Ok(())
 }

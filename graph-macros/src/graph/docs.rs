@@ -8,6 +8,9 @@ use super::lower::RouteTarget;
 use super::model::{EdgeModel, Endpoint, GraphModel, NodeModel, RouterModel};
 use stategraph_diagram::{Arrow, ArrowKind, Diagram, Vertex, mermaid, svg};
 
+/// The label of a node's `goto` arrows: dashed like a router's, since the node picks.
+pub(crate) const GOTO_LABEL: &str = "goto";
+
 /// The graph as the diagram crate draws it. Edges with an unknown end (already reported)
 /// are left out; a fan-in becomes one arrow per source and a routed edge one arrow per
 /// declared target, each distinct arrow once.
@@ -47,6 +50,11 @@ pub(crate) fn diagram(graph: &GraphModel) -> Diagram {
             } => {
                 for target in targets {
                     push(from, target, ArrowKind::Routed(router.to_string()));
+                }
+            }
+            EdgeModel::Goto { from, targets } => {
+                for target in targets {
+                    push(from, target, ArrowKind::Routed(GOTO_LABEL.to_owned()));
                 }
             }
         }
@@ -92,6 +100,15 @@ fn edge_table(graph: &GraphModel) -> String {
                     .join(if sends { " and " } else { " or " });
                 (Endpoint::name(from), to, kind)
             }
+            EdgeModel::Goto { from, targets } => (
+                Endpoint::name(from),
+                targets
+                    .iter()
+                    .map(Endpoint::name)
+                    .collect::<Vec<_>>()
+                    .join(" or "),
+                "`goto`: the node picks".to_owned(),
+            ),
         };
         table.push_str(&format!("| `{from}` | `{to}` | {kind} |\n"));
     }

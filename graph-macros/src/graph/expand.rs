@@ -7,8 +7,11 @@ use syn::spanned::Spanned;
 use syn::{FnArg, Ident};
 
 use super::docs;
-use super::lower::{Lowered, Route, RouteTarget};
-use super::model::{EdgeModel, Endpoint, GraphModel, NodeModel, type_text};
+use super::lower::{Lowered, NodeGoto, Route, RouteTarget};
+use super::model::{
+    EdgeModel, Endpoint, GraphModel, NodeModel, RetryValue, TimeoutValue, retry_value,
+    timeout_value, type_text,
+};
 use stategraph_diagram::{ArrowKind, Diagram, Vertex};
 
 /// The whole module. With `stub`, the API is generated but calls no user fn and has no
@@ -39,6 +42,7 @@ pub(crate) fn module(lowered: &Lowered<'_>, stub: bool) -> TokenStream {
     let node_enum = node_enum(graph);
     let tag_enum = tag_enum(graph);
     let route_enums = lowered.routes.iter().map(|route| route_enum(graph, route));
+    let goto_enums = lowered.gotos.iter().map(|goto| goto_enum(graph, goto));
     let graph_struct = graph_struct(graph, &lowered.diagram);
     let graph_def = graph_def_impl(lowered, stub);
     quote! {
@@ -54,6 +58,7 @@ pub(crate) fn module(lowered: &Lowered<'_>, stub: bool) -> TokenStream {
             #node_enum
             #tag_enum
             #(#route_enums)*
+            #(#goto_enums)*
             #graph_struct
             #graph_def
         }
@@ -326,6 +331,41 @@ fn route_enum(graph: &GraphModel, route: &Route<'_>) -> TokenStream {
     }
 }
 
+/// The enum a `#[node(goto = [..])]` fn returns its targets in: one unit variant per
+/// target, so going anywhere else does not compile.
+fn goto_enum(graph: &GraphModel, goto: &NodeGoto<'_>) -> TokenStream {
+    let NodeGoto {
+        node,
+        enum_ident,
+        key,
+        targets,
+    } = goto;
+    let vis = respan(item_vis(graph), key.span());
+    let doc = format!(
+        "Where node `{}` sends the run next: the targets of its `goto`. It returns them in a `Goto`.",
+        node.ident()
+    );
+    let variants = targets.iter().map(|RouteTarget { endpoint, variant }| {
+        let doc = match endpoint {
+            Endpoint::End(_) => {
+                "Stop here: go to `END` (the node's edges still lead on).".to_owned()
+            }
+            other => format!("Run `{}` next.", other.ident()),
+        };
+        quote!(#[doc = #doc] #variant)
+    });
+    quote_spanned! {key.span()=>
+        #[doc = #doc]
+        #[derive(
+            ::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug,
+            ::core::cmp::PartialEq, ::core::cmp::Eq, ::core::hash::Hash,
+        )]
+        #vis enum #enum_ident {
+            #( #variants, )*
+        }
+    }
+}
+
 /// The user's `///` docs on `attrs`, one line each.
 fn doc_text(attrs: &[syn::Attribute]) -> String {
     let lines: Vec<String> = attrs
@@ -370,6 +410,9 @@ fn description(graph: &GraphModel, diagram: &Diagram) -> TokenStream {
         let kind = match &arrow.kind {
             ArrowKind::Direct => quote!(#private::EdgeKind::Direct),
             ArrowKind::Join => quote!(#private::EdgeKind::Join),
+            ArrowKind::Routed(router) if is_goto_arrow(graph, diagram, arrow, router) => {
+                quote!(#private::EdgeKind::Goto)
+            }
             ArrowKind::Routed(router) => {
                 let sends = graph.edges.iter().any(|edge| {
                     matches!(edge, EdgeModel::Routed { router: name, .. } if name == router)
@@ -391,6 +434,24 @@ fn description(graph: &GraphModel, diagram: &Diagram) -> TokenStream {
             edges: &[#(#edges),*],
         }
     }
+}
+
+/// Whether a dashed arrow labelled `label` is a node's `goto` rather than a router's edge
+/// (a router may be called `goto` too): no routed edge from its source uses that router.
+fn is_goto_arrow(
+    graph: &GraphModel,
+    diagram: &Diagram,
+    arrow: &stategraph_diagram::Arrow,
+    label: &str,
+) -> bool {
+    let Vertex::Node(source) = &diagram.vertices[arrow.from] else {
+        return false;
+    };
+    label == docs::GOTO_LABEL
+        && !graph.edges.iter().any(|edge| {
+            matches!(edge, EdgeModel::Routed { from, router, .. }
+                if router == label && from.ident() == source.as_str())
+        })
 }
 
 fn graph_struct(graph: &GraphModel, diagram: &Diagram) -> TokenStream {
@@ -523,7 +584,7 @@ fn graph_struct(graph: &GraphModel, diagram: &Diagram) -> TokenStream {
 /// result. Each argument is spanned at the user's parameter type, so a parameter the graph
 /// cannot supply is reported there, through `NodeParameter`'s `on_unimplemented`; the
 /// return type likewise through `IntoNodeResult`'s.
-fn node_call(graph: &GraphModel, node: &NodeModel) -> TokenStream {
+fn node_call(graph: &GraphModel, node: &NodeModel, goto: Option<&NodeGoto<'_>>) -> TokenStream {
     let private = private(graph);
     let state = graph.state_type();
     let ident = node.ident();
@@ -539,10 +600,39 @@ fn node_call(graph: &GraphModel, node: &NodeModel) -> TokenStream {
         syn::ReturnType::Default => ident.span(),
     };
     let result = quote_spanned!(output_span=> __result);
+    let Some(goto) = goto else {
+        return quote_spanned! {output_span=>
+            {
+                let #result = #ident(#(#args),*).await;
+                <_ as #private::IntoNodeResult<<#state as #private::State>::Update>>::into_node_result(#result)
+                    .map(#private::NodeOutput::update)
+            }
+        };
+    };
+    let enum_ident = goto.enum_ident;
+    let arms = goto
+        .targets
+        .iter()
+        .map(
+            |RouteTarget { endpoint, variant }| match graph.node_variant(endpoint) {
+                Some(node) => quote!(#enum_ident::#variant => __goto.push(Node::#node)),
+                None => quote!(#enum_ident::#variant => {}),
+            },
+        );
     quote_spanned! {output_span=>
         {
             let #result = #ident(#(#args),*).await;
-            <_ as #private::IntoNodeResult<<#state as #private::State>::Update>>::into_node_result(#result)
+            <_ as #private::IntoNodeGoto<<#state as #private::State>::Update, #enum_ident>>::into_node_goto(#result)
+                .map(|__returned| {
+                    let (__update, __targets) = __returned.into_parts();
+                    // A loop, not `filter_map`: with no `END` among the targets every arm
+                    // would keep its target, which clippy flags in the user's crate.
+                    let mut __goto = ::std::vec::Vec::with_capacity(__targets.len());
+                    for __target in __targets {
+                        match __target { #( #arms, )* }
+                    }
+                    #private::NodeOutput { update: __update, goto: __goto }
+                })
         }
     }
 }
@@ -600,34 +690,84 @@ fn route_fn_ident(router: &Ident) -> Ident {
 
 fn edge_table(graph: &GraphModel) -> TokenStream {
     let private = private(graph);
-    let edges = graph.edges.iter().map(|edge| match edge {
-        EdgeModel::Direct { from, to } => {
-            let from = endpoint_source(graph, from);
-            let to = endpoint_target(graph, to);
-            quote!(#private::Edge::Direct { from: #from, to: #to })
-        }
-        EdgeModel::Join { from, to } => {
-            let names: Vec<String> = from
-                .iter()
-                .map(|source| source.ident().to_string())
-                .collect();
-            let trigger = format!("join:{}:{}", names.join("+"), to.ident());
-            let from = graph.nodes_of(from).map(|variant| quote!(Node::#variant));
-            let to = endpoint_target(graph, to);
-            quote!(#private::Edge::Join { from: &[#(#from),*], to: #to, trigger: #trigger })
-        }
-        EdgeModel::Routed { from, router, .. } => {
-            let from = endpoint_source(graph, from);
-            let route = route_fn_ident(router);
-            let name = router.to_string();
-            if graph.edge_sends(edge) {
-                quote!(#private::Edge::Send { from: #from, router: #name, send: #route })
-            } else {
-                quote!(#private::Edge::Routed { from: #from, router: #name, route: #route })
+    let edges = graph.edges.iter().filter_map(|edge| {
+        Some(match edge {
+            EdgeModel::Direct { from, to } => {
+                let from = endpoint_source(graph, from);
+                let to = endpoint_target(graph, to);
+                quote!(#private::Edge::Direct { from: #from, to: #to })
             }
-        }
+            // The node's own return value leads there, not an edge the executor follows.
+            EdgeModel::Goto { .. } => return None,
+            EdgeModel::Join { from, to } => {
+                let names: Vec<String> = from
+                    .iter()
+                    .map(|source| source.ident().to_string())
+                    .collect();
+                let trigger = format!("join:{}:{}", names.join("+"), to.ident());
+                let from = graph.nodes_of(from).map(|variant| quote!(Node::#variant));
+                let to = endpoint_target(graph, to);
+                quote!(#private::Edge::Join { from: &[#(#from),*], to: #to, trigger: #trigger })
+            }
+            EdgeModel::Routed { from, router, .. } => {
+                let from = endpoint_source(graph, from);
+                let route = route_fn_ident(router);
+                let name = router.to_string();
+                if graph.edge_sends(edge) {
+                    quote!(#private::Edge::Send { from: #from, router: #name, send: #route })
+                } else {
+                    quote!(#private::Edge::Routed { from: #from, router: #name, route: #route })
+                }
+            }
+        })
     });
     quote!(&[#(#edges),*])
+}
+
+/// `__policy`, each node's retry policy and timeout, when any node has either; `None`
+/// otherwise, so the executor asks nothing when it starts a task. Each value is bound to
+/// its type at the user's tokens, so a wrong type is reported there.
+fn policy_fn(graph: &GraphModel) -> Option<TokenStream> {
+    let private = private(graph);
+    if graph
+        .variant_nodes()
+        .all(|node| node.retry.is_none() && node.timeout.is_none())
+    {
+        return None;
+    }
+    let arms = graph.variant_nodes().map(|node| {
+        let variant = &node.variant;
+        let retry = match node.retry.as_ref().map(|(_, value)| retry_value(value)) {
+            None | Some(RetryValue::Invalid(_)) => quote!(::core::option::Option::None),
+            Some(RetryValue::Attempts(attempts)) => {
+                quote!(::core::option::Option::Some(#private::RetryPolicy::new(#attempts)))
+            }
+            Some(RetryValue::Policy(value)) => {
+                let ty = quote_spanned!(value.span()=> #private::RetryPolicy);
+                quote_spanned!(value.span()=> ::core::option::Option::Some({ let __retry: #ty = #value; __retry }))
+            }
+        };
+        let timeout = match node.timeout.as_ref().map(|(_, value)| timeout_value(value)) {
+            None | Some(TimeoutValue::Invalid(_)) => quote!(::core::option::Option::None),
+            Some(TimeoutValue::Literal(duration)) => {
+                let secs = duration.as_secs();
+                let nanos = duration.subsec_nanos();
+                quote!(::core::option::Option::Some(::core::time::Duration::new(#secs, #nanos)))
+            }
+            Some(TimeoutValue::Expr(value)) => {
+                let ty = quote_spanned!(value.span()=> ::core::time::Duration);
+                quote_spanned!(value.span()=> ::core::option::Option::Some({ let __timeout: #ty = #value; __timeout }))
+            }
+        };
+        quote!(Node::#variant => #private::NodePolicy { retry: #retry, timeout: #timeout })
+    });
+    Some(quote! {
+        fn __policy(node: Node) -> #private::NodePolicy {
+            match node {
+                #( #arms, )*
+            }
+        }
+    })
 }
 
 fn route_fns(lowered: &Lowered<'_>) -> TokenStream {
@@ -700,15 +840,23 @@ fn graph_def_impl(lowered: &Lowered<'_>, stub: bool) -> TokenStream {
             .variant_nodes()
             .map(|_| quote!(::core::result::Result::Err(#private::NodeError::msg("the graph did not compile"))))
             .collect();
-        (quote!(&[]), quote!(), bodies)
+        (quote!(#private::Topology::new(&[])), quote!(), bodies)
     } else {
         let bodies = graph
             .variant_nodes()
-            .map(|node| node_call(graph, node))
+            .map(|node| node_call(graph, node, lowered.goto_of(node)))
             .collect();
         let mut helpers = route_fns(lowered);
         helpers.extend(node_parameter_trait(graph));
-        (edge_table(graph), helpers, bodies)
+        let edges = edge_table(graph);
+        let topology = match policy_fn(graph) {
+            Some(policy) => {
+                helpers.extend(policy);
+                quote!(#private::Topology::new(#edges).with_policy(__policy))
+            }
+            None => quote!(#private::Topology::new(#edges)),
+        };
+        (topology, helpers, bodies)
     };
     let spans = graph.variant_nodes().map(|node| node.ident().span());
     let arms = variants.zip(bodies).zip(spans).map(|((variant, body), span)| {
@@ -716,7 +864,7 @@ fn graph_def_impl(lowered: &Lowered<'_>, stub: bool) -> TokenStream {
     });
     quote_spanned! {state_span(graph)=>
         const _: () = {
-            static __TOPOLOGY: #private::Topology<Node, #state> = #private::Topology::new(#edges);
+            static __TOPOLOGY: #private::Topology<Node, #state> = #edges;
 
             #route_fns
 

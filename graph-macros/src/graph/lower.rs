@@ -6,7 +6,7 @@ use stategraph_diagram::Diagram;
 use syn::Ident;
 
 use super::docs;
-use super::model::{EdgeModel, Endpoint, GraphModel, RouterModel};
+use super::model::{EdgeModel, Endpoint, GraphModel, NodeModel, RouterModel};
 
 pub(crate) struct Lowered<'g> {
     pub(crate) graph: &'g GraphModel,
@@ -16,8 +16,30 @@ pub(crate) struct Lowered<'g> {
     pub(crate) routers: Vec<&'g RouterModel>,
     /// Each emitted router that an edge uses, with that edge.
     pub(crate) routes: Vec<Route<'g>>,
+    /// Each node with a `goto` list, with its targets.
+    pub(crate) gotos: Vec<NodeGoto<'g>>,
     /// The graph drawn once: the docs, `Graph::mermaid()` and `Graph::description()` read it.
     pub(crate) diagram: Diagram,
+}
+
+/// A node's `#[node(goto = [..])]`: the enum it returns its targets in.
+pub(crate) struct NodeGoto<'g> {
+    pub(crate) node: &'g NodeModel,
+    /// `AgentGoto` for `agent`.
+    pub(crate) enum_ident: &'g Ident,
+    /// The `goto` key of the attribute, where the enum's variants are declared.
+    pub(crate) key: &'g Ident,
+    /// The declared targets with their variants, each variant once.
+    pub(crate) targets: Vec<RouteTarget<'g>>,
+}
+
+impl Lowered<'_> {
+    /// The `goto` of `node`, if it declares one.
+    pub(crate) fn goto_of(&self, node: &NodeModel) -> Option<&NodeGoto<'_>> {
+        self.gotos
+            .iter()
+            .find(|goto| goto.node.ident() == node.ident())
+    }
 }
 
 /// A router with the routed edge that uses it.
@@ -51,8 +73,42 @@ pub(crate) fn lower(graph: &GraphModel) -> Lowered<'_> {
         graph,
         routers: emitted.iter().map(|&index| &graph.routers[index]).collect(),
         routes,
+        gotos: gotos(graph),
         diagram: docs::diagram(graph),
     }
+}
+
+fn gotos(graph: &GraphModel) -> Vec<NodeGoto<'_>> {
+    graph
+        .edges
+        .iter()
+        .filter_map(|edge| match edge {
+            EdgeModel::Goto { from, targets } => {
+                let node = &graph.nodes[from.node()?];
+                let (key, enum_ident) = node.goto.as_ref()?;
+                Some(NodeGoto {
+                    node,
+                    enum_ident,
+                    key,
+                    targets: variants(targets),
+                })
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Each target with its variant: `End`, or the node's name in PascalCase. Of two targets
+/// that give one variant (reported), the second is left out.
+fn variants(targets: &[Endpoint]) -> Vec<RouteTarget<'_>> {
+    let mut lowered: Vec<RouteTarget<'_>> = Vec::with_capacity(targets.len());
+    for endpoint in targets {
+        let variant = endpoint.route_variant();
+        if lowered.iter().all(|target| target.variant != variant) {
+            lowered.push(RouteTarget { endpoint, variant });
+        }
+    }
+    lowered
 }
 
 /// The routed edge that uses router `index`: the one naming it, or (when the name is
@@ -69,18 +125,11 @@ fn route(graph: &GraphModel, index: usize) -> Option<Route<'_>> {
         } if *router_index == Some(index)
             || (router_index.is_none() && *router_guess == Some(index)) =>
         {
-            let mut lowered: Vec<RouteTarget<'_>> = Vec::with_capacity(targets.len());
-            for endpoint in targets {
-                let variant = endpoint.route_variant();
-                if lowered.iter().all(|target| target.variant != variant) {
-                    lowered.push(RouteTarget { endpoint, variant });
-                }
-            }
             Some(Route {
                 router: &graph.routers[index],
                 written,
                 from,
-                targets: lowered,
+                targets: variants(targets),
             })
         }
         _ => None,

@@ -5,7 +5,7 @@ use proc_macro2::Span;
 use quote::{format_ident, quote};
 use syn::{Ident, ItemEnum, ItemFn, Path, Type};
 
-use super::parse::{EdgeSyntax, Element, GraphOption, ModuleSyntax};
+use super::parse::{EdgeSyntax, Element, GraphOption, ModuleSyntax, NodeSyntax};
 use crate::case::{to_pascal_case, to_snake_case};
 use crate::ctxt::Ctxt;
 
@@ -43,6 +43,13 @@ pub(crate) struct NodeModel {
     pub(crate) item: ItemFn,
     /// `CallModel` for `call_model`.
     pub(crate) variant: Ident,
+    /// `goto = [..]` of its attribute: the key, for spans, and the enum the node returns
+    /// its targets in (`AgentGoto` for `agent`). Its targets are a `Goto` edge.
+    pub(crate) goto: Option<(Ident, Ident)>,
+    /// `retry = ..` of its attribute: the key and the value as written.
+    pub(crate) retry: Option<(Ident, syn::Expr)>,
+    /// `timeout = ..` of its attribute: the key and the value as written.
+    pub(crate) timeout: Option<(Ident, syn::Expr)>,
 }
 
 impl NodeModel {
@@ -145,6 +152,11 @@ pub(crate) enum EdgeModel {
         from: Vec<Endpoint>,
         to: Endpoint,
     },
+    /// A node's `#[node(goto = [..])]`: the node picks among `targets` itself.
+    Goto {
+        from: Endpoint,
+        targets: Vec<Endpoint>,
+    },
     Routed {
         from: Endpoint,
         router: Ident,
@@ -162,7 +174,9 @@ impl EdgeModel {
     /// The nodes this edge starts from.
     pub(crate) fn sources(&self) -> Vec<&Endpoint> {
         match self {
-            Self::Direct { from, .. } | Self::Routed { from, .. } => vec![from],
+            Self::Direct { from, .. } | Self::Routed { from, .. } | Self::Goto { from, .. } => {
+                vec![from]
+            }
             Self::Join { from, .. } => from.iter().collect(),
         }
     }
@@ -171,7 +185,7 @@ impl EdgeModel {
     pub(crate) fn targets(&self) -> Vec<&Endpoint> {
         match self {
             Self::Direct { to, .. } | Self::Join { to, .. } => vec![to],
-            Self::Routed { targets, .. } => targets.iter().collect(),
+            Self::Routed { targets, .. } | Self::Goto { targets, .. } => targets.iter().collect(),
         }
     }
 }
@@ -194,7 +208,8 @@ pub(crate) fn build(options: Vec<GraphOption>, module: ModuleSyntax, cx: &mut Ct
         duplicate_targets: Vec::new(),
         module,
     };
-    for item in std::mem::take(&mut model.module.nodes) {
+    let mut gotos = Vec::new();
+    for NodeSyntax { item, args } in std::mem::take(&mut model.module.nodes) {
         if model
             .nodes
             .iter()
@@ -203,12 +218,20 @@ pub(crate) fn build(options: Vec<GraphOption>, module: ModuleSyntax, cx: &mut Ct
             model.duplicate_nodes.push(item);
             continue;
         }
+        let name = to_pascal_case(&item.sig.ident.to_string());
+        let goto = args.goto.map(|(key, targets)| {
+            gotos.push((item.sig.ident.clone(), targets));
+            (
+                key,
+                format_ident!("{name}Goto", span = item.sig.ident.span()),
+            )
+        });
         model.nodes.push(NodeModel {
-            variant: Ident::new(
-                &to_pascal_case(&item.sig.ident.to_string()),
-                item.sig.ident.span(),
-            ),
+            variant: Ident::new(&name, item.sig.ident.span()),
             item,
+            goto,
+            retry: args.retry,
+            timeout: args.timeout,
         });
     }
     model.routers = std::mem::take(&mut model.module.routers)
@@ -246,6 +269,13 @@ pub(crate) fn build(options: Vec<GraphOption>, module: ModuleSyntax, cx: &mut Ct
             EdgeSyntax::Malformed(span) => model.malformed_edges.push(span),
         }
     }
+    for (from, targets) in gotos {
+        let targets = model.resolve_targets(&targets);
+        model.edges.push(EdgeModel::Goto {
+            from: model.resolve(&from),
+            targets,
+        });
+    }
     model
 }
 
@@ -278,6 +308,18 @@ impl GraphModel {
                     .and_then(|closest| names.iter().position(|n| n == closest))
             }
         };
+        EdgeModel::Routed {
+            from: self.resolve(from),
+            router: router.clone(),
+            router_index,
+            router_guess,
+            targets: self.resolve_targets(targets),
+        }
+    }
+
+    /// A router's or a `goto`'s targets resolved, each once: a second mention is kept
+    /// apart to be reported.
+    fn resolve_targets(&mut self, targets: &[Ident]) -> Vec<Endpoint> {
         let mut seen = Vec::new();
         let mut resolved = Vec::new();
         for target in targets {
@@ -289,13 +331,7 @@ impl GraphModel {
                 resolved.push(target);
             }
         }
-        EdgeModel::Routed {
-            from: self.resolve(from),
-            router: router.clone(),
-            router_index,
-            router_guess,
-            targets: resolved,
-        }
+        resolved
     }
 
     /// Turns one chain `a -> [b, c] -> d -> r ? [..]` into its edges.
@@ -522,4 +558,65 @@ pub(crate) fn type_text(tokens: &impl quote::ToTokens) -> String {
         }
     }
     out.replace(", >", ",>").replace("  ", " ")
+}
+
+/// What a node's `retry = ..` says, read off its tokens.
+pub(crate) enum RetryValue<'a> {
+    /// `retry = 3`: that many attempts, with the default policy.
+    Attempts(u32),
+    /// An expression rustc checks to be a `RetryPolicy`.
+    Policy(&'a syn::Expr),
+    /// A literal that is neither (the message says why).
+    Invalid(String),
+}
+
+pub(crate) fn retry_value(expr: &syn::Expr) -> RetryValue<'_> {
+    let syn::Expr::Lit(syn::ExprLit { lit, .. }) = expr else {
+        return RetryValue::Policy(expr);
+    };
+    match lit {
+        syn::Lit::Int(int) => match int.base10_parse::<u32>() {
+            Ok(0) => RetryValue::Invalid(
+                "`retry = 0`: a node makes at least one attempt; give the most attempts, e.g. `retry = 3`".to_owned(),
+            ),
+            Ok(attempts) => RetryValue::Attempts(attempts),
+            Err(_) => RetryValue::Invalid(format!(
+                "`retry = {int}` is not a number of attempts (a `u32`), e.g. `retry = 3`"
+            )),
+        },
+        _ => RetryValue::Invalid(
+            "`retry` takes the most attempts (`retry = 3`) or a `RetryPolicy` (`retry = RetryPolicy::new(3)`)".to_owned(),
+        ),
+    }
+}
+
+/// What a node's `timeout = ..` says, read off its tokens.
+pub(crate) enum TimeoutValue<'a> {
+    /// `timeout = "30s"`, parsed.
+    Literal(std::time::Duration),
+    /// An expression rustc checks to be a `Duration`.
+    Expr(&'a syn::Expr),
+    /// A literal that is not a duration (the message says why).
+    Invalid(String),
+}
+
+pub(crate) fn timeout_value(expr: &syn::Expr) -> TimeoutValue<'_> {
+    let syn::Expr::Lit(syn::ExprLit { lit, .. }) = expr else {
+        return TimeoutValue::Expr(expr);
+    };
+    match lit {
+        syn::Lit::Str(text) => match humantime::parse_duration(&text.value()) {
+            Ok(duration) if duration.is_zero() => TimeoutValue::Invalid(
+                "a timeout of zero fails every attempt; give a positive duration, e.g. `timeout = \"30s\"`".to_owned(),
+            ),
+            Ok(duration) => TimeoutValue::Literal(duration),
+            Err(error) => TimeoutValue::Invalid(format!(
+                "`{}` is not a duration ({error}); write e.g. `timeout = \"30s\"` or `\"500ms\"`",
+                text.value()
+            )),
+        },
+        _ => TimeoutValue::Invalid(
+            "a timeout needs a unit: `timeout = \"30s\"`, or a `Duration` expression".to_owned(),
+        ),
+    }
 }

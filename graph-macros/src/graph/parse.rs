@@ -353,10 +353,90 @@ pub(crate) struct ModuleSyntax {
     pub(crate) attrs: Vec<Attribute>,
     pub(crate) vis: syn::Visibility,
     pub(crate) ident: Ident,
-    pub(crate) nodes: Vec<ItemFn>,
+    pub(crate) nodes: Vec<NodeSyntax>,
     pub(crate) routers: Vec<ItemFn>,
     pub(crate) tags: Vec<ItemEnum>,
     pub(crate) other: Vec<syn::Item>,
+}
+
+/// A `#[node]` fn with its attribute's arguments.
+pub(crate) struct NodeSyntax {
+    pub(crate) item: ItemFn,
+    pub(crate) args: NodeArgs,
+}
+
+/// The options of `#[node(..)]`, each with its key for spans.
+#[derive(Default)]
+pub(crate) struct NodeArgs {
+    /// `goto = [tools, END]`: where the node may send the run besides its edges.
+    pub(crate) goto: Option<(Ident, Vec<Ident>)>,
+    /// `retry = 3` or `retry = RetryPolicy::new(3)..`: how a failed attempt runs again.
+    pub(crate) retry: Option<(Ident, syn::Expr)>,
+    /// `timeout = "30s"` or a `Duration` expression: how long one attempt may take.
+    pub(crate) timeout: Option<(Ident, syn::Expr)>,
+}
+
+const NODE_OPTIONS: [&str; 3] = ["goto", "retry", "timeout"];
+
+/// Parses `#[node(goto = [a, END])]`, reporting each mistake on its token.
+fn parse_node_args(attr: &Attribute, cx: &mut Ctxt) -> NodeArgs {
+    let mut args = NodeArgs::default();
+    if matches!(attr.meta, syn::Meta::Path(_)) {
+        return args;
+    }
+    let parsed = attr.parse_nested_meta(|meta| {
+        let Some(key) = meta.path.get_ident().cloned() else {
+            return Err(meta.error(format!(
+                "expected an option of `#[node]`; options are {}",
+                backticked(NODE_OPTIONS)
+            )));
+        };
+        let name = key.to_string();
+        match name.as_str() {
+            "goto" => {
+                let value = meta.value()?;
+                if !value.peek(syn::token::Bracket) {
+                    return Err(value.error(format!(
+                        "expected the nodes `goto` may lead to in brackets{}: `goto = [tools, END]`",
+                        found(value)
+                    )));
+                }
+                let content;
+                bracketed!(content in value);
+                let targets = Punctuated::<Ident, Token![,]>::parse_terminated(&content)?;
+                if args.goto.is_some() {
+                    cx.error_spanned_by(&key, "`goto` is given twice; list every target in one `goto = [..]`");
+                }
+                args.goto = Some((key, targets.into_iter().collect()));
+                Ok(())
+            }
+            "retry" | "timeout" => {
+                let value: syn::Expr = meta.value()?.parse()?;
+                let slot = if name == "retry" {
+                    &mut args.retry
+                } else {
+                    &mut args.timeout
+                };
+                if slot.is_some() {
+                    cx.error_spanned_by(&key, format!("`{key}` is given twice"));
+                }
+                *slot = Some((key, value));
+                Ok(())
+            }
+            _ => Err(syn::Error::new(
+                key.span(),
+                format!(
+                    "unknown option `{key}` in `#[node]`; options are {}{}",
+                    backticked(NODE_OPTIONS),
+                    did_you_mean(&name, NODE_OPTIONS)
+                ),
+            )),
+        }
+    });
+    if let Err(error) = parsed {
+        cx.syn_error(error);
+    }
+    args
 }
 
 /// Finds the `#[node]`, `#[router]` and `#[tags]` items and strips those attributes.
@@ -381,7 +461,13 @@ pub(crate) fn parse_module(module: ItemMod, cx: &mut Ctxt) -> ModuleSyntax {
         match item {
             syn::Item::Fn(mut function) => {
                 match take_marker(&mut function.attrs, &["node", "router"], cx) {
-                    Some(marker) if marker == "node" => syntax.nodes.push(function),
+                    Some((marker, attr)) if marker == "node" => {
+                        let args = parse_node_args(&attr, cx);
+                        syntax.nodes.push(NodeSyntax {
+                            item: function,
+                            args,
+                        });
+                    }
                     Some(_) => syntax.routers.push(function),
                     None => syntax.other.push(syn::Item::Fn(function)),
                 }
@@ -392,7 +478,7 @@ pub(crate) fn parse_module(module: ItemMod, cx: &mut Ctxt) -> ModuleSyntax {
             },
             mut other => {
                 if let Some(attrs) = item_attrs(&mut other)
-                    && let Some(marker) = take_marker(attrs, &["node", "router", "tags"], cx)
+                    && let Some((marker, _)) = take_marker(attrs, &["node", "router", "tags"], cx)
                 {
                     let expected = if marker == "tags" {
                         "an `enum`"
@@ -408,19 +494,22 @@ pub(crate) fn parse_module(module: ItemMod, cx: &mut Ctxt) -> ModuleSyntax {
     syntax
 }
 
-/// Removes the first of `markers` from `attrs` and returns its name.
-fn take_marker(attrs: &mut Vec<Attribute>, markers: &[&str], cx: &mut Ctxt) -> Option<String> {
+/// Removes the first of `markers` from `attrs` and returns its name with the attribute.
+/// Only `#[node]` takes arguments (parsed by the caller).
+fn take_marker(
+    attrs: &mut Vec<Attribute>,
+    markers: &[&str],
+    cx: &mut Ctxt,
+) -> Option<(String, Attribute)> {
     let position = attrs
         .iter()
         .position(|attr| markers.iter().any(|marker| attr.path().is_ident(marker)))?;
     let attr = attrs.remove(position);
-    if !matches!(attr.meta, syn::Meta::Path(_)) {
-        cx.error_spanned_by(
-            &attr.meta,
-            format!("`#[{}]` takes no arguments", attr.path().get_ident()?),
-        );
+    let name = attr.path().get_ident()?.to_string();
+    if name != "node" && !matches!(attr.meta, syn::Meta::Path(_)) {
+        cx.error_spanned_by(&attr.meta, format!("`#[{name}]` takes no arguments"));
     }
-    attr.path().get_ident().map(ToString::to_string)
+    Some((name, attr))
 }
 
 fn item_attrs(item: &mut syn::Item) -> Option<&mut Vec<Attribute>> {
@@ -614,6 +703,33 @@ mod tests {
         assert_eq!(module.routers.len(), 1);
         assert_eq!(module.tags.len(), 1);
         assert_eq!(module.other.len(), 2);
-        assert!(module.nodes[0].attrs.is_empty());
+        assert!(module.nodes[0].item.attrs.is_empty());
+    }
+    #[test]
+    fn node_options_parse_and_each_mistake_is_reported() {
+        let mut cx = Ctxt::default();
+        let module = parse_module(
+            syn::parse_quote! {
+                mod g {
+                    #[node(goto = [b, END], retry = 3, timeout = "1s")] async fn a(s: &S) -> U { todo!() }
+                    #[node(gotoo = [a])] async fn b(s: &S) -> U { todo!() }
+                    #[node(goto = a)] async fn c(s: &S) -> U { todo!() }
+                }
+            },
+            &mut cx,
+        );
+        assert_eq!(
+            cx.messages(),
+            [
+                "unknown option `gotoo` in `#[node]`; options are `goto`, `retry`, `timeout`; did you mean `goto`?",
+                "expected the nodes `goto` may lead to in brackets, found `a`: `goto = [tools, END]`",
+            ]
+        );
+        let args = &module.nodes[0].args;
+        let (_, targets) = args.goto.as_ref().unwrap();
+        let targets: Vec<String> = targets.iter().map(ToString::to_string).collect();
+        assert_eq!(targets, ["b", "END"]);
+        assert!(args.retry.is_some() && args.timeout.is_some());
+        assert!(module.nodes[1].args.goto.is_none());
     }
 }

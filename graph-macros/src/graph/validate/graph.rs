@@ -38,13 +38,17 @@ pub(super) fn check_unknown_names(graph: &GraphModel, cx: &mut Ctxt) -> bool {
                 }
                 let name = ident.to_string();
                 let router = graph.routers.iter().any(|router| router.ident() == ident);
+                let place = match edge {
+                    EdgeModel::Goto { from, .. } => format!("the `goto` of `{}`", from.ident()),
+                    _ => "edge list".to_owned(),
+                };
                 let message = if router {
                     format!(
                         "`{ident}` is a router, not a node; a router follows the node it routes from: `node -> {ident} ? [a, END]`"
                     )
                 } else {
                     format!(
-                        "unknown node `{ident}` in edge list; {}{}",
+                        "unknown node `{ident}` in {place}; {}{}",
                         known_nodes(graph),
                         did_you_mean(&name, node_names.iter().map(String::as_str))
                     )
@@ -139,6 +143,8 @@ pub(super) fn check_duplicate_edges(graph: &GraphModel, cx: &mut Ctxt) {
                 format!("{} -> {router} ? [..]", Endpoint::name(from)),
                 router,
             ),
+            // One per node: its attribute takes one `goto` list.
+            EdgeModel::Goto { .. } => continue,
         };
         if !seen.insert(key) {
             cx.error_spanned_by(

@@ -7,7 +7,10 @@ use syn::{FnArg, ReturnType};
 
 use super::state_text;
 use crate::ctxt::Ctxt;
-use crate::graph::model::{EdgeModel, Endpoint, GraphModel, type_text};
+use crate::graph::model::{
+    EdgeModel, Endpoint, GraphModel, RetryValue, TimeoutValue, retry_value, timeout_value,
+    type_text,
+};
 use crate::suggest::backticked;
 
 const MAX_TAGS: usize = 64;
@@ -79,6 +82,24 @@ pub(super) fn check_nodes(graph: &GraphModel, cx: &mut Ctxt) {
                     sig.ident
                 ),
             );
+        }
+    }
+}
+
+/// A node's `retry` and `timeout` literals: what rustc cannot check (a count of zero, a
+/// duration string that does not parse). Expressions are left to rustc, which checks their
+/// types at the user's tokens.
+pub(super) fn check_node_policies(graph: &GraphModel, cx: &mut Ctxt) {
+    for node in &graph.nodes {
+        if let Some((_, value)) = &node.retry
+            && let RetryValue::Invalid(message) = retry_value(value)
+        {
+            cx.error_spanned_by(value, message);
+        }
+        if let Some((_, value)) = &node.timeout
+            && let TimeoutValue::Invalid(message) = timeout_value(value)
+        {
+            cx.error_spanned_by(value, message);
         }
     }
 }

@@ -12,6 +12,7 @@ use crate::ctxt::Ctxt;
 pub(crate) fn check(model: &GraphModel, cx: &mut Ctxt) {
     items::check_options(model, cx);
     items::check_nodes(model, cx);
+    items::check_node_policies(model, cx);
     items::check_routers(model, cx);
     items::check_tags(model, cx);
     items::check_generated_names(model, cx);
@@ -456,6 +457,40 @@ mod tests {
             [
                 "router `tag` clashes with the generated tag enum `Tag`: its generated enum is `Tag`; rename the router",
                 "router `routeA` clashes with the enum of router `route_a`: its generated enum is `RouteA`; rename the router",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_goto_is_an_edge_its_names_resolve_and_its_literals_are_checked() {
+        let module = quote! {
+            mod g {
+                #[node(goto = [tools, END])] async fn agent(s: &S) -> U { todo!() }
+                #[node] async fn tools(s: &S) -> U { todo!() }
+            }
+        };
+        // `tools` is reached only through the goto, and reaches `END` through `agent`.
+        let errors = errors_of(
+            quote!(state = S, edges = [START -> agent, tools -> agent]),
+            module,
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        let errors = errors_of(
+            quote!(state = S, edges = [START -> agent -> END]),
+            quote! {
+                mod g {
+                    #[node(goto = [tols], retry = 0, timeout = "3 parsecs")] async fn agent(s: &S) -> U { todo!() }
+                    #[node(timeout = 30)] async fn tools(s: &S) -> U { todo!() }
+                }
+            },
+        );
+        assert_eq!(
+            errors,
+            [
+                "`retry = 0`: a node makes at least one attempt; give the most attempts, e.g. `retry = 3`",
+                "`3 parsecs` is not a duration (unknown time unit \"parsecs\", supported units: ns, us/µs, ms, sec, min, hours, days, weeks, months, years (and few variations)); write e.g. `timeout = \"30s\"` or `\"500ms\"`",
+                "a timeout needs a unit: `timeout = \"30s\"`, or a `Duration` expression",
+                "unknown node `tols` in the `goto` of `agent`; nodes are `agent`, `tools`; did you mean `tools`?",
             ]
         );
     }
