@@ -26,7 +26,6 @@ fn checkpoint(thread: &str, parent: Option<CheckpointId>, step: i64) -> NewCheck
             source: Source::Loop,
             created_at: SystemTime::now(),
             next: Vec::new(),
-            writes: serde_json::Value::Null,
             versions: BTreeMap::new(),
             frontier: serde_json::Value::Null,
         },
