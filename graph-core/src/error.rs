@@ -121,6 +121,10 @@ pub enum ChatCallError<E> {
     /// under way; the model's answer was no longer read.
     #[error("the model call was stopped: the run it streams into has ended")]
     RunEnded,
+    /// The model answered, but not with the type asked for (`structured::<T>()`); the
+    /// error holds its answer as it came.
+    #[error(transparent)]
+    Structured(crate::chat::StructuredOutputError),
 }
 
 impl<E> ChatCallError<E> {
@@ -128,7 +132,7 @@ impl<E> ChatCallError<E> {
     pub fn model(&self) -> Option<&E> {
         match self {
             Self::Model(error) => Some(error),
-            Self::RunEnded => None,
+            Self::RunEnded | Self::Structured(_) => None,
         }
     }
 
@@ -136,7 +140,7 @@ impl<E> ChatCallError<E> {
     pub fn into_model(self) -> Option<E> {
         match self {
             Self::Model(error) => Some(error),
-            Self::RunEnded => None,
+            Self::RunEnded | Self::Structured(_) => None,
         }
     }
 }

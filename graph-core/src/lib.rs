@@ -42,9 +42,10 @@ mod thread_line;
 
 pub use chat::{
     AnyChatError, AnyChatModel, ChatChunk, ChatChunkStream, ChatModel, ChatRequest, FinishReason,
-    IntoToolOutput, LangChainJson, Message, MessageBuilder, ModelIdentity, Role, ScriptedError,
-    ScriptedModel, Tool, ToolCall, ToolCallChunk, ToolChoice, ToolDefinition, ToolError,
-    ToolFuture, ToolStatus, Usage, merge_tools, parse_tool_arguments, tool_arguments_schema,
+    IntoToolOutput, LangChainJson, Message, MessageBuilder, ModelIdentity, ResponseFormat, Role,
+    ScriptedError, ScriptedModel, StructuredMethod, StructuredOutputError, Tool, ToolCall,
+    ToolCallChunk, ToolChoice, ToolDefinition, ToolError, ToolFuture, ToolStatus, Usage,
+    merge_tools, parse_tool_arguments, read_structured, tool_arguments_schema,
 };
 pub use config::{DEFAULT_BUFFER, DEFAULT_RECURSION_LIMIT, Durability, RunConfig};
 pub use description::{EdgeDescription, EdgeKind, GraphDescription, NodeDescription, Vertex};
@@ -58,6 +59,7 @@ pub use graph_stream::GraphStream;
 pub use interrupt::Interrupt;
 pub use node::chat_call::{ChatCall, ChatCallStream};
 pub use node::context::NodeContext;
+pub use node::structured_call::StructuredCall;
 pub use node::subgraph::SubgraphCall;
 pub use node::writer::Writer;
 pub use stream::checkpoint_item::CheckpointEvent;

@@ -205,6 +205,15 @@ impl ChatModel for ChatOpenAI {
         if let Some(choice) = &request.tool_choice {
             wire.tool_choice = Some(ToolChoice::from(choice));
         }
+        if let Some(format) = &request.response_format {
+            wire.extra.insert(
+                "response_format".into(),
+                serde_json::json!({
+                    "type": "json_schema",
+                    "json_schema": {"name": format.name, "schema": format.schema},
+                }),
+            );
+        }
         LastChunk {
             chunks: self.client.stream_deltas(&wire),
             held: None,

@@ -120,6 +120,22 @@ async fn a_calls_tools_merge_with_the_models_by_name_and_its_tool_choice_wins() 
 }
 
 #[tokio::test]
+async fn a_calls_response_format_goes_on_the_wire_as_a_json_schema() {
+    let server = FaultServer::start(vec![Reply::sse([LLAMA_SSE])]).await;
+    let schema = serde_json::json!({"type": "object", "properties": {"city": {"type": "string"}}});
+    let mut request = ChatRequest::new([Message::user("Weather in Paris?")]);
+    request.response_format = Some(stategraph_core::ResponseFormat {
+        name: "Weather".into(),
+        schema: schema.clone(),
+    });
+    let _: Vec<_> = model(&server).stream(request).try_collect().await.unwrap();
+    assert_eq!(
+        server.requests()[0].body["response_format"],
+        serde_json::json!({"type": "json_schema", "json_schema": {"name": "Weather", "schema": schema}})
+    );
+}
+
+#[tokio::test]
 async fn chat_openai_sends_the_request_it_was_configured_with() {
     let server = FaultServer::start(vec![Reply::sse([LLAMA_SSE])]).await;
     let weather = ToolDefinition::new(

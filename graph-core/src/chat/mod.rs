@@ -12,6 +12,7 @@ mod message;
 mod message_json;
 mod model;
 mod scripted;
+mod structured;
 mod tool;
 
 pub use aggregate::MessageBuilder;
@@ -21,6 +22,7 @@ pub use langchain::LangChainJson;
 pub use message::{FinishReason, Message, Role, ToolCall, ToolDefinition, Usage};
 pub use model::{ChatChunkStream, ChatModel, ChatRequest, ModelIdentity, merge_tools};
 pub use scripted::{ScriptedError, ScriptedModel};
+pub use structured::{ResponseFormat, StructuredMethod, StructuredOutputError, read_structured};
 pub use tool::{
     IntoToolOutput, Tool, ToolArgument, ToolChoice, ToolError, ToolFuture, ToolStatus,
     parse_tool_arguments, tool_arguments_schema, tool_output,

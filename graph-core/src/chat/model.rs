@@ -3,7 +3,7 @@ use std::borrow::Cow;
 use futures::stream::BoxStream;
 use serde::Serialize;
 
-use super::{ChatChunk, Message, ToolChoice, ToolDefinition};
+use super::{ChatChunk, Message, ResponseFormat, ToolChoice, ToolDefinition};
 
 /// The chunks of one model call, as a stream that owns everything it needs.
 pub type ChatChunkStream<E> = BoxStream<'static, Result<ChatChunk, E>>;
@@ -55,6 +55,8 @@ pub struct ChatRequest {
     /// Whether and which tool the model must call; `None` leaves it to the model's own
     /// setting.
     pub tool_choice: Option<ToolChoice>,
+    /// A JSON Schema the answer must follow (OpenAI's `response_format`), or `None`.
+    pub response_format: Option<ResponseFormat>,
 }
 
 impl ChatRequest {
@@ -64,6 +66,7 @@ impl ChatRequest {
             messages: messages.into_iter().collect(),
             tools: Vec::new(),
             tool_choice: None,
+            response_format: None,
         }
     }
 

@@ -8,10 +8,13 @@ use std::task::{Context, Poll, ready};
 use futures::Stream;
 
 use super::context::NodeContext;
+use serde::de::DeserializeOwned;
+
 use super::forward::{RunEndWatch, forward_chunks, read_chunks};
+use super::structured_call::StructuredCall;
 use crate::chat::{
-    ChatChunk, ChatChunkStream, ChatModel, ChatRequest, Message, MessageBuilder, ToolChoice,
-    ToolDefinition, merge_tools,
+    ChatChunk, ChatChunkStream, ChatModel, ChatRequest, Message, MessageBuilder, ResponseFormat,
+    ToolChoice, ToolDefinition, merge_tools,
 };
 use crate::error::ChatCallError;
 use crate::graph::tags::TagSet;
@@ -29,6 +32,7 @@ pub struct ChatCall<'a, G: GraphDef, M: ?Sized> {
     tags: TagSet<G::Tag>,
     tools: Vec<ToolDefinition>,
     tool_choice: Option<ToolChoice>,
+    response_format: Option<ResponseFormat>,
     streams: bool,
 }
 
@@ -40,6 +44,7 @@ impl<'a, G: GraphDef, M: ChatModel + ?Sized> ChatCall<'a, G, M> {
             tags: ctx.run.tags,
             tools: Vec::new(),
             tool_choice: None,
+            response_format: None,
             streams: true,
         }
     }
@@ -71,6 +76,22 @@ impl<'a, G: GraphDef, M: ChatModel + ?Sized> ChatCall<'a, G, M> {
         self
     }
 
+    /// Asks the model for a `T` (LangChain's `with_structured_output`): its JSON Schema
+    /// goes to the model, by `response_format` unless
+    /// [`method`](StructuredCall::method) says otherwise, and the answer is read as a `T`.
+    pub fn structured<T>(self) -> StructuredCall<'a, G, M, T>
+    where
+        T: DeserializeOwned + schemars::JsonSchema,
+    {
+        StructuredCall::new(self)
+    }
+
+    /// Has the answer follow `format` (the request's `response_format`).
+    pub(super) fn response_format(mut self, format: ResponseFormat) -> Self {
+        self.response_format = Some(format);
+        self
+    }
+
     /// Keeps this call out of messages mode (LangGraph's `nostream` tag): it runs normally
     /// but none of its chunks reach the stream.
     pub fn nostream(mut self) -> Self {
@@ -90,6 +111,7 @@ impl<'a, G: GraphDef, M: ChatModel + ?Sized> ChatCall<'a, G, M> {
         });
         let mut request = ChatRequest::new(messages).with_tools(self.tools);
         request.tool_choice = self.tool_choice;
+        request.response_format = self.response_format;
         StartedCall {
             chunks: self.model.stream(request),
             metadata,
