@@ -104,6 +104,15 @@ fn task(name: &str) -> TaskUpdate {
     TaskUpdate::default().task(name.to_owned())
 }
 
+/// A thread's history, oldest first, as (step, source).
+fn steps_of(history: &[stategraph::checkpoint::CheckpointMeta]) -> Vec<(i64, Source)> {
+    history
+        .iter()
+        .rev()
+        .map(|meta| (meta.step, meta.source))
+        .collect()
+}
+
 async fn sqlite(dir: &tempfile::TempDir) -> Arc<dyn Checkpointer> {
     let url = format!("sqlite://{}", dir.path().join("threads.db").display());
     Arc::new(SqlCheckpointer::connect(&url).await.unwrap())
@@ -167,14 +176,7 @@ async fn an_interrupt_stops_the_run_and_a_resume_in_a_new_process_answers_it() {
     assert!(snapshot.next.is_empty());
     assert!(snapshot.interrupts.is_empty());
     // The history has each step once: input, input applied, plan, approve, act.
-    let steps: Vec<(i64, Source)> = thread
-        .history(ListOptions::default())
-        .await
-        .unwrap()
-        .iter()
-        .rev()
-        .map(|meta| (meta.step, meta.source))
-        .collect();
+    let steps = steps_of(&thread.history(ListOptions::default()).await.unwrap());
     assert_eq!(
         steps,
         [
@@ -804,14 +806,7 @@ async fn a_failed_first_step_resumes_with_its_input(store: Arc<dyn Checkpointer>
     let state = thread.invoke_command(Command::proceed()).await.unwrap();
     assert_eq!(state.log, ["earlier", "plan", "input", "plan"]);
     assert_eq!(probe.runs(PLAN), 3);
-    let steps: Vec<(i64, Source)> = thread
-        .history(ListOptions::default())
-        .await
-        .unwrap()
-        .iter()
-        .rev()
-        .map(|meta| (meta.step, meta.source))
-        .collect();
+    let steps = steps_of(&thread.history(ListOptions::default()).await.unwrap());
     assert_eq!(
         steps,
         [
