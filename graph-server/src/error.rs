@@ -17,6 +17,16 @@ pub enum ServerError {
     /// A graph was registered under an empty graph id.
     #[error("a graph id must not be empty")]
     EmptyGraphId,
+    /// An origin given to [`Server::cors_origins`](crate::Server::cors_origins) is not
+    /// one: a scheme (`http` or `https`), a host and maybe a port, without a path or a
+    /// trailing `/`.
+    #[error(
+        "CORS origin `{origin}` is not an origin like `https://app.example.com` or `http://localhost:3000`"
+    )]
+    CorsOrigin {
+        /// The origin, as given.
+        origin: String,
+    },
     /// The address could not be bound.
     #[error("could not listen on {address}: {source}")]
     Bind {
@@ -48,6 +58,19 @@ pub(crate) enum ApiError {
     /// An id that names nothing.
     #[error("{0}")]
     NotFound(String),
+    /// No credentials, or wrong ones.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Credentials that may not use the server.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The caller has as many runs in flight as it may.
+    #[error("{message}")]
+    TooManyRequests {
+        message: String,
+        /// When to try again, in seconds (`Retry-After`).
+        retry_after: u32,
+    },
     /// The body exceeds the limit.
     #[error("the request body exceeds the limit of {limit} bytes")]
     PayloadTooLarge { limit: usize },
@@ -69,6 +92,9 @@ impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Conflict(_) => StatusCode::CONFLICT,
@@ -88,6 +114,12 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({ "detail": self.to_string() });
-        (self.status(), Json(body)).into_response()
+        let mut response = (self.status(), Json(body)).into_response();
+        if let Self::TooManyRequests { retry_after, .. } = self {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, retry_after.into());
+        }
+        response
     }
 }

@@ -50,7 +50,10 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 
+pub mod auth;
 mod error;
+mod layers;
+mod quota;
 mod registry;
 mod request;
 mod routes;

@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use stategraph_core::State;
@@ -11,9 +10,11 @@ use stategraph_core::checkpoint::{
     Checkpointer, Durable, RunQuery, RunStatus, ThreadChange, ThreadQuery, ThreadStatus,
 };
 use tokio::net::{TcpListener, ToSocketAddrs};
-use tower_http::limit::RequestBodyLimitLayer;
 
+use crate::auth::Authenticate;
 use crate::error::ServerError;
+use crate::layers::Layers;
+use crate::quota::RunQuota;
 use crate::registry::{Assistant, Registry, assistant_id};
 use crate::routes::{self, AppState};
 use crate::runs::Runs;
@@ -40,11 +41,18 @@ pub const DEFAULT_BODY_LIMIT: usize = 10 * 1024 * 1024;
 /// ```
 ///
 /// Or take the [`axum::Router`] with [`router`](Self::router) to serve it yourself, nest
-/// it in a larger app, or add layers (authentication, CORS, tracing).
+/// it in a larger app, or add layers of your own.
+///
+/// On a network, say who may call it ([`authenticate`](Self::authenticate)), which pages
+/// may call it from a browser ([`cors_origins`](Self::cors_origins)), and how many runs
+/// each caller may have in flight ([`max_runs_per_identity`](Self::max_runs_per_identity)).
 pub struct Server {
     graphs: Vec<(String, Arc<dyn ServedGraph>)>,
     body_limit: usize,
     store: Option<Arc<dyn Checkpointer>>,
+    auth: Option<Arc<dyn Authenticate>>,
+    cors_origins: Vec<String>,
+    max_runs_per_identity: Option<usize>,
 }
 
 impl Default for Server {
@@ -60,6 +68,9 @@ impl std::fmt::Debug for Server {
             .field("graphs", &ids)
             .field("body_limit", &self.body_limit)
             .field("store", &self.store.as_ref().map(|_| ".."))
+            .field("authenticates", &self.auth.is_some())
+            .field("cors_origins", &self.cors_origins)
+            .field("max_runs_per_identity", &self.max_runs_per_identity)
             .finish()
     }
 }
@@ -71,6 +82,9 @@ impl Server {
             graphs: Vec::new(),
             body_limit: DEFAULT_BODY_LIMIT,
             store: None,
+            auth: None,
+            cors_origins: Vec::new(),
+            max_runs_per_identity: None,
         }
     }
 
@@ -110,11 +124,56 @@ impl Server {
         self
     }
 
+    /// Asks `hook` who sends each request (all but `GET /ok`), as LangGraph's custom auth
+    /// does: a refused request is answered 401 (or 403) and reaches no route. Threads, and
+    /// the runs, state, history and streams under them, belong to the identity that
+    /// created them (their `owner` metadata): any other identity is answered 404, and a
+    /// search finds only its own threads. Assistants are everyone's. Without a hook every
+    /// caller sees every thread.
+    ///
+    /// ```
+    /// use stategraph_server::Server;
+    /// use stategraph_server::auth::ApiKeys;
+    ///
+    /// let server = Server::new().authenticate(ApiKeys::new().key("alice", "sk-alice"));
+    /// ```
+    #[must_use]
+    pub fn authenticate(mut self, hook: impl Authenticate) -> Self {
+        self.auth = Some(Arc::new(hook));
+        self
+    }
+
+    /// Lets pages served from these origins (`https://app.example.com`,
+    /// `http://localhost:3000`) call the server from a browser; pages from other origins
+    /// get no CORS headers, so their browser keeps the answers from them. None by default.
+    /// An origin that is not one is a [`ServerError::CorsOrigin`] from
+    /// [`router`](Self::router).
+    #[must_use]
+    pub fn cors_origins<I>(mut self, origins: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        self.cors_origins
+            .extend(origins.into_iter().map(Into::into));
+        self
+    }
+
+    /// At most `max` runs in flight per identity (queued runs included; the
+    /// unauthenticated share one count): one more is answered 429 with `Retry-After`.
+    /// No cap by default.
+    #[must_use]
+    pub fn max_runs_per_identity(mut self, max: usize) -> Self {
+        self.max_runs_per_identity = Some(max);
+        self
+    }
+
     /// The routes, to serve with `axum::serve` or to nest in a larger app.
     ///
     /// # Errors
     /// [`ServerError::DuplicateGraph`] when two graphs share an id;
-    /// [`ServerError::EmptyGraphId`] for an empty one.
+    /// [`ServerError::EmptyGraphId`] for an empty one; [`ServerError::CorsOrigin`] for
+    /// an origin that is not one.
     pub fn router(self) -> Result<Router, ServerError> {
         let created_at = rfc3339_now();
         let mut assistants: Vec<Assistant> = Vec::with_capacity(self.graphs.len());
@@ -145,14 +204,14 @@ impl Server {
             body_limit: self.body_limit,
             store,
             runs,
+            quota: RunQuota::new(self.max_runs_per_identity),
         });
-        let limit = self.body_limit;
-        Ok(routes::router(state)
-            .layer(DefaultBodyLimit::disable())
-            .layer(RequestBodyLimitLayer::new(limit))
-            .layer(axum::middleware::map_response(move |response| {
-                routes::json_413(response, limit)
-            })))
+        let layers = Layers {
+            body_limit: self.body_limit,
+            cors_origins: self.cors_origins,
+            auth: self.auth,
+        };
+        layers.wrap(routes::router(state))
     }
 
     /// Listens on `address` and serves until the process ends.

@@ -278,7 +278,8 @@ async fn unknown_ids_and_paths_are_404_and_the_server_keeps_serving() {
             .unwrap(),
     )
     .await;
-    assert_eq!((status, text.as_str()), (404, "Run 'r1' not found"));
+    // The thread is asked for first: a run is found through the thread it belongs to.
+    assert_eq!((status, text.as_str()), (404, "Thread 't1' not found"));
     assert_eq!(
         client
             .get(format!("{base}/ok"))

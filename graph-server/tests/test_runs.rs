@@ -197,6 +197,30 @@ async fn a_background_run_is_stored_listed_joined_and_deleted() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_read_to_its_end_leaves_the_thread_free_for_the_next_run_at_once() {
+    let (store, _dir) = sqlite().await;
+    let base = serve(store).await;
+    let thread_id = thread(&base).await;
+    // A chat client's turns: each starts the moment the last one's stream ended.
+    for turn in 0..100 {
+        let response = reqwest::Client::new()
+            .post(format!("{base}/threads/{thread_id}/runs/stream"))
+            .header("content-type", "application/json")
+            .body(json!({ "assistant_id": "release", "input": {} }).to_string())
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let body = response.text().await.unwrap();
+        assert_eq!(status, 200, "turn {turn}: {body}");
+        assert!(
+            events(&body).iter().any(|event| event.name == "values"),
+            "turn {turn}: {body}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_join_after_last_event_id_gets_only_the_events_after_it() {
     let (store, _dir) = sqlite().await;
     let base = serve(store).await;

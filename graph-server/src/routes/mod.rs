@@ -26,6 +26,8 @@ pub(crate) struct AppState {
     pub(crate) store: Arc<dyn stategraph_core::checkpoint::Checkpointer>,
     /// Runs on threads: their records, events and tasks.
     pub(crate) runs: Arc<crate::runs::Runs>,
+    /// Runs in flight per identity.
+    pub(crate) quota: Arc<crate::quota::RunQuota>,
 }
 
 pub(crate) type Shared = Arc<AppState>;

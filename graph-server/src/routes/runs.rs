@@ -11,6 +11,7 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::Shared;
+use crate::auth::layer::Caller;
 use crate::error::ApiError;
 use crate::registry::Assistant;
 use crate::request::{Modes, OnDisconnect, RunRequest};
@@ -30,6 +31,7 @@ struct Started {
 /// refused here, before a status line is sent. `modes` overrides the request's.
 async fn start(
     state: &Shared,
+    caller: &Caller,
     body: Result<Bytes, BytesRejection>,
     modes: Option<Modes>,
 ) -> Result<Started, ApiError> {
@@ -48,7 +50,8 @@ async fn start(
         config: request.config,
         metadata,
     };
-    let items = assistant.graph.start(request.input, settings)?;
+    let permit = state.quota.take(caller)?;
+    let items = permit.hold(assistant.graph.start(request.input, settings)?);
     Ok(Started {
         run_id,
         modes,
@@ -83,9 +86,10 @@ pub(super) fn run_metadata(
 /// `POST /runs/stream`: the run's events as server-sent events.
 pub(crate) async fn stream(
     State(state): State<Shared>,
+    caller: Caller,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    stream_response(start(&state, body, None).await?)
+    stream_response(start(&state, &caller, body, None).await?)
 }
 
 /// The `/runs/{id}` path of a run, under its thread's when it has one.
@@ -139,9 +143,10 @@ fn stream_response(started: Started) -> Result<Response, ApiError> {
 /// fails, as the SDK's `runs.wait` reads it.
 pub(crate) async fn wait(
     State(state): State<Shared>,
+    caller: Caller,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    wait_response(start(&state, body, Some(Modes::values())).await?).await
+    wait_response(start(&state, &caller, body, Some(Modes::values())).await?).await
 }
 
 async fn wait_response(started: Started) -> Result<Response, ApiError> {

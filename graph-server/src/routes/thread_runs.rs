@@ -19,6 +19,7 @@ use uuid::Uuid;
 use super::Shared;
 use super::runs::{run_metadata, run_path, sse_response};
 use super::threads::{not_found, record as thread_record};
+use crate::auth::layer::Caller;
 use crate::error::ApiError;
 use crate::request::{CancelAction, Modes, OnDisconnect, RunRequest};
 use crate::run::{OnDrop, RunBody, batches};
@@ -49,6 +50,7 @@ struct Accepted {
 /// refused before a status line is sent: for a run started now, that includes its input.
 async fn accept(
     state: &Shared,
+    caller: &Caller,
     thread_id: String,
     body: Result<Bytes, BytesRejection>,
     delivery: Delivery,
@@ -62,23 +64,31 @@ async fn accept(
         .thread
         .take()
         .ok_or_else(|| ApiError::internal("a thread run's request has no thread fields"))?;
-    let exists = state
+    let existing = state
         .store
         .get_thread(&thread_id)
         .await
-        .map_err(ApiError::internal)?
-        .is_some();
-    if !exists {
-        if !fields.create {
-            return Err(not_found(&thread_id));
+        .map_err(ApiError::internal)?;
+    match existing {
+        Some(record) if !caller.sees(&record) => return Err(not_found(&thread_id)),
+        Some(_) => {}
+        None if !fields.create => return Err(not_found(&thread_id)),
+        None => {
+            let mut metadata = Map::new();
+            caller.own(&mut metadata);
+            let created = state
+                .store
+                .create_thread(ThreadRecord::new(thread_id.clone(), metadata))
+                .await
+                .map_err(ApiError::internal)?;
+            // Another request created it at the same moment: it is the caller's only if
+            // that request was the caller's.
+            if !created {
+                thread_record(state, caller, &thread_id).await?;
+            }
         }
-        // Another request may create it at the same moment: either record will do.
-        state
-            .store
-            .create_thread(ThreadRecord::new(thread_id.clone(), Map::new()))
-            .await
-            .map_err(ApiError::internal)?;
     }
+    let permit = state.quota.take(caller)?;
     let run_id = Uuid::new_v4();
     let modes = match delivery {
         Delivery::Stream => request.modes,
@@ -137,6 +147,7 @@ async fn accept(
         resumable: request.resumable,
         direct,
         after_another: false,
+        permit,
     };
     state.runs.log.open(run_id);
     let strategy = request.multitask;
@@ -196,10 +207,11 @@ fn on_drop(state: &Shared, run: &Arc<LiveRun>, on_disconnect: OnDisconnect) -> O
 /// `POST /threads/{id}/runs/stream`: a run on the thread, its events as server-sent events.
 pub(crate) async fn stream(
     State(state): State<Shared>,
+    caller: Caller,
     Path(thread_id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let accepted = accept(&state, thread_id.clone(), body, Delivery::Stream).await?;
+    let accepted = accept(&state, &caller, thread_id.clone(), body, Delivery::Stream).await?;
     let events = accepted
         .events
         .ok_or_else(|| ApiError::internal("a streamed run has no events"))?;
@@ -215,10 +227,11 @@ pub(crate) async fn stream(
 /// `"__interrupt__"` when it stopped on interrupts, or `{"__error__"}` when it failed.
 pub(crate) async fn wait(
     State(state): State<Shared>,
+    caller: Caller,
     Path(thread_id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let accepted = accept(&state, thread_id.clone(), body, Delivery::Wait).await?;
+    let accepted = accept(&state, &caller, thread_id.clone(), body, Delivery::Wait).await?;
     // Dropped with this future when the client goes away.
     let guard = CancelOnDrop(on_drop(&state, &accepted.run, accepted.on_disconnect));
     let outcome = accepted.run.ended().await;
@@ -238,10 +251,18 @@ pub(crate) async fn wait(
 /// `POST /threads/{id}/runs`: a run in the background; its record at once.
 pub(crate) async fn create(
     State(state): State<Shared>,
+    caller: Caller,
     Path(thread_id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let accepted = accept(&state, thread_id.clone(), body, Delivery::Background).await?;
+    let accepted = accept(
+        &state,
+        &caller,
+        thread_id.clone(),
+        body,
+        Delivery::Background,
+    )
+    .await?;
     with_location(
         Json(run_json(&accepted.record)).into_response(),
         &thread_id,
@@ -287,8 +308,14 @@ fn run_not_found(run_id: &str) -> ApiError {
     ApiError::NotFound(format!("Run '{run_id}' not found"))
 }
 
-/// The run's record, or a 404.
-async fn run_record(state: &Shared, thread_id: &str, run_id: &str) -> Result<RunRecord, ApiError> {
+/// The run's record, or a 404 when there is none or the caller may not see its thread.
+async fn run_record(
+    state: &Shared,
+    caller: &Caller,
+    thread_id: &str,
+    run_id: &str,
+) -> Result<RunRecord, ApiError> {
+    thread_record(state, caller, thread_id).await?;
     state
         .store
         .get_run(thread_id, run_id)
@@ -320,10 +347,11 @@ fn flag(query: &HashMap<String, String>, name: &str) -> Result<bool, ApiError> {
 /// `GET /threads/{id}/runs?limit=&offset=&status=`: the thread's runs, newest first.
 pub(crate) async fn list(
     State(state): State<Shared>,
+    caller: Caller,
     Path(thread_id): Path<String>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
-    thread_record(&state, &thread_id).await?;
+    thread_record(&state, &caller, &thread_id).await?;
     let status = query
         .get("status")
         .map(|name| {
@@ -350,19 +378,21 @@ pub(crate) async fn list(
 /// `GET /threads/{id}/runs/{run_id}`.
 pub(crate) async fn get(
     State(state): State<Shared>,
+    caller: Caller,
     Path((thread_id, run_id)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(run_json(
-        &run_record(&state, &thread_id, &run_id).await?,
+        &run_record(&state, &caller, &thread_id, &run_id).await?,
     )))
 }
 
 /// `DELETE /threads/{id}/runs/{run_id}`: a run that has ended; a live one is a 409.
 pub(crate) async fn delete(
     State(state): State<Shared>,
+    caller: Caller,
     Path((thread_id, run_id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    run_record(&state, &thread_id, &run_id).await?;
+    run_record(&state, &caller, &thread_id, &run_id).await?;
     if state.runs.live.get(run_uuid(&run_id)?).is_some() {
         return Err(ApiError::Conflict(format!(
             "Run '{run_id}' has not ended: cancel it first"
@@ -380,6 +410,7 @@ pub(crate) async fn delete(
 /// run (202), or with `wait=1` stops it and answers once it has ended.
 pub(crate) async fn cancel_run(
     State(state): State<Shared>,
+    caller: Caller,
     Path((thread_id, run_id)): Path<(String, String)>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
@@ -393,7 +424,7 @@ pub(crate) async fn cancel_run(
             )));
         }
     };
-    let record = run_record(&state, &thread_id, &run_id).await?;
+    let record = run_record(&state, &caller, &thread_id, &run_id).await?;
     let Some(run) = state.runs.live.get(run_uuid(&run_id)?) else {
         return Err(ApiError::Conflict(format!(
             "Run '{run_id}' has ended (status `{}`): there is nothing to cancel",
@@ -411,16 +442,17 @@ pub(crate) async fn cancel_run(
 /// then, or `{"__error__"}` when the run failed.
 pub(crate) async fn join(
     State(state): State<Shared>,
+    caller: Caller,
     Path((thread_id, run_id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    run_record(&state, &thread_id, &run_id).await?;
+    run_record(&state, &caller, &thread_id, &run_id).await?;
     if let Some(run) = state.runs.live.get(run_uuid(&run_id)?) {
         let outcome = run.ended().await;
         if let Some(error) = &outcome.error {
             return Ok(Json(json!({ "__error__": error })).into_response());
         }
     }
-    let thread = thread_record(&state, &thread_id).await?;
+    let thread = thread_record(&state, &caller, &thread_id).await?;
     Ok(Json(thread.values).into_response())
 }
 
@@ -429,11 +461,12 @@ pub(crate) async fn join(
 /// until the run ends. With `cancel_on_disconnect=true`, leaving cancels the run.
 pub(crate) async fn join_stream(
     State(state): State<Shared>,
+    caller: Caller,
     Path((thread_id, run_id)): Path<(String, String)>,
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    run_record(&state, &thread_id, &run_id).await?;
+    run_record(&state, &caller, &thread_id, &run_id).await?;
     let uuid = run_uuid(&run_id)?;
     let from =
         match headers.get("last-event-id").map(HeaderValue::to_str) {

@@ -18,6 +18,7 @@ use stategraph_core::checkpoint::{
 use uuid::Uuid;
 
 use super::Shared;
+use crate::auth::layer::Caller;
 use crate::error::ApiError;
 use crate::registry::Assistant;
 use crate::request::parse_body;
@@ -41,13 +42,18 @@ pub(crate) fn not_found(thread_id: &str) -> ApiError {
     ApiError::NotFound(format!("Thread '{thread_id}' not found"))
 }
 
-/// The thread's record, or a 404.
-pub(crate) async fn record(state: &Shared, thread_id: &str) -> Result<ThreadRecord, ApiError> {
+/// The thread's record, or a 404 when there is none or the caller may not see it.
+pub(crate) async fn record(
+    state: &Shared,
+    caller: &Caller,
+    thread_id: &str,
+) -> Result<ThreadRecord, ApiError> {
     state
         .store
         .get_thread(thread_id)
         .await
         .map_err(ApiError::internal)?
+        .filter(|record| caller.sees(record))
         .ok_or_else(|| not_found(thread_id))
 }
 
@@ -87,6 +93,7 @@ struct CreateBody {
 /// (`if_exists=raise`, the default) or the existing thread (`do_nothing`).
 pub(crate) async fn create(
     State(state): State<Shared>,
+    caller: Caller,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let body: CreateBody = body_or_empty(&state, body)?;
@@ -108,7 +115,9 @@ pub(crate) async fn create(
         Some(id) => id,
         None => Uuid::new_v4().to_string(),
     };
-    let record = ThreadRecord::new(thread_id.clone(), body.metadata.unwrap_or_default());
+    let mut metadata = body.metadata.unwrap_or_default();
+    caller.own(&mut metadata);
+    let record = ThreadRecord::new(thread_id.clone(), metadata);
     let created = state
         .store
         .create_thread(record.clone())
@@ -117,20 +126,28 @@ pub(crate) async fn create(
     if created {
         return Ok(Json(thread_json(&record)));
     }
+    let exists = || ApiError::Conflict(format!("Thread '{thread_id}' already exists"));
     match body.if_exists.unwrap_or(IfExists::Raise) {
-        IfExists::Raise => Err(ApiError::Conflict(format!(
-            "Thread '{thread_id}' already exists"
-        ))),
-        IfExists::DoNothing => Ok(Json(thread_json(&self::record(&state, &thread_id).await?))),
+        IfExists::Raise => Err(exists()),
+        // Another identity's thread is not handed over; that the id is taken is all it
+        // learns.
+        IfExists::DoNothing => match self::record(&state, &caller, &thread_id).await {
+            Ok(record) => Ok(Json(thread_json(&record))),
+            Err(ApiError::NotFound(_)) => Err(exists()),
+            Err(error) => Err(error),
+        },
     }
 }
 
 /// `GET /threads/{id}`.
 pub(crate) async fn get(
     State(state): State<Shared>,
+    caller: Caller,
     Path(thread_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(thread_json(&record(&state, &thread_id).await?)))
+    Ok(Json(thread_json(
+        &record(&state, &caller, &thread_id).await?,
+    )))
 }
 
 #[derive(Deserialize)]
@@ -142,12 +159,16 @@ struct PatchBody {
 /// `PATCH /threads/{id}`: merges the metadata given into the thread's.
 pub(crate) async fn patch(
     State(state): State<Shared>,
+    caller: Caller,
     Path(thread_id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let body: PatchBody = body_or_empty(&state, body)?;
+    record(&state, &caller, &thread_id).await?;
+    let mut metadata = body.metadata.unwrap_or_default();
+    caller.own(&mut metadata);
     let change = ThreadChange {
-        metadata: body.metadata.unwrap_or_default(),
+        metadata,
         ..ThreadChange::default()
     };
     let record = state
@@ -165,9 +186,10 @@ pub(crate) async fn patch(
 /// the thread from being deleted.
 pub(crate) async fn delete(
     State(state): State<Shared>,
+    caller: Caller,
     Path(thread_id): Path<String>,
 ) -> Result<Response, ApiError> {
-    record(&state, &thread_id).await?;
+    record(&state, &caller, &thread_id).await?;
     // Taken for the delete, which removes the lease with the thread.
     let owner = format!("delete:{}", Uuid::new_v4());
     match state
@@ -214,6 +236,7 @@ struct SearchBody {
 /// `POST /threads/search`: by metadata and status, newest first.
 pub(crate) async fn search(
     State(state): State<Shared>,
+    caller: Caller,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let body: SearchBody = body_or_empty(&state, body)?;
@@ -252,8 +275,11 @@ pub(crate) async fn search(
             })
         })
         .transpose()?;
+    let Some(metadata) = caller.search_filter(body.metadata.unwrap_or_default()) else {
+        return Ok(Json(json!([])));
+    };
     let query = ThreadQuery {
-        metadata: body.metadata.unwrap_or_default(),
+        metadata,
         status,
         limit: body.limit.unwrap_or(10),
         offset: body.offset.unwrap_or(0),
@@ -269,9 +295,10 @@ pub(crate) async fn search(
 /// `POST /threads/{id}/copy`: a new thread with the same metadata, state and checkpoints.
 pub(crate) async fn copy(
     State(state): State<Shared>,
+    caller: Caller,
     Path(thread_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let source = record(&state, &thread_id).await?;
+    let source = record(&state, &caller, &thread_id).await?;
     let now = std::time::SystemTime::now();
     let copy = ThreadRecord {
         thread_id: Uuid::new_v4().to_string(),
@@ -354,10 +381,11 @@ fn checkpoint_id(field: &str, id: &str) -> Result<CheckpointId, ApiError> {
 
 async fn state_at(
     state: &Shared,
+    caller: &Caller,
     thread_id: &str,
     at: Option<CheckpointId>,
 ) -> Result<Json<Value>, ApiError> {
-    let record = record(state, thread_id).await?;
+    let record = record(state, caller, thread_id).await?;
     let Some(assistant) = graph_of(state, &record) else {
         return match at {
             None => Ok(Json(empty_state(thread_id))),
@@ -382,18 +410,20 @@ async fn state_at(
 /// `GET /threads/{id}/state`: the newest checkpoint's state.
 pub(crate) async fn get_state(
     State(state): State<Shared>,
+    caller: Caller,
     Path(thread_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    state_at(&state, &thread_id, None).await
+    state_at(&state, &caller, &thread_id, None).await
 }
 
 /// `GET /threads/{id}/state/{checkpoint_id}`.
 pub(crate) async fn get_state_at(
     State(state): State<Shared>,
+    caller: Caller,
     Path((thread_id, id)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     let id = checkpoint_id("checkpoint_id", &id)?;
-    state_at(&state, &thread_id, Some(id)).await
+    state_at(&state, &caller, &thread_id, Some(id)).await
 }
 
 #[derive(Deserialize)]
@@ -412,6 +442,7 @@ struct StateAtBody {
 /// `POST /threads/{id}/state/checkpoint`: the state at `{"checkpoint": {...}}`.
 pub(crate) async fn post_state_at(
     State(state): State<Shared>,
+    caller: Caller,
     Path(thread_id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
@@ -431,7 +462,7 @@ pub(crate) async fn post_state_at(
         .checkpoint_id
         .map(|id| checkpoint_id("checkpoint.checkpoint_id", &id))
         .transpose()?;
-    state_at(&state, &thread_id, id).await
+    state_at(&state, &caller, &thread_id, id).await
 }
 
 #[derive(Deserialize)]
@@ -449,6 +480,7 @@ struct UpdateStateBody {
 /// `POST /threads/{id}/state`: LangGraph's `update_state`, on the newest checkpoint.
 pub(crate) async fn update_state(
     State(state): State<Shared>,
+    caller: Caller,
     Path(thread_id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
@@ -459,7 +491,7 @@ pub(crate) async fn update_state(
                 .into(),
         ));
     }
-    let record = record(&state, &thread_id).await?;
+    let record = record(&state, &caller, &thread_id).await?;
     let assistant = graph_of(&state, &record).ok_or_else(|| {
         ApiError::Unprocessable(format!(
             "Thread '{thread_id}' has no graph yet: run it once before updating its state"
@@ -499,6 +531,7 @@ struct HistoryBody {
 /// `POST /threads/{id}/history`: the states of its checkpoints, newest first.
 pub(crate) async fn history(
     State(state): State<Shared>,
+    caller: Caller,
     Path(thread_id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
@@ -526,7 +559,7 @@ pub(crate) async fn history(
             .map(|id| checkpoint_id("before.checkpoint_id", &id))
             .transpose()?,
     };
-    let record = record(&state, &thread_id).await?;
+    let record = record(&state, &caller, &thread_id).await?;
     let Some(assistant) = graph_of(&state, &record) else {
         return Ok(Json(json!([])));
     };

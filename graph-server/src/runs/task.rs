@@ -18,6 +18,7 @@ use super::Runs;
 use super::event_log::LoggedEvent;
 use super::live::{LiveRun, Outcome, Starter};
 use crate::error::ApiError;
+use crate::quota::RunPermit;
 use crate::request::{Begin, CancelAction, Modes};
 use crate::served::{RunFailure, RunItem, RunItems, RunSettings, ServedGraph, ThreadSettings};
 use crate::wire::events::{EventEncoder, client_error};
@@ -50,6 +51,8 @@ pub(crate) struct Launch {
     pub(crate) direct: Option<mpsc::Sender<Bytes>>,
     /// Another run held the thread: wait for its lease before starting.
     pub(crate) after_another: bool,
+    /// The run's place in its caller's quota, given back when the run's task ends.
+    pub(crate) permit: RunPermit,
 }
 
 /// What starts the run when its turn comes: `start` then drive it in its own task.
@@ -153,7 +156,8 @@ async fn drive(runs: Arc<Runs>, launch: Launch, mut items: RunItems) {
         modes,
         resumable,
         mut direct,
-        ..
+        after_another: _,
+        permit: _permit,
     } = launch;
     record.status = RunStatus::Running;
     record.updated_at = SystemTime::now();
@@ -225,8 +229,10 @@ async fn drive(runs: Arc<Runs>, launch: Launch, mut items: RunItems) {
         last_values: ended.last_values,
         error: ended.error,
     };
-    drop(direct);
     end_run(&runs, &run, record, outcome).await;
+    // The starting client's stream ends only now, with the thread free: a client that
+    // starts its next run the moment the stream ends is not told the thread is busy.
+    drop(direct);
 }
 
 /// What the items so far say of the run's end.
