@@ -12,6 +12,10 @@
 //! node that stops on an interrupt until a `Command(resume=...)` answers it), and `gated`
 //! and `release` (a run of `gated` holds its thread until a run of `release`).
 //!
+//! `--api-key IDENTITY=KEY` (repeatable) makes the server ask every request for one of
+//! the keys (`x-api-key`, what the SDKs send for `api_key=`, or `Authorization: Bearer`)
+//! and scopes each thread to the identity that created it.
+//!
 //! Threads are stored in `STATEGRAPH_DB` (default `sqlite://stategraph.db` in the working
 //! directory, created when missing; `postgres://...` and `memory:` work too), as the
 //! durable examples store them.
@@ -49,12 +53,14 @@ pub mod failing {
 struct Args {
     port: u16,
     test_graphs: bool,
+    api_keys: Option<stategraph_server::auth::ApiKeys>,
 }
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         port: 8123,
         test_graphs: false,
+        api_keys: None,
     };
     let mut given = std::env::args().skip(1);
     while let Some(arg) = given.next() {
@@ -66,9 +72,18 @@ fn parse_args() -> Result<Args, String> {
                     .map_err(|_| format!("--port: `{port}` is not a port number"))?;
             }
             "--with-test-graphs" => args.test_graphs = true,
+            "--api-key" => {
+                let pair = given.next().ok_or("--api-key needs IDENTITY=KEY")?;
+                let (identity, key) = pair
+                    .split_once('=')
+                    .filter(|(identity, key)| !identity.is_empty() && !key.is_empty())
+                    .ok_or("--api-key: expected IDENTITY=KEY, both non-empty")?;
+                let keys = args.api_keys.take().unwrap_or_default();
+                args.api_keys = Some(keys.key(identity, key));
+            }
             other => {
                 return Err(format!(
-                    "unknown argument `{other}`; the arguments are `--port N` and `--with-test-graphs`"
+                    "unknown argument `{other}`; the arguments are `--port N`, `--with-test-graphs` and `--api-key IDENTITY=KEY`"
                 ));
             }
         }
@@ -112,6 +127,9 @@ async fn main() -> ExitCode {
         server = server
             .graph("gated", gated::Graph::new(gate.clone()))
             .graph("release", release::Graph::new(gate));
+    }
+    if let Some(keys) = args.api_keys {
+        server = server.authenticate(keys);
     }
     let listener = match tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await {
         Ok(listener) => listener,

@@ -8,8 +8,8 @@ import pytest
 from langgraph_sdk import get_sync_client
 
 
-@pytest.fixture(scope="session")
-def server_url():
+def serve(*extra_args):
+    """Runs the example on a free port with a fresh SQLite file; yields its URL."""
     binary = os.environ.get("STATEGRAPH_SERVE_BIN")
     if not binary:
         pytest.fail("STATEGRAPH_SERVE_BIN is unset: run these tests through scripts/python-sdk-tests.sh")
@@ -18,7 +18,7 @@ def server_url():
     database = tempfile.TemporaryDirectory()
     env["STATEGRAPH_DB"] = f"sqlite://{database.name}/threads.db"
     process = subprocess.Popen(
-        [binary, "--port", "0", "--with-test-graphs"],
+        [binary, "--port", "0", "--with-test-graphs", *extra_args],
         stdout=subprocess.PIPE,
         env=env,
         text=True,
@@ -32,6 +32,11 @@ def server_url():
         process.terminate()
         process.wait(timeout=30)
         database.cleanup()
+
+
+@pytest.fixture(scope="session")
+def server_url():
+    yield from serve()
 
 
 @pytest.fixture
