@@ -541,3 +541,34 @@ async fn checkpoints_mode_sends_each_stored_checkpoint_and_a_fork_starts_from_on
     );
     assert_eq!(first.data["metadata"]["step"], 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_graph_of_another_state_on_a_thread_is_a_409_naming_the_field_and_the_thread_is_kept() {
+    let (store, _dir, _) = sqlite().await;
+    let base = serve(store).await;
+    let thread_id = create(&base, json!({})).await;
+    stream(
+        &base,
+        &thread_id,
+        json!({ "assistant_id": "agent", "input": { "topic": "cats" } }),
+    )
+    .await;
+    let (_, before) = get(&base, &format!("/threads/{thread_id}/state")).await;
+    let (status, refused) = send(
+        reqwest::Method::POST,
+        format!("{base}/threads/{thread_id}/runs/wait"),
+        Some(json!({ "assistant_id": "approval", "input": {} })),
+    )
+    .await;
+    assert_eq!(status, 409, "{refused}");
+    let detail = refused["detail"].as_str().unwrap();
+    assert!(detail.contains("field `task`"), "{detail}");
+    assert!(detail.contains("new thread"), "{detail}");
+    // The thread is as the first graph left it, and still readable.
+    let (status, after) = get(&base, &format!("/threads/{thread_id}/state")).await;
+    assert_eq!(status, 200, "{after}");
+    assert_eq!(after, before);
+    let (status, history) = post(&base, &format!("/threads/{thread_id}/history"), json!({})).await;
+    assert_eq!(status, 200, "{history}");
+    assert_eq!(status_of(&base, &thread_id).await, "idle");
+}

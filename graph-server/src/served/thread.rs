@@ -106,10 +106,19 @@ pub(crate) fn start_error(error: GraphError) -> ApiError {
             thread,
             at: Some(id),
         }) => ApiError::NotFound(format!("Thread '{thread}' has no checkpoint '{id}'")),
+        GraphError::Checkpoint(error @ CheckpointError::StateShape { .. }) => other_shape(&error),
         error @ GraphError::CannotResume { .. } => ApiError::Unprocessable(error.to_string()),
         error @ GraphError::ConflictingUpdate { .. } => ApiError::Unprocessable(error.to_string()),
         other => ApiError::internal(other),
     }
+}
+
+/// A thread whose stored state another graph wrote (a field this graph's state lacks, or
+/// of another type): a 409 naming the field, never a state decoded wrong.
+fn other_shape(error: &CheckpointError) -> ApiError {
+    ApiError::Conflict(format!(
+        "this graph cannot read the thread's state: {error}. A thread keeps the state of the graph that first ran on it; run this graph on a new thread"
+    ))
 }
 
 /// Starts a run of `graph` on a thread: takes the thread (a 409 when another run holds
@@ -493,7 +502,16 @@ where
     G: RunNode,
     G::State: Durable + Default + Serialize,
 {
-    let Some(snapshot) = thread.state_at(meta.id).await.map_err(ApiError::internal)? else {
+    let snapshot = thread
+        .state_at(meta.id)
+        .await
+        .map_err(|error| match error {
+            GraphError::Checkpoint(error @ CheckpointError::StateShape { .. }) => {
+                other_shape(&error)
+            }
+            other => ApiError::internal(other),
+        })?;
+    let Some(snapshot) = snapshot else {
         return Ok(None);
     };
     let thread_id = thread.id();
