@@ -50,6 +50,12 @@ def test_join_stream_after_a_last_event_id_gets_only_later_events(client):
         ids = [line[4:] for line in response.iter_lines() if line.startswith("id: ")]
     later = list(client.runs.join_stream(thread_id, run["run_id"], last_event_id=ids[1]))
     assert [(p.event, p.data) for p in later] == [(p.event, p.data) for p in every[2:]]
+    # A join names the modes it wants of those the run streamed.
+    updates = list(
+        client.runs.join_stream(thread_id, run["run_id"], last_event_id="-1", stream_mode="updates")
+    )
+    assert [p.event for p in updates] == ["metadata", "updates"]
+    assert updates[1].data == {"wait": {"passed": 1}}
 
 
 def test_cancel_stops_a_run_and_frees_its_thread(client):

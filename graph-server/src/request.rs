@@ -100,6 +100,35 @@ impl Modes {
         Self::default().with(ModeName::Values)
     }
 
+    /// The modes named in a join's `stream_mode` query parameters; `None` when none are
+    /// named (every event the run logged). An empty one names none: the Python SDK sends
+    /// `stream_mode=` when it is not given.
+    pub(crate) fn from_query_names<'a>(
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Option<Self>, ApiError> {
+        let mut modes: Option<Self> = None;
+        for name in names.into_iter().filter(|name| !name.is_empty()) {
+            modes = Some(modes.unwrap_or_default().with(ModeName::parse(name)?));
+        }
+        Ok(modes)
+    }
+
+    /// Whether an event named `event` (without its namespace) belongs to these modes. The
+    /// run's own events (`metadata`, `error`, `end`) belong to every set.
+    pub(crate) fn has_event(self, event: &str) -> bool {
+        match event {
+            "values" => self.values,
+            "updates" => self.updates,
+            "messages" => self.messages_tuple,
+            "custom" => self.custom,
+            "debug" => self.debug,
+            "tasks" => self.tasks,
+            "checkpoints" => self.checkpoints,
+            partial if partial.starts_with("messages/") => self.messages,
+            _ => true,
+        }
+    }
+
     /// Whether model chunks are wanted, in either messages shape.
     pub(crate) fn any_messages(self) -> bool {
         self.messages || self.messages_tuple

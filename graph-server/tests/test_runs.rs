@@ -221,6 +221,54 @@ async fn a_stream_read_to_its_end_leaves_the_thread_free_for_the_next_run_at_onc
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_join_with_stream_mode_gets_only_those_modes_events() {
+    let (store, _dir) = sqlite().await;
+    let base = serve(store).await;
+    let thread_id = thread(&base).await;
+    let run_id = background(
+        &base,
+        &thread_id,
+        json!({"assistant_id": "release", "stream_mode": ["values", "updates", "debug"]}),
+    )
+    .await;
+    until_status(&base, &thread_id, &run_id, "success").await;
+    let join = |query: &'static str| {
+        let request = reqwest::Client::new()
+            .get(format!(
+                "{base}/threads/{thread_id}/runs/{run_id}/stream{query}"
+            ))
+            .header("Last-Event-ID", "-1");
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        }
+    };
+    let names =
+        |body: &str| -> Vec<String> { events(body).into_iter().map(|event| event.name).collect() };
+    let (_, all) = join("").await;
+    let all = names(&all);
+    // What the Python SDK sends when no mode is given.
+    let (_, unnamed) = join("?stream_mode=&cancel_on_disconnect=false").await;
+    assert_eq!(names(&unnamed), all);
+    assert!(all.iter().any(|name| name == "values"), "{all:?}");
+    assert!(all.iter().any(|name| name == "debug"), "{all:?}");
+    let (status, updates) = join("?stream_mode=updates").await;
+    assert_eq!(status, 200);
+    assert_eq!(names(&updates), vec!["metadata", "updates"]);
+    let (_, two) = join("?stream_mode=updates&stream_mode=values").await;
+    let two = names(&two);
+    let expected: Vec<String> = all
+        .iter()
+        .filter(|name| *name != "debug")
+        .cloned()
+        .collect();
+    assert_eq!(two, expected);
+    let (status, wrong) = join("?stream_mode=tokens").await;
+    assert_eq!(status, 422, "{wrong}");
+    assert!(wrong.contains("unknown mode `tokens`"), "{wrong}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_join_after_last_event_id_gets_only_the_events_after_it() {
     let (store, _dir) = sqlite().await;
     let base = serve(store).await;

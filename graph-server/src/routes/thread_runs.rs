@@ -27,6 +27,7 @@ use crate::runs::event_log::From;
 use crate::runs::live::{Claim, LiveRun};
 use crate::runs::task::{Launch, Start, cancel, put_with_id, run_json, start_run, starter};
 use crate::served::{RunSettings, ThreadSettings};
+use crate::wire::sse;
 
 /// How the client that starts a run takes it.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -458,15 +459,23 @@ pub(crate) async fn join(
 
 /// `GET /threads/{id}/runs/{run_id}/stream`: the run's events as server-sent events, from
 /// after `Last-Event-ID` (`-1`: all kept), or only those to come without it; then live
-/// until the run ends. With `cancel_on_disconnect=true`, leaving cancels the run.
+/// until the run ends, only those of the modes named by `stream_mode` (repeated for
+/// several) when it is given. With `cancel_on_disconnect=true`, leaving cancels the run.
 pub(crate) async fn join_stream(
     State(state): State<Shared>,
     caller: Caller,
     Path((thread_id, run_id)): Path<(String, String)>,
-    Query(query): Query<HashMap<String, String>>,
+    Query(pairs): Query<Vec<(String, String)>>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     run_record(&state, &caller, &thread_id, &run_id).await?;
+    let modes = Modes::from_query_names(
+        pairs
+            .iter()
+            .filter(|(name, _)| name == "stream_mode")
+            .map(|(_, mode)| mode.as_str()),
+    )?;
+    let query: HashMap<String, String> = pairs.into_iter().collect();
     let uuid = run_uuid(&run_id)?;
     let from =
         match headers.get("last-event-id").map(HeaderValue::to_str) {
@@ -486,10 +495,16 @@ pub(crate) async fn join_stream(
     };
     let events = match state.runs.log.read(uuid, from) {
         Some(events) => events
-            .map(|event| {
-                let mut out = bytes::BytesMut::with_capacity(event.1.len() + 32);
-                put_with_id(&mut out, &event);
-                out.freeze()
+            .filter_map(move |(id, frames)| {
+                let frames = match modes {
+                    None => frames,
+                    Some(modes) => sse::keep_frames(&frames, |name| modes.has_event(name)).freeze(),
+                };
+                let mut out = bytes::BytesMut::with_capacity(frames.len() + 32);
+                if !frames.is_empty() {
+                    put_with_id(&mut out, &(id, frames));
+                }
+                std::future::ready((!out.is_empty()).then(|| out.freeze()))
             })
             .boxed(),
         // Its events are no longer kept: it ended a while ago.

@@ -30,9 +30,50 @@ pub(crate) fn finish(out: &mut BytesMut) {
     out.put_slice(b"\r\n\r\n");
 }
 
+/// The frames of `frames` (whole events, each ending with its blank line) whose event
+/// name `keep` accepts, in order; the name is given without its `|namespace`.
+pub(crate) fn keep_frames(frames: &[u8], keep: impl Fn(&str) -> bool) -> BytesMut {
+    let mut kept = BytesMut::new();
+    let mut rest = frames;
+    while !rest.is_empty() {
+        let end = rest
+            .windows(4)
+            .position(|window| window == b"\r\n\r\n")
+            .map_or(rest.len(), |at| at + 4);
+        let (frame, after) = rest.split_at(end);
+        let name = frame
+            .strip_prefix(b"event: ")
+            .and_then(|named| named.split(|&byte| byte == b'\r').next())
+            .and_then(|name| std::str::from_utf8(name).ok())
+            .map(|name| name.split('|').next().unwrap_or(name));
+        // A frame without a readable name is kept: dropping what cannot be read would
+        // lose it silently.
+        if name.is_none_or(&keep) {
+            kept.put_slice(frame);
+        }
+        rest = after;
+    }
+    kept
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn frames_are_kept_by_their_event_name_without_the_namespace() {
+        let mut out = BytesMut::new();
+        frame(&mut out, "messages", &[], b"[1]");
+        frame(&mut out, "values", &["child:1".into()], b"{}");
+        frame(&mut out, "updates", &[], b"{}");
+        let kept = keep_frames(&out, |name| name == "values" || name == "updates");
+        assert_eq!(
+            &kept[..],
+            b"event: values|child:1\r\ndata: {}\r\n\r\nevent: updates\r\ndata: {}\r\n\r\n"
+        );
+        assert!(keep_frames(&out, |_| false).is_empty());
+        assert_eq!(keep_frames(&out, |_| true), out);
+    }
 
     #[test]
     fn a_frame_names_its_namespace_after_the_mode() {
