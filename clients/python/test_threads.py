@@ -252,12 +252,21 @@ def test_a_second_run_on_a_busy_thread_is_a_conflict(client):
     assert next(held).event == "metadata"
     assert client.threads.get(thread_id)["status"] == "busy"
     assert [t["thread_id"] for t in client.threads.search(status="busy")] == [thread_id]
-    assert "is busy" in refused(lambda: client.runs.wait(thread_id, "gated", input={}), 409)
+    assert "is busy" in refused(
+        lambda: client.runs.wait(thread_id, "gated", input={}, multitask_strategy="reject"), 409
+    )
+    # Without a strategy, the second run waits its turn, as on LangGraph's server.
+    queued = client.runs.create(thread_id, "gated", input={})
+    assert queued["multitask_strategy"] == "enqueue"
+    assert client.runs.get(thread_id, queued["run_id"])["status"] == "pending"
     with pytest.raises(ConflictError):
         client.threads.delete(thread_id)
     client.runs.wait(None, "release", input={})
     rest = list(held)
     assert rest[-1].data == {"passed": 1}
+    # The queued run starts from the first one's state and passes the gate next.
+    client.runs.wait(None, "release", input={})
+    assert client.runs.join(thread_id, queued["run_id"]) == {"passed": 2}
     assert client.threads.get(thread_id)["status"] == "idle"
 
 

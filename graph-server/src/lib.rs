@@ -45,8 +45,8 @@
 //! listed, joined and cancelled, whoever started it, and it goes on when its client
 //! leaves (unless `on_disconnect=cancel`). Its events are kept in this process's memory
 //! (at most 8 MiB a run, the oldest dropped first) until 2 minutes after it ended. A
-//! second run on a busy thread follows its `multitask_strategy`: `reject` (the default
-//! here, a 409), `interrupt`, `rollback` or `enqueue`.
+//! second run on a busy thread follows its `multitask_strategy`: `enqueue` (the default,
+//! as LangGraph's server's), `reject` (a 409), `interrupt` or `rollback`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 

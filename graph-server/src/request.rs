@@ -170,13 +170,14 @@ pub(crate) struct ConfigBody {
 #[serde(rename_all = "lowercase")]
 pub(crate) enum MultitaskStrategy {
     /// A 409: the thread is busy.
-    #[default]
     Reject,
     /// Stop the running run, keeping what it stored, and start.
     Interrupt,
     /// Stop the running run, delete it and what it stored, and start.
     Rollback,
-    /// Start when the runs before it on the thread have ended, in order.
+    /// Start when the runs before it on the thread have ended, in order: LangGraph's
+    /// server's default, which a chat front-end's double-texting relies on.
+    #[default]
     Enqueue,
 }
 

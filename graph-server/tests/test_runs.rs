@@ -146,7 +146,8 @@ async fn a_background_run_is_stored_listed_joined_and_deleted() {
     assert_eq!(run["thread_id"], thread_id.as_str());
     assert_eq!(run["metadata"], json!({"who": "ann"}));
     assert_eq!(run["kwargs"]["assistant_id"], "gated");
-    assert_eq!(run["multitask_strategy"], "reject");
+    // LangGraph's server's default.
+    assert_eq!(run["multitask_strategy"], "enqueue");
     // It runs without a client, held at the gate.
     until_status(&base, &thread_id, &run_id, "running").await;
     assert_eq!(thread_status(&base, &thread_id).await, "busy");

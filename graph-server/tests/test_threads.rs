@@ -279,7 +279,7 @@ async fn a_second_run_on_a_busy_thread_is_409_and_the_first_finishes() {
     let (status, error) = post(
         &base,
         &format!("/threads/{thread_id}/runs/wait"),
-        json!({"assistant_id": "gated"}),
+        json!({"assistant_id": "gated", "multitask_strategy": "reject"}),
     )
     .await;
     assert_eq!(status, 409, "{error}");
