@@ -200,6 +200,60 @@ async fn keeps_pending_writes_in_order(store: &dyn Checkpointer) {
     assert_eq!(seen, [("b", json!(3)), ("a", json!(2))]);
 }
 
+/// One call's writes: a task writing a channel twice keeps its last value in its first
+/// place, and thousands of writes (more than one statement takes) all land, in order.
+async fn keeps_a_calls_last_write_per_channel_and_many_writes(store: &dyn Checkpointer) {
+    let mut writer = Writer::new("many-writes", SnapshotPolicy::default());
+    let checkpoint = writer.next(step_delta(0));
+    let id = checkpoint.meta.id;
+    store.put(checkpoint).await.unwrap();
+    let write = |task: String, channel: &str, value: Value| PendingWrite {
+        task_id: task,
+        node: "work".into(),
+        channel: channel.into(),
+        value,
+    };
+    store
+        .put_writes(
+            "many-writes",
+            "",
+            id,
+            vec![
+                write("b".into(), "update", json!(1)),
+                write("a".into(), "update", json!(2)),
+                write("b".into(), "__error__", json!("boom")),
+                write("b".into(), "update", json!(5)),
+            ],
+        )
+        .await
+        .unwrap();
+    let read = store.get("many-writes", "", None).await.unwrap().unwrap();
+    let seen: Vec<_> = read
+        .pending_writes
+        .iter()
+        .map(|w| (w.task_id.as_str(), w.channel.as_str(), w.value.clone()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("b", "update", json!(5)),
+            ("a", "update", json!(2)),
+            ("b", "__error__", json!("boom")),
+        ]
+    );
+    let many: Vec<_> = (0..2_500)
+        .map(|n| write(format!("task-{n:04}"), "update", json!(n)))
+        .collect();
+    store.put_writes("many-writes", "", id, many).await.unwrap();
+    let read = store.get("many-writes", "", None).await.unwrap().unwrap();
+    assert_eq!(read.pending_writes.len(), 2_503);
+    let tail: Vec<_> = read.pending_writes[3..]
+        .iter()
+        .map(|w| w.value.as_i64().unwrap())
+        .collect();
+    assert_eq!(tail, (0..2_500).collect::<Vec<i64>>());
+}
+
 async fn copies_and_deletes_threads(store: &dyn Checkpointer) {
     let mut writer = Writer::new("original", SnapshotPolicy::default());
     for step in 0..3 {
@@ -493,6 +547,7 @@ async fn conformance(store: &dyn Checkpointer) {
     folds_the_state_of_every_checkpoint(store).await;
     lists_newest_first(store).await;
     keeps_pending_writes_in_order(store).await;
+    keeps_a_calls_last_write_per_channel_and_many_writes(store).await;
     copies_and_deletes_threads(store).await;
     never_overwrites_a_checkpoint(store).await;
     leases_a_thread_to_one_owner(store).await;
@@ -528,8 +583,19 @@ async fn postgres_store() {
         .unwrap();
     // Threads of earlier runs of this test would clash.
     for thread in [
-        "fold", "list", "writes", "original", "copy", "twice", "leased", "rec-1", "rec-2", "rec-3",
-        "rec-4", "runs-1",
+        "fold",
+        "list",
+        "writes",
+        "many-writes",
+        "original",
+        "copy",
+        "twice",
+        "leased",
+        "rec-1",
+        "rec-2",
+        "rec-3",
+        "rec-4",
+        "runs-1",
     ] {
         store.delete_thread(thread).await.unwrap();
     }

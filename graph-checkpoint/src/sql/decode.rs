@@ -191,23 +191,34 @@ pub(super) fn chain_of(
     Ok(values)
 }
 
-/// Reads a pending write.
-pub(super) fn write_of(
+/// A checkpoint's pending writes, from the column `writes`: a JSON list of `[task_id,
+/// channel, node, value as stored text]` in the order they were written (`NULL` or `[]`
+/// for none).
+pub(super) fn writes_of(
     row: &AnyRow,
-    thread_id: &str,
-    checkpoint: &str,
-) -> Result<PendingWrite, CheckpointError> {
-    let corrupt = |column: &str, detail: String| CheckpointError::Corrupt {
-        thread: thread_id.to_owned(),
-        checkpoint: checkpoint.to_owned(),
-        detail: format!("a pending write's column `{column}`: {detail}"),
+    target: &CheckpointMeta,
+) -> Result<Vec<PendingWrite>, CheckpointError> {
+    let corrupt = |detail: String| {
+        crate::row::corrupt(target, format!("a pending write's column `value`: {detail}"))
     };
-    Ok(PendingWrite {
-        task_id: row.try_get("task_id").map_err(from_sqlx)?,
-        channel: row.try_get("channel").map_err(from_sqlx)?,
-        node: row.try_get("node").map_err(from_sqlx)?,
-        value: json_column(row, "value", &corrupt)?,
-    })
+    let Some(list) = row
+        .try_get::<Option<String>, _>("writes")
+        .map_err(from_sqlx)?
+    else {
+        return Ok(Vec::new());
+    };
+    let rows: Vec<(String, String, String, String)> = serde_json::from_str(&list)
+        .map_err(|error| crate::row::corrupt(target, format!("its pending writes: {error}")))?;
+    rows.into_iter()
+        .map(|(task_id, channel, node, value)| {
+            Ok(PendingWrite {
+                task_id,
+                channel,
+                node,
+                value: serde_json::from_str(&value).map_err(|error| corrupt(error.to_string()))?,
+            })
+        })
+        .collect()
 }
 
 fn json_column<T: DeserializeOwned>(

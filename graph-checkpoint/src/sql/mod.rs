@@ -23,7 +23,7 @@ use stategraph_core::checkpoint::{
     ThreadRecord,
 };
 
-use decode::{META_COLUMNS, TARGET_COLUMNS, chain_of, meta_of, target_of};
+use decode::{META_COLUMNS, TARGET_COLUMNS, chain_of, meta_of, target_of, writes_of};
 pub(crate) use errors::from_sqlx;
 use wal::WalCheckpoints;
 use writer::{WriteConnection, Writer};
@@ -266,33 +266,44 @@ impl SqlCheckpointer {
                     })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let mut connection = self.write_connection().await?;
-        let mut transaction = connection
-            .begin()
-            .await
-            .map_err(|error| self.write_failed(error))?;
+        // A task writing one channel twice keeps its last value, as row by row upserts
+        // would; one statement cannot upsert a row twice (Postgres refuses it).
+        let mut last: Vec<(PendingWrite, String)> = Vec::with_capacity(writes.len());
         for (write, value) in writes {
-            sqlx::query(
-                "INSERT INTO stategraph_writes (thread_id, checkpoint_ns, checkpoint_id, task_id, \
-                 channel, node, value) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-                 ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, channel) \
-                 DO UPDATE SET node = excluded.node, value = excluded.value",
-            )
-            .bind(thread_id)
-            .bind(checkpoint_ns)
-            .bind(id.as_str())
-            .bind(write.task_id)
-            .bind(write.channel)
-            .bind(write.node)
-            .bind(value)
-            .execute(&mut *transaction)
-            .await
-            .map_err(|error| self.write_failed(error))?;
+            match last
+                .iter_mut()
+                .find(|(kept, _)| kept.task_id == write.task_id && kept.channel == write.channel)
+            {
+                Some(kept) => *kept = (write, value),
+                None => last.push((write, value)),
+            }
         }
-        transaction
-            .commit()
-            .await
-            .map_err(|error| self.write_failed(error))?;
+        let mut connection = self.write_connection().await?;
+        // One statement is atomic on both engines: a step's writes (almost always within
+        // one chunk) cost one round trip to the database, not a transaction's three or more.
+        if last.len() <= WRITES_PER_STATEMENT {
+            let sql = insert_writes_sql(last.len());
+            insert_writes(&sql, thread_id, checkpoint_ns, &id, &last)
+                .execute(&mut *connection)
+                .await
+                .map_err(|error| self.write_failed(error))?;
+        } else {
+            let mut transaction = connection
+                .begin()
+                .await
+                .map_err(|error| self.write_failed(error))?;
+            for chunk in last.chunks(WRITES_PER_STATEMENT) {
+                let sql = insert_writes_sql(chunk.len());
+                insert_writes(&sql, thread_id, checkpoint_ns, &id, chunk)
+                    .execute(&mut *transaction)
+                    .await
+                    .map_err(|error| self.write_failed(error))?;
+            }
+            transaction
+                .commit()
+                .await
+                .map_err(|error| self.write_failed(error))?;
+        }
         drop(connection);
         self.wrote().await;
         Ok(())
@@ -304,73 +315,62 @@ impl SqlCheckpointer {
         checkpoint_ns: &str,
         id: Option<CheckpointId>,
     ) -> Result<Option<Checkpoint>, CheckpointError> {
-        // The checkpoint asked for, or the newest, in one statement.
-        let sql = match id {
-            Some(_) => format!(
-                "SELECT {TARGET_COLUMNS} FROM stategraph_checkpoints c \
-                 WHERE thread_id = $1 AND checkpoint_ns = $2 AND checkpoint_id = $3"
-            ),
-            None => format!(
-                "SELECT {TARGET_COLUMNS} FROM stategraph_checkpoints c \
-                 WHERE thread_id = $1 AND checkpoint_ns = $2 \
-                 ORDER BY checkpoint_id DESC LIMIT 1"
-            ),
+        // The checkpoint asked for (or the newest), its base's snapshot, the deltas since
+        // the base and its pending writes, in one statement: one round trip, and one
+        // consistent view of the rows on both engines without a transaction around it.
+        //
+        // The chain: every delta since the checkpoint's base that shares the base, as one
+        // JSON list of `[id, parent, delta]`, so that it can be followed by parent ids (a
+        // fork shares the base with its sibling branch, whose deltas are skipped). Ids
+        // sort by creation, so the chain lies between the base and the checkpoint in the
+        // primary key: a range of it is read, and no index on `base_id` is kept.
+        //
+        // The writes: a JSON list of `[task_id, channel, node, value]`, the value as the
+        // stored text, so a value that is not JSON is reported as corrupt, not as an SQL
+        // error. The engines spell JSON aggregates differently.
+        let target = match id {
+            Some(_) => "AND c.checkpoint_id = $3",
+            None => "ORDER BY c.checkpoint_id DESC LIMIT 1",
         };
+        let writes = match self.engine() {
+            Engine::Sqlite => {
+                "json_group_array(json_array(w.task_id, w.channel, w.node, w.value) \
+                 ORDER BY w.seq)"
+            }
+            Engine::Postgres => {
+                "CAST(json_agg(json_build_array(w.task_id, w.channel, w.node, w.value) \
+                 ORDER BY w.seq) AS TEXT)"
+            }
+        };
+        let sql = format!(
+            "WITH t AS (SELECT {TARGET_COLUMNS} FROM stategraph_checkpoints c \
+               WHERE c.thread_id = $1 AND c.checkpoint_ns = $2 {target}) \
+             SELECT t.*, \
+               (SELECT b.snapshot FROM stategraph_checkpoints b \
+                 WHERE b.thread_id = $1 AND b.checkpoint_ns = $2 \
+                   AND b.checkpoint_id = t.base_id) AS snapshot, \
+               (SELECT string_agg('[\"' || d.checkpoint_id || '\",\"' \
+                   || COALESCE(d.parent_id, '') || '\",' || d.delta || ']', ',' \
+                   ORDER BY d.checkpoint_id) \
+                 FROM stategraph_checkpoints d \
+                 WHERE d.thread_id = $1 AND d.checkpoint_ns = $2 \
+                   AND d.checkpoint_id > t.base_id AND d.checkpoint_id <= t.checkpoint_id \
+                   AND d.base_id = t.base_id AND d.snapshot IS NULL) AS links, \
+               (SELECT {writes} FROM stategraph_writes w \
+                 WHERE w.thread_id = $1 AND w.checkpoint_ns = $2 \
+                   AND w.checkpoint_id = t.checkpoint_id) AS writes \
+             FROM t"
+        );
         let mut query = sqlx::query(&sql).bind(thread_id).bind(checkpoint_ns);
         if let Some(id) = id {
             query = query.bind(id.to_string());
         }
-        let mut transaction = self.pool.begin().await.map_err(from_sqlx)?;
-        let target = query
-            .fetch_optional(&mut *transaction)
-            .await
-            .map_err(from_sqlx)?;
-        let Some(target) = target else {
+        let Some(row) = query.fetch_optional(&self.pool).await.map_err(from_sqlx)? else {
             return Ok(None);
         };
-        let (meta, counters, base_id) = target_of(&target, thread_id)?;
-        // As stored: the writes below are looked up by this text.
-        let id: String = target.try_get("checkpoint_id").map_err(from_sqlx)?;
-        // The base's snapshot, and every delta since it that shares its base, as one row:
-        // the deltas as one JSON list of `[id, parent, delta]`, so that the chain to the
-        // checkpoint can be followed by parent ids (a fork shares the base with its
-        // sibling branch, whose deltas are skipped). Ids sort by creation, so the chain
-        // lies between the base and the checkpoint in the primary key: a range of it is
-        // read, and no index on `base_id` is kept.
-        let chain = sqlx::query(
-            "SELECT \
-               (SELECT snapshot FROM stategraph_checkpoints \
-                 WHERE thread_id = $1 AND checkpoint_ns = $2 AND checkpoint_id = $3) AS snapshot, \
-               (SELECT string_agg('[\"' || checkpoint_id || '\",\"' || COALESCE(parent_id, '') \
-                   || '\",' || delta || ']', ',' ORDER BY checkpoint_id) \
-                 FROM stategraph_checkpoints \
-                 WHERE thread_id = $1 AND checkpoint_ns = $2 \
-                   AND checkpoint_id > $3 AND checkpoint_id <= $4 \
-                   AND base_id = $3 AND snapshot IS NULL) AS links",
-        )
-        .bind(thread_id)
-        .bind(checkpoint_ns)
-        .bind(base_id.as_str())
-        .bind(id.as_str())
-        .fetch_one(&mut *transaction)
-        .await
-        .map_err(from_sqlx)?;
-        let writes: Vec<AnyRow> = sqlx::query(
-            "SELECT task_id, channel, node, value FROM stategraph_writes \
-             WHERE thread_id = $1 AND checkpoint_ns = $2 AND checkpoint_id = $3 ORDER BY seq",
-        )
-        .bind(thread_id)
-        .bind(checkpoint_ns)
-        .bind(id.as_str())
-        .fetch_all(&mut *transaction)
-        .await
-        .map_err(from_sqlx)?;
-        transaction.commit().await.map_err(from_sqlx)?;
-        let values = chain_of(&chain, &meta, &base_id)?;
-        let pending_writes = writes
-            .iter()
-            .map(|row| decode::write_of(row, thread_id, &id))
-            .collect::<Result<Vec<_>, _>>()?;
+        let (meta, counters, base_id) = target_of(&row, thread_id)?;
+        let values = chain_of(&row, &meta, &base_id)?;
+        let pending_writes = writes_of(&row, &meta)?;
         Ok(Some(Checkpoint {
             meta,
             values,
@@ -902,4 +902,55 @@ fn unix_millis() -> i64 {
 
 fn counter(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+/// The most pending writes one statement inserts: 7 parameters a row stays far below
+/// SQLite's 32,766 and Postgres's 65,535 parameters.
+const WRITES_PER_STATEMENT: usize = 1_000;
+
+/// One `INSERT` of `writes` (each task and channel at most once), replacing what a task
+/// wrote before under the same channel. Placeholders are numbered (`$1`), which both
+/// engines read; sqlx's query builder writes `?` for `Any`, which Postgres does not.
+fn insert_writes_sql(rows: usize) -> String {
+    let mut sql = String::from(
+        "INSERT INTO stategraph_writes (thread_id, checkpoint_ns, checkpoint_id, task_id, \
+         channel, node, value) VALUES ",
+    );
+    for row in 0..rows {
+        let first = row * 7 + 1;
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        let placeholders: Vec<String> = (first..first + 7).map(|n| format!("${n}")).collect();
+        sql.push('(');
+        sql.push_str(&placeholders.join(", "));
+        sql.push(')');
+    }
+    sql.push_str(
+        " ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, channel) \
+         DO UPDATE SET node = excluded.node, value = excluded.value",
+    );
+    sql
+}
+
+/// [`insert_writes_sql`] with `writes` bound.
+fn insert_writes<'a>(
+    sql: &'a str,
+    thread_id: &'a str,
+    checkpoint_ns: &'a str,
+    checkpoint_id: &'a str,
+    writes: &'a [(PendingWrite, String)],
+) -> sqlx::query::Query<'a, sqlx::Any, sqlx::any::AnyArguments<'a>> {
+    let mut query = sqlx::query(sql);
+    for (write, value) in writes {
+        query = query
+            .bind(thread_id)
+            .bind(checkpoint_ns)
+            .bind(checkpoint_id)
+            .bind(write.task_id.as_str())
+            .bind(write.channel.as_str())
+            .bind(write.node.as_str())
+            .bind(value.as_str());
+    }
+    query
 }
