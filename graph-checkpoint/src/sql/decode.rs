@@ -199,7 +199,10 @@ pub(super) fn writes_of(
     target: &CheckpointMeta,
 ) -> Result<Vec<PendingWrite>, CheckpointError> {
     let corrupt = |detail: String| {
-        crate::row::corrupt(target, format!("a pending write's column `value`: {detail}"))
+        crate::row::corrupt(
+            target,
+            format!("a pending write's column `value`: {detail}"),
+        )
     };
     let Some(list) = row
         .try_get::<Option<String>, _>("writes")
