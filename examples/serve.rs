@@ -164,7 +164,10 @@ fn page_routes() -> Router {
                 HeaderValue::from_static("nosniff"),
             ),
             (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
-            (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
+            (
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("no-referrer"),
+            ),
             (
                 HeaderName::from_static("cross-origin-opener-policy"),
                 HeaderValue::from_static("same-origin"),
@@ -174,7 +177,10 @@ fn page_routes() -> Router {
         (headers, body)
     }
     Router::new()
-        .route("/", get(|| async { file("text/html; charset=utf-8", PAGE_HTML) }))
+        .route(
+            "/",
+            get(|| async { file("text/html; charset=utf-8", PAGE_HTML) }),
+        )
         .route(
             "/page.js",
             get(|| async { file("text/javascript; charset=utf-8", PAGE_JS) }),

@@ -11,7 +11,7 @@ import { after, before, describe, test } from "node:test";
 import { Client } from "@langchain/langgraph-sdk";
 
 import { launch, openPage, send, shownMessages, threadOf, untilWords } from "./browser.mjs";
-import { startServer, untilStatus } from "./server.mjs";
+import { startServer, untilEnded } from "./server.mjs";
 
 // Replies stream one word every 100 ms: a reply of ~37 words takes ~3.7 s, time enough for a
 // test to stop or reload the page while it streams.
@@ -101,7 +101,7 @@ describe("the chat page", () => {
     const threadId = threadOf(page);
     const runId = await page.getByTestId("run-id").getAttribute("data-run-id");
     assert.ok(runId, "the page knows its run");
-    await untilStatus(client, threadId, runId, "interrupted");
+    assert.equal((await untilEnded(client, threadId, runId)).status, "interrupted");
     assert.equal((await client.threads.get(threadId)).status, "idle");
     // The reply never finished: the thread holds the question only.
     assert.deepEqual((await stateMessages(threadId)).map(([type]) => type), ["human"]);
@@ -158,7 +158,7 @@ describe("the chat page", () => {
     const threadId = threadOf(page);
     assert.equal((await client.threads.get(threadId)).status, "interrupted");
     await page.getByTestId("approve").click();
-    await page.getByText("Approved: deploying now.").waitFor({ timeout: 0 });
+    await page.waitForFunction(() => document.querySelectorAll('[data-type="ai"]').length === 2, null, { timeout: 0 });
     await untilIdle(page);
     await page.locator(`[data-thread-id="${threadId}"] .status.idle`).waitFor({ timeout: 0 });
     await page.screenshot({ path: join(SHOTS, "serve-page-after.png") });

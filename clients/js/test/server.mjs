@@ -58,3 +58,12 @@ export async function untilStatus(client, threadId, runId, status) {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/** Polls `runs.get` until the run has ended (neither pending nor running); its record. */
+export async function untilEnded(client, threadId, runId) {
+  for (;;) {
+    const run = await client.runs.get(threadId, runId);
+    if (run.status !== "pending" && run.status !== "running") return run;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
