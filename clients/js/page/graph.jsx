@@ -26,6 +26,7 @@ export function GraphView({ client, assistantId }) {
   const [graph, setGraph] = useState(null);
   const [error, setError] = useState(null);
   useEffect(() => {
+    setError(null);
     client.assistants.getGraph(assistantId).then(setGraph, (reason) => setError(String(reason)));
   }, [client, assistantId]);
   if (error) return <p className="error">Could not load the graph: {error}</p>;

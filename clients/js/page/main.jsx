@@ -2,8 +2,10 @@
 // `/`: tokens as they arrive with their node, the final messages, the thread list, a stop
 // button that cancels the run on the server, an interrupt's payload with approve / reject,
 // and the assistant's graph. The thread is in the URL (`?thread=`), and `reconnectOnMount`
-// keeps the run's id in sessionStorage, so a reload mid-run rejoins its stream.
-import { StrictMode, useCallback, useState } from "react";
+// keeps the run's id in sessionStorage, so a reload mid-run rejoins its stream. On a server
+// started with `--api-key`, the key typed in the sidebar goes with every request
+// (`x-api-key`); it is kept in sessionStorage, so it lasts as long as the tab.
+import { StrictMode, useCallback, useMemo, useState } from "react";
 import { createRoot } from "react-dom/client";
 import { Client } from "@langchain/langgraph-sdk";
 import { useStream } from "@langchain/langgraph-sdk/react";
@@ -13,7 +15,11 @@ import { ThreadList } from "./threads.jsx";
 import "./page.css";
 
 const ASSISTANT = "chat";
-const client = new Client({ apiUrl: window.location.origin, apiKey: null });
+const KEY_STORAGE = "stategraph:api-key";
+
+function clientWith(apiKey) {
+  return new Client({ apiUrl: window.location.origin, apiKey: apiKey || null });
+}
 
 function threadFromUrl() {
   return new URL(window.location.href).searchParams.get("thread");
@@ -77,7 +83,36 @@ function Interrupt({ interrupt, onAnswer, disabled }) {
   );
 }
 
+function ApiKey({ apiKey, onChange }) {
+  const [draft, setDraft] = useState(apiKey);
+  const use = (event) => {
+    event.preventDefault();
+    onChange(draft.trim());
+  };
+  return (
+    <form className="api-key" onSubmit={use}>
+      <input
+        type="password"
+        data-testid="api-key"
+        value={draft}
+        placeholder="API key, if asked"
+        autoComplete="off"
+        onChange={(event) => setDraft(event.target.value)}
+      />
+      <button type="submit" data-testid="use-api-key">
+        Use
+      </button>
+    </form>
+  );
+}
+
 function App() {
+  const [apiKey, setApiKey] = useState(() => window.sessionStorage.getItem(KEY_STORAGE) ?? "");
+  const client = useMemo(() => clientWith(apiKey), [apiKey]);
+  const chooseKey = useCallback((key) => {
+    window.sessionStorage.setItem(KEY_STORAGE, key);
+    setApiKey(key);
+  }, []);
   const [threadId, setThreadId] = useState(threadFromUrl);
   const [draft, setDraft] = useState("");
   const [runId, setRunId] = useState(null);
@@ -125,6 +160,7 @@ function App() {
     <div className="layout">
       <aside>
         <h1>stategraph</h1>
+        <ApiKey apiKey={apiKey} onChange={chooseKey} />
         <ThreadList client={client} graphId={ASSISTANT} current={threadId} version={version} onSelect={selectThread} />
         <h2>Graph</h2>
         <GraphView client={client} assistantId={ASSISTANT} />

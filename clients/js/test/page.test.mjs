@@ -175,3 +175,40 @@ describe("the chat page", () => {
     await page.close();
   });
 });
+
+describe("on a server started with --api-key", () => {
+  let keyed;
+
+  before(async () => {
+    keyed = await startServer(["--token-delay-ms", "20", "--api-key", "alice=alice-secret"]);
+  });
+
+  after(async () => {
+    await keyed?.stop();
+  });
+
+  test("the page is refused until given the key, then works", async () => {
+    const page = await browser.context.newPage();
+    const refused = [];
+    page.on("response", (response) => {
+      if (response.status() === 401) refused.push(new URL(response.url()).pathname);
+    });
+    // The page itself needs no key; what it asks the server does.
+    await page.goto(`${keyed.url}/`);
+    await page.getByText("Could not load the graph").waitFor({ timeout: 0 });
+    assert.ok(refused.includes("/assistants/chat/graph"), `refused: ${refused}`);
+    await page.getByTestId("api-key").fill("alice-secret");
+    await page.getByTestId("use-api-key").click();
+    await page.getByTestId("graph").waitFor({ timeout: 0 });
+    await send(page, "with a key");
+    await page.getByText(REPLY_END, { exact: false }).waitFor({ timeout: 0 });
+    await untilIdle(page);
+    const alice = new Client({ apiUrl: keyed.url, apiKey: "alice-secret" });
+    const state = await alice.threads.getState(threadOf(page));
+    assert.deepEqual(
+      await shownMessages(page),
+      state.values.messages.map((m) => [m.type, m.id, m.content]),
+    );
+    await page.close();
+  });
+});
