@@ -3,7 +3,12 @@
 //! against it unchanged.
 //!
 //! `cargo run --example serve` serves on 127.0.0.1:8123 (`--port N` to change it; `--port
-//! 0` picks a free one). The model is scripted with the guide's tokens, or `ChatOpenAI`
+//! 0` picks a free one). Its page at `/` is a chat built on `useStream` from
+//! `@langchain/langgraph-sdk/react`: it talks to assistant `chat`, a conversation whose
+//! scripted replies stream one word every `--token-delay-ms` (default 50), and which asks
+//! for approval (an interrupt) before it "deploys". The page's bundle is built from
+//! `clients/js/page/` by `clients/js/build.mjs` and committed under `examples/serve_page/`,
+//! so this example builds and runs without Node. The model is scripted with the guide's tokens, or `ChatOpenAI`
 //! when `OPENAI_BASE_URL` / `OPENAI_API_KEY` are set. The first line on stdout is the
 //! address served; the server's log (the detail of failed runs) goes to stderr.
 //!
@@ -25,9 +30,15 @@
 
 use std::io::Write as _;
 use std::process::ExitCode;
+use std::time::Duration;
 
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use serde::{Deserialize, Serialize};
 use stategraph::prelude::*;
-use stategraph::{AnyChatModel, ScriptedModel};
+use stategraph::{AnyChatModel, Message, Role, ScriptedModel};
 use stategraph_server::Server;
 use stategraph_test_support::guide::{Topic, TopicUpdate, models, nested, progress_joke_poem};
 use stategraph_test_support::threads::{Gate, approval, gated, release};
@@ -50,10 +61,141 @@ pub mod failing {
     }
 }
 
+/// The state of [`chat`]: one conversation.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, State)]
+#[state(derive(Serialize))]
+pub struct Chat {
+    /// The conversation, merged by message id.
+    #[reducer(messages)]
+    pub messages: Vec<Message>,
+}
+
+/// How long the scripted chat model waits before each word: long enough that a browser
+/// renders the reply word by word.
+#[derive(Clone, Copy, Debug)]
+pub struct TokenDelay(Duration);
+
+/// The text the user sent last, empty when there is none.
+fn last_user_text(state: &Chat) -> &str {
+    state
+        .messages
+        .iter()
+        .rev()
+        .find(|message| message.role == Role::User)
+        .map_or("", Message::text)
+}
+
+/// `text` as a scripted model's tokens, one word (with its trailing space) each.
+fn scripted(text: &str, delay: TokenDelay) -> ScriptedModel {
+    ScriptedModel::new(text.split_inclusive(' ')).with_delay(delay.0)
+}
+
+/// `START -> reply -> review -> END`: `reply` answers each message with a scripted reply
+/// streamed word by word; when the message asks to deploy, `review` stops on an interrupt
+/// asking for approval and answers `"approve"` or anything else once resumed.
+#[graph(state = Chat, context = TokenDelay, edges = [START -> reply -> review -> END])]
+pub mod chat {
+    use super::*;
+
+    /// Answers the last message.
+    #[node]
+    pub async fn reply(state: &Chat, ctx: &Ctx) -> Result<ChatUpdate, NodeError> {
+        let sent = state
+            .messages
+            .iter()
+            .filter(|message| message.role == Role::User)
+            .count();
+        let text = format!(
+            "You wrote \"{}\". This is message {sent} of this thread. A scripted model \
+             streams this reply one word at a time, so the page shows every token as it \
+             arrives, together with the node that produced it.",
+            last_user_text(state).trim()
+        );
+        let model = scripted(&text, *ctx.context());
+        let answer = ctx.chat(&model).invoke(state.messages.clone()).await?;
+        Ok(ChatUpdate::default().messages(vec![answer]))
+    }
+
+    /// Asks for approval before deploying.
+    #[node]
+    pub async fn review(state: &Chat, ctx: &Ctx) -> Result<ChatUpdate, NodeError> {
+        let request = last_user_text(state);
+        if !request.to_lowercase().contains("deploy") {
+            return Ok(ChatUpdate::default());
+        }
+        let answer: String = ctx
+            .interrupt(serde_json::json!({
+                "question": "May I deploy?",
+                "request": request,
+            }))
+            .await?;
+        let text = if answer == "approve" {
+            "Approved: deploying now."
+        } else {
+            "Rejected: nothing was deployed."
+        };
+        let model = scripted(text, *ctx.context());
+        let answer = ctx.chat(&model).invoke(state.messages.clone()).await?;
+        Ok(ChatUpdate::default().messages(vec![answer]))
+    }
+}
+
+/// The chat page, built by `clients/js/build.mjs` from `clients/js/page/`.
+const PAGE_HTML: &str = include_str!("serve_page/index.html");
+const PAGE_JS: &str = include_str!("serve_page/page.js");
+const PAGE_CSS: &str = include_str!("serve_page/page.css");
+
+/// The page's files at `/`, `/page.js` and `/page.css`, each with headers that keep the
+/// page to its own origin: scripts, styles and requests only from this server, no framing.
+fn page_routes() -> Router {
+    fn file(content_type: &'static str, body: &'static str) -> impl IntoResponse {
+        let headers = [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(
+                    "default-src 'self'; script-src 'self'; style-src 'self'; \
+                     connect-src 'self'; img-src 'self' data:; object-src 'none'; \
+                     base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+                ),
+            ),
+            (
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ),
+            (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+            (
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("no-referrer"),
+            ),
+            (
+                HeaderName::from_static("cross-origin-opener-policy"),
+                HeaderValue::from_static("same-origin"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        ];
+        (headers, body)
+    }
+    Router::new()
+        .route(
+            "/",
+            get(|| async { file("text/html; charset=utf-8", PAGE_HTML) }),
+        )
+        .route(
+            "/page.js",
+            get(|| async { file("text/javascript; charset=utf-8", PAGE_JS) }),
+        )
+        .route(
+            "/page.css",
+            get(|| async { file("text/css; charset=utf-8", PAGE_CSS) }),
+        )
+}
+
 struct Args {
     port: u16,
     test_graphs: bool,
     api_keys: Option<stategraph_server::auth::ApiKeys>,
+    token_delay: Duration,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -61,6 +203,7 @@ fn parse_args() -> Result<Args, String> {
         port: 8123,
         test_graphs: false,
         api_keys: None,
+        token_delay: Duration::from_millis(50),
     };
     let mut given = std::env::args().skip(1);
     while let Some(arg) = given.next() {
@@ -70,6 +213,13 @@ fn parse_args() -> Result<Args, String> {
                 args.port = port
                     .parse()
                     .map_err(|_| format!("--port: `{port}` is not a port number"))?;
+            }
+            "--token-delay-ms" => {
+                let delay = given.next().ok_or("--token-delay-ms needs a number")?;
+                let millis = delay.parse().map_err(|_| {
+                    format!("--token-delay-ms: `{delay}` is not a number of milliseconds")
+                })?;
+                args.token_delay = Duration::from_millis(millis);
             }
             "--with-test-graphs" => args.test_graphs = true,
             "--api-key" => {
@@ -83,7 +233,8 @@ fn parse_args() -> Result<Args, String> {
             }
             other => {
                 return Err(format!(
-                    "unknown argument `{other}`; the arguments are `--port N`, `--with-test-graphs` and `--api-key IDENTITY=KEY`"
+                    "unknown argument `{other}`; the arguments are `--port N`, \
+                     `--token-delay-ms N`, `--with-test-graphs` and `--api-key IDENTITY=KEY`"
                 ));
             }
         }
@@ -114,7 +265,8 @@ async fn main() -> ExitCode {
     };
     let mut server = Server::new()
         .store(store)
-        .graph("agent", progress_joke_poem::Graph::new(models()));
+        .graph("agent", progress_joke_poem::Graph::new(models()))
+        .graph("chat", chat::Graph::new(TokenDelay(args.token_delay)));
     if args.test_graphs {
         let guide = progress_joke_poem::Graph::new(models());
         let broken = ScriptedModel::new(["Why", " did", " the", " cat"])
@@ -151,7 +303,7 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    match server.serve_on(listener).await {
+    match server.serve_on_with(listener, page_routes()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error}");

@@ -240,10 +240,27 @@ impl Server {
     /// # Errors
     /// When serving fails, or [`router`](Self::router) does, or the store cannot be read.
     pub async fn serve_on(self, listener: TcpListener) -> Result<(), ServerError> {
+        self.serve_on_with(listener, Router::new()).await
+    }
+
+    /// Serves as [`serve_on`](Self::serve_on) does, with `routes` merged beside the
+    /// protocol's (a page at `/`, say). The protocol's layers do not wrap them: they answer
+    /// with their own headers and limits.
+    ///
+    /// # Errors
+    /// As [`serve_on`](Self::serve_on).
+    ///
+    /// # Panics
+    /// When `routes` has a fallback or a path the protocol serves, as [`Router::merge`].
+    pub async fn serve_on_with(
+        self,
+        listener: TcpListener,
+        routes: Router,
+    ) -> Result<(), ServerError> {
         if let Some(store) = &self.store {
             reset_stale_runs(&**store).await?;
         }
-        let router = self.router()?;
+        let router = self.router()?.merge(routes);
         axum::serve(listener, router)
             .await
             .map_err(ServerError::Serve)
