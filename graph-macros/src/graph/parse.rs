@@ -606,7 +606,7 @@ mod tests {
         assert_eq!(
             errors,
             [
-                "unknown option `stat` in `#[graph]`; options are `state`, `context`, `custom`, `edges`, `crate`; did you mean `state`?",
+                "unknown option `stat` in `#[graph]`; options are `state`, `context`, `custom`, `edges`, `retry`, `timeout`, `crate`; did you mean `state`?",
                 "unexpected `Extra` after the value of `custom`; separate options with `,`",
             ]
         );
@@ -686,7 +686,7 @@ mod tests {
                 "expected a value after `state =`: `state = MyState`",
                 "expected `=` and a value after `context`: `context = MyDependencies`",
                 "expected the edge list in brackets, found `START`: `edges = [START -> node -> END]`",
-                "unknown option `stat` in `#[graph]`; options are `state`, `context`, `custom`, `edges`, `crate`; did you mean `state`?",
+                "unknown option `stat` in `#[graph]`; options are `state`, `context`, `custom`, `edges`, `retry`, `timeout`, `crate`; did you mean `state`?",
                 "unexpected `Extra` after the value of `custom`; separate options with `,`",
             ]
         );
