@@ -5,8 +5,7 @@
 //! The `.stderr` files quote rustc's own wording and the lines of graph-core's
 //! `src/graph/traits.rs` and `src/node/route.rs` that its notes point into, so they hold for
 //! one toolchain: Rust 1.95, the machines' compiler. After a compiler upgrade or an edit of
-//! those files, regenerate
-//! them and read every diff as a user would meet it:
+//! those files, regenerate them and read every diff as a user would meet it:
 //!
 //! ```text
 //! TRYBUILD=overwrite cargo test --test test_ui

@@ -54,7 +54,7 @@ impl<R, E: Into<NodeError>> IntoRoute<R> for Result<R, E> {
 /// step wrote) and adds its target to the task's `goto`.
 ///
 /// # Errors
-/// The node's own error, untouched; a router's error or panic as a [`RouterFailure`] naming
+/// The node's own error, untouched; a router's error or panic as a failure naming
 /// it (the run reports it as [`GraphError::Router`](crate::GraphError::Router)). An
 /// interrupt asked by a router stays an interrupt.
 pub async fn route_in_task<G: GraphDef>(
