@@ -206,3 +206,80 @@ async fn an_attempt_past_its_timeout_fails_with_a_typed_error() {
     assert!(error.to_string().contains("timed out after 30s"), "{error}");
     assert_eq!(graph.context().slow_attempts.load(Ordering::SeqCst), 2);
 }
+
+/// How many attempts each node of `defaults` made.
+#[derive(Default)]
+pub struct Counts {
+    inherits: AtomicUsize,
+    own: AtomicUsize,
+    cut_off: AtomicUsize,
+    own_timeout: AtomicUsize,
+}
+
+/// Counts an attempt of a node; whether it is one of its first `failing` attempts.
+fn fails(count: &AtomicUsize, failing: usize) -> bool {
+    count.fetch_add(1, Ordering::SeqCst) < failing
+}
+
+/// `retry` and `timeout` in the graph attribute: the default of every node without its own.
+#[graph(
+    state = Story,
+    context = Counts,
+    retry = RetryPolicy::new(3).jitter(false),
+    timeout = "10s",
+    edges = [
+        START -> inherits -> END,
+        START -> own -> END,
+        START -> cut_off -> END,
+        START -> own_timeout -> END,
+    ]
+)]
+pub mod defaults {
+    use super::*;
+
+    /// No policy of its own: its two failures are retried under the graph's 3 attempts.
+    #[node]
+    pub async fn inherits(_state: &Story, ctx: &Ctx) -> Result<StoryUpdate, NodeError> {
+        if fails(&ctx.context().inherits, 2) {
+            return Err(NodeError::msg("flaky"));
+        }
+        Ok(StoryUpdate::default())
+    }
+
+    /// Its own `retry` overrides the graph's: 4 failures would exhaust the graph's 3.
+    #[node(retry = 5)]
+    pub async fn own(_state: &Story, ctx: &Ctx) -> Result<StoryUpdate, NodeError> {
+        if fails(&ctx.context().own, 4) {
+            return Err(NodeError::msg("flaky"));
+        }
+        Ok(StoryUpdate::default())
+    }
+
+    /// No timeout of its own: the graph's 10 s cuts its first, 20 s attempt off.
+    #[node]
+    pub async fn cut_off(_state: &Story, ctx: &Ctx) -> StoryUpdate {
+        if fails(&ctx.context().cut_off, 1) {
+            tokio::time::sleep(Duration::from_secs(20)).await;
+        }
+        StoryUpdate::default()
+    }
+
+    /// Its own `timeout` overrides the graph's: its 20 s attempt is not cut off at 10 s.
+    #[node(timeout = "1m")]
+    pub async fn own_timeout(_state: &Story, ctx: &Ctx) -> StoryUpdate {
+        ctx.context().own_timeout.fetch_add(1, Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_secs(20)).await;
+        StoryUpdate::default()
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_node_without_its_own_policy_runs_under_the_graphs_and_one_with_its_own_uses_it() {
+    let graph = defaults::Graph::new(Counts::default());
+    graph.invoke(Story::default()).await.unwrap();
+    let counts = graph.context();
+    assert_eq!(counts.inherits.load(Ordering::SeqCst), 3);
+    assert_eq!(counts.own.load(Ordering::SeqCst), 5);
+    assert_eq!(counts.cut_off.load(Ordering::SeqCst), 2);
+    assert_eq!(counts.own_timeout.load(Ordering::SeqCst), 1);
+}

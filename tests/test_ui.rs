@@ -3,9 +3,9 @@
 //! the errors of its `.stderr`, and every `tests/ui-pass/*.rs` must compile.
 //!
 //! The `.stderr` files quote rustc's own wording and the lines of graph-core's
-//! `src/traits.rs` that its notes point into, so they hold for one toolchain: Rust 1.95,
-//! the machines' compiler. After a compiler upgrade or an edit of that file, regenerate
-//! them and read every diff as a user would meet it:
+//! `src/graph/traits.rs` and `src/node/route.rs` that its notes point into, so they hold for
+//! one toolchain: Rust 1.95, the machines' compiler. After a compiler upgrade or an edit of
+//! those files, regenerate them and read every diff as a user would meet it:
 //!
 //! ```text
 //! TRYBUILD=overwrite cargo test --test test_ui

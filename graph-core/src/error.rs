@@ -42,6 +42,20 @@ pub enum GraphError {
         /// The panic's message, when it was a string.
         message: String,
     },
+    /// An `async` router failed: its model call, or any error it returned. It ran in the
+    /// task of the node it routes from, in that node's step.
+    #[error("router `{router}` after node `{node}` failed in step {step}: {source}")]
+    Router {
+        /// The router fn.
+        router: &'static str,
+        /// The node it routes from, whose task it ran in.
+        node: &'static str,
+        /// The step that task ran in.
+        step: u64,
+        /// Its error; downcast it to the model's or your own error type.
+        #[source]
+        source: BoxError,
+    },
     /// The graph ran more steps than the recursion limit without reaching `END`.
     #[error(
         "recursion limit of {limit} steps reached without reaching `END`; \
@@ -240,9 +254,25 @@ impl NodeError {
         self.0
     }
 
-    /// The error inside as an `E`, when it is one: for a retry policy's `retry_on`.
+    /// The error inside as an `E`, when it is one: for a retry policy's `retry_on`. The
+    /// error of an `async` router is looked for inside its failure, so a policy that
+    /// retries a model's error retries it whether the node or its router made the call.
     pub fn downcast_ref<E: StdError + 'static>(&self) -> Option<&E> {
-        self.0.downcast_ref::<E>()
+        match self.0.downcast_ref::<RouterFailure>() {
+            Some(RouterFailure {
+                error: RouterError::Failed(error),
+                ..
+            }) => error.downcast_ref::<E>(),
+            _ => self.0.downcast_ref::<E>(),
+        }
+    }
+
+    /// The router failure inside, when an `async` router failed rather than the node.
+    pub(crate) fn into_router_failure(self) -> Result<RouterFailure, Self> {
+        self.0
+            .downcast::<RouterFailure>()
+            .map(|failure| *failure)
+            .map_err(Self)
     }
 
     /// Whether this is the error an interrupt stops a node with: never retried.
@@ -261,6 +291,42 @@ pub struct NodeTimedOut {
     pub node: &'static str,
     /// Its timeout.
     pub after: std::time::Duration,
+}
+
+/// An `async` router's failure, carried out of its node's task as that task's error, so
+/// the run reports the router rather than the node.
+#[derive(Debug, thiserror::Error)]
+#[error("router `{router}` failed: {error}")]
+pub(crate) struct RouterFailure {
+    pub(crate) router: &'static str,
+    pub(crate) error: RouterError,
+}
+
+/// How an `async` router failed.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum RouterError {
+    /// It returned an error.
+    #[error("{0}")]
+    Failed(NodeError),
+    /// It panicked.
+    #[error("panicked: {0}")]
+    Panicked(String),
+}
+
+impl RouterFailure {
+    pub(crate) fn failed(router: &'static str, error: NodeError) -> Self {
+        Self {
+            router,
+            error: RouterError::Failed(error),
+        }
+    }
+
+    pub(crate) fn panicked(router: &'static str, message: String) -> Self {
+        Self {
+            router,
+            error: RouterError::Panicked(message),
+        }
+    }
 }
 
 /// What [`NodeContext::interrupt`](crate::NodeContext::interrupt) returns until answered:

@@ -105,6 +105,7 @@ pub mod __private {
     pub use crate::graph::traits::NodeFuture;
     pub use crate::graph_stream::{invoke, stream};
     pub use crate::node::RunNode;
+    pub use crate::node::route::{AsyncRoute, IntoRoute, route_in_task};
     pub use crate::stream::json::V2Data;
     pub use crate::stream::mode::{Flag, ModeFlags, ModeSet, No, Or, StreamMode, Yes};
     pub use crate::stream::record::Event;
@@ -117,5 +118,6 @@ pub mod __private {
         GraphStream, GraphTag, IntoNodeGoto, IntoNodeResult, Message, NodeContext, NodeDescription,
         NodeError, RunConfig, State, UpdateConflict, Vertex,
     };
+    pub use futures::future::BoxFuture;
     pub use schemars;
 }

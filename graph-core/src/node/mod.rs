@@ -4,6 +4,7 @@
 pub(crate) mod chat_call;
 pub(crate) mod context;
 mod forward;
+pub(crate) mod route;
 pub(crate) mod structured_call;
 pub(crate) mod subgraph;
 pub(crate) mod writer;

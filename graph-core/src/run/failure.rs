@@ -4,7 +4,7 @@
 use std::any::Any;
 
 use super::executor::Run;
-use crate::error::{GraphError, NodeError, panic_message};
+use crate::error::{GraphError, NodeError, RouterError, RouterFailure, panic_message};
 use crate::graph::traits::{GraphDef, GraphNode};
 
 impl<G: GraphDef> Run<G> {
@@ -16,11 +16,27 @@ impl<G: GraphDef> Run<G> {
         let node = self.step_tasks[index].node.name();
         let step = self.step;
         self.task_failed(index, || error.to_string());
-        self.fail(GraphError::Node {
-            node,
-            step,
-            source: error.into_inner(),
-        });
+        let error = match error.into_router_failure() {
+            Ok(RouterFailure { router, error }) => match error {
+                RouterError::Failed(error) => GraphError::Router {
+                    router,
+                    node,
+                    step,
+                    source: error.into_inner(),
+                },
+                RouterError::Panicked(message) => GraphError::RouterPanicked {
+                    router,
+                    step,
+                    message,
+                },
+            },
+            Err(error) => GraphError::Node {
+                node,
+                step,
+                source: error.into_inner(),
+            },
+        };
+        self.fail(error);
     }
 
     /// A task panicked.

@@ -9,7 +9,7 @@ use syn::{FnArg, Ident};
 use super::docs;
 use super::lower::{Lowered, NodeGoto, Route, RouteTarget};
 use super::model::{
-    EdgeModel, Endpoint, GraphModel, NodeModel, RetryValue, TimeoutValue, retry_value,
+    EdgeModel, Endpoint, GraphModel, NodeModel, RetryValue, RouterModel, TimeoutValue, retry_value,
     timeout_value, type_text,
 };
 use stategraph_diagram::{ArrowKind, Diagram, Vertex};
@@ -709,6 +709,8 @@ fn edge_table(graph: &GraphModel) -> TokenStream {
                 let to = endpoint_target(graph, to);
                 quote!(#private::Edge::Join { from: &[#(#from),*], to: #to, trigger: #trigger })
             }
+            // Its node's task runs the router and adds the target to its `goto`.
+            EdgeModel::Routed { .. } if graph.edge_routes_in_task(edge) => return None,
             EdgeModel::Routed { from, router, .. } => {
                 let from = endpoint_source(graph, from);
                 let route = route_fn_ident(router);
@@ -724,40 +726,32 @@ fn edge_table(graph: &GraphModel) -> TokenStream {
     quote!(&[#(#edges),*])
 }
 
-/// `__policy`, each node's retry policy and timeout, when any node has either; `None`
-/// otherwise, so the executor asks nothing when it starts a task. Each value is bound to
-/// its type at the user's tokens, so a wrong type is reported there.
+/// `__policy`, each node's retry policy and timeout (its own, else the graph's), when any
+/// node has either; `None` otherwise, so the executor asks nothing when it starts a task.
+/// Each value is bound to its type at the user's tokens, so a wrong type is reported there.
 fn policy_fn(graph: &GraphModel) -> Option<TokenStream> {
     let private = private(graph);
-    if graph
-        .variant_nodes()
-        .all(|node| node.retry.is_none() && node.timeout.is_none())
+    if graph.retry.is_none()
+        && graph.timeout.is_none()
+        && graph
+            .variant_nodes()
+            .all(|node| node.retry.is_none() && node.timeout.is_none())
     {
         return None;
     }
+    // The graph's values are written once, in fns of their own, so a mistake in one is
+    // reported once, not once per node that inherits it.
+    let graph_retry = retry_tokens(graph, graph.retry.as_ref().map(|(_, value)| value));
+    let graph_timeout = timeout_tokens(graph.timeout.as_ref().map(|(_, value)| value));
     let arms = graph.variant_nodes().map(|node| {
         let variant = &node.variant;
-        let retry = match node.retry.as_ref().map(|(_, value)| retry_value(value)) {
-            None | Some(RetryValue::Invalid(_)) => quote!(::core::option::Option::None),
-            Some(RetryValue::Attempts(attempts)) => {
-                quote!(::core::option::Option::Some(#private::RetryPolicy::new(#attempts)))
-            }
-            Some(RetryValue::Policy(value)) => {
-                let ty = quote_spanned!(value.span()=> #private::RetryPolicy);
-                quote_spanned!(value.span()=> ::core::option::Option::Some({ let __retry: #ty = #value; __retry }))
-            }
+        let retry = match &node.retry {
+            Some((_, value)) => retry_tokens(graph, Some(value)),
+            None => quote!(__graph_retry()),
         };
-        let timeout = match node.timeout.as_ref().map(|(_, value)| timeout_value(value)) {
-            None | Some(TimeoutValue::Invalid(_)) => quote!(::core::option::Option::None),
-            Some(TimeoutValue::Literal(duration)) => {
-                let secs = duration.as_secs();
-                let nanos = duration.subsec_nanos();
-                quote!(::core::option::Option::Some(::core::time::Duration::new(#secs, #nanos)))
-            }
-            Some(TimeoutValue::Expr(value)) => {
-                let ty = quote_spanned!(value.span()=> ::core::time::Duration);
-                quote_spanned!(value.span()=> ::core::option::Option::Some({ let __timeout: #ty = #value; __timeout }))
-            }
+        let timeout = match &node.timeout {
+            Some((_, value)) => timeout_tokens(Some(value)),
+            None => quote!(__graph_timeout()),
         };
         quote!(Node::#variant => #private::NodePolicy { retry: #retry, timeout: #timeout })
     });
@@ -767,7 +761,48 @@ fn policy_fn(graph: &GraphModel) -> Option<TokenStream> {
                 #( #arms, )*
             }
         }
+
+        #[allow(dead_code)]
+        fn __graph_retry() -> ::core::option::Option<#private::RetryPolicy> {
+            #graph_retry
+        }
+
+        #[allow(dead_code)]
+        fn __graph_timeout() -> ::core::option::Option<::core::time::Duration> {
+            #graph_timeout
+        }
     })
+}
+
+/// A `retry = ..` value as an `Option<RetryPolicy>`, bound to its type at the user's tokens.
+fn retry_tokens(graph: &GraphModel, value: Option<&syn::Expr>) -> TokenStream {
+    let private = private(graph);
+    match value.map(retry_value) {
+        None | Some(RetryValue::Invalid(_)) => quote!(::core::option::Option::None),
+        Some(RetryValue::Attempts(attempts)) => {
+            quote!(::core::option::Option::Some(#private::RetryPolicy::new(#attempts)))
+        }
+        Some(RetryValue::Policy(value)) => {
+            let ty = quote_spanned!(value.span()=> #private::RetryPolicy);
+            quote_spanned!(value.span()=> ::core::option::Option::Some({ let __retry: #ty = #value; __retry }))
+        }
+    }
+}
+
+/// A `timeout = ..` value as an `Option<Duration>`, bound to its type at the user's tokens.
+fn timeout_tokens(value: Option<&syn::Expr>) -> TokenStream {
+    match value.map(timeout_value) {
+        None | Some(TimeoutValue::Invalid(_)) => quote!(::core::option::Option::None),
+        Some(TimeoutValue::Literal(duration)) => {
+            let secs = duration.as_secs();
+            let nanos = duration.subsec_nanos();
+            quote!(::core::option::Option::Some(::core::time::Duration::new(#secs, #nanos)))
+        }
+        Some(TimeoutValue::Expr(value)) => {
+            let ty = quote_spanned!(value.span()=> ::core::time::Duration);
+            quote_spanned!(value.span()=> ::core::option::Option::Some({ let __timeout: #ty = #value; __timeout }))
+        }
+    }
 }
 
 fn route_fns(lowered: &Lowered<'_>) -> TokenStream {
@@ -788,6 +823,9 @@ fn route_fns(lowered: &Lowered<'_>) -> TokenStream {
                     syn::ReturnType::Type(_, ty) => ty.span(),
                     syn::ReturnType::Default => ident.span(),
                 };
+                if router.in_task {
+                    return async_route_fn(graph, router, targets, span);
+                }
                 let call = quote_spanned!(span=> #ident(__state));
                 if router.sends {
                     let routes_type = quote_spanned!(span=> ::std::vec::Vec<#enum_ident>);
@@ -827,6 +865,113 @@ fn route_fns(lowered: &Lowered<'_>) -> TokenStream {
         .collect()
 }
 
+/// `__route_<router>` for an `async` router: calls it with the state its node left and the
+/// node's context, and maps its enum to a target. Boxed, as its node's task awaits it
+/// through a fn pointer; a plain router's fn stays unboxed. Each argument is spanned at the
+/// user's parameter type and the result at the return type, as a node's are.
+fn async_route_fn(
+    graph: &GraphModel,
+    router: &RouterModel,
+    targets: &[RouteTarget<'_>],
+    span: Span,
+) -> TokenStream {
+    let private = private(graph);
+    let state = graph.state_type();
+    let ident = router.ident();
+    let route = route_fn_ident(ident);
+    let enum_ident = &router.enum_ident;
+    let args = router.item.sig.inputs.iter().filter_map(|input| match input {
+        FnArg::Typed(param) => {
+            let ty = &param.ty;
+            Some(quote_spanned!(ty.span()=> <#ty as RouterParameter<'_>>::supply(__state, __ctx)))
+        }
+        FnArg::Receiver(_) => None,
+    });
+    let arms = targets.iter().map(|RouteTarget { endpoint, variant }| {
+        let to = endpoint_target(graph, endpoint);
+        quote!(#enum_ident::#variant => #to)
+    });
+    let result = quote_spanned!(span=> __result);
+    let convert =
+        quote_spanned!(span=> <_ as #private::IntoRoute<#enum_ident>>::into_route(#result));
+    quote! {
+        fn #route<'a>(
+            __state: &'a #state,
+            __ctx: &'a #private::NodeContext<Graph>,
+        ) -> #private::BoxFuture<'a, ::core::result::Result<#private::Target<Node>, #private::NodeError>> {
+            ::std::boxed::Box::pin(async move {
+                let #result = #ident(#(#args),*).await;
+                let __route: #enum_ident = #convert?;
+                ::core::result::Result::Ok(match __route {
+                    #( #arms, )*
+                })
+            })
+        }
+    }
+}
+
+/// The trait through which an `async` router's arguments are supplied, as
+/// [`node_parameter_trait`]'s for nodes, with a message that names routers.
+fn router_parameter_trait(graph: &GraphModel) -> TokenStream {
+    let private = private(graph);
+    let state = graph.state_type();
+    let state_text = type_text(&state);
+    let message = "an `async` `#[router]` fn cannot take `{Self}`";
+    let label = format!("the graph supplies `&{state_text}` and `&Ctx` only");
+    let note = format!(
+        "an `async` `#[router]` fn takes the state and, to ask a model, the context: `state: &{state_text}`, `ctx: &Ctx`"
+    );
+    quote! {
+        #[diagnostic::on_unimplemented(message = #message, label = #label, note = #note)]
+        trait RouterParameter<'a> {
+            fn supply(state: &'a #state, ctx: &'a #private::NodeContext<Graph>) -> Self;
+        }
+
+        impl<'a> RouterParameter<'a> for &'a #state {
+            fn supply(state: &'a #state, _: &'a #private::NodeContext<Graph>) -> Self {
+                state
+            }
+        }
+
+        impl<'a> RouterParameter<'a> for &'a #private::NodeContext<Graph> {
+            fn supply(_: &'a #state, ctx: &'a #private::NodeContext<Graph>) -> Self {
+                ctx
+            }
+        }
+    }
+}
+
+/// The node's body, followed by the `async` routers that route from it, if any: they run in
+/// its task, on what it returned.
+fn with_routers_in_task(lowered: &Lowered<'_>, node: &NodeModel, body: TokenStream) -> TokenStream {
+    let graph = lowered.graph;
+    let private = private(graph);
+    let routers: Vec<&RouterModel> = lowered
+        .routes
+        .iter()
+        .filter(|route| {
+            route.router.in_task
+                && route
+                    .from
+                    .node()
+                    .is_some_and(|index| graph.nodes[index].ident() == node.ident())
+        })
+        .map(|route| route.router)
+        .collect();
+    if routers.is_empty() {
+        return body;
+    }
+    let names = routers.iter().map(|router| router.ident().to_string());
+    let fns = routers.iter().map(|router| route_fn_ident(router.ident()));
+    quote! {
+        {
+            const __ROUTERS: &[(&str, #private::AsyncRoute<Graph>)] = &[ #( (#names, #fns) ),* ];
+            let __output = #body;
+            #private::route_in_task::<Graph>(__output, &*__state, &__ctx, __ROUTERS).await
+        }
+    }
+}
+
 fn graph_def_impl(lowered: &Lowered<'_>, stub: bool) -> TokenStream {
     let graph = lowered.graph;
     let private = private(graph);
@@ -844,10 +989,15 @@ fn graph_def_impl(lowered: &Lowered<'_>, stub: bool) -> TokenStream {
     } else {
         let bodies = graph
             .variant_nodes()
-            .map(|node| node_call(graph, node, lowered.goto_of(node)))
+            .map(|node| {
+                with_routers_in_task(lowered, node, node_call(graph, node, lowered.goto_of(node)))
+            })
             .collect();
         let mut helpers = route_fns(lowered);
         helpers.extend(node_parameter_trait(graph));
+        if lowered.routes.iter().any(|route| route.router.in_task) {
+            helpers.extend(router_parameter_trait(graph));
+        }
         let edges = edge_table(graph);
         let topology = match policy_fn(graph) {
             Some(policy) => {

@@ -23,6 +23,10 @@ pub(crate) struct GraphModel {
     pub(crate) context: Option<Type>,
     pub(crate) custom: Option<Type>,
     pub(crate) options: Vec<Ident>,
+    /// `retry = ..` of the attribute: the policy of every node without its own.
+    pub(crate) retry: Option<(Ident, syn::Expr)>,
+    /// `timeout = ..` of the attribute: the timeout of every node without its own.
+    pub(crate) timeout: Option<(Ident, syn::Expr)>,
     /// The `edges` key, where graph-wide edge errors point; the attribute if absent.
     pub(crate) edges_span: Span,
     pub(crate) module: ModuleSyntax,
@@ -69,6 +73,9 @@ pub(crate) struct RouterModel {
     /// variants carry each instance's input, instead of one target. Read off the signature
     /// once, here; every phase after reads this.
     pub(crate) sends: bool,
+    /// Whether the router is an `async fn`: it then runs in the task of the node it routes
+    /// from, with that task's context, and its target joins the task's `goto`.
+    pub(crate) in_task: bool,
 }
 
 impl RouterModel {
@@ -197,6 +204,8 @@ pub(crate) fn build(options: Vec<GraphOption>, module: ModuleSyntax, cx: &mut Ct
         context: None,
         custom: None,
         options: options.iter().map(|option| option.key().clone()).collect(),
+        retry: None,
+        timeout: None,
         edges_span: Span::call_site(),
         nodes: Vec::new(),
         duplicate_nodes: Vec::new(),
@@ -242,6 +251,7 @@ pub(crate) fn build(options: Vec<GraphOption>, module: ModuleSyntax, cx: &mut Ct
                 item.sig.ident.span(),
             ),
             sends: returns_vec(&item),
+            in_task: item.sig.asyncness.is_some(),
             item,
         })
         .collect();
@@ -256,6 +266,8 @@ pub(crate) fn build(options: Vec<GraphOption>, module: ModuleSyntax, cx: &mut Ct
             GraphOption::Context(_, ty) => model.context = Some(ty),
             GraphOption::Custom(_, ty) => model.custom = Some(ty),
             GraphOption::Crate(_, path) => model.krate = path,
+            GraphOption::Retry(key, value) => model.retry = Some((key, value)),
+            GraphOption::Timeout(key, value) => model.timeout = Some((key, value)),
             GraphOption::Edges(key, edges) => {
                 model.edges_span = key.span();
                 edge_syntax.extend(edges);
@@ -421,6 +433,12 @@ impl GraphModel {
         matches!(edge, EdgeModel::Routed { router_index: Some(index), .. } if self.routers[*index].sends)
     }
 
+    /// Whether a routed edge's router is `async`, so it runs in its node's task instead of
+    /// being an edge the executor follows; `false` for an unknown router (reported).
+    pub(crate) fn edge_routes_in_task(&self, edge: &EdgeModel) -> bool {
+        matches!(edge, EdgeModel::Routed { router_index: Some(index), .. } if self.routers[*index].in_task)
+    }
+
     /// An earlier node whose fn name gives the same `Node` variant as node `index`'s
     /// (`a_b` and `aB` both give `AB`).
     pub(crate) fn node_variant_taken_by(&self, index: usize) -> Option<&NodeModel> {
@@ -560,7 +578,7 @@ pub(crate) fn type_text(tokens: &impl quote::ToTokens) -> String {
     out.replace(", >", ",>").replace("  ", " ")
 }
 
-/// What a node's `retry = ..` says, read off its tokens.
+/// What a node's or the graph's `retry = ..` says, read off its tokens.
 pub(crate) enum RetryValue<'a> {
     /// `retry = 3`: that many attempts, with the default policy.
     Attempts(u32),
@@ -590,7 +608,7 @@ pub(crate) fn retry_value(expr: &syn::Expr) -> RetryValue<'_> {
     }
 }
 
-/// What a node's `timeout = ..` says, read off its tokens.
+/// What a node's or the graph's `timeout = ..` says, read off its tokens.
 pub(crate) enum TimeoutValue<'a> {
     /// `timeout = "30s"`, parsed.
     Literal(std::time::Duration),

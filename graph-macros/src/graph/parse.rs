@@ -10,7 +10,9 @@ use syn::{Attribute, Ident, ItemEnum, ItemFn, ItemMod, Path, Token, Type, bracke
 use crate::ctxt::Ctxt;
 use crate::suggest::{backticked, did_you_mean};
 
-const OPTIONS: [&str; 5] = ["state", "context", "custom", "edges", "crate"];
+const OPTIONS: [&str; 7] = [
+    "state", "context", "custom", "edges", "retry", "timeout", "crate",
+];
 
 /// One `key = value` of the attribute.
 pub(crate) enum GraphOption {
@@ -19,6 +21,10 @@ pub(crate) enum GraphOption {
     Custom(Ident, Type),
     Crate(Ident, Path),
     Edges(Ident, Vec<EdgeSyntax>),
+    /// `retry = 3` or a `RetryPolicy`: the policy of every node without its own.
+    Retry(Ident, syn::Expr),
+    /// `timeout = "30s"` or a `Duration`: the timeout of every node without its own.
+    Timeout(Ident, syn::Expr),
     /// A known key whose value did not parse (already reported): it still counts as
     /// given, so a malformed `state = ..` is not reported again as missing.
     Malformed(Ident),
@@ -32,6 +38,8 @@ impl GraphOption {
             | Self::Custom(key, _)
             | Self::Crate(key, _)
             | Self::Edges(key, _)
+            | Self::Retry(key, _)
+            | Self::Timeout(key, _)
             | Self::Malformed(key) => key,
         }
     }
@@ -151,6 +159,8 @@ fn option_example(key: &str) -> &'static str {
         "context" => "context = MyDependencies",
         "custom" => "custom = MyPayload",
         "crate" => "crate = ::stategraph",
+        "retry" => "retry = 3",
+        "timeout" => "timeout = \"30s\"",
         _ => "edges = [START -> node -> END]",
     }
 }
@@ -220,6 +230,8 @@ fn parse_value(key: Ident, input: ParseStream, cx: &mut Ctxt) -> syn::Result<Gra
         "context" => GraphOption::Context(key, input.parse()?),
         "custom" => GraphOption::Custom(key, input.parse()?),
         "crate" => GraphOption::Crate(key, Path::parse_mod_style(input)?),
+        "retry" => GraphOption::Retry(key, input.parse()?),
+        "timeout" => GraphOption::Timeout(key, input.parse()?),
         _ => {
             if !input.peek(syn::token::Bracket) {
                 return Err(input.error(format!(
@@ -594,7 +606,7 @@ mod tests {
         assert_eq!(
             errors,
             [
-                "unknown option `stat` in `#[graph]`; options are `state`, `context`, `custom`, `edges`, `crate`; did you mean `state`?",
+                "unknown option `stat` in `#[graph]`; options are `state`, `context`, `custom`, `edges`, `retry`, `timeout`, `crate`; did you mean `state`?",
                 "unexpected `Extra` after the value of `custom`; separate options with `,`",
             ]
         );
@@ -674,7 +686,7 @@ mod tests {
                 "expected a value after `state =`: `state = MyState`",
                 "expected `=` and a value after `context`: `context = MyDependencies`",
                 "expected the edge list in brackets, found `START`: `edges = [START -> node -> END]`",
-                "unknown option `stat` in `#[graph]`; options are `state`, `context`, `custom`, `edges`, `crate`; did you mean `state`?",
+                "unknown option `stat` in `#[graph]`; options are `state`, `context`, `custom`, `edges`, `retry`, `timeout`, `crate`; did you mean `state`?",
                 "unexpected `Extra` after the value of `custom`; separate options with `,`",
             ]
         );

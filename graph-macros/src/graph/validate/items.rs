@@ -8,8 +8,8 @@ use syn::{FnArg, ReturnType};
 use super::state_text;
 use crate::ctxt::Ctxt;
 use crate::graph::model::{
-    EdgeModel, Endpoint, GraphModel, RetryValue, TimeoutValue, retry_value, timeout_value,
-    type_text,
+    EdgeModel, Endpoint, GraphModel, RetryValue, RouterModel, TimeoutValue, is_ctx_param,
+    retry_value, timeout_value, type_text,
 };
 use crate::suggest::backticked;
 
@@ -86,17 +86,18 @@ pub(super) fn check_nodes(graph: &GraphModel, cx: &mut Ctxt) {
     }
 }
 
-/// A node's `retry` and `timeout` literals: what rustc cannot check (a count of zero, a
-/// duration string that does not parse). Expressions are left to rustc, which checks their
-/// types at the user's tokens.
+/// The `retry` and `timeout` literals of each node and of the graph: what rustc cannot
+/// check (a count of zero, a duration string that does not parse). Expressions are left to
+/// rustc, which checks their types at the user's tokens.
 pub(super) fn check_node_policies(graph: &GraphModel, cx: &mut Ctxt) {
-    for node in &graph.nodes {
-        if let Some((_, value)) = &node.retry
+    let own = graph.nodes.iter().map(|node| (&node.retry, &node.timeout));
+    for (retry, timeout) in std::iter::once((&graph.retry, &graph.timeout)).chain(own) {
+        if let Some((_, value)) = retry
             && let RetryValue::Invalid(message) = retry_value(value)
         {
             cx.error_spanned_by(value, message);
         }
-        if let Some((_, value)) = &node.timeout
+        if let Some((_, value)) = timeout
             && let TimeoutValue::Invalid(message) = timeout_value(value)
         {
             cx.error_spanned_by(value, message);
@@ -121,23 +122,9 @@ pub(super) fn check_routers(graph: &GraphModel, cx: &mut Ctxt) {
         let sig = &router.item.sig;
         let ident = &sig.ident;
         let enum_ident = &router.enum_ident;
-        if let Some(asyncness) = sig.asyncness {
-            cx.error_spanned_by(
-                asyncness,
-                "a `#[router]` fn is a plain `fn`, not `async`: it decides from the state alone",
-            );
-        }
-        if sig.inputs.len() != 1 {
-            let message = format!(
-                "a `#[router]` fn takes one parameter, the state: `fn {ident}(state: &{state}) -> {enum_ident}`"
-            );
-            match sig.inputs.iter().nth(1) {
-                Some(extra) => cx.error_spanned_by(extra, message),
-                None => cx.error_at(sig.paren_token.span.join(), message),
-            }
-        }
+        check_router_parameters(router, &state, cx);
         let edge = graph.edges.iter().find(|edge| routes_with(edge, index));
-        let Some(EdgeModel::Routed { targets, .. }) = edge else {
+        let Some(EdgeModel::Routed { from, targets, .. }) = edge else {
             cx.error_spanned_by(
                 ident,
                 format!(
@@ -146,7 +133,25 @@ pub(super) fn check_routers(graph: &GraphModel, cx: &mut Ctxt) {
             );
             continue;
         };
+        if router.in_task
+            && let Endpoint::Start(start) = from
+        {
+            cx.error_spanned_by(
+                start,
+                format!(
+                    "router `{ident}` is `async`: it runs in the task of the node it routes from, and `START` is no node; route from a node, or make `{ident}` a plain `fn`"
+                ),
+            );
+        }
         if router.sends {
+            if let Some(asyncness) = sig.asyncness {
+                cx.error_spanned_by(
+                    asyncness,
+                    format!(
+                        "router `{ident}` returns a `Vec`, so it sends, and a sending router is a plain `fn`: its items start the next step from the merged state"
+                    ),
+                );
+            }
             // A sending router starts node instances; `END` has none to start.
             for target in targets.iter() {
                 if let Endpoint::End(end) = target {
@@ -170,19 +175,19 @@ pub(super) fn check_routers(graph: &GraphModel, cx: &mut Ctxt) {
                 .map(String::as_str),
         );
         let returns_enum = match &sig.output {
-            ReturnType::Type(_, ty) => match &**ty {
-                syn::Type::Path(path) => path
-                    .path
-                    .segments
-                    .last()
-                    .is_some_and(|segment| segment.ident == *enum_ident),
-                _ => false,
-            },
+            ReturnType::Type(_, ty) => {
+                names(ty, enum_ident) || (router.in_task && result_of(ty, enum_ident))
+            }
             ReturnType::Default => false,
         };
         if !returns_enum {
+            let allowed = if router.in_task {
+                format!("`{enum_ident}` (or `Result<{enum_ident}, E>`)")
+            } else {
+                format!("`{enum_ident}`")
+            };
             let message = format!(
-                "router `{ident}` must return `{enum_ident}`, the enum `#[graph]` generates from its targets {targets}"
+                "router `{ident}` must return {allowed}, the enum `#[graph]` generates from its targets {targets}"
             );
             match &sig.output {
                 ReturnType::Type(_, ty) => cx.error_spanned_by(ty, message),
@@ -190,6 +195,72 @@ pub(super) fn check_routers(graph: &GraphModel, cx: &mut Ctxt) {
             }
         }
     }
+}
+
+/// A router's parameters: a plain router takes the state alone (it runs between steps,
+/// where no task has a context); an `async` one takes the state and, if it asks a model,
+/// the context. rustc checks their types at the user's tokens.
+fn check_router_parameters(router: &RouterModel, state: &str, cx: &mut Ctxt) {
+    let sig = &router.item.sig;
+    let ident = &sig.ident;
+    let enum_ident = &router.enum_ident;
+    for input in &sig.inputs {
+        if let FnArg::Receiver(receiver) = input {
+            cx.error_spanned_by(receiver, "a `#[router]` fn cannot take `self`");
+        }
+    }
+    if router.in_task {
+        let message = format!(
+            "an `async` `#[router]` fn takes the state and, to ask a model, the context: `async fn {ident}(state: &{state}, ctx: &Ctx) -> {enum_ident}`"
+        );
+        match sig.inputs.iter().nth(2) {
+            Some(extra) => cx.error_spanned_by(extra, message),
+            None if sig.inputs.is_empty() => cx.error_at(sig.paren_token.span.join(), message),
+            None => {}
+        }
+        return;
+    }
+    let ctx = sig
+        .inputs
+        .iter()
+        .find(|input| matches!(input, FnArg::Typed(param) if is_ctx_param(&param.ty)));
+    if let Some(ctx) = ctx {
+        cx.error_spanned_by(
+            ctx,
+            format!(
+                "router `{ident}` takes the context, so it is an `async fn`: it then runs in the task of the node it routes from: `async fn {ident}(state: &{state}, ctx: &Ctx) -> {enum_ident}`"
+            ),
+        );
+    } else if sig.inputs.len() != 1 {
+        let message = format!(
+            "a `#[router]` fn takes one parameter, the state: `fn {ident}(state: &{state}) -> {enum_ident}` (an `async fn` may take `ctx: &Ctx` too)"
+        );
+        match sig.inputs.iter().nth(1) {
+            Some(extra) => cx.error_spanned_by(extra, message),
+            None => cx.error_at(sig.paren_token.span.join(), message),
+        }
+    }
+}
+
+/// Whether `ty` is a path ending in `name`.
+fn names(ty: &syn::Type, name: &syn::Ident) -> bool {
+    matches!(ty, syn::Type::Path(path)
+        if path.path.segments.last().is_some_and(|segment| segment.ident == *name))
+}
+
+/// Whether `ty` is `Result<name, ..>`.
+fn result_of(ty: &syn::Type, name: &syn::Ident) -> bool {
+    let syn::Type::Path(path) = ty else {
+        return false;
+    };
+    let Some(last) = path.path.segments.last() else {
+        return false;
+    };
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return false;
+    };
+    last.ident == "Result"
+        && matches!(args.args.first(), Some(syn::GenericArgument::Type(ok)) if names(ok, name))
 }
 
 pub(super) fn check_tags(graph: &GraphModel, cx: &mut Ctxt) {

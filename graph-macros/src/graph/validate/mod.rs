@@ -291,7 +291,7 @@ mod tests {
             errors,
             [
                 "expected `=` and a value after `state`: `state = MyState`",
-                "unknown option `contxt` in `#[graph]`; options are `state`, `context`, `custom`, `edges`, `crate`; did you mean `context`?",
+                "unknown option `contxt` in `#[graph]`; options are `state`, `context`, `custom`, `edges`, `retry`, `timeout`, `crate`; did you mean `context`?",
                 "duplicate option `state` in `#[graph]`; give it once",
             ]
         );
@@ -332,17 +332,41 @@ mod tests {
             quote! {
                 mod g {
                     #[node] async fn write(s: &S) -> U { todo!() }
-                    #[router] async fn review(s: &S, t: &S) -> bool { todo!() }
+                    #[router] fn review(s: &S, t: &S) -> bool { todo!() }
                 }
             },
         );
         assert_eq!(
             errors,
             [
-                "a `#[router]` fn is a plain `fn`, not `async`: it decides from the state alone",
-                "a `#[router]` fn takes one parameter, the state: `fn review(state: &S) -> Review`",
+                "a `#[router]` fn takes one parameter, the state: `fn review(state: &S) -> Review` (an `async fn` may take `ctx: &Ctx` too)",
                 "router `review` must return `Review`, the enum `#[graph]` generates from its targets `write`, `END`",
                 "duplicate target `write`; list each target of a router once",
+            ]
+        );
+    }
+
+    #[test]
+    fn async_router_signatures_are_checked() {
+        let errors = errors_of(
+            quote!(state = S, edges = [START -> ask ? [write, END], write -> send ? [write], write -> plain ? [END]]),
+            quote! {
+                mod g {
+                    #[node] async fn write(s: &S) -> U { todo!() }
+                    #[router] async fn ask(s: &S, c: &Ctx, t: &S) -> Result<bool, E> { todo!() }
+                    #[router] async fn send(s: &S) -> Vec<Send> { todo!() }
+                    #[router] fn plain(s: &S, c: &Ctx) -> Plain { todo!() }
+                }
+            },
+        );
+        assert_eq!(
+            errors,
+            [
+                "an `async` `#[router]` fn takes the state and, to ask a model, the context: `async fn ask(state: &S, ctx: &Ctx) -> Ask`",
+                "router `ask` is `async`: it runs in the task of the node it routes from, and `START` is no node; route from a node, or make `ask` a plain `fn`",
+                "router `ask` must return `Ask` (or `Result<Ask, E>`), the enum `#[graph]` generates from its targets `write`, `END`",
+                "router `send` returns a `Vec`, so it sends, and a sending router is a plain `fn`: its items start the next step from the merged state",
+                "router `plain` takes the context, so it is an `async fn`: it then runs in the task of the node it routes from: `async fn plain(state: &S, ctx: &Ctx) -> Plain`",
             ]
         );
     }
