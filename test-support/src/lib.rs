@@ -7,6 +7,7 @@
 //! | [`events`] | the server-sent events of an OpenAI-compatible answer |
 //! | [`examples`] | an example's binary, built when missing or stale, to run as a process |
 //! | [`request`] | reading one HTTP/1.1 request off a raw socket |
+//! | [`span_recorder`] | a `tracing` layer keeping every span, to assert a run's span tree |
 //! | `guide` | the graph of LangGraph's streaming guide, which the examples run (feature `guide`) |
 //!
 //! The servers use raw sockets rather than a server crate, to cut, stall or flood a reply
@@ -21,5 +22,6 @@ pub mod fault_server;
 pub mod guide;
 pub mod keep_alive;
 pub mod request;
+pub mod span_recorder;
 #[cfg(feature = "guide")]
 pub mod threads;
