@@ -79,10 +79,7 @@ fn parse_args() -> Result<Args, String> {
 #[tokio::main]
 async fn main() -> ExitCode {
     // The detail of a failed run goes to the server's log, never to the client.
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .init();
+    stategraph_test_support::log::init("info");
     let args = match parse_args() {
         Ok(args) => args,
         Err(error) => {

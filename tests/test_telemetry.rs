@@ -283,3 +283,47 @@ async fn prompts_and_answers_are_recorded_only_when_asked_for() {
         )
     );
 }
+
+/// Runs the `joke_poem` example offline with `RUST_LOG` set to `log` (unset for `None`):
+/// its stdout and stderr.
+fn joke_poem_example(log: Option<&str>) -> (String, String) {
+    let binary = stategraph_test_support::examples::example(
+        env!("CARGO_MANIFEST_DIR").as_ref(),
+        "joke_poem",
+    );
+    let mut command = std::process::Command::new(binary);
+    command
+        .env_remove("OPENAI_BASE_URL")
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("RUST_LOG");
+    if let Some(log) = log {
+        command.env("RUST_LOG", log);
+    }
+    let output = command.output().expect("the example starts");
+    assert!(output.status.success(), "{output:?}");
+    (
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn the_example_logs_its_spans_on_stderr_with_rust_log_and_keeps_stdout_for_tokens() {
+    let (quiet_out, quiet_err) = joke_poem_example(None);
+    let (out, err) = joke_poem_example(Some("stategraph=debug"));
+    assert!(!quiet_err.contains("graph.run"), "{quiet_err}");
+    // The tokens are the same with the log on; only the metadata's run ids differ.
+    let tokens = |out: &str| out.split('{').next().unwrap_or_default().to_owned();
+    assert_eq!(tokens(&out), tokens(&quiet_out));
+    assert!(!out.contains("gen_ai"), "{out}");
+    for wanted in [
+        "graph.run{",
+        "graph.task{node=\"call_model\"",
+        "chat{",
+        "gen_ai.request.model=\"gpt-4o-mini\"",
+        "gen_ai.usage.output_tokens=",
+        ": close",
+    ] {
+        assert!(err.contains(wanted), "no `{wanted}` in:\n{err}");
+    }
+}

@@ -6,6 +6,7 @@
 //! | [`keep_alive`] | servers that keep connections alive and count them, one of which hangs up on chosen requests |
 //! | [`events`] | the server-sent events of an OpenAI-compatible answer |
 //! | [`examples`] | an example's binary, built when missing or stale, to run as a process |
+//! | [`log`] | the examples' log on stderr, chosen by `RUST_LOG` |
 //! | [`request`] | reading one HTTP/1.1 request off a raw socket |
 //! | [`span_recorder`] | a `tracing` layer keeping every span, to assert a run's span tree |
 //! | `guide` | the graph of LangGraph's streaming guide, which the examples run (feature `guide`) |
@@ -21,6 +22,7 @@ pub mod fault_server;
 #[cfg(feature = "guide")]
 pub mod guide;
 pub mod keep_alive;
+pub mod log;
 pub mod request;
 pub mod span_recorder;
 #[cfg(feature = "guide")]
