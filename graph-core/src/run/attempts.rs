@@ -54,7 +54,7 @@ pub(crate) fn run_attempts<G: GraphDef>(
             tokio::time::sleep(wait).await;
             task = Arc::new(task.attempt_of(number + 1));
             // The task's span (polling this) shows the attempt under way.
-            tracing::Span::current().record("attempt", number + 1);
+            tracing::Span::current().record("attempt", i64::from(number + 1));
         }
     })
 }

@@ -16,7 +16,7 @@ use tracing::{Level, Span};
 
 use super::content::{messages_json, record_content};
 use super::names::*;
-use super::spans::mark_error;
+use super::spans::{int, mark_error};
 use crate::chat::{ChatChunk, ChatChunkStream, ChatRequest, MessageBuilder, ModelIdentity, Usage};
 
 /// The span of a model call by `model`, a child of the current span (the task calling
@@ -37,7 +37,7 @@ pub(crate) fn chat_span(
         { GEN_AI_PROVIDER_NAME } = &*model.provider,
         { GEN_AI_REQUEST_MODEL } = model.model_name.as_str(),
         { GEN_AI_REQUEST_TEMPERATURE } = model.temperature,
-        { GEN_AI_REQUEST_MAX_TOKENS } = model.max_tokens,
+        { GEN_AI_REQUEST_MAX_TOKENS } = model.max_tokens.map(i64::from),
         { GEN_AI_CONVERSATION_ID } = thread_id,
         { GEN_AI_RESPONSE_ID } = call_id,
         { GEN_AI_RESPONSE_MODEL } = Empty,
@@ -137,8 +137,8 @@ impl CallRecord {
             span.record(GEN_AI_RESPONSE_FINISH_REASONS, reasons.as_str());
         }
         if let Some(usage) = self.usage {
-            span.record(GEN_AI_USAGE_INPUT_TOKENS, usage.prompt_tokens);
-            span.record(GEN_AI_USAGE_OUTPUT_TOKENS, usage.completion_tokens);
+            span.record(GEN_AI_USAGE_INPUT_TOKENS, int(usage.prompt_tokens));
+            span.record(GEN_AI_USAGE_OUTPUT_TOKENS, int(usage.completion_tokens));
         }
         if let Some(answer) = self.answer.take() {
             let answer = answer.finish();

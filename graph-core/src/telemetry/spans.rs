@@ -40,7 +40,13 @@ pub(crate) fn run_span(graph: &'static str, run_id: Uuid, thread_id: Option<&str
 
 /// The span of step `step` of the run whose span is `run`.
 pub(crate) fn step_span(run: &Span, step: u64) -> Span {
-    tracing::span!(target: TARGET_STEP, parent: run, Level::DEBUG, "graph.step", step)
+    tracing::span!(target: TARGET_STEP, parent: run, Level::DEBUG, "graph.step", step = int(step))
+}
+
+/// `n` as a signed integer: OpenTelemetry's attributes have no unsigned ones, and
+/// `tracing-opentelemetry` writes a `u64` as text.
+pub(super) fn int(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 /// What a task's span shows.
@@ -63,13 +69,13 @@ pub(crate) fn task_span(step: &Span, task: &TaskFields<'_>) -> Span {
         "graph.task",
         node = task.node,
         task_id = %task.task_id,
-        step = task.step,
-        attempt = task.attempt,
+        step = int(task.step),
+        attempt = i64::from(task.attempt),
         trigger = Empty,
         { OTEL_NAME } = task.node,
         { LANGSMITH_SPAN_KIND } = KIND_CHAIN,
         { LANGSMITH_NODE } = task.node,
-        { LANGSMITH_STEP } = task.step,
+        { LANGSMITH_STEP } = int(task.step),
         { LANGSMITH_TRIGGERS } = Empty,
         { LANGSMITH_CHECKPOINT_NS } = task.checkpoint_ns,
         { LANGSMITH_THREAD_ID } = task.thread_id,
@@ -99,7 +105,7 @@ pub(crate) fn checkpoint_span(
         Level::DEBUG,
         "checkpoint.write",
         write = what,
-        step,
+        step = int(step),
         thread_id,
         { ERROR_TYPE } = Empty,
         { OTEL_STATUS_CODE } = Empty,
