@@ -51,8 +51,10 @@
 #![warn(missing_docs, unreachable_pub)]
 
 mod error;
+mod metrics;
 mod registry;
 mod request;
+mod request_span;
 mod routes;
 mod run;
 mod runs;
@@ -61,5 +63,6 @@ mod server;
 mod wire;
 
 pub use error::ServerError;
+pub use metrics::{MetricsLayer, ServerMetrics};
 pub use registry::assistant_id;
 pub use server::{DEFAULT_BODY_LIMIT, Server};

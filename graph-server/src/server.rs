@@ -14,7 +14,9 @@ use tokio::net::{TcpListener, ToSocketAddrs};
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::error::ServerError;
+use crate::metrics::{Metered, ServerMetrics, count_open_streams};
 use crate::registry::{Assistant, Registry, assistant_id};
+use crate::request_span::request_spans;
 use crate::routes::{self, AppState};
 use crate::runs::Runs;
 use crate::runs::event_log::{MemoryEventLog, RUN_LOG_BYTES};
@@ -45,6 +47,7 @@ pub struct Server {
     graphs: Vec<(String, Arc<dyn ServedGraph>)>,
     body_limit: usize,
     store: Option<Arc<dyn Checkpointer>>,
+    metrics: ServerMetrics,
 }
 
 impl Default for Server {
@@ -71,6 +74,7 @@ impl Server {
             graphs: Vec::new(),
             body_limit: DEFAULT_BODY_LIMIT,
             store: None,
+            metrics: ServerMetrics::new(),
         }
     }
 
@@ -110,6 +114,13 @@ impl Server {
         self
     }
 
+    /// The server's metrics, which `GET /metrics` shows. Add its
+    /// [`layer`](ServerMetrics::layer) to the program's `tracing` subscriber for the model
+    /// calls' and checkpoint writes' histograms.
+    pub fn metrics(&self) -> ServerMetrics {
+        self.metrics.clone()
+    }
+
     /// The routes, to serve with `axum::serve` or to nest in a larger app.
     ///
     /// # Errors
@@ -125,6 +136,7 @@ impl Server {
             if assistants.iter().any(|known| known.graph_id == graph_id) {
                 return Err(ServerError::DuplicateGraph { graph_id });
             }
+            let graph = Arc::new(Metered::new(graph, Arc::clone(self.metrics.inner())));
             assistants.push(Assistant {
                 assistant_id: assistant_id(&graph_id),
                 graph_id,
@@ -147,12 +159,19 @@ impl Server {
             runs,
         });
         let limit = self.body_limit;
+        let open_streams = self.metrics.inner().open_streams.clone();
         Ok(routes::router(state)
+            .merge(crate::metrics::routes(self.metrics))
             .layer(DefaultBodyLimit::disable())
             .layer(RequestBodyLimitLayer::new(limit))
             .layer(axum::middleware::map_response(move |response| {
                 routes::json_413(response, limit)
-            })))
+            }))
+            .layer(axum::middleware::map_response(move |response| {
+                let counted = count_open_streams(&open_streams, response);
+                async move { counted }
+            }))
+            .layer(request_spans()))
     }
 
     /// Listens on `address` and serves until the process ends.
