@@ -13,6 +13,7 @@ use stategraph_test_support::guide::{Topic, models, progress_joke_poem};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
+    stategraph_test_support::log::init("warn");
     let graph = progress_joke_poem::Graph::new(models());
     let input = Topic {
         topic: "cats".into(),

@@ -187,6 +187,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<(String, 
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
+    stategraph_test_support::log::init("warn");
     let (id, run) = match parse_args(std::env::args().skip(1)) {
         Ok(Some(parsed)) => parsed,
         Ok(None) => {

@@ -8,6 +8,7 @@ use stategraph_test_support::guide::{Topic, custom_joke_poem, models, print_stre
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
+    stategraph_test_support::log::init("warn");
     let graph = custom_joke_poem::Graph::new(models());
     let input = Topic {
         topic: "cats".into(),

@@ -137,6 +137,7 @@ async fn run() -> Result<Research, GraphError> {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
+    stategraph_test_support::log::init("warn");
     match run().await {
         Ok(state) => {
             println!("final state: {state:#?}");

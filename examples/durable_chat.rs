@@ -99,6 +99,7 @@ fn parse_args() -> Result<Option<Args>, String> {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
+    stategraph_test_support::log::init("warn");
     let args = match parse_args() {
         Ok(Some(args)) => args,
         Ok(None) => {

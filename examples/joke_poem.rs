@@ -11,6 +11,7 @@ use stategraph_test_support::guide::{Topic, joke_poem, models, print_stream};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
+    stategraph_test_support::log::init("warn");
     let graph = joke_poem::Graph::new(models());
     let input = Topic {
         topic: "cats".into(),

@@ -133,6 +133,7 @@ fn label(chunk: &MessageChunk<map_reduce::Tag>) -> String {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
+    stategraph_test_support::log::init("warn");
     let question = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "How do bees find their way home?".to_owned());

@@ -74,6 +74,7 @@ fn print_chunk(chunk: &MessageChunk<react_agent::Tag>, last_id: &mut String) {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
+    stategraph_test_support::log::init("warn");
     let model = match model() {
         Ok(model) => model,
         Err(error) => {

@@ -10,7 +10,9 @@
 //! `clients/js/page/` by `clients/js/build.mjs` and committed under `examples/serve_page/`,
 //! so this example builds and runs without Node. The model is scripted with the guide's tokens, or `ChatOpenAI`
 //! when `OPENAI_BASE_URL` / `OPENAI_API_KEY` are set. The first line on stdout is the
-//! address served; the server's log (the detail of failed runs) goes to stderr.
+//! address served; the server's log (the detail of failed runs) goes to stderr, with each
+//! request's and run's spans when `RUST_LOG=stategraph=debug`. `GET /metrics` shows the
+//! runs, streams, tokens and model calls in Prometheus' text format.
 //!
 //! `--with-test-graphs` also serves the graphs the Python SDK tests drive: `nested` (the
 //! guide's graph as a subgraph), `failing` (a node that fails mid-stream), `approval` (a
@@ -244,11 +246,6 @@ fn parse_args() -> Result<Args, String> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    // The detail of a failed run goes to the server's log, never to the client.
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .init();
     let args = match parse_args() {
         Ok(args) => args,
         Err(error) => {
@@ -267,6 +264,12 @@ async fn main() -> ExitCode {
         .store(store)
         .graph("agent", progress_joke_poem::Graph::new(models()))
         .graph("chat", chat::Graph::new(TokenDelay(args.token_delay)));
+    // The detail of a failed run goes to the server's log, never to the client; the
+    // metrics layer gives `/metrics` its model-call and checkpoint histograms.
+    stategraph_test_support::log::init_with(
+        "warn,stategraph_server=info",
+        server.metrics().layer(),
+    );
     if args.test_graphs {
         let guide = progress_joke_poem::Graph::new(models());
         let broken = ScriptedModel::new(["Why", " did", " the", " cat"])

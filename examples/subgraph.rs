@@ -14,6 +14,7 @@ use stategraph_test_support::guide::{Topic, models, nested, progress_joke_poem};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
+    stategraph_test_support::log::init("warn");
     let graph = nested::Graph::new(progress_joke_poem::Graph::new(models()));
     let input = Topic {
         topic: "cats".into(),

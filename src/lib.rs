@@ -10,6 +10,7 @@
 //! | `server` | no | `stategraph::server`: serves graphs to LangGraph's clients over its Agent Server protocol |
 //! | `sqlite` | no | `stategraph::checkpoint::SqlCheckpointer` on SQLite (compiled in), and the memory store |
 //! | `postgres` | no | `stategraph::checkpoint::SqlCheckpointer` on Postgres, and the memory store |
+//! | `otel` | no | `stategraph::otel`: the runs' spans exported over OTLP/HTTP (`OTEL_EXPORTER_OTLP_*`) |
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 
@@ -30,6 +31,9 @@ pub use stategraph_openai as openai;
 /// `Server`, which serves graphs to LangGraph's own clients (feature `server`).
 #[cfg(feature = "server")]
 pub use stategraph_server as server;
+#[cfg(feature = "otel")]
+pub mod otel;
+
 /// Durable threads: the [`Checkpointer`](checkpoint::Checkpointer) trait and its data, and
 /// with the `sqlite` or `postgres` feature the stores of `stategraph-checkpoint`.
 pub mod checkpoint {

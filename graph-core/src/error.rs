@@ -107,6 +107,30 @@ pub enum GraphError {
     },
 }
 
+impl GraphError {
+    /// What kind of failure this is, as a short stable name: the `error.type` a run's span
+    /// carries (`node`, `node_panicked`, `checkpoint`, ...).
+    ///
+    /// ```
+    /// let error = stategraph_core::GraphError::RecursionLimit { limit: 3 };
+    /// assert_eq!(error.kind(), "recursion_limit");
+    /// ```
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Node { .. } => "node",
+            Self::NodePanicked { .. } => "node_panicked",
+            Self::RouterPanicked { .. } => "router_panicked",
+            Self::Router { .. } => "router",
+            Self::RecursionLimit { .. } => "recursion_limit",
+            Self::MergePanicked { .. } => "merge_panicked",
+            Self::ConflictingUpdate { .. } => "conflicting_update",
+            Self::Checkpoint(_) => "checkpoint",
+            Self::SubgraphInterrupted { .. } => "subgraph_interrupted",
+            Self::CannotResume { .. } => "cannot_resume",
+        }
+    }
+}
+
 /// Why a model call made with `ctx.chat(..)` failed: the model's own error, or the run it
 /// streams into has ended.
 ///

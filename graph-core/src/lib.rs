@@ -37,6 +37,7 @@ mod interrupt;
 mod node;
 mod run;
 mod stream;
+pub mod telemetry;
 mod thread;
 mod thread_line;
 

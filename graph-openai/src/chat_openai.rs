@@ -100,15 +100,18 @@ impl ChatOpenAI {
         self.edit(|r| r.top_p = Some(top_p))
     }
 
-    /// The most tokens to generate.
+    /// The most tokens to generate (also shown in the stream's metadata).
     #[must_use]
-    pub fn max_tokens(self, max_tokens: u32) -> Self {
+    pub fn max_tokens(mut self, max_tokens: u32) -> Self {
+        self.identity.max_tokens = Some(max_tokens);
         self.edit(|r| r.max_tokens = Some(max_tokens))
     }
 
-    /// `max_completion_tokens`, which OpenAI's reasoning models take instead.
+    /// `max_completion_tokens`, which OpenAI's reasoning models take instead (also shown
+    /// in the stream's metadata, as the most tokens).
     #[must_use]
-    pub fn max_completion_tokens(self, max_tokens: u32) -> Self {
+    pub fn max_completion_tokens(mut self, max_tokens: u32) -> Self {
+        self.identity.max_tokens = Some(max_tokens);
         self.edit(|r| r.max_completion_tokens = Some(max_tokens))
     }
 

@@ -5,7 +5,9 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use futures::FutureExt;
+use stategraph_core::telemetry;
 use stategraph_core::{Message, Role, Tool, ToolCall, ToolDefinition, ToolError, ToolStatus};
+use tracing::Instrument;
 
 /// Runs every tool call of the last AI message concurrently and answers each with one tool
 /// message, in call order, carrying the call's id and the tool's name: LangGraph's
@@ -142,8 +144,23 @@ impl ToolNode {
         answers.into_iter().collect()
     }
 
-    /// One call's tool message.
+    /// One call's tool message, in the call's span.
     async fn answer(&self, call: &ToolCall) -> Result<Message, ToolNodeError> {
+        let span = telemetry::tool_span(&call.name, &call.id);
+        let answer = self.answer_in(call).instrument(span.clone()).await;
+        if !span.is_disabled() {
+            match &answer {
+                Ok(message) if message.status == Some(ToolStatus::Error) => {
+                    telemetry::mark_error(&span, "tool_error", &message.content);
+                }
+                Ok(_) => {}
+                Err(error) => telemetry::mark_error(&span, "tool_error", error),
+            }
+        }
+        answer
+    }
+
+    async fn answer_in(&self, call: &ToolCall) -> Result<Message, ToolNodeError> {
         let reply = |content: String, status| {
             Message::tool_result(call.id.clone(), call.name.clone(), content, status)
         };

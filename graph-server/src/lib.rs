@@ -53,9 +53,11 @@
 pub mod auth;
 mod error;
 mod layers;
+mod metrics;
 mod quota;
 mod registry;
 mod request;
+mod request_span;
 mod routes;
 mod run;
 mod runs;
@@ -64,5 +66,6 @@ mod server;
 mod wire;
 
 pub use error::ServerError;
+pub use metrics::{MetricsLayer, ServerMetrics};
 pub use registry::assistant_id;
 pub use server::{DEFAULT_BODY_LIMIT, Server};

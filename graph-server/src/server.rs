@@ -14,8 +14,10 @@ use tokio::net::{TcpListener, ToSocketAddrs};
 use crate::auth::Authenticate;
 use crate::error::ServerError;
 use crate::layers::Layers;
+use crate::metrics::{Metered, ServerMetrics, count_open_streams};
 use crate::quota::RunQuota;
 use crate::registry::{Assistant, Registry, assistant_id};
+use crate::request_span::request_spans;
 use crate::routes::{self, AppState};
 use crate::runs::Runs;
 use crate::runs::event_log::{MemoryEventLog, RUN_LOG_BYTES};
@@ -53,6 +55,7 @@ pub struct Server {
     auth: Option<Arc<dyn Authenticate>>,
     cors_origins: Vec<String>,
     max_runs_per_identity: Option<usize>,
+    metrics: ServerMetrics,
 }
 
 impl Default for Server {
@@ -85,6 +88,7 @@ impl Server {
             auth: None,
             cors_origins: Vec::new(),
             max_runs_per_identity: None,
+            metrics: ServerMetrics::new(),
         }
     }
 
@@ -168,6 +172,13 @@ impl Server {
         self
     }
 
+    /// The server's metrics, which `GET /metrics` shows. Add its
+    /// [`layer`](ServerMetrics::layer) to the program's `tracing` subscriber for the model
+    /// calls' and checkpoint writes' histograms.
+    pub fn metrics(&self) -> ServerMetrics {
+        self.metrics.clone()
+    }
+
     /// The routes, to serve with `axum::serve` or to nest in a larger app.
     ///
     /// # Errors
@@ -184,6 +195,7 @@ impl Server {
             if assistants.iter().any(|known| known.graph_id == graph_id) {
                 return Err(ServerError::DuplicateGraph { graph_id });
             }
+            let graph = Arc::new(Metered::new(graph, Arc::clone(self.metrics.inner())));
             assistants.push(Assistant {
                 assistant_id: assistant_id(&graph_id),
                 graph_id,
@@ -211,7 +223,15 @@ impl Server {
             cors_origins: self.cors_origins,
             auth: self.auth,
         };
-        layers.wrap(routes::router(state))
+        let open_streams = self.metrics.inner().open_streams.clone();
+        let router = routes::router(state).merge(crate::metrics::routes(self.metrics));
+        Ok(layers
+            .wrap(router)?
+            .layer(axum::middleware::map_response(move |response| {
+                let counted = count_open_streams(&open_streams, response);
+                async move { counted }
+            }))
+            .layer(request_spans()))
     }
 
     /// Listens on `address` and serves until the process ends.

@@ -6,7 +6,9 @@
 //! | [`keep_alive`] | servers that keep connections alive and count them, one of which hangs up on chosen requests |
 //! | [`events`] | the server-sent events of an OpenAI-compatible answer |
 //! | [`examples`] | an example's binary, built when missing or stale, to run as a process |
+//! | [`log`] | the examples' log on stderr, chosen by `RUST_LOG` |
 //! | [`request`] | reading one HTTP/1.1 request off a raw socket |
+//! | [`span_recorder`] | a `tracing` layer keeping every span, to assert a run's span tree |
 //! | `guide` | the graph of LangGraph's streaming guide, which the examples run (feature `guide`) |
 //!
 //! The servers use raw sockets rather than a server crate, to cut, stall or flood a reply
@@ -20,6 +22,8 @@ pub mod fault_server;
 #[cfg(feature = "guide")]
 pub mod guide;
 pub mod keep_alive;
+pub mod log;
 pub mod request;
+pub mod span_recorder;
 #[cfg(feature = "guide")]
 pub mod threads;

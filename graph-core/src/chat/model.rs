@@ -131,6 +131,10 @@ pub struct ModelIdentity {
     /// LangGraph writes `ls_temperature`.
     #[serde(rename = "ls_temperature")]
     pub temperature: Option<f64>,
+    /// The most tokens the model may generate, when a limit was set (`ls_max_tokens`,
+    /// written only when set, as LangChain writes it).
+    #[serde(rename = "ls_max_tokens", skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u32>,
 }
 
 impl ModelIdentity {
@@ -141,6 +145,7 @@ impl ModelIdentity {
             model_name: model_name.into(),
             model_type: Cow::Borrowed("chat"),
             temperature: None,
+            max_tokens: None,
         }
     }
 
@@ -148,6 +153,13 @@ impl ModelIdentity {
     #[must_use]
     pub fn with_temperature(mut self, temperature: f64) -> Self {
         self.temperature = Some(temperature);
+        self
+    }
+
+    /// Sets the most tokens the model may generate.
+    #[must_use]
+    pub fn with_max_tokens(mut self, max_tokens: u32) -> Self {
+        self.max_tokens = Some(max_tokens);
         self
     }
 }

@@ -23,6 +23,7 @@ use crate::run::shared::RunShared;
 use crate::stream::items::MessageChunk;
 use crate::stream::metadata::MessageMetadata;
 use crate::stream::record::Event;
+use crate::telemetry::model_call::{chat_span, observe};
 
 /// A model call being set up: `ctx.chat(&model).tag(Tag::Joke).invoke(messages)`.
 #[must_use = "a chat call does nothing until `.invoke(..)` or `.stream(..)`"]
@@ -112,8 +113,18 @@ impl<'a, G: GraphDef, M: ChatModel + ?Sized> ChatCall<'a, G, M> {
         let mut request = ChatRequest::new(messages).with_tools(self.tools);
         request.tool_choice = self.tool_choice;
         request.response_format = self.response_format;
+        let identity = self.model.identity();
+        let thread_id = self
+            .ctx
+            .run
+            .thread
+            .as_ref()
+            .map(|t| t.thread.thread_id.as_str());
+        let span = chat_span(identity, &request, &call_id, thread_id);
+        // Work the model does on starting (building its request) belongs to the call.
+        let chunks = span.in_scope(|| self.model.stream(request));
         StartedCall {
-            chunks: self.model.stream(request),
+            chunks: observe(span, identity, chunks),
             metadata,
             call_id,
         }

@@ -53,6 +53,8 @@ pub(crate) fn run_attempts<G: GraphDef>(
             // The failed attempt is dropped before the wait: its model calls stop.
             tokio::time::sleep(wait).await;
             task = Arc::new(task.attempt_of(number + 1));
+            // The task's span (polling this) shows the attempt under way.
+            tracing::Span::current().record("attempt", i64::from(number + 1));
         }
     })
 }

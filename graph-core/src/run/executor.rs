@@ -14,6 +14,7 @@ use std::task::{Context, Poll, ready};
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
+use tracing::{Instrument, Span};
 use uuid::Uuid;
 
 use super::attempts::run_attempts;
@@ -33,6 +34,9 @@ use crate::stream::checkpoint_item::CheckpointEvent;
 use crate::stream::metadata::{RunMetadata, TaskMetadata, task_id, task_key};
 use crate::stream::mode::ModeSet;
 use crate::stream::record::{Event, Recorder};
+use crate::telemetry::spans::{
+    TaskFields, checkpoint_span, mark_error, run_span, step_span, task_span,
+};
 
 type Update<G> = <<G as GraphDef>::State as State>::Update;
 type Caught<T> = Result<T, Box<dyn Any + Send>>;
@@ -50,6 +54,8 @@ pub(super) struct StepTask<G: GraphDef> {
     pub(super) ended: bool,
     /// It stopped on this interrupt: its update, if it returned one, is dropped.
     interrupted: Option<Box<Interrupt>>,
+    /// Its span, marked if it fails.
+    pub(super) span: Span,
 }
 
 /// The state of one run of a graph.
@@ -83,6 +89,10 @@ pub(crate) struct Run<G: GraphDef> {
     breakpoints: Option<Box<Breakpoints>>,
     /// Set when the run stopped on interrupts (none for a breakpoint).
     pub(crate) interrupted: Option<Vec<Interrupt>>,
+    /// The run's span: open until the run's last item is handed out.
+    pub(super) span: Span,
+    /// The current step's span, the parent of its tasks' spans.
+    step_span: Span,
 }
 
 /// Where a run on a thread is stored and starts.
@@ -130,6 +140,12 @@ impl<G: GraphDef> Run<G> {
     ) -> Self {
         let breakpoints =
             (!config.breakpoints.is_empty()).then(|| Box::new(config.breakpoints.clone()));
+        let run_id = config.run_id.unwrap_or_else(Uuid::new_v4);
+        let span = run_span(
+            graph_path::<G>(),
+            run_id,
+            thread.as_ref().map(|t| t.thread.thread_id.as_str()),
+        );
         let shared = Arc::new(RunShared {
             context,
             record: Recorder::new(modes, config.buffer, &input),
@@ -144,7 +160,7 @@ impl<G: GraphDef> Run<G> {
             shared: AbortSpawnedOnDrop(shared),
             start_node,
             run: Arc::new(RunMetadata {
-                run_id: config.run_id.unwrap_or_else(Uuid::new_v4),
+                run_id,
                 extra: config.metadata,
                 namespace: config.namespace,
             }),
@@ -164,6 +180,8 @@ impl<G: GraphDef> Run<G> {
             deferred: None,
             breakpoints,
             interrupted: None,
+            span,
+            step_span: Span::none(),
         }
     }
 
@@ -276,7 +294,8 @@ impl<G: GraphDef> Run<G> {
                 {
                     // The run failed and what it stored is stored: the thread is given up
                     // before the error is handed out, so a resume right after finds it free.
-                    self.saves.push_back(sink.release());
+                    let release = sink.release();
+                    self.push_save("release", release);
                     continue;
                 }
                 if !self.saves.is_empty() {
@@ -295,6 +314,9 @@ impl<G: GraphDef> Run<G> {
                     self.start_step_tasks(next);
                     continue;
                 }
+                // The run is over: its spans close now, not when its stream is dropped.
+                self.step_span = Span::none();
+                self.span = Span::none();
                 return Poll::Ready(self.error.take().map(|error| Err(*error)));
             }
             // No waker yet: if a node below produces an item, it is returned in this
@@ -389,7 +411,7 @@ impl<G: GraphDef> Run<G> {
         }
         let task = &self.step_tasks[index];
         if let Some(save) = sink.task_done(&task.metadata.key(), task.node.name(), update, goto)? {
-            self.saves.push_back(save);
+            self.push_save("task", save);
         }
         Ok(())
     }
@@ -457,14 +479,18 @@ impl<G: GraphDef> Run<G> {
                 tasks: &next,
                 joins: self.frontier.joins(),
             };
-            if let Some(save) = sink.step_done(self.step, &stored_updates, &self.state, due)? {
-                sync_save = sink.durability() == Durability::Sync;
-                self.saves.push_back(save);
+            let step_save = sink.step_done(self.step, &stored_updates, &self.state, due)?;
+            sync_save = step_save.is_some() && sink.durability() == Durability::Sync;
+            let end_save = if next.is_empty() {
+                sink.run_done(self.step, &self.state)?
+            } else {
+                None
+            };
+            if let Some(save) = step_save {
+                self.push_save("step", save);
             }
-            if next.is_empty()
-                && let Some(save) = sink.run_done(self.step, &self.state)?
-            {
-                self.saves.push_back(save);
+            if let Some(save) = end_save {
+                self.push_save("end", save);
             }
             self.report_checkpoints(Some(&next));
         }
@@ -529,7 +555,7 @@ impl<G: GraphDef> Run<G> {
         self.step -= 1;
         if let Some(sink) = &mut self.sink.0 {
             let save = sink.interrupted(self.step, &self.state, &finished, &interrupts)?;
-            self.saves.push_back(save);
+            self.push_save("interrupt", save);
             self.report_checkpoints(None);
             self.sink.0 = None;
         }
@@ -542,7 +568,7 @@ impl<G: GraphDef> Run<G> {
             // A breakpoint: the checkpoint with the tasks due is stored (or, for `Exit`,
             // stored now).
             let save = sink.interrupted(self.step, &self.state, &[], &[])?;
-            self.saves.push_back(save);
+            self.push_save("interrupt", save);
             self.report_checkpoints(None);
             self.sink.0 = None;
         }
@@ -608,6 +634,7 @@ impl<G: GraphDef> Run<G> {
         mut finished: HashMap<String, Output<G>>,
     ) {
         self.step += 1;
+        self.step_span = step_span(&self.span, self.step);
         if let (Some(sink), Some(thread)) = (&self.sink.0, &self.shared.0.thread) {
             *thread
                 .step_checkpoint
@@ -649,6 +676,7 @@ impl<G: GraphDef> Run<G> {
             _ => Arc::new(task),
         };
         self.record().task_started(&task, &input);
+        let span = self.task_span(&task);
         let shared = Arc::clone(&self.shared.0);
         let future = match policy {
             None => (self.start_node)(node, input, shared, Arc::clone(&task)),
@@ -669,10 +697,64 @@ impl<G: GraphDef> Run<G> {
             goto: Vec::new(),
             ended: false,
             interrupted: None,
+            span: span.clone(),
         });
         let future = AssertUnwindSafe(future).catch_unwind();
-        self.running
-            .push(Box::pin(future.map(move |outcome| (index, outcome))));
+        if span.is_disabled() {
+            self.running
+                .push(Box::pin(future.map(move |outcome| (index, outcome))));
+        } else {
+            // Polled in its span: the model calls it makes are its children.
+            self.running.push(Box::pin(
+                future.instrument(span).map(move |outcome| (index, outcome)),
+            ));
+        }
+    }
+
+    /// The span of task `task`, in the current step's.
+    fn task_span(&self, task: &TaskMetadata<G::Node>) -> Span {
+        task_span(
+            &self.step_span,
+            &TaskFields {
+                node: task.name(),
+                task_id: task.task_id(),
+                step: task.step(),
+                attempt: task.attempt(),
+                triggers: task.triggers(),
+                checkpoint_ns: task.checkpoint_ns(),
+                thread_id: self.thread_id(),
+            },
+        )
+    }
+
+    /// The id of the run's thread, if it runs on one.
+    fn thread_id(&self) -> Option<&str> {
+        self.shared
+            .0
+            .thread
+            .as_ref()
+            .map(|thread| thread.thread.thread_id.as_str())
+    }
+
+    /// Queues checkpoint write `save` (`what` names it for its span) behind those under way.
+    fn push_save(&mut self, what: &'static str, save: SaveFuture) {
+        if self.span.is_disabled() {
+            self.saves.push_back(save);
+            return;
+        }
+        let run = self.span.clone();
+        let step = self.step;
+        let thread_id = self.thread_id().map(str::to_owned);
+        self.saves.push_back(Box::pin(async move {
+            // Made on the first poll: a write waits for the ones before it, and its span
+            // measures the write alone.
+            let span = checkpoint_span(&run, what, step, thread_id.as_deref());
+            let written = save.instrument(span.clone()).await;
+            if let Err(error) = &written {
+                mark_error(&span, "checkpoint", error);
+            }
+            written
+        }));
     }
 
     /// A task of a resumed step that had finished before: recorded as it was, not run.
@@ -693,6 +775,14 @@ impl<G: GraphDef> Run<G> {
             goto: output.goto,
             ended: true,
             interrupted: None,
+            span: Span::none(),
         });
     }
+}
+
+/// The graph's path for its run's span: the module `#[graph]` was written in (the path of
+/// `G` without its `::Graph`).
+fn graph_path<G>() -> &'static str {
+    let name = std::any::type_name::<G>();
+    name.strip_suffix("::Graph").unwrap_or(name)
 }

@@ -6,6 +6,7 @@ use std::any::Any;
 use super::executor::Run;
 use crate::error::{GraphError, NodeError, RouterError, RouterFailure, panic_message};
 use crate::graph::traits::{GraphDef, GraphNode};
+use crate::telemetry::spans::mark_error;
 
 impl<G: GraphDef> Run<G> {
     /// A task returned an error.
@@ -15,7 +16,8 @@ impl<G: GraphDef> Run<G> {
         }
         let node = self.step_tasks[index].node.name();
         let step = self.step;
-        self.task_failed(index, || error.to_string());
+        // Failures are rare: the message is taken before the error is moved.
+        let message = error.to_string();
         let error = match error.into_router_failure() {
             Ok(RouterFailure { router, error }) => match error {
                 RouterError::Failed(error) => GraphError::Router {
@@ -36,6 +38,7 @@ impl<G: GraphDef> Run<G> {
                 source: error.into_inner(),
             },
         };
+        self.task_failed(index, error.kind(), || message);
         self.fail(error);
     }
 
@@ -44,7 +47,7 @@ impl<G: GraphDef> Run<G> {
         let node = self.step_tasks[index].node.name();
         let step = self.step;
         let message = panic_message(panic);
-        self.task_failed(index, || format!("panicked: {message}"));
+        self.task_failed(index, "node_panicked", || format!("panicked: {message}"));
         self.fail(GraphError::NodePanicked {
             node,
             step,
@@ -64,10 +67,17 @@ impl<G: GraphDef> Run<G> {
         });
     }
 
-    fn task_failed(&mut self, index: usize, error: impl FnOnce() -> String) {
+    /// Task `index` ended without an update: `kind` is its span's `error.type`.
+    fn task_failed(&mut self, index: usize, kind: &'static str, error: impl FnOnce() -> String) {
         let task = &mut self.step_tasks[index];
         task.ended = true;
-        self.shared.0.record.task_failed(&task.metadata, error);
+        if task.span.is_disabled() {
+            self.shared.0.record.task_failed(&task.metadata, error);
+            return;
+        }
+        let message = error();
+        mark_error(&task.span, kind, &message);
+        self.shared.0.record.task_failed(&task.metadata, || message);
     }
 
     /// Ends the run with `error`, after everything produced before it.
@@ -79,12 +89,13 @@ impl<G: GraphDef> Run<G> {
         // Every task opened in tasks mode is closed: the siblings that were cancelled too.
         for index in 0..self.step_tasks.len() {
             if !self.step_tasks[index].ended {
-                self.task_failed(index, || {
+                self.task_failed(index, "cancelled", || {
                     "cancelled: another task of the step failed".to_owned()
                 });
             }
         }
         self.drain_and_close();
+        mark_error(&self.span, error.kind(), &error);
         self.error = Some(Box::new(error));
         self.finished = true;
     }
