@@ -577,15 +577,27 @@ impl SqlCheckpointer {
         change: ThreadChange,
     ) -> Result<Option<ThreadRecord>, CheckpointError> {
         // Read, change, write in one transaction: metadata keys merge into what is stored.
-        let mut transaction = self.pool.begin().await.map_err(from_sqlx)?;
+        // On the writing connection: a pooled SQLite connection's read transaction cannot
+        // become a write once the writer has committed since it read (SQLITE_BUSY_SNAPSHOT,
+        // at once, whatever the busy timeout), and a record update would be lost. Postgres
+        // locks the row it read, so no merge is lost between the read and the write.
+        let lock = match self.engine() {
+            Engine::Sqlite => "",
+            Engine::Postgres => " FOR UPDATE",
+        };
+        let mut connection = self.write_connection().await?;
+        let mut transaction = connection
+            .begin()
+            .await
+            .map_err(|error| self.write_failed(error))?;
         let row = sqlx::query(&format!(
-            "SELECT {} FROM stategraph_threads WHERE thread_id = $1",
+            "SELECT {} FROM stategraph_threads WHERE thread_id = $1{lock}",
             records::COLUMNS
         ))
         .bind(thread_id)
         .fetch_optional(&mut *transaction)
         .await
-        .map_err(from_sqlx)?;
+        .map_err(|error| self.write_failed(error))?;
         let Some(row) = row else {
             return Ok(None);
         };
@@ -604,8 +616,13 @@ impl SqlCheckpointer {
         .bind(encoded.interrupts)
         .execute(&mut *transaction)
         .await
-        .map_err(from_sqlx)?;
-        transaction.commit().await.map_err(from_sqlx)?;
+        .map_err(|error| self.write_failed(error))?;
+        transaction
+            .commit()
+            .await
+            .map_err(|error| self.write_failed(error))?;
+        drop(connection);
+        self.wrote().await;
         Ok(Some(record))
     }
 
