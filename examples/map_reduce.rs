@@ -25,11 +25,17 @@ use stategraph_test_support::guide::chat_openai_from_env;
 struct Research {
     question: String,
     subquestions: Vec<String>,
-    /// The one sub-question a researcher instance works on (its `Send` input).
-    subquestion: String,
     #[reducer(append)]
     findings: Vec<String>,
     report: String,
+}
+
+/// What one researcher instance is given: its `Send`'s own input, not the graph's state.
+#[derive(Clone, Debug)]
+struct SubTask {
+    /// The instance's place among the sub-questions, from 1.
+    number: usize,
+    subquestion: String,
 }
 
 #[graph(
@@ -70,28 +76,32 @@ mod map_reduce {
         state
             .subquestions
             .iter()
-            .map(|subquestion| {
-                FanOut::Research(Research {
+            .enumerate()
+            .map(|(index, subquestion)| {
+                FanOut::Research(SubTask {
+                    number: index + 1,
                     subquestion: subquestion.clone(),
-                    ..Research::default()
                 })
             })
             .collect()
     }
 
-    /// Answers its sub-question in two sentences.
+    /// Answers its sub-question in two sentences. A `Send` starts it with a `SubTask`, its
+    /// own input: the graph's state is not what it needs.
     #[node]
-    async fn research(state: &Research, ctx: &Ctx) -> Result<ResearchUpdate, NodeError> {
-        let prompt = format!("Answer in two short sentences: {}", state.subquestion);
-        let words: Vec<String> =
-            format!("Findings on \"{}\": bees use it well.", state.subquestion)
-                .split_inclusive(' ')
-                .map(str::to_owned)
-                .collect();
+    async fn research(task: &SubTask, ctx: &Ctx) -> Result<ResearchUpdate, NodeError> {
+        let prompt = format!("Answer in two short sentences: {}", task.subquestion);
+        let words: Vec<String> = format!("Findings on \"{}\": bees use it well.", task.subquestion)
+            .split_inclusive(' ')
+            .map(str::to_owned)
+            .collect();
         // A little delay per token, so the instances' tokens interleave as a server's do.
         let offline = ScriptedModel::new(words).with_delay(Duration::from_millis(5));
         let finding = ask(ctx, &offline, prompt).await?;
-        Ok(ResearchUpdate::default().findings(vec![format!("{}: {finding}", state.subquestion)]))
+        Ok(ResearchUpdate::default().findings(vec![format!(
+            "{}. {}: {finding}",
+            task.number, task.subquestion
+        )]))
     }
 
     /// Joins the findings into a short report.

@@ -54,8 +54,9 @@ pub use error::{BoxError, ChatCallError, GraphError, NodeError, NodeTimedOut, Up
 pub use graph::command::{Command, Resume};
 pub use graph::goto::{Goto, IntoNodeGoto};
 pub use graph::policy::{NodePolicy, RetryPolicy};
+pub use graph::sent::TaskInput;
 pub use graph::tags::TagSet;
-pub use graph::traits::{GraphDef, GraphNode, GraphTag, IntoNodeResult, State};
+pub use graph::traits::{GraphDef, GraphNode, GraphTag, IntoNodeResult, SentInput, State};
 pub use graph_stream::GraphStream;
 pub use interrupt::Interrupt;
 pub use node::chat_call::{ChatCall, ChatCallStream};
@@ -102,6 +103,7 @@ pub mod __private {
     pub use crate::graph::goto::NodeOutput;
     pub use crate::graph::policy::{NodePolicy, RetryPolicy};
     pub use crate::graph::reducers::{MissingState, add_messages, append};
+    pub use crate::graph::sent::{PayloadJson, PayloadNoJson, PayloadProbe};
     pub use crate::graph::topology::{Edge, Source, Target, Topology};
     pub use crate::graph::traits::NodeFuture;
     pub use crate::graph_stream::{invoke, stream};
@@ -117,8 +119,9 @@ pub mod __private {
     pub use crate::{
         EdgeDescription, EdgeKind, Goto, GraphDef, GraphDescription, GraphError, GraphNode,
         GraphStream, GraphTag, IntoNodeGoto, IntoNodeResult, Message, NodeContext, NodeDescription,
-        NodeError, RunConfig, State, UpdateConflict, Vertex,
+        NodeError, RunConfig, SentInput, State, TaskInput, UpdateConflict, Vertex,
     };
     pub use futures::future::BoxFuture;
+    pub use serde_json;
     pub use schemars;
 }

@@ -6,6 +6,7 @@ pub(crate) mod command;
 pub(crate) mod goto;
 pub(crate) mod policy;
 pub(crate) mod reducers;
+pub(crate) mod sent;
 pub(crate) mod tags;
 pub(crate) mod topology;
 pub(crate) mod traits;

@@ -22,7 +22,7 @@ pub enum Target<N> {
 }
 
 /// One edge of the graph.
-pub enum Edge<N: 'static, S: 'static> {
+pub enum Edge<N: 'static, S: 'static, P: 'static = S> {
     /// `from -> to`: when `from` has run, `to` runs in the next step.
     Direct {
         /// Where it starts.
@@ -52,28 +52,29 @@ pub enum Edge<N: 'static, S: 'static> {
     },
     /// `from -> router ? [..]` with a router that returns a `Vec` (LangGraph's `Send`):
     /// when `from` has run, each item the router returns starts one instance of its node
-    /// in the next step, with the item's state as that instance's input (map-reduce).
+    /// in the next step, with the item's input (a state, or the node's own type) as that
+    /// instance's input (map-reduce).
     Send {
         /// Where it starts.
         from: Source<N>,
         /// The router fn's name, for errors.
         router: &'static str,
         /// Calls the user's `#[router]` fn: one `(node, input)` per instance to start.
-        send: fn(&S) -> Vec<(N, S)>,
+        send: fn(&S) -> Vec<(N, P)>,
     },
 }
 
 /// Every edge of one graph, and how its nodes' tasks run when any node says.
-pub struct Topology<N: 'static, S: 'static> {
-    edges: &'static [Edge<N, S>],
+pub struct Topology<N: 'static, S: 'static, P: 'static = S> {
+    edges: &'static [Edge<N, S, P>],
     /// `None` when no node has a retry policy or a timeout: starting a task then asks
     /// nothing more.
     policy: Option<fn(N) -> NodePolicy>,
 }
 
-impl<N: GraphNode, S> Topology<N, S> {
+impl<N: GraphNode, S, P> Topology<N, S, P> {
     /// The graph with these edges. `#[graph]` has validated them at compile time.
-    pub const fn new(edges: &'static [Edge<N, S>]) -> Self {
+    pub const fn new(edges: &'static [Edge<N, S, P>]) -> Self {
         Self {
             edges,
             policy: None,
@@ -93,7 +94,7 @@ impl<N: GraphNode, S> Topology<N, S> {
     }
 
     /// The edges, in the order they were declared.
-    pub fn edges(&self) -> &'static [Edge<N, S>] {
+    pub fn edges(&self) -> &'static [Edge<N, S, P>] {
         self.edges
     }
 }

@@ -14,6 +14,7 @@ use std::hash::Hash;
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
+use serde_json::Value;
 
 use super::topology::Topology;
 use crate::chat::Message;
@@ -171,9 +172,12 @@ pub trait GraphDef: Sized + Send + Sync + 'static {
     type Custom: Send + 'static;
     /// The dependencies given to `Graph::new` (`()` when the graph declares none).
     type Context: Send + Sync + 'static;
+    /// The inputs its `Send`s give (an enum without variants when it has no sending
+    /// router).
+    type Sent: SentInput<Node = Self::Node, State = Self::State>;
 
     /// The graph's edges.
-    fn topology() -> &'static Topology<Self::Node, Self::State>;
+    fn topology() -> &'static Topology<Self::Node, Self::State, Self::Sent>;
 
     /// The dependencies this graph was built with, for running it as a subgraph.
     fn shared_context(&self) -> &Arc<Self::Context>;
@@ -181,6 +185,43 @@ pub trait GraphDef: Sized + Send + Sync + 'static {
     /// The graph's nodes and edges, as `Graph::description()` returns them: here so that
     /// code generic over graphs (a server serving `GET /assistants/{id}/graph`) reaches it.
     fn description() -> &'static crate::description::GraphDescription;
+}
+
+/// The inputs `Send`s give: `#[graph]` generates one enum per graph implementing it, with a
+/// variant per node a sending router may start, holding that node's input. A node that edges
+/// start too takes the state, so its variant holds a state; a node only `Send`s start may
+/// take a type of its own (`async fn research(task: &SubTask, ctx: &Ctx)`), and its variant
+/// holds that type. The router's enum has the same variants, so rustc checks that each
+/// `Send` carries what its node takes.
+pub trait SentInput: Sized + Send + Sync + 'static {
+    /// The graph's node enum.
+    type Node: GraphNode;
+    /// The graph's state.
+    type State;
+
+    /// The node this input starts.
+    fn node(&self) -> Self::Node;
+
+    /// The state, when the node takes the state; `None` when it takes its own type.
+    fn state(&self) -> Option<&Self::State>;
+
+    /// The input that gives `node` this state; `None` when `node` takes its own type or no
+    /// `Send` starts it.
+    fn from_state(node: Self::Node, state: Self::State) -> Option<Self>;
+
+    /// A node's own input as JSON, for tasks mode and a thread's stored tasks: `None` when
+    /// the node takes the state.
+    ///
+    /// # Errors
+    /// When the input's type cannot be serialized: the message names the type and the
+    /// derives it needs.
+    fn payload_json(&self) -> Option<Result<Value, String>>;
+
+    /// `node`'s own input read back from JSON.
+    ///
+    /// # Errors
+    /// When `node` takes the state or no `Send` starts it, or the JSON is not its type.
+    fn payload_from_json(node: Self::Node, value: Value) -> Result<Self, String>;
 }
 
 /// A graph's update type.

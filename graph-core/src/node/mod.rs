@@ -12,6 +12,7 @@ pub(crate) mod writer;
 use std::sync::Arc;
 
 use self::context::NodeContext;
+use crate::graph::sent::TaskInput;
 use crate::graph::traits::{GraphDef, NodeFuture};
 use crate::run::shared::RunShared;
 use crate::stream::metadata::TaskMetadata;
@@ -25,10 +26,10 @@ use crate::thread_line::child::ChildOnThread;
     note = "`#[graph]` generates the graph type `Graph` in the graph's module"
 )]
 pub trait RunNode: GraphDef {
-    /// Starts `node` on a snapshot of the state.
+    /// Starts `node` on its input: a snapshot of the state, or what a `Send` gave it.
     fn run_node(
         node: Self::Node,
-        state: Arc<Self::State>,
+        input: TaskInput<Self>,
         ctx: NodeContext<Self>,
     ) -> NodeFuture<Self>;
 
@@ -44,9 +45,9 @@ pub trait RunNode: GraphDef {
 /// How the executor starts a task of `G` (see `run::shared::StartNode`).
 pub(crate) fn start_node<G: RunNode>(
     node: G::Node,
-    state: Arc<G::State>,
+    input: TaskInput<G>,
     run: Arc<RunShared<G>>,
     task: Arc<TaskMetadata<G::Node>>,
 ) -> NodeFuture<G> {
-    G::run_node(node, state, NodeContext::new(run, task))
+    G::run_node(node, input, NodeContext::new(run, task))
 }

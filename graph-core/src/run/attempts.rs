@@ -8,6 +8,7 @@ use super::shared::{RunShared, StartNode};
 use crate::error::{NodeError, NodeTimedOut};
 use crate::graph::goto::NodeOutput;
 use crate::graph::policy::NodePolicy;
+use crate::graph::sent::TaskInput;
 use crate::graph::traits::{GraphDef, GraphNode, NodeFuture, State};
 use crate::stream::metadata::TaskMetadata;
 
@@ -20,7 +21,7 @@ type Output<G> = NodeOutput<<<G as GraphDef>::State as State>::Update, <G as Gra
 pub(crate) fn run_attempts<G: GraphDef>(
     start: StartNode<G>,
     node: G::Node,
-    input: Arc<G::State>,
+    input: TaskInput<G>,
     shared: Arc<RunShared<G>>,
     first: Arc<TaskMetadata<G::Node>>,
     policy: NodePolicy,
@@ -30,7 +31,7 @@ pub(crate) fn run_attempts<G: GraphDef>(
         loop {
             let attempt = start(
                 node,
-                Arc::clone(&input),
+                input.clone(),
                 Arc::clone(&shared),
                 Arc::clone(&task),
             );

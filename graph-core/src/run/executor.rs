@@ -27,6 +27,7 @@ use super::step_futures::StepFutures;
 use crate::config::{Breakpoints, Durability, RunConfig};
 use crate::error::{CheckpointError, GraphError, NodeError};
 use crate::graph::goto::NodeOutput;
+use crate::graph::sent::TaskInput;
 use crate::graph::topology::Source;
 use crate::graph::traits::{GraphDef, GraphNode, State};
 use crate::interrupt::Interrupt;
@@ -68,7 +69,7 @@ pub(crate) struct Run<G: GraphDef> {
     recursion_limit: u32,
     pub(super) step_tasks: Vec<StepTask<G>>,
     pub(super) running: StepFutures<TaskFuture<G>>,
-    frontier: Frontier<G::Node, G::State>,
+    frontier: Frontier<G::Node, G::State, G::Sent>,
     /// Items taken from the buffer in one lock, handed out one per poll. When a node
     /// fails, everything the buffer still holds joins them, ahead of the error.
     pub(super) batch: VecDeque<Event<G>>,
@@ -84,7 +85,7 @@ pub(crate) struct Run<G: GraphDef> {
     /// The step the run started after: its first step is the one after it.
     start_step: u64,
     /// Durability `Sync`: the next step's tasks, started once its checkpoint is stored.
-    deferred: Option<Vec<NextTask<G::Node, G::State>>>,
+    deferred: Option<Vec<NextTask<G::Node, G::Sent>>>,
     /// The nodes to stop before or after, when the run was given any.
     breakpoints: Option<Box<Breakpoints>>,
     /// Set when the run stopped on interrupts (none for a breakpoint).
@@ -522,7 +523,7 @@ impl<G: GraphDef> Run<G> {
     /// Whether the run stops here, before starting `next`, at a breakpoint: after a step
     /// that ran a node to stop after, or before one that would run a node to stop before.
     /// (A resume starts its step's tasks at once, so it does not stop before them again.)
-    fn at_breakpoint(&self, ran: &[Source<G::Node>], next: &[NextTask<G::Node, G::State>]) -> bool {
+    fn at_breakpoint(&self, ran: &[Source<G::Node>], next: &[NextTask<G::Node, G::Sent>]) -> bool {
         let Some(breakpoints) = &self.breakpoints else {
             return false;
         };
@@ -581,7 +582,7 @@ impl<G: GraphDef> Run<G> {
 
     /// Records the checkpoints the sink made (checkpoints mode), with the tasks due after
     /// each: `due`, when it is the step's, else those its `next` names.
-    fn report_checkpoints(&mut self, due: Option<&[NextTask<G::Node, G::State>]>) {
+    fn report_checkpoints(&mut self, due: Option<&[NextTask<G::Node, G::Sent>]>) {
         let Some(sink) = &mut self.sink.0 else {
             return;
         };
@@ -622,7 +623,7 @@ impl<G: GraphDef> Run<G> {
     }
 
     /// Starts the tasks of the next step.
-    fn start_step_tasks(&mut self, next: Vec<NextTask<G::Node, G::State>>) {
+    fn start_step_tasks(&mut self, next: Vec<NextTask<G::Node, G::Sent>>) {
         self.start_resumed_tasks(next, HashMap::new());
     }
 
@@ -630,7 +631,7 @@ impl<G: GraphDef> Run<G> {
     /// earlier run of the step: their updates join the merge as they were.
     fn start_resumed_tasks(
         &mut self,
-        next: Vec<NextTask<G::Node, G::State>>,
+        next: Vec<NextTask<G::Node, G::Sent>>,
         mut finished: HashMap<String, Output<G>>,
     ) {
         self.step += 1;
@@ -647,13 +648,13 @@ impl<G: GraphDef> Run<G> {
                 NextTask::Pull(node, triggers) => {
                     let metadata =
                         TaskMetadata::new(self.step, node, triggers, Arc::clone(&self.run));
-                    (node, metadata, Arc::clone(&self.state))
+                    (node, metadata, TaskInput::State(Arc::clone(&self.state)))
                 }
                 NextTask::Push(node, input) => {
                     let metadata =
                         TaskMetadata::pushed(self.step, node, pushed, Arc::clone(&self.run));
                     pushed += 1;
-                    (node, metadata, Arc::new(input))
+                    (node, metadata, TaskInput::Sent(Arc::new(input)))
                 }
             };
             // A fresh step has nothing finished: no key is built for it.
@@ -669,7 +670,7 @@ impl<G: GraphDef> Run<G> {
         }
     }
 
-    fn start(&mut self, node: G::Node, task: TaskMetadata<G::Node>, input: Arc<G::State>) {
+    fn start(&mut self, node: G::Node, task: TaskMetadata<G::Node>, input: TaskInput<G>) {
         let policy = G::topology().policy(node);
         let task = match policy {
             Some(policy) if policy.retry.is_some() => Arc::new(task.attempt_of(1)),
@@ -762,7 +763,7 @@ impl<G: GraphDef> Run<G> {
         &mut self,
         node: G::Node,
         task: TaskMetadata<G::Node>,
-        input: &Arc<G::State>,
+        input: &TaskInput<G>,
         output: Output<G>,
     ) {
         let task = Arc::new(task);

@@ -10,14 +10,14 @@ use crate::graph::traits::GraphNode;
 
 /// A task of the next step.
 #[derive(Debug, PartialEq)]
-pub(crate) enum NextTask<N, S> {
+pub(crate) enum NextTask<N, P> {
     /// Started by edges, with the triggers that started it; it reads the graph's state.
     Pull(N, Vec<&'static str>),
     /// Started by a router's `Send`, with its own input.
-    Push(N, S),
+    Push(N, P),
 }
 
-impl<N: Copy, S> NextTask<N, S> {
+impl<N: Copy, P> NextTask<N, P> {
     /// The node the task runs.
     pub(crate) fn node(&self) -> N {
         match self {
@@ -28,16 +28,16 @@ impl<N: Copy, S> NextTask<N, S> {
 
 /// The edges of one graph and, for each fan-in, which of its sources have run since it
 /// last fired.
-pub(crate) struct Frontier<N: 'static, S: 'static> {
-    edges: &'static [Edge<N, S>],
+pub(crate) struct Frontier<N: 'static, S: 'static, P: 'static = S> {
+    edges: &'static [Edge<N, S, P>],
     /// One entry per edge, in the edges' order: for a join, one flag per node it waits
     /// for; empty for the others.
     join_seen: Vec<Vec<bool>>,
 }
 
-impl<N: GraphNode, S> Frontier<N, S> {
+impl<N: GraphNode, S, P> Frontier<N, S, P> {
     /// The frontier of a run that has not started: no join has seen anything.
-    pub(crate) fn new(topology: &Topology<N, S>) -> Self {
+    pub(crate) fn new(topology: &Topology<N, S, P>) -> Self {
         let edges = topology.edges();
         let join_seen = edges
             .iter()
@@ -96,7 +96,7 @@ impl<N: GraphNode, S> Frontier<N, S> {
         goto: &[N],
         state: &S,
         step: u64,
-    ) -> Result<Vec<NextTask<N, S>>, GraphError> {
+    ) -> Result<Vec<NextTask<N, P>>, GraphError> {
         let mut triggered: Vec<Vec<&'static str>> = vec![Vec::new(); N::ALL.len()];
         let mut pushes = Vec::new();
         let mut trigger = |target: Target<N>, why: Option<&'static str>| {

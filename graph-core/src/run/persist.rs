@@ -27,7 +27,7 @@ pub(crate) type StepUpdates<G> = [(&'static str, Update<G>)];
 
 /// The tasks due after a step, and each fan-in's progress: what a resumed run needs.
 pub(crate) struct DueTasks<'a, G: GraphDef> {
-    pub(crate) tasks: &'a [NextTask<G::Node, G::State>],
+    pub(crate) tasks: &'a [NextTask<G::Node, G::Sent>],
     pub(crate) joins: &'a [Vec<bool>],
 }
 
@@ -136,7 +136,7 @@ pub(crate) struct ResumePoint<G: GraphDef> {
     /// The step of the checkpoint before it.
     pub(crate) after_step: u64,
     /// Its tasks.
-    pub(crate) tasks: Vec<NextTask<G::Node, G::State>>,
+    pub(crate) tasks: Vec<NextTask<G::Node, G::Sent>>,
     /// Each fan-in's progress before it.
     pub(crate) joins: Vec<Vec<bool>>,
     /// The updates (and `goto`s) of its tasks that had finished, by task key.

@@ -7,6 +7,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::interrupts::InterruptBook;
 use super::persist::RunThread;
+use crate::graph::sent::TaskInput;
 use crate::graph::tags::TagSet;
 use crate::graph::traits::{GraphDef, NodeFuture};
 use crate::stream::metadata::TaskMetadata;
@@ -17,7 +18,7 @@ use crate::stream::record::Recorder;
 /// lives a layer above it (a node's context reaches back into the run).
 pub(crate) type StartNode<G> = fn(
     <G as GraphDef>::Node,
-    Arc<<G as GraphDef>::State>,
+    TaskInput<G>,
     Arc<RunShared<G>>,
     Arc<TaskMetadata<<G as GraphDef>::Node>>,
 ) -> NodeFuture<G>;

@@ -2,7 +2,7 @@
 //! LangGraph, the metadata with LangGraph's field names, and the typed v2 stream part
 //! `{"type", "ns", "data"}`, whose namespace is chosen by [`V2Data::namespace`] alone.
 
-use serde::ser::{Serialize, SerializeMap, SerializeSeq, SerializeTuple, Serializer};
+use serde::ser::{Error as _, Serialize, SerializeMap, SerializeSeq, SerializeTuple, Serializer};
 
 use super::checkpoint_item::CheckpointEvent;
 use super::items::{CustomChunk, MessageChunk};
@@ -12,7 +12,7 @@ use super::stream_item::StreamItem;
 use super::task_items::{NodeUpdate, TaskEvent, TaskEventKind};
 use crate::chat::LangChainJson;
 use crate::graph::tags::TagSet;
-use crate::graph::traits::{GraphDef, GraphNode, GraphTag, State};
+use crate::graph::traits::{GraphDef, GraphNode, GraphTag, SentInput, State};
 
 type Update<G> = <<G as GraphDef>::State as State>::Update;
 
@@ -193,7 +193,12 @@ where
         map.serialize_entry("name", event.node().name())?;
         match event.kind() {
             TaskEventKind::Started { input } => {
-                map.serialize_entry("input", &**input)?;
+                match (input.state(), input.sent().and_then(SentInput::payload_json)) {
+                    (Some(state), _) => map.serialize_entry("input", state)?,
+                    (None, Some(Ok(payload))) => map.serialize_entry("input", &payload)?,
+                    (None, Some(Err(error))) => return Err(S::Error::custom(error)),
+                    (None, None) => map.serialize_entry("input", &None::<()>)?,
+                }
                 map.serialize_entry("triggers", event.metadata().triggers())?;
             }
             TaskEventKind::Finished { update } => {

@@ -18,6 +18,7 @@ use super::task_items::{NodeUpdate, TaskEvent, TaskEventKind};
 use crate::buffer::Buffer;
 use crate::chat::{ChatChunk, Message};
 use crate::error::NodeError;
+use crate::graph::sent::TaskInput;
 use crate::graph::tags::TagSet;
 use crate::graph::traits::{GraphDef, State};
 use crate::interrupt::Interrupt;
@@ -130,10 +131,10 @@ impl<G: GraphDef> Recorder<G> {
     }
 
     /// A task starting on `input` (tasks mode).
-    pub(crate) fn task_started(&self, task: &Arc<TaskMetadata<G::Node>>, input: &Arc<G::State>) {
+    pub(crate) fn task_started(&self, task: &Arc<TaskMetadata<G::Node>>, input: &TaskInput<G>) {
         if self.modes.tasks {
             let kind = TaskEventKind::Started {
-                input: Arc::clone(input),
+                input: input.clone(),
             };
             let item = TaskEvent::new(Arc::clone(task), kind);
             self.buffer.push_now(Event::Task(Box::new(item)));

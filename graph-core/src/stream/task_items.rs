@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use super::metadata::TaskMetadata;
+use crate::graph::sent::TaskInput;
 use crate::graph::traits::{GraphDef, State};
 use crate::interrupt::Interrupt;
 
@@ -82,8 +83,8 @@ pub struct TaskEvent<G: GraphDef> {
 pub enum TaskEventKind<G: GraphDef> {
     /// It started, on this input.
     Started {
-        /// The state the node was given.
-        input: Arc<G::State>,
+        /// What the node was given: the state, or a `Send`'s input.
+        input: TaskInput<G>,
     },
     /// It returned this update.
     Finished {

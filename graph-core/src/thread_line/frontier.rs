@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use crate::checkpoint::{CheckpointMeta, Due, Durable};
 use crate::error::CheckpointError;
 use crate::graph::topology::Edge;
-use crate::graph::traits::{GraphDef, GraphNode};
+use crate::graph::traits::{GraphDef, GraphNode, SentInput};
 use crate::run::frontier::NextTask;
 use crate::run::persist::DueTasks;
 use crate::stream::metadata::PREGEL_PUSH;
@@ -41,9 +41,24 @@ where
     for task in due.tasks {
         tasks.push(match task {
             NextTask::Pull(node, triggers) => json!({"node": node.name(), "triggers": triggers}),
-            NextTask::Push(node, input) => {
-                json!({"node": node.name(), "push": Value::Object(input.to_values()?)})
-            }
+            // A `Send` of a state stores the state's fields, as a checkpoint does; one of a
+            // node's own type stores that type's JSON.
+            NextTask::Push(node, input) => match (input.state(), input.payload_json()) {
+                (Some(state), _) => {
+                    json!({"node": node.name(), "push": Value::Object(state.to_values()?)})
+                }
+                (None, Some(payload)) => {
+                    let payload = payload.map_err(|detail| CheckpointError::Encode {
+                        detail: format!("the `Send` to `{}`: {detail}", node.name()),
+                    })?;
+                    json!({"node": node.name(), "send": payload})
+                }
+                (None, None) => {
+                    return Err(CheckpointError::Encode {
+                        detail: format!("the `Send` to `{}` has no input", node.name()),
+                    });
+                }
+            },
         });
     }
     let joins = if joins_started {
@@ -59,7 +74,7 @@ where
 
 /// The tasks due after a checkpoint, typed, and the fan-ins' progress.
 pub(crate) type DecodedDue<G> = (
-    Vec<NextTask<<G as GraphDef>::Node, <G as GraphDef>::State>>,
+    Vec<NextTask<<G as GraphDef>::Node, <G as GraphDef>::Sent>>,
     Vec<Vec<bool>>,
 );
 
@@ -102,7 +117,13 @@ where
                     "the input of a `Send` to `{name}` is not an object"
                 ))
             })?;
-            tasks.push(NextTask::Push(node, G::State::from_values(input)?));
+            let input = G::Sent::from_state(node, G::State::from_values(input)?)
+                .ok_or_else(|| corrupt(format!("a `Send` of the state to `{name}`, which takes an input of its own")))?;
+            tasks.push(NextTask::Push(node, input));
+        } else if let Some(input) = task.get("send") {
+            let input = G::Sent::payload_from_json(node, input.clone())
+                .map_err(|detail| corrupt(format!("the input of a `Send` to `{name}`: {detail}")))?;
+            tasks.push(NextTask::Push(node, input));
         } else {
             let triggers = task
                 .get("triggers")

@@ -10,7 +10,7 @@ use super::docs;
 use super::lower::{Lowered, NodeGoto, Route, RouteTarget};
 use super::model::{
     EdgeModel, Endpoint, GraphModel, NodeModel, RetryValue, RouterModel, TimeoutValue, retry_value,
-    timeout_value, type_text,
+    timeout_value, type_text, is_ctx_param,
 };
 use stategraph_diagram::{ArrowKind, Diagram, Vertex};
 
@@ -41,7 +41,7 @@ pub(crate) fn module(lowered: &Lowered<'_>, stub: bool) -> TokenStream {
     let module_docs = docs::module_docs(&docs::overview(graph, &lowered.diagram));
     let node_enum = node_enum(graph);
     let tag_enum = tag_enum(graph);
-    let route_enums = lowered.routes.iter().map(|route| route_enum(graph, route));
+    let route_enums = lowered.routes.iter().map(|route| route_enum(lowered, route));
     let goto_enums = lowered.gotos.iter().map(|goto| goto_enum(graph, goto));
     let graph_struct = graph_struct(graph, &lowered.diagram);
     let graph_def = graph_def_impl(lowered, stub);
@@ -279,7 +279,8 @@ fn tag_enum(graph: &GraphModel) -> TokenStream {
     }
 }
 
-fn route_enum(graph: &GraphModel, route: &Route<'_>) -> TokenStream {
+fn route_enum(lowered: &Lowered<'_>, route: &Route<'_>) -> TokenStream {
+    let graph = lowered.graph;
     let Route {
         router,
         written,
@@ -292,17 +293,33 @@ fn route_enum(graph: &GraphModel, route: &Route<'_>) -> TokenStream {
     let vis = respan(item_vis(graph), written.span());
     let docs = docs::route_enum_docs(router, from, targets);
     if router.sends {
-        // Each item the router returns starts one instance of its node, on its own input.
+        // Each item the router returns starts one instance of its node, on its own input:
+        // the node's own type, or the state.
         let state = graph.state_type();
         let variants = targets
             .iter()
             .filter(|target| !matches!(target.endpoint, Endpoint::End(_)))
             .map(|RouteTarget { endpoint, variant }| {
-                let doc = format!(
-                    "Run an instance of `{}` in the next step, with this state as its input.",
-                    endpoint.ident()
-                );
-                quote!(#[doc = #doc] #variant(#state))
+                let input = endpoint
+                    .node()
+                    .and_then(|index| lowered.sent_input(&graph.nodes[index]));
+                let (doc, ty) = match input {
+                    Some(ty) => (
+                        format!(
+                            "Run an instance of `{}` in the next step, with this input.",
+                            endpoint.ident()
+                        ),
+                        quote!(#ty),
+                    ),
+                    None => (
+                        format!(
+                            "Run an instance of `{}` in the next step, with this state as its input.",
+                            endpoint.ident()
+                        ),
+                        state.clone(),
+                    ),
+                };
+                quote!(#[doc = #doc] #variant(#ty))
             });
         return quote_spanned! {written.span()=>
             #docs
@@ -584,14 +601,28 @@ fn graph_struct(graph: &GraphModel, diagram: &Diagram) -> TokenStream {
 /// result. Each argument is spanned at the user's parameter type, so a parameter the graph
 /// cannot supply is reported there, through `NodeParameter`'s `on_unimplemented`; the
 /// return type likewise through `IntoNodeResult`'s.
-fn node_call(graph: &GraphModel, node: &NodeModel, goto: Option<&NodeGoto<'_>>) -> TokenStream {
+fn node_call(
+    graph: &GraphModel,
+    node: &NodeModel,
+    goto: Option<&NodeGoto<'_>>,
+    own_input: Option<&syn::Type>,
+) -> TokenStream {
     let private = private(graph);
     let state = graph.state_type();
     let ident = node.ident();
     let args = node.item.sig.inputs.iter().filter_map(|input| match input {
+        // A node with an input of its own is given that input (`__payload`) and the context.
+        FnArg::Typed(param) if own_input.is_some() => {
+            let ty = &param.ty;
+            Some(if is_ctx_param(ty) {
+                quote_spanned!(ty.span()=> { let __ctx: #ty = &__ctx; __ctx })
+            } else {
+                quote_spanned!(ty.span()=> __payload)
+            })
+        }
         FnArg::Typed(param) => {
             let ty = &param.ty;
-            Some(quote_spanned!(ty.span()=> <#ty as NodeParameter<'_>>::supply(&__state, &__ctx)))
+            Some(quote_spanned!(ty.span()=> <#ty as NodeParameter<'_>>::supply(__state, &__ctx)))
         }
         FnArg::Receiver(_) => None,
     });
@@ -833,10 +864,10 @@ fn route_fns(lowered: &Lowered<'_>) -> TokenStream {
                         .iter()
                         .filter_map(|RouteTarget { endpoint, variant }| {
                             let node = graph.node_variant(endpoint)?;
-                            Some(quote!(#enum_ident::#variant(__input) => (Node::#node, __input)))
+                            Some(quote!(#enum_ident::#variant(__input) => (Node::#node, __Sent::#node(__input))))
                         });
                     return quote! {
-                        fn #route(__state: &#state) -> ::std::vec::Vec<(Node, #state)> {
+                        fn #route(__state: &#state) -> ::std::vec::Vec<(Node, __Sent)> {
                             let __routes: #routes_type = #call;
                             __routes
                                 .into_iter()
@@ -972,6 +1003,154 @@ fn with_routers_in_task(lowered: &Lowered<'_>, node: &NodeModel, body: TokenStre
     }
 }
 
+/// The node's body, after binding what its task was given: `__state`, or for a node with
+/// an input of its own, `__payload`. A task given the wrong one (a node with an input of its
+/// own started by name, from a command or a stored thread) fails with an error naming it.
+fn with_input(
+    graph: &GraphModel,
+    node: &NodeModel,
+    own_input: Option<&syn::Type>,
+    body: TokenStream,
+) -> TokenStream {
+    let private = private(graph);
+    let state = graph.state_type();
+    let name = node.name();
+    let variant = &node.variant;
+    match own_input {
+        Some(ty) => {
+            let message = format!(
+                "node `{name}` takes a `{}`, which only a `Send` gives it",
+                type_text(ty)
+            );
+            quote! {
+                {
+                    let __payload: &#ty = match __input.sent() {
+                        ::core::option::Option::Some(__Sent::#variant(__payload)) => __payload,
+                        _ => return ::core::result::Result::Err(#private::NodeError::msg(#message)),
+                    };
+                    #body
+                }
+            }
+        }
+        None => {
+            let message = format!("node `{name}` takes the state, and was given none");
+            quote! {
+                {
+                    let __state: &#state = match __input.state() {
+                        ::core::option::Option::Some(__state) => __state,
+                        ::core::option::Option::None => {
+                            return ::core::result::Result::Err(#private::NodeError::msg(#message));
+                        }
+                    };
+                    #body
+                }
+            }
+        }
+    }
+}
+
+/// The graph's `Send` inputs: one variant per node a sending router may start, holding what
+/// the node takes (its own type or the state), and how each is written as JSON.
+fn sent_enum(lowered: &Lowered<'_>) -> TokenStream {
+    let graph = lowered.graph;
+    let private = private(graph);
+    let state = graph.state_type();
+    let vis = item_vis(graph);
+    let variants = lowered.sent.iter().map(|sent| {
+        let variant = &sent.node.variant;
+        match sent.own_input {
+            Some(ty) => quote!(#variant(#ty)),
+            None => quote!(#variant(#state)),
+        }
+    });
+    let nodes = lowered.sent.iter().map(|sent| {
+        let variant = &sent.node.variant;
+        quote!(__Sent::#variant(_) => Node::#variant)
+    });
+    let states = lowered.sent.iter().map(|sent| {
+        let variant = &sent.node.variant;
+        match sent.own_input {
+            Some(_) => quote!(__Sent::#variant(_) => ::core::option::Option::None),
+            None => quote!(__Sent::#variant(ref __state) => ::core::option::Option::Some(__state)),
+        }
+    });
+    let from_states = lowered
+        .sent
+        .iter()
+        .filter(|sent| sent.own_input.is_none())
+        .map(|sent| {
+            let variant = &sent.node.variant;
+            quote!(Node::#variant => ::core::option::Option::Some(__Sent::#variant(__state)))
+        });
+    let payloads = lowered.sent.iter().map(|sent| {
+        let variant = &sent.node.variant;
+        match sent.own_input {
+            Some(ty) => quote!(__Sent::#variant(ref __payload) => ::core::option::Option::Some(
+                (&#private::PayloadProbe::<#ty>::new()).to_json(__payload)
+            )),
+            None => quote!(__Sent::#variant(_) => ::core::option::Option::None),
+        }
+    });
+    let from_payloads = lowered.sent.iter().filter_map(|sent| {
+        let variant = &sent.node.variant;
+        let ty = sent.own_input?;
+        Some(quote!(Node::#variant => (&#private::PayloadProbe::<#ty>::new()).from_json(__value).map(__Sent::#variant)))
+    });
+    quote! {
+        #[doc(hidden)]
+        #[allow(clippy::large_enum_variant)]
+        #vis enum __Sent {
+            #( #variants, )*
+        }
+
+        impl #private::SentInput for __Sent {
+            type Node = Node;
+            type State = #state;
+
+            fn node(&self) -> Node {
+                match *self {
+                    #( #nodes, )*
+                }
+            }
+
+            fn state(&self) -> ::core::option::Option<&#state> {
+                match *self {
+                    #( #states, )*
+                }
+            }
+
+            #[allow(unreachable_patterns, unused_variables)]
+            fn from_state(node: Node, __state: #state) -> ::core::option::Option<Self> {
+                match node {
+                    #( #from_states, )*
+                    _ => ::core::option::Option::None,
+                }
+            }
+
+            fn payload_json(&self) -> ::core::option::Option<::core::result::Result<#private::serde_json::Value, ::std::string::String>> {
+                #[allow(unused_imports)]
+                use #private::{PayloadJson as _, PayloadNoJson as _};
+                match *self {
+                    #( #payloads, )*
+                }
+            }
+
+            #[allow(unreachable_patterns, unused_variables)]
+            fn payload_from_json(node: Node, __value: #private::serde_json::Value) -> ::core::result::Result<Self, ::std::string::String> {
+                #[allow(unused_imports)]
+                use #private::{PayloadJson as _, PayloadNoJson as _};
+                match node {
+                    #( #from_payloads, )*
+                    _ => ::core::result::Result::Err(::std::format!(
+                        "node `{}` takes no input of its own from a `Send`",
+                        node.name(),
+                    )),
+                }
+            }
+        }
+    }
+}
+
 fn graph_def_impl(lowered: &Lowered<'_>, stub: bool) -> TokenStream {
     let graph = lowered.graph;
     let private = private(graph);
@@ -990,7 +1169,9 @@ fn graph_def_impl(lowered: &Lowered<'_>, stub: bool) -> TokenStream {
         let bodies = graph
             .variant_nodes()
             .map(|node| {
-                with_routers_in_task(lowered, node, node_call(graph, node, lowered.goto_of(node)))
+                let own_input = lowered.sent_input(node);
+                let call = node_call(graph, node, lowered.goto_of(node), own_input);
+                with_input(graph, node, own_input, with_routers_in_task(lowered, node, call))
             })
             .collect();
         let mut helpers = route_fns(lowered);
@@ -1012,9 +1193,12 @@ fn graph_def_impl(lowered: &Lowered<'_>, stub: bool) -> TokenStream {
     let arms = variants.zip(bodies).zip(spans).map(|((variant, body), span)| {
         quote_spanned!(span=> Node::#variant => ::std::boxed::Box::pin(async move { #body }))
     });
+    let sent_enum = sent_enum(lowered);
     quote_spanned! {state_span(graph)=>
         const _: () = {
-            static __TOPOLOGY: #private::Topology<Node, #state> = #edges;
+            static __TOPOLOGY: #private::Topology<Node, #state, __Sent> = #edges;
+
+            #sent_enum
 
             #route_fns
 
@@ -1024,8 +1208,9 @@ fn graph_def_impl(lowered: &Lowered<'_>, stub: bool) -> TokenStream {
                 type Tag = #tag;
                 type Custom = #custom;
                 type Context = #context;
+                type Sent = __Sent;
 
-                fn topology() -> &'static #private::Topology<Node, #state> {
+                fn topology() -> &'static #private::Topology<Node, #state, __Sent> {
                     &__TOPOLOGY
                 }
 
@@ -1042,7 +1227,7 @@ fn graph_def_impl(lowered: &Lowered<'_>, stub: bool) -> TokenStream {
                 #[allow(unused_variables)]
                 fn run_node(
                     node: Node,
-                    __state: #private::Arc<#state>,
+                    __input: #private::TaskInput<Self>,
                     __ctx: #private::NodeContext<Self>,
                 ) -> #private::NodeFuture<Self> {
                     match node {

@@ -20,6 +20,17 @@ pub(crate) struct Lowered<'g> {
     pub(crate) gotos: Vec<NodeGoto<'g>>,
     /// The graph drawn once: the docs, `Graph::mermaid()` and `Graph::description()` read it.
     pub(crate) diagram: Diagram,
+    /// Each node a sending router may start, once, in declaration order: the variants of
+    /// the graph's `Send` input enum.
+    pub(crate) sent: Vec<SentNode<'g>>,
+}
+
+/// A node a `Send` may start, and what it takes.
+pub(crate) struct SentNode<'g> {
+    pub(crate) node: &'g NodeModel,
+    /// Its input: its own type (`SubTask` for `research(task: &SubTask, ..)`), or `None`
+    /// for the state.
+    pub(crate) own_input: Option<&'g syn::Type>,
 }
 
 /// A node's `#[node(goto = [..])]`: the enum it returns its targets in.
@@ -75,6 +86,34 @@ pub(crate) fn lower(graph: &GraphModel) -> Lowered<'_> {
         routes,
         gotos: gotos(graph),
         diagram: docs::diagram(graph),
+        sent: sent(graph),
+    }
+}
+
+fn sent(graph: &GraphModel) -> Vec<SentNode<'_>> {
+    let sent: Vec<usize> = graph
+        .edges
+        .iter()
+        .filter(|edge| graph.edge_sends(edge))
+        .flat_map(EdgeModel::targets)
+        .filter_map(Endpoint::node)
+        .collect();
+    (0..graph.nodes.len())
+        .filter(|index| sent.contains(index) && graph.node_variant_taken_by(*index).is_none())
+        .map(|index| SentNode {
+            node: &graph.nodes[index],
+            own_input: graph.own_input(index),
+        })
+        .collect()
+}
+
+impl Lowered<'_> {
+    /// What a `Send` to `node` carries: its own input type, or `None` for the state.
+    pub(crate) fn sent_input(&self, node: &NodeModel) -> Option<&syn::Type> {
+        self.sent
+            .iter()
+            .find(|sent| sent.node.ident() == node.ident())
+            .and_then(|sent| sent.own_input)
     }
 }
 

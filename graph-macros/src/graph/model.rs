@@ -439,6 +439,34 @@ impl GraphModel {
         matches!(edge, EdgeModel::Routed { router_index: Some(index), .. } if self.routers[*index].in_task)
     }
 
+    /// The input type of node `index` when it takes one of its own: every edge into it is
+    /// a sending router's (so each instance gets its input from a `Send`) and it takes a
+    /// reference to a type other than the state (`task: &SubTask`). `None` for a node that
+    /// takes the state, or that an edge other than a `Send` starts (then the node's
+    /// parameter is checked against the state, and a wrong one reported there).
+    pub(crate) fn own_input(&self, index: usize) -> Option<&Type> {
+        let input = node_input_type(&self.nodes[index].item)?;
+        let state = self.state.as_ref()?;
+        if type_text(input) == type_text(state) {
+            return None;
+        }
+        let mut sent = false;
+        for edge in &self.edges {
+            if !edge
+                .targets()
+                .iter()
+                .any(|target| target.node() == Some(index))
+            {
+                continue;
+            }
+            if !self.edge_sends(edge) {
+                return None;
+            }
+            sent = true;
+        }
+        sent.then_some(input)
+    }
+
     /// An earlier node whose fn name gives the same `Node` variant as node `index`'s
     /// (`a_b` and `aB` both give `AB`).
     pub(crate) fn node_variant_taken_by(&self, index: usize) -> Option<&NodeModel> {
@@ -526,20 +554,25 @@ impl GraphModel {
     pub(crate) fn state_from_nodes(&self) -> Option<&Type> {
         self.nodes
             .iter()
-            .flat_map(|node| &node.item.sig.inputs)
-            .find_map(|input| match input {
-                syn::FnArg::Typed(param) if !is_ctx_param(&param.ty) => match &*param.ty {
-                    Type::Reference(reference) => Some(&*reference.elem),
-                    _ => None,
-                },
-                _ => None,
-            })
+            .find_map(|node| node_input_type(&node.item))
     }
 }
 
 fn list_text(names: &[Ident]) -> String {
     let names: Vec<String> = names.iter().map(ToString::to_string).collect();
     format!("[{}]", names.join(", "))
+}
+
+/// `SubTask` for a node fn taking `task: &SubTask` (its first parameter that is not the
+/// context, when it is a reference).
+pub(crate) fn node_input_type(item: &ItemFn) -> Option<&Type> {
+    item.sig.inputs.iter().find_map(|input| match input {
+        syn::FnArg::Typed(param) if !is_ctx_param(&param.ty) => match &*param.ty {
+            Type::Reference(reference) => Some(&*reference.elem),
+            _ => None,
+        },
+        _ => None,
+    })
 }
 
 /// Whether a node parameter is the context: `&Ctx` (or a path ending in `Ctx`).
