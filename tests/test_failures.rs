@@ -103,8 +103,13 @@ async fn a_model_error_comes_after_every_chunk_before_it_and_cancels_the_paralle
 
     let error = error.expect("an error item");
     match &error {
-        GraphError::Node { node, step, source } => {
-            assert_eq!((*node, *step), ("breaker", 1));
+        GraphError::Node {
+            node,
+            instance,
+            step,
+            source,
+        } => {
+            assert_eq!((*node, *instance, *step), ("breaker", None, 1));
             assert!(
                 source
                     .downcast_ref::<stategraph::ChatCallError<stategraph::AnyChatError>>()
@@ -159,10 +164,11 @@ async fn a_panicking_node_becomes_an_error_item_after_its_writes() {
     match error.expect("an error item") {
         GraphError::NodePanicked {
             node,
+            instance,
             step,
             message,
         } => {
-            assert_eq!((node, step), ("explode", 2));
+            assert_eq!((node, instance, step), ("explode", None, 2));
             assert!(message.contains("divide by zero"), "{message}");
         }
         other => panic!("expected a panic error, got {other:?}"),

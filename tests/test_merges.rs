@@ -168,6 +168,7 @@ async fn a_panicking_clone_of_an_update_is_the_nodes_error_not_a_panic_of_the_st
     match outcome {
         Err(GraphError::NodePanicked {
             node,
+            instance: None,
             step,
             message,
         }) => {

@@ -36,7 +36,10 @@ pub struct Seen(Mutex<Vec<Page>>);
 
 impl Seen {
     fn pages(&self) -> Vec<Page> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 }
 
@@ -70,7 +73,7 @@ pub mod crawl {
             .collect()
     }
 
-    /// Fetches its page; the URL `ask` first asks whether to.
+    /// Fetches its page; the URL `ask` first asks whether to, and `down` fails.
     #[node]
     pub async fn fetch(page: &Page, ctx: &Ctx) -> Result<CrawlUpdate, NodeError> {
         ctx.context()
@@ -78,6 +81,9 @@ pub mod crawl {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(page.clone());
+        if page.url == "down" {
+            return Err(NodeError::msg(format!("{} is down", page.url)));
+        }
         if page.url == "ask" {
             let go: bool = ctx.interrupt(format!("fetch page {}?", page.index)).await?;
             if !go {
@@ -111,6 +117,26 @@ async fn each_instance_gets_its_own_payload_and_the_updates_merge_in_send_order(
     let mut given = seen.pages();
     given.sort_by_key(|page| page.index);
     assert_eq!(given, [page(0, "a"), page(1, "b"), page(2, "c")]);
+}
+
+#[tokio::test]
+async fn a_failed_instance_is_named_by_its_index() {
+    let graph = crawl::Graph::new(Arc::default());
+    let error = graph.invoke(urls(&["a", "down"])).await.unwrap_err();
+    let message = error.to_string();
+    match error {
+        GraphError::Node {
+            node,
+            instance,
+            step,
+            ..
+        } => assert_eq!((node, instance, step), ("fetch", Some(1), 2)),
+        other => panic!("a node error: {other:?}"),
+    }
+    assert!(
+        message.starts_with("node `fetch` (instance 1) failed in step 2: down is down"),
+        "{message}"
+    );
 }
 
 #[tokio::test]
@@ -252,4 +278,122 @@ async fn a_payload_without_serde_runs_in_memory_and_a_thread_names_the_missing_d
     assert!(message.contains("Opaque"), "{message}");
     assert!(message.contains("Serialize + Deserialize"), "{message}");
     assert!(message.contains("`add`"), "{message}");
+}
+
+/// How many times each node of `dispatch` ran, and the payloads `fetch` was given.
+#[derive(Debug, Default)]
+pub struct Runs {
+    plan: std::sync::atomic::AtomicUsize,
+    gate: std::sync::atomic::AtomicUsize,
+    fetched: Seen,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, State)]
+pub struct Dispatch {
+    pub urls: Vec<String>,
+    #[reducer(append)]
+    pub pages: Vec<String>,
+}
+
+// `plan` starts the fetches with a `goto` of `Send`s (LangGraph's
+// `Command(goto=[Send("fetch", page), ..])`), in a step it shares with `gate`.
+#[graph(
+    state = Dispatch,
+    context = Arc<Runs>,
+    edges = [START -> [plan, gate], gate -> END, fetch -> END]
+)]
+pub mod dispatch {
+    use super::*;
+
+    #[node(goto = [fetch, END])]
+    pub async fn plan(state: &Dispatch, ctx: &Ctx) -> Goto<DispatchUpdate, PlanGoto> {
+        ctx.context()
+            .plan
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let sends = state.urls.iter().enumerate().map(|(index, url)| {
+            PlanGoto::Fetch(Page {
+                index,
+                url: url.clone(),
+            })
+        });
+        Goto::many(DispatchUpdate::default(), sends.chain([PlanGoto::End]))
+    }
+
+    #[node]
+    pub async fn gate(_state: &Dispatch, ctx: &Ctx) -> Result<DispatchUpdate, NodeError> {
+        ctx.context()
+            .gate
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let open: bool = ctx.interrupt("open the gate?").await?;
+        Ok(DispatchUpdate::default().pages(vec![format!("gate open: {open}")]))
+    }
+
+    #[node]
+    pub async fn fetch(page: &Page, ctx: &Ctx) -> DispatchUpdate {
+        ctx.context()
+            .fetched
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(page.clone());
+        DispatchUpdate::default().pages(vec![format!("{}:{}", page.index, page.url)])
+    }
+}
+
+#[tokio::test]
+async fn a_goto_of_sends_starts_each_instance_on_its_payload() {
+    let runs = Arc::new(Runs::default());
+    let graph = dispatch::Graph::new(Arc::clone(&runs));
+    let store: Arc<dyn Checkpointer> = Arc::new(MemoryCheckpointer::new());
+    let thread = graph.thread(&store, "t");
+    thread
+        .invoke(DispatchUpdate::default().urls(vec!["a".to_owned(), "b".to_owned()]))
+        .await
+        .unwrap();
+    let snapshot = thread.state().await.unwrap().unwrap();
+    assert_eq!(snapshot.interrupts.len(), 1, "the gate asks");
+    assert!(
+        runs.fetched.pages().is_empty(),
+        "the step stopped on the gate"
+    );
+    let state = thread.invoke_command(Command::resume(true)).await.unwrap();
+    assert_eq!(
+        runs.plan.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "plan finished before: not run again"
+    );
+    assert_eq!(runs.gate.load(std::sync::atomic::Ordering::SeqCst), 2);
+    let mut fetched = runs.fetched.pages();
+    fetched.sort_by_key(|page| page.index);
+    assert_eq!(
+        fetched,
+        [page(0, "a"), page(1, "b")],
+        "plan's `Send`s, stored with its update, started one instance each"
+    );
+    assert_eq!(state.pages, ["gate open: true", "0:a", "1:b"]);
+}
+
+#[tokio::test]
+async fn a_goto_of_sends_survives_a_new_process() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = sqlite(&dir).await;
+        let graph = dispatch::Graph::new(Arc::default());
+        graph
+            .thread(&store, "t")
+            .invoke(DispatchUpdate::default().urls(vec!["x".to_owned()]))
+            .await
+            .unwrap();
+    }
+    let runs = Arc::new(Runs::default());
+    let store = sqlite(&dir).await;
+    let graph = dispatch::Graph::new(Arc::clone(&runs));
+    let state = graph
+        .thread(&store, "t")
+        .invoke_command(Command::resume(false))
+        .await
+        .unwrap();
+    assert_eq!(runs.plan.load(std::sync::atomic::Ordering::SeqCst), 0);
+    assert_eq!(runs.fetched.pages(), [page(0, "x")]);
+    assert_eq!(state.pages, ["gate open: false", "0:x"]);
 }

@@ -12,10 +12,12 @@ pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 #[non_exhaustive]
 pub enum GraphError {
     /// A node returned an error.
-    #[error("node `{node}` failed in step {step}: {source}")]
+    #[error("node `{node}`{} failed in step {step}: {source}", instance_text(*.instance))]
     Node {
         /// The node that failed.
         node: &'static str,
+        /// Which of the step's `Send`s started it (LangGraph's push index), when one did.
+        instance: Option<usize>,
         /// The step it ran in.
         step: u64,
         /// Its error; downcast it to the model's or your own error type.
@@ -23,10 +25,12 @@ pub enum GraphError {
         source: BoxError,
     },
     /// A node panicked; the panic was caught and the run stopped.
-    #[error("node `{node}` panicked in step {step}: {message}")]
+    #[error("node `{node}`{} panicked in step {step}: {message}", instance_text(*.instance))]
     NodePanicked {
         /// The node that panicked.
         node: &'static str,
+        /// Which of the step's `Send`s started it (LangGraph's push index), when one did.
+        instance: Option<usize>,
         /// The step it ran in.
         step: u64,
         /// The panic's message, when it was a string.
@@ -105,6 +109,11 @@ pub enum GraphError {
         /// What does not fit.
         reason: String,
     },
+}
+
+/// ` (instance 2)` for the task of a step's third `Send`; nothing for a task edges started.
+fn instance_text(instance: Option<usize>) -> String {
+    instance.map_or_else(String::new, |index| format!(" (instance {index})"))
 }
 
 impl GraphError {
@@ -200,6 +209,7 @@ impl GraphError {
     /// let model = ScriptedError { after: 3, message: "down".into() };
     /// let error = GraphError::Node {
     ///     node: "call_model",
+    ///     instance: None,
     ///     step: 1,
     ///     source: Box::new(ChatCallError::Model(model.clone())),
     /// };

@@ -103,7 +103,7 @@ pub mod __private {
     pub use crate::graph::goto::NodeOutput;
     pub use crate::graph::policy::{NodePolicy, RetryPolicy};
     pub use crate::graph::reducers::{MissingState, add_messages, append};
-    pub use crate::graph::sent::{PayloadJson, PayloadNoJson, PayloadProbe};
+    pub use crate::graph::sent::{PayloadJson, PayloadNoJson, PayloadProbe, SentJson};
     pub use crate::graph::topology::{Edge, Source, Target, Topology};
     pub use crate::graph::traits::NodeFuture;
     pub use crate::graph_stream::{invoke, stream};
@@ -122,6 +122,5 @@ pub mod __private {
         NodeError, RunConfig, SentInput, State, TaskInput, UpdateConflict, Vertex,
     };
     pub use futures::future::BoxFuture;
-    pub use serde_json;
     pub use schemars;
 }

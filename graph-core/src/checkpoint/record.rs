@@ -177,6 +177,10 @@ impl PendingWrite {
     /// The start of the channel of each node a finished task's `goto` named:
     /// `branch:to:<node>`, as LangGraph writes a `Command`'s goto (its value: `null`).
     pub const GOTO_PREFIX: &'static str = "branch:to:";
+    /// The channel of the `Send`s a finished task's `goto` named: `__pregel_tasks`, as
+    /// LangGraph names it. Its value is their list, in order: `{"node", "push"}` for a
+    /// state, `{"node", "send"}` for an input of the node's own type.
+    pub const TASKS: &'static str = "__pregel_tasks";
 }
 
 /// Which checkpoints of a thread [`Checkpointer::list`](super::Checkpointer::list)

@@ -99,22 +99,25 @@ impl<U, T, E: Into<NodeError>> IntoNodeGoto<U, T> for Result<Goto<U, T>, E> {
     }
 }
 
-/// What a node task ends with: its update, and the nodes its `goto` names (empty for a
-/// node without one, which allocates nothing).
+/// What a node task ends with: its update, the nodes its `goto` names, and the `Send`s it
+/// names (both empty for a node without a `goto`, which allocates nothing).
 #[derive(Clone, Debug)]
-pub struct NodeOutput<U, N> {
+pub struct NodeOutput<U, N, P = ()> {
     /// The update.
     pub update: U,
     /// The nodes to run in the next step besides the edges' (`END` left out).
     pub goto: Vec<N>,
+    /// The nodes to start in the next step on an input of their own: `Send`s.
+    pub sends: Vec<(N, P)>,
 }
 
-impl<U, N> NodeOutput<U, N> {
+impl<U, N, P> NodeOutput<U, N, P> {
     /// An update with no `goto`.
     pub fn update(update: U) -> Self {
         Self {
             update,
             goto: Vec::new(),
+            sends: Vec::new(),
         }
     }
 }

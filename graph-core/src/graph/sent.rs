@@ -47,6 +47,10 @@ impl<G: GraphDef> TaskInput<G> {
     }
 }
 
+/// The JSON a `Send`'s payload is written as: named here so generated code need not name
+/// `serde_json`, a crate the user's may not depend on.
+pub type SentJson = Value;
+
 /// Asks, by method resolution, whether a `Send` payload type can be written as JSON:
 /// generated code calls `(&PayloadProbe::<T>::new()).to_json(..)` with both traits in
 /// scope, so a payload that is not `Serialize + DeserializeOwned` still compiles and only a
@@ -77,14 +81,14 @@ pub trait PayloadJson<T> {
     ///
     /// # Errors
     /// When the JSON is not a `T`.
-    fn from_json(&self, value: Value) -> Result<T, String>;
+    fn parse_json(&self, value: Value) -> Result<T, String>;
 }
 
 impl<T: Serialize + DeserializeOwned> PayloadJson<T> for PayloadProbe<T> {
     fn to_json(&self, payload: &T) -> Result<Value, String> {
         serde_json::to_value(payload).map_err(|error| error.to_string())
     }
-    fn from_json(&self, value: Value) -> Result<T, String> {
+    fn parse_json(&self, value: Value) -> Result<T, String> {
         serde_json::from_value(value).map_err(|error| error.to_string())
     }
 }
@@ -100,14 +104,14 @@ pub trait PayloadNoJson<T> {
     ///
     /// # Errors
     /// Always.
-    fn from_json(&self, value: Value) -> Result<T, String>;
+    fn parse_json(&self, value: Value) -> Result<T, String>;
 }
 
 impl<T> PayloadNoJson<T> for &PayloadProbe<T> {
     fn to_json(&self, _: &T) -> Result<Value, String> {
         Err(not_serde::<T>())
     }
-    fn from_json(&self, _: Value) -> Result<T, String> {
+    fn parse_json(&self, _: Value) -> Result<T, String> {
         Err(not_serde::<T>())
     }
 }
@@ -130,6 +134,9 @@ mod tests {
 
     struct Opaque;
 
+    // The borrow is the probe: method resolution tries the serde answer on the probe
+    // before the fallback on a reference to it.
+    #[allow(clippy::needless_borrow)]
     #[test]
     fn a_serde_payload_round_trips_and_another_names_its_type() {
         let task = Task {
@@ -137,7 +144,7 @@ mod tests {
         };
         let json = (&PayloadProbe::<Task>::new()).to_json(&task).unwrap();
         assert_eq!(json, serde_json::json!({"question": "why"}));
-        let back: Task = (&PayloadProbe::<Task>::new()).from_json(json).unwrap();
+        let back: Task = (&PayloadProbe::<Task>::new()).parse_json(json).unwrap();
         assert_eq!(back, task);
 
         let error = (&PayloadProbe::<Opaque>::new())

@@ -149,7 +149,10 @@ pub trait GraphNode: Copy + Eq + Hash + Debug + Send + Sync + 'static {
 /// The future of one node task.
 pub type NodeFuture<G> = BoxFuture<
     'static,
-    Result<super::goto::NodeOutput<Update<G>, <G as GraphDef>::Node>, NodeError>,
+    Result<
+        super::goto::NodeOutput<Update<G>, <G as GraphDef>::Node, <G as GraphDef>::Sent>,
+        NodeError,
+    >,
 >;
 
 /// One graph, as `#[graph]` describes it to the executor: its types and its edges. (The

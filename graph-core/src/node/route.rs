@@ -10,9 +10,9 @@ use futures::future::BoxFuture;
 
 use super::context::NodeContext;
 use crate::error::{NodeError, RouterFailure, panic_message};
-use crate::graph::goto::NodeOutput;
 use crate::graph::topology::Target;
 use crate::graph::traits::{GraphDef, GraphNode, State};
+use crate::run::persist::Output;
 
 /// What `#[graph]` generates for an `async` `#[router]` fn: calls it on the state its node
 /// left and maps its enum to a target.
@@ -58,11 +58,11 @@ impl<R, E: Into<NodeError>> IntoRoute<R> for Result<R, E> {
 /// it (the run reports it as [`GraphError::Router`](crate::GraphError::Router)). An
 /// interrupt asked by a router stays an interrupt.
 pub async fn route_in_task<G: GraphDef>(
-    output: Result<NodeOutput<<G::State as State>::Update, G::Node>, NodeError>,
+    output: Result<Output<G>, NodeError>,
     input: &G::State,
     ctx: &NodeContext<G>,
     routers: &'static [(&'static str, AsyncRoute<G>)],
-) -> Result<NodeOutput<<G::State as State>::Update, G::Node>, NodeError> {
+) -> Result<Output<G>, NodeError> {
     let mut output = output?;
     let node = ctx.node().name();
     let left = std::panic::catch_unwind(AssertUnwindSafe(|| {

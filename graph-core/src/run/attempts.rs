@@ -12,7 +12,11 @@ use crate::graph::sent::TaskInput;
 use crate::graph::traits::{GraphDef, GraphNode, NodeFuture, State};
 use crate::stream::metadata::TaskMetadata;
 
-type Output<G> = NodeOutput<<<G as GraphDef>::State as State>::Update, <G as GraphDef>::Node>;
+type Output<G> = NodeOutput<
+    <<G as GraphDef>::State as State>::Update,
+    <G as GraphDef>::Node,
+    <G as GraphDef>::Sent,
+>;
 
 /// Runs `node` on `input` until an attempt succeeds, fails with an error the policy does
 /// not retry (an interrupt never is), or uses the last attempt. `first` is the first
@@ -29,12 +33,7 @@ pub(crate) fn run_attempts<G: GraphDef>(
     Box::pin(async move {
         let mut task = first;
         loop {
-            let attempt = start(
-                node,
-                input.clone(),
-                Arc::clone(&shared),
-                Arc::clone(&task),
-            );
+            let attempt = start(node, input.clone(), Arc::clone(&shared), Arc::clone(&task));
             let error = match within::<G>(node, policy, attempt).await {
                 Ok(output) => return Ok(output),
                 Err(error) => error,

@@ -41,7 +41,7 @@ use crate::telemetry::spans::{
 
 type Update<G> = <<G as GraphDef>::State as State>::Update;
 type Caught<T> = Result<T, Box<dyn Any + Send>>;
-type Output<G> = NodeOutput<Update<G>, <G as GraphDef>::Node>;
+type Output<G> = NodeOutput<Update<G>, <G as GraphDef>::Node, <G as GraphDef>::Sent>;
 type TaskFuture<G> = BoxFuture<'static, (usize, Caught<Result<Output<G>, NodeError>>)>;
 
 /// One node of the current step and, once it has finished, its update.
@@ -51,6 +51,8 @@ pub(super) struct StepTask<G: GraphDef> {
     update: Option<Update<G>>,
     /// The nodes its `goto` named, run in the next step besides the edges' targets.
     goto: Vec<G::Node>,
+    /// The `Send`s its `goto` named, started in the next step after the edges' `Send`s.
+    sends: Vec<(G::Node, G::Sent)>,
     /// It returned, failed or panicked (as opposed to being cancelled by a sibling's failure).
     pub(super) ended: bool,
     /// It stopped on this interrupt: its update, if it returned one, is dropped.
@@ -354,7 +356,11 @@ impl<G: GraphDef> Run<G> {
 
     /// Records a task's update, after everything it wrote, and keeps it for the merge.
     fn task_returned(&mut self, index: usize, output: Output<G>) {
-        let NodeOutput { update, goto } = output;
+        let NodeOutput {
+            update,
+            goto,
+            sends,
+        } = output;
         if self.stopped_on_interrupt(index) {
             return;
         }
@@ -368,13 +374,14 @@ impl<G: GraphDef> Run<G> {
         }));
         match recorded {
             Ok(()) => {
-                if let Err(error) = self.store_finished_task(index, &update, &goto) {
+                if let Err(error) = self.store_finished_task(index, &update, &goto, &sends) {
                     self.fail(error);
                     return;
                 }
                 let task = &mut self.step_tasks[index];
                 task.update = Some(update);
                 task.goto = goto;
+                task.sends = sends;
             }
             Err(panic) => self.update_clone_panicked(index, &*panic),
         }
@@ -402,6 +409,7 @@ impl<G: GraphDef> Run<G> {
         index: usize,
         update: &Update<G>,
         goto: &[G::Node],
+        sends: &[(G::Node, G::Sent)],
     ) -> Result<(), GraphError> {
         let Some(sink) = &mut self.sink.0 else {
             return Ok(());
@@ -411,7 +419,8 @@ impl<G: GraphDef> Run<G> {
             return Ok(());
         }
         let task = &self.step_tasks[index];
-        if let Some(save) = sink.task_done(&task.metadata.key(), task.node.name(), update, goto)? {
+        let key = task.metadata.key();
+        if let Some(save) = sink.task_done(&key, task.node.name(), update, goto, sends)? {
             self.push_save("task", save);
         }
         Ok(())
@@ -443,6 +452,7 @@ impl<G: GraphDef> Run<G> {
         }
         let mut stored_updates = Vec::new();
         let mut goto = Vec::new();
+        let mut sends = Vec::new();
         let sources: Vec<Source<G::Node>> = if self.started {
             let step_tasks = std::mem::take(&mut self.step_tasks);
             let mut ran = Vec::with_capacity(step_tasks.len());
@@ -450,6 +460,7 @@ impl<G: GraphDef> Run<G> {
             for task in step_tasks {
                 ran.push(Source::Node(task.node));
                 goto.extend(task.goto);
+                sends.extend(task.sends);
                 if let Some(update) = task.update {
                     updates.push((task.node.name(), update));
                 }
@@ -473,7 +484,7 @@ impl<G: GraphDef> Run<G> {
 
         let next = self
             .frontier
-            .next_tasks(&sources, &goto, &*self.state, self.step)?;
+            .next_tasks(&sources, &goto, sends, &*self.state, self.step)?;
         let mut sync_save = false;
         if let Some(sink) = &mut self.sink.0 {
             let due = DueTasks {
@@ -548,6 +559,7 @@ impl<G: GraphDef> Run<G> {
                 let output = NodeOutput {
                     update,
                     goto: task.goto,
+                    sends: task.sends,
                 };
                 finished.push((task.metadata.key(), task.node.name(), output));
             }
@@ -696,6 +708,7 @@ impl<G: GraphDef> Run<G> {
             metadata: task,
             update: None,
             goto: Vec::new(),
+            sends: Vec::new(),
             ended: false,
             interrupted: None,
             span: span.clone(),
@@ -774,6 +787,7 @@ impl<G: GraphDef> Run<G> {
             metadata: task,
             update: Some(output.update),
             goto: output.goto,
+            sends: output.sends,
             ended: true,
             interrupted: None,
             span: Span::none(),

@@ -6,6 +6,7 @@ use std::any::Any;
 use super::executor::Run;
 use crate::error::{GraphError, NodeError, RouterError, RouterFailure, panic_message};
 use crate::graph::traits::{GraphDef, GraphNode};
+use crate::stream::metadata::TaskPath;
 use crate::telemetry::spans::mark_error;
 
 impl<G: GraphDef> Run<G> {
@@ -34,6 +35,7 @@ impl<G: GraphDef> Run<G> {
             },
             Err(error) => GraphError::Node {
                 node,
+                instance: self.instance(index),
                 step,
                 source: error.into_inner(),
             },
@@ -50,6 +52,7 @@ impl<G: GraphDef> Run<G> {
         self.task_failed(index, "node_panicked", || format!("panicked: {message}"));
         self.fail(GraphError::NodePanicked {
             node,
+            instance: self.instance(index),
             step,
             message,
         });
@@ -62,9 +65,18 @@ impl<G: GraphDef> Run<G> {
         let message = format!("cloning its update panicked: {}", panic_message(panic));
         self.fail(GraphError::NodePanicked {
             node,
+            instance: self.instance(index),
             step,
             message,
         });
+    }
+
+    /// Which `Send` of the step started task `index`, if one did.
+    fn instance(&self, index: usize) -> Option<usize> {
+        match self.step_tasks[index].metadata.path() {
+            TaskPath::Push(instance) => Some(instance),
+            TaskPath::Pull(_) => None,
+        }
     }
 
     /// Task `index` ended without an update: `kind` is its span's `error.type`.

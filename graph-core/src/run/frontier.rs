@@ -84,7 +84,8 @@ impl<N: GraphNode, S, P> Frontier<N, S, P> {
     /// The tasks triggered by `sources` having run (in step `step`, leaving `state` after
     /// its merge) and by the nodes their `goto`s named: the started nodes in declaration
     /// order, each once with every trigger that started it, then one task per item the
-    /// `Send` routers return. A `goto` triggers its node as an edge does
+    /// `Send` routers return, then one per `Send` the `goto`s named (`sent`). A `goto`
+    /// triggers its node as an edge does
     /// (`branch:to:<node>`, LangGraph's trigger for a `Command`'s goto too), so a thread
     /// stores the step it starts as any other.
     ///
@@ -94,6 +95,7 @@ impl<N: GraphNode, S, P> Frontier<N, S, P> {
         &mut self,
         sources: &[Source<N>],
         goto: &[N],
+        sent: Vec<(N, P)>,
         state: &S,
         step: u64,
     ) -> Result<Vec<NextTask<N, P>>, GraphError> {
@@ -154,6 +156,7 @@ impl<N: GraphNode, S, P> Frontier<N, S, P> {
             .map(|(node, triggers)| NextTask::Pull(*node, triggers));
         let pushes = pushes
             .into_iter()
+            .chain(sent)
             .map(|(node, input)| NextTask::Push(node, input));
         Ok(pulls.chain(pushes).collect())
     }
@@ -261,7 +264,9 @@ mod tests {
             },
         ];
         let mut frontier = frontier(EDGES);
-        let first = frontier.next_tasks(&[Source::Start], &[], &0, 0).unwrap();
+        let first = frontier
+            .next_tasks(&[Source::Start], &[], Vec::new(), &0, 0)
+            .unwrap();
         assert_eq!(
             first,
             [
@@ -270,7 +275,13 @@ mod tests {
             ]
         );
         let second = frontier
-            .next_tasks(&[Source::Node(Plan), Source::Node(Search)], &[], &0, 1)
+            .next_tasks(
+                &[Source::Node(Plan), Source::Node(Search)],
+                &[],
+                Vec::new(),
+                &0,
+                1,
+            )
             .unwrap();
         assert_eq!(second, [NextTask::Pull(Answer, vec!["branch:to:answer"])]);
     }
@@ -285,32 +296,38 @@ mod tests {
         let mut frontier = frontier(EDGES);
         assert_eq!(
             frontier
-                .next_tasks(&[Source::Node(Plan)], &[], &0, 1)
+                .next_tasks(&[Source::Node(Plan)], &[], Vec::new(), &0, 1)
                 .unwrap(),
             []
         );
         assert_eq!(
             frontier
-                .next_tasks(&[Source::Node(Draft)], &[], &0, 2)
+                .next_tasks(&[Source::Node(Draft)], &[], Vec::new(), &0, 2)
                 .unwrap(),
             []
         );
         assert_eq!(
             frontier
-                .next_tasks(&[Source::Node(Search)], &[], &0, 3)
+                .next_tasks(&[Source::Node(Search)], &[], Vec::new(), &0, 3)
                 .unwrap(),
             [NextTask::Pull(Answer, vec!["join:plan+search:answer"])]
         );
         // It fired: both sources must run again before it fires again.
         assert_eq!(
             frontier
-                .next_tasks(&[Source::Node(Search)], &[], &0, 4)
+                .next_tasks(&[Source::Node(Search)], &[], Vec::new(), &0, 4)
                 .unwrap(),
             []
         );
         assert_eq!(
             frontier
-                .next_tasks(&[Source::Node(Plan), Source::Node(Search)], &[], &0, 5)
+                .next_tasks(
+                    &[Source::Node(Plan), Source::Node(Search)],
+                    &[],
+                    Vec::new(),
+                    &0,
+                    5
+                )
                 .unwrap(),
             [NextTask::Pull(Answer, vec!["join:plan+search:answer"])]
         );
@@ -332,7 +349,11 @@ mod tests {
         let mut frontier = frontier(EDGES);
         let sources = [Source::Node(Plan), Source::Node(Search)];
         assert_eq!(
-            pulls(&frontier.next_tasks(&sources, &[], &0, 1).unwrap()),
+            pulls(
+                &frontier
+                    .next_tasks(&sources, &[], Vec::new(), &0, 1)
+                    .unwrap()
+            ),
             [(Answer, vec!["join:plan+search:answer", "branch:to:answer"])]
         );
     }
@@ -354,7 +375,7 @@ mod tests {
         let mut frontier = frontier(EDGES);
         assert_eq!(
             frontier
-                .next_tasks(&[Source::Node(Plan)], &[], &2, 1)
+                .next_tasks(&[Source::Node(Plan)], &[], Vec::new(), &2, 1)
                 .unwrap(),
             [
                 NextTask::Pull(Search, vec!["branch:to:search"]),
@@ -365,14 +386,14 @@ mod tests {
         // No searches left: the router ends the graph and the send starts nothing.
         assert_eq!(
             frontier
-                .next_tasks(&[Source::Node(Plan)], &[], &0, 2)
+                .next_tasks(&[Source::Node(Plan)], &[], Vec::new(), &0, 2)
                 .unwrap(),
             []
         );
         // Only edges from a node that ran are followed.
         assert_eq!(
             frontier
-                .next_tasks(&[Source::Node(Search)], &[], &2, 3)
+                .next_tasks(&[Source::Node(Search)], &[], Vec::new(), &2, 3)
                 .unwrap(),
             []
         );
@@ -387,7 +408,13 @@ mod tests {
         let mut frontier = frontier(EDGES);
         assert_eq!(
             frontier
-                .next_tasks(&[Source::Node(Plan)], &[Answer, Search, Answer], &0, 1)
+                .next_tasks(
+                    &[Source::Node(Plan)],
+                    &[Answer, Search, Answer],
+                    Vec::new(),
+                    &0,
+                    1
+                )
                 .unwrap(),
             [
                 NextTask::Pull(Search, vec!["branch:to:search"]),
@@ -405,7 +432,7 @@ mod tests {
         }];
         let mut frontier = frontier(EDGES);
         let error = frontier
-            .next_tasks(&[Source::Start], &[], &0, 0)
+            .next_tasks(&[Source::Start], &[], Vec::new(), &0, 0)
             .unwrap_err();
         assert!(
             matches!(

@@ -32,7 +32,7 @@ pub(crate) struct DueTasks<'a, G: GraphDef> {
 }
 
 /// A task's update and the nodes its `goto` named.
-pub(crate) type Output<G> = NodeOutput<Update<G>, <G as GraphDef>::Node>;
+pub(crate) type Output<G> = NodeOutput<Update<G>, <G as GraphDef>::Node, <G as GraphDef>::Sent>;
 
 /// A task of a stopped step that finished: its key, node, update and `goto`.
 pub(crate) type FinishedTask<G> = (String, &'static str, Output<G>);
@@ -54,14 +54,15 @@ pub(crate) trait StepSink<G: GraphDef>: Send {
     ) -> Result<Option<SaveFuture>, CheckpointError>;
 
     /// Task `task` (of node `node`) finished a step it shares with other tasks: its update
-    /// and the nodes its `goto` named, stored at once so that a resume after a crash does
-    /// not run it again and still goes where it said.
+    /// and the nodes and `Send`s its `goto` named, stored at once so that a resume after a
+    /// crash does not run it again and still goes where it said.
     fn task_done(
         &mut self,
         task: &str,
         node: &'static str,
         update: &Update<G>,
         goto: &[G::Node],
+        sends: &[(G::Node, G::Sent)],
     ) -> Result<Option<SaveFuture>, CheckpointError>;
 
     /// The run stopped in step `step` on `interrupts` (none for a breakpoint), with

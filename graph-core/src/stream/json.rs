@@ -193,7 +193,10 @@ where
         map.serialize_entry("name", event.node().name())?;
         match event.kind() {
             TaskEventKind::Started { input } => {
-                match (input.state(), input.sent().and_then(SentInput::payload_json)) {
+                match (
+                    input.state(),
+                    input.sent().and_then(SentInput::payload_json),
+                ) {
                     (Some(state), _) => map.serialize_entry("input", state)?,
                     (None, Some(Ok(payload))) => map.serialize_entry("input", &payload)?,
                     (None, Some(Err(error))) => return Err(S::Error::custom(error)),

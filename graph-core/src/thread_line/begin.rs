@@ -278,6 +278,7 @@ impl ThreadRef {
         let Pending {
             finished,
             mut goto,
+            mut sends,
             mut answers,
             questions,
             reanswerable,
@@ -350,7 +351,26 @@ impl ThreadRef {
                     .iter()
                     .map(|name| frontier::node_named::<G::Node>(name))
                     .collect::<Result<_, _>>()?;
-                Ok((task, NodeOutput { update, goto }))
+                let sends = sends
+                    .remove(&task)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|send| {
+                        frontier::decode_send::<G>(send, |detail| CheckpointError::Corrupt {
+                            thread: self.thread_id.clone(),
+                            checkpoint: checkpoint.meta.id.to_string(),
+                            detail: format!("a `Send` task `{task}` named: {detail}"),
+                        })
+                    })
+                    .collect::<Result<_, _>>()?;
+                Ok((
+                    task,
+                    NodeOutput {
+                        update,
+                        goto,
+                        sends,
+                    },
+                ))
             })
             .collect::<Result<_, CheckpointError>>()?;
         let point = ResumePoint {

@@ -41,24 +41,7 @@ where
     for task in due.tasks {
         tasks.push(match task {
             NextTask::Pull(node, triggers) => json!({"node": node.name(), "triggers": triggers}),
-            // A `Send` of a state stores the state's fields, as a checkpoint does; one of a
-            // node's own type stores that type's JSON.
-            NextTask::Push(node, input) => match (input.state(), input.payload_json()) {
-                (Some(state), _) => {
-                    json!({"node": node.name(), "push": Value::Object(state.to_values()?)})
-                }
-                (None, Some(payload)) => {
-                    let payload = payload.map_err(|detail| CheckpointError::Encode {
-                        detail: format!("the `Send` to `{}`: {detail}", node.name()),
-                    })?;
-                    json!({"node": node.name(), "send": payload})
-                }
-                (None, None) => {
-                    return Err(CheckpointError::Encode {
-                        detail: format!("the `Send` to `{}` has no input", node.name()),
-                    });
-                }
-            },
+            NextTask::Push(node, input) => encode_send::<G>(*node, input)?,
         });
     }
     let joins = if joins_started {
@@ -111,18 +94,8 @@ where
             .and_then(Value::as_str)
             .ok_or_else(|| corrupt(format!("a task without a node: {task}")))?;
         let node = node_named::<G::Node>(name)?;
-        if let Some(input) = task.get("push") {
-            let input = input.as_object().cloned().ok_or_else(|| {
-                corrupt(format!(
-                    "the input of a `Send` to `{name}` is not an object"
-                ))
-            })?;
-            let input = G::Sent::from_state(node, G::State::from_values(input)?)
-                .ok_or_else(|| corrupt(format!("a `Send` of the state to `{name}`, which takes an input of its own")))?;
-            tasks.push(NextTask::Push(node, input));
-        } else if let Some(input) = task.get("send") {
-            let input = G::Sent::payload_from_json(node, input.clone())
-                .map_err(|detail| corrupt(format!("the input of a `Send` to `{name}`: {detail}")))?;
+        if task.get("push").is_some() || task.get("send").is_some() {
+            let (node, input) = decode_send::<G>(task, &corrupt)?;
             tasks.push(NextTask::Push(node, input));
         } else {
             let triggers = task
@@ -177,4 +150,68 @@ fn trigger_named<G: GraphDef>(node: G::Node, name: &str) -> Result<&'static str,
                 node.name()
             ),
         })
+}
+
+/// A `Send` as stored: `{"node", "push"}` with the state's fields, as a checkpoint stores a
+/// state, for a node that takes the state; `{"node", "send"}` with the input's JSON for a node
+/// that takes a type of its own.
+pub(crate) fn encode_send<G: GraphDef>(
+    node: G::Node,
+    input: &G::Sent,
+) -> Result<Value, CheckpointError>
+where
+    G::State: Durable,
+{
+    match (input.state(), input.payload_json()) {
+        (Some(state), _) => {
+            Ok(json!({"node": node.name(), "push": Value::Object(state.to_values()?)}))
+        }
+        (None, Some(payload)) => {
+            let payload = payload.map_err(|detail| CheckpointError::Encode {
+                detail: format!("the `Send` to `{}`: {detail}", node.name()),
+            })?;
+            Ok(json!({"node": node.name(), "send": payload}))
+        }
+        (None, None) => Err(CheckpointError::Encode {
+            detail: format!("the `Send` to `{}` has no input", node.name()),
+        }),
+    }
+}
+
+/// A `Send` read back from what [`encode_send`] wrote; `corrupt` makes the error for what
+/// is malformed.
+///
+/// # Errors
+/// A state of another shape, as [`Durable::from_values`] names it; anything malformed.
+pub(crate) fn decode_send<G: GraphDef>(
+    stored: &Value,
+    corrupt: impl Fn(String) -> CheckpointError,
+) -> Result<(G::Node, G::Sent), CheckpointError>
+where
+    G::State: Durable,
+{
+    let name = stored
+        .get("node")
+        .and_then(Value::as_str)
+        .ok_or_else(|| corrupt(format!("a `Send` without a node: {stored}")))?;
+    let node = node_named::<G::Node>(name)?;
+    if let Some(input) = stored.get("push") {
+        let input = input.as_object().cloned().ok_or_else(|| {
+            corrupt(format!(
+                "the input of a `Send` to `{name}` is not an object"
+            ))
+        })?;
+        let input = G::Sent::from_state(node, G::State::from_values(input)?).ok_or_else(|| {
+            corrupt(format!(
+                "a `Send` of the state to `{name}`, which takes an input of its own"
+            ))
+        })?;
+        return Ok((node, input));
+    }
+    let input = stored
+        .get("send")
+        .ok_or_else(|| corrupt(format!("a `Send` to `{name}` without its input")))?;
+    let input = G::Sent::payload_from_json(node, input.clone())
+        .map_err(|detail| corrupt(format!("the input of a `Send` to `{name}`: {detail}")))?;
+    Ok((node, input))
 }

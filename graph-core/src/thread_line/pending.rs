@@ -15,6 +15,8 @@ pub(crate) struct Pending<U> {
     pub(crate) finished: HashMap<String, U>,
     /// The nodes each finished task's `goto` named, as stored: `branch:to:<node>`'s node.
     pub(crate) goto: HashMap<String, Vec<String>>,
+    /// The `Send`s each finished task's `goto` named, as stored (`__pregel_tasks`).
+    pub(crate) sends: HashMap<String, Vec<Value>>,
     pub(crate) answers: HashMap<String, Vec<Value>>,
     pub(crate) questions: Vec<Interrupt>,
     /// Answered questions whose task did not finish, answered last: a new answer replaces
@@ -36,6 +38,7 @@ impl<U> Pending<U> {
         let mut pending = Pending {
             finished: HashMap::new(),
             goto: HashMap::new(),
+            sends: HashMap::new(),
             answers: HashMap::new(),
             questions: Vec::new(),
             reanswerable: Vec::new(),
@@ -72,6 +75,15 @@ impl<U> Pending<U> {
                                 ))
                             })?;
                     pending.questions.push(question);
+                }
+                PendingWrite::TASKS => {
+                    let Value::Array(sends) = write.value.clone() else {
+                        return Err(corrupt(format!(
+                            "the `Send`s of task `{}` are not a list",
+                            write.task_id
+                        )));
+                    };
+                    pending.sends.insert(write.task_id.clone(), sends);
                 }
                 channel => {
                     if let Some(node) = channel.strip_prefix(PendingWrite::GOTO_PREFIX) {

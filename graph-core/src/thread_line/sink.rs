@@ -202,12 +202,13 @@ where
         node: &'static str,
         update: &<G::State as State>::Update,
         goto: &[G::Node],
+        sends: &[(G::Node, G::Sent)],
     ) -> Result<Option<SaveFuture>, CheckpointError> {
         if self.durability == Durability::Exit {
             return Ok(None);
         }
-        let mut writes = Vec::with_capacity(1 + goto.len());
-        task_writes::<G>(&mut writes, task, node, update, goto)?;
+        let mut writes = Vec::with_capacity(1 + goto.len() + sends.len());
+        task_writes::<G>(&mut writes, task, node, update, goto, sends)?;
         Ok(Some(self.put_writes(writes)))
     }
 
@@ -225,7 +226,14 @@ where
         };
         let mut writes = Vec::with_capacity(finished.len() + interrupts.len());
         for (task, node, output) in finished {
-            task_writes::<G>(&mut writes, task, node, &output.update, &output.goto)?;
+            task_writes::<G>(
+                &mut writes,
+                task,
+                node,
+                &output.update,
+                &output.goto,
+                &output.sends,
+            )?;
         }
         for interrupt in interrupts {
             writes.push(PendingWrite {
@@ -292,14 +300,16 @@ fn stored_step(step: u64) -> i64 {
 }
 
 /// The pending writes of a finished task: its update, then one `branch:to:<node>` per node
-/// its `goto` named (LangGraph's channels for a `Command`'s goto), so that a resume of the
-/// step still goes there.
+/// its `goto` named (LangGraph's channels for a `Command`'s goto), then the `Send`s it named
+/// as one `__pregel_tasks` list (LangGraph's channel for them; one write, since a store keeps
+/// one write per task and channel), so that a resume of the step still goes there.
 fn task_writes<G: GraphDef>(
     writes: &mut Vec<PendingWrite>,
     task: &str,
     node: &str,
     update: &<G::State as State>::Update,
     goto: &[G::Node],
+    sends: &[(G::Node, G::Sent)],
 ) -> Result<(), CheckpointError>
 where
     G::State: Durable,
@@ -316,5 +326,17 @@ where
         channel: target.branch_trigger().to_owned(),
         value: Value::Null,
     }));
+    if !sends.is_empty() {
+        let sends = sends
+            .iter()
+            .map(|(target, input)| frontier::encode_send::<G>(*target, input))
+            .collect::<Result<_, _>>()?;
+        writes.push(PendingWrite {
+            task_id: task.to_owned(),
+            node: node.to_owned(),
+            channel: PendingWrite::TASKS.to_owned(),
+            value: Value::Array(sends),
+        });
+    }
     Ok(())
 }

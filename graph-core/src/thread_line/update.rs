@@ -83,7 +83,8 @@ impl ThreadRef {
         let due = match (as_node, &latest) {
             (Some(node), _) => {
                 let step_now = u64::try_from(step).unwrap_or_default();
-                let tasks = frontier.next_tasks(&[Ran::Node(node)], &[], &state, step_now)?;
+                let tasks =
+                    frontier.next_tasks(&[Ran::Node(node)], &[], Vec::new(), &state, step_now)?;
                 frontier::encode::<G>(&DueTasks {
                     tasks: &tasks,
                     joins: frontier.joins(),

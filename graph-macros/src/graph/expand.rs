@@ -9,8 +9,8 @@ use syn::{FnArg, Ident};
 use super::docs;
 use super::lower::{Lowered, NodeGoto, Route, RouteTarget};
 use super::model::{
-    EdgeModel, Endpoint, GraphModel, NodeModel, RetryValue, RouterModel, TimeoutValue, retry_value,
-    timeout_value, type_text, is_ctx_param,
+    EdgeModel, Endpoint, GraphModel, NodeModel, RetryValue, RouterModel, TimeoutValue,
+    is_ctx_param, retry_value, timeout_value, type_text,
 };
 use stategraph_diagram::{ArrowKind, Diagram, Vertex};
 
@@ -41,8 +41,11 @@ pub(crate) fn module(lowered: &Lowered<'_>, stub: bool) -> TokenStream {
     let module_docs = docs::module_docs(&docs::overview(graph, &lowered.diagram));
     let node_enum = node_enum(graph);
     let tag_enum = tag_enum(graph);
-    let route_enums = lowered.routes.iter().map(|route| route_enum(lowered, route));
-    let goto_enums = lowered.gotos.iter().map(|goto| goto_enum(graph, goto));
+    let route_enums = lowered
+        .routes
+        .iter()
+        .map(|route| route_enum(lowered, route));
+    let goto_enums = lowered.gotos.iter().map(|goto| goto_enum(lowered, goto));
     let graph_struct = graph_struct(graph, &lowered.diagram);
     let graph_def = graph_def_impl(lowered, stub);
     quote! {
@@ -348,9 +351,11 @@ fn route_enum(lowered: &Lowered<'_>, route: &Route<'_>) -> TokenStream {
     }
 }
 
-/// The enum a `#[node(goto = [..])]` fn returns its targets in: one unit variant per
-/// target, so going anywhere else does not compile.
-fn goto_enum(graph: &GraphModel, goto: &NodeGoto<'_>) -> TokenStream {
+/// The enum a `#[node(goto = [..])]` fn returns its targets in: one variant per target, so
+/// going anywhere else does not compile. A target with an input of its own is a `Send`: its
+/// variant carries that input.
+fn goto_enum(lowered: &Lowered<'_>, goto: &NodeGoto<'_>) -> TokenStream {
+    let graph = lowered.graph;
     let NodeGoto {
         node,
         enum_ident,
@@ -362,7 +367,19 @@ fn goto_enum(graph: &GraphModel, goto: &NodeGoto<'_>) -> TokenStream {
         "Where node `{}` sends the run next: the targets of its `goto`. It returns them in a `Goto`.",
         node.ident()
     );
+    let input_of = |endpoint: &Endpoint| {
+        endpoint
+            .node()
+            .and_then(|index| lowered.sent_input(&graph.nodes[index]))
+    };
     let variants = targets.iter().map(|RouteTarget { endpoint, variant }| {
+        if let Some(ty) = input_of(endpoint) {
+            let doc = format!(
+                "Start an instance of `{}` in the next step with this input (a `Send`).",
+                endpoint.ident()
+            );
+            return quote!(#[doc = #doc] #variant(#ty));
+        }
         let doc = match endpoint {
             Endpoint::End(_) => {
                 "Stop here: go to `END` (the node's edges still lead on).".to_owned()
@@ -371,14 +388,41 @@ fn goto_enum(graph: &GraphModel, goto: &NodeGoto<'_>) -> TokenStream {
         };
         quote!(#[doc = #doc] #variant)
     });
+    if targets
+        .iter()
+        .all(|target| input_of(target.endpoint).is_none())
+    {
+        return quote_spanned! {key.span()=>
+            #[doc = #doc]
+            #[derive(
+                ::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug,
+                ::core::cmp::PartialEq, ::core::cmp::Eq, ::core::hash::Hash,
+            )]
+            #vis enum #enum_ident {
+                #( #variants, )*
+            }
+        };
+    }
+    // With `Send`s among the targets: `Goto` keeps each node named once, and every `Send`
+    // (two `Send`s to one node are two instances), so no two `Send`s compare equal.
+    let same = targets
+        .iter()
+        .filter(|target| input_of(target.endpoint).is_none())
+        .map(|RouteTarget { variant, .. }| quote!((Self::#variant, Self::#variant) => true));
     quote_spanned! {key.span()=>
         #[doc = #doc]
-        #[derive(
-            ::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug,
-            ::core::cmp::PartialEq, ::core::cmp::Eq, ::core::hash::Hash,
-        )]
         #vis enum #enum_ident {
             #( #variants, )*
+        }
+
+        impl ::core::cmp::PartialEq for #enum_ident {
+            fn eq(&self, other: &Self) -> bool {
+                #[allow(unreachable_patterns)]
+                match (self, other) {
+                    #( #same, )*
+                    _ => false,
+                }
+            }
         }
     }
 }
@@ -641,15 +685,16 @@ fn node_call(
         };
     };
     let enum_ident = goto.enum_ident;
-    let arms = goto
-        .targets
-        .iter()
-        .map(
-            |RouteTarget { endpoint, variant }| match graph.node_variant(endpoint) {
-                Some(node) => quote!(#enum_ident::#variant => __goto.push(Node::#node)),
-                None => quote!(#enum_ident::#variant => {}),
-            },
-        );
+    let arms = goto.targets.iter().map(|RouteTarget { endpoint, variant }| {
+        let sent = endpoint
+            .node()
+            .is_some_and(|index| graph.own_input(index).is_some());
+        match graph.node_variant(endpoint) {
+            Some(node) if sent => quote!(#enum_ident::#variant(__input) => __sends.push((Node::#node, __Sent::#node(__input)))),
+            Some(node) => quote!(#enum_ident::#variant => __goto.push(Node::#node)),
+            None => quote!(#enum_ident::#variant => {}),
+        }
+    });
     quote_spanned! {output_span=>
         {
             let #result = #ident(#(#args),*).await;
@@ -659,10 +704,12 @@ fn node_call(
                     // A loop, not `filter_map`: with no `END` among the targets every arm
                     // would keep its target, which clippy flags in the user's crate.
                     let mut __goto = ::std::vec::Vec::with_capacity(__targets.len());
+                    #[allow(unused_mut)]
+                    let mut __sends = ::std::vec::Vec::new();
                     for __target in __targets {
                         match __target { #( #arms, )* }
                     }
-                    #private::NodeOutput { update: __update, goto: __goto }
+                    #private::NodeOutput { update: __update, goto: __goto, sends: __sends }
                 })
         }
     }
@@ -677,7 +724,7 @@ fn node_parameter_trait(graph: &GraphModel) -> TokenStream {
     let message = "a `#[node]` fn cannot take `{Self}`";
     let label = format!("the graph supplies `&{state_text}` and `&Ctx` only");
     let note = format!(
-        "a `#[node]` fn takes the state, the context or both, in any order: `state: &{state_text}`, `ctx: &Ctx`"
+        "a `#[node]` fn takes the state, the context or both, in any order: `state: &{state_text}`, `ctx: &Ctx`; only a node that every edge into it is a `Send` to may take an input of its own instead of the state"
     );
     quote! {
         #[diagnostic::on_unimplemented(message = #message, label = #label, note = #note)]
@@ -1094,7 +1141,7 @@ fn sent_enum(lowered: &Lowered<'_>) -> TokenStream {
     let from_payloads = lowered.sent.iter().filter_map(|sent| {
         let variant = &sent.node.variant;
         let ty = sent.own_input?;
-        Some(quote!(Node::#variant => (&#private::PayloadProbe::<#ty>::new()).from_json(__value).map(__Sent::#variant)))
+        Some(quote!(Node::#variant => (&#private::PayloadProbe::<#ty>::new()).parse_json(__value).map(__Sent::#variant)))
     });
     quote! {
         #[doc(hidden)]
@@ -1127,7 +1174,7 @@ fn sent_enum(lowered: &Lowered<'_>) -> TokenStream {
                 }
             }
 
-            fn payload_json(&self) -> ::core::option::Option<::core::result::Result<#private::serde_json::Value, ::std::string::String>> {
+            fn payload_json(&self) -> ::core::option::Option<::core::result::Result<#private::SentJson, ::std::string::String>> {
                 #[allow(unused_imports)]
                 use #private::{PayloadJson as _, PayloadNoJson as _};
                 match *self {
@@ -1136,7 +1183,7 @@ fn sent_enum(lowered: &Lowered<'_>) -> TokenStream {
             }
 
             #[allow(unreachable_patterns, unused_variables)]
-            fn payload_from_json(node: Node, __value: #private::serde_json::Value) -> ::core::result::Result<Self, ::std::string::String> {
+            fn payload_from_json(node: Node, __value: #private::SentJson) -> ::core::result::Result<Self, ::std::string::String> {
                 #[allow(unused_imports)]
                 use #private::{PayloadJson as _, PayloadNoJson as _};
                 match node {
@@ -1171,7 +1218,12 @@ fn graph_def_impl(lowered: &Lowered<'_>, stub: bool) -> TokenStream {
             .map(|node| {
                 let own_input = lowered.sent_input(node);
                 let call = node_call(graph, node, lowered.goto_of(node), own_input);
-                with_input(graph, node, own_input, with_routers_in_task(lowered, node, call))
+                with_input(
+                    graph,
+                    node,
+                    own_input,
+                    with_routers_in_task(lowered, node, call),
+                )
             })
             .collect();
         let mut helpers = route_fns(lowered);

@@ -91,6 +91,7 @@ pub(crate) fn lower(graph: &GraphModel) -> Lowered<'_> {
 }
 
 fn sent(graph: &GraphModel) -> Vec<SentNode<'_>> {
+    // A sending router's targets, and the nodes a `goto` starts with an input of their own.
     let sent: Vec<usize> = graph
         .edges
         .iter()
@@ -99,7 +100,8 @@ fn sent(graph: &GraphModel) -> Vec<SentNode<'_>> {
         .filter_map(Endpoint::node)
         .collect();
     (0..graph.nodes.len())
-        .filter(|index| sent.contains(index) && graph.node_variant_taken_by(*index).is_none())
+        .filter(|index| sent.contains(index) || graph.own_input(*index).is_some())
+        .filter(|index| graph.node_variant_taken_by(*index).is_none())
         .map(|index| SentNode {
             node: &graph.nodes[index],
             own_input: graph.own_input(index),

@@ -440,10 +440,10 @@ impl GraphModel {
     }
 
     /// The input type of node `index` when it takes one of its own: every edge into it is
-    /// a sending router's (so each instance gets its input from a `Send`) and it takes a
-    /// reference to a type other than the state (`task: &SubTask`). `None` for a node that
-    /// takes the state, or that an edge other than a `Send` starts (then the node's
-    /// parameter is checked against the state, and a wrong one reported there).
+    /// a sending router's or a `goto` (so each instance gets its input from a `Send`) and
+    /// it takes a reference to a type other than the state (`task: &SubTask`). `None` for a
+    /// node that takes the state, or that another edge starts (then the node's parameter is
+    /// checked against the state, and a wrong one reported there).
     pub(crate) fn own_input(&self, index: usize) -> Option<&Type> {
         let input = node_input_type(&self.nodes[index].item)?;
         let state = self.state.as_ref()?;
@@ -459,7 +459,7 @@ impl GraphModel {
             {
                 continue;
             }
-            if !self.edge_sends(edge) {
+            if !self.edge_sends(edge) && !matches!(edge, EdgeModel::Goto { .. }) {
                 return None;
             }
             sent = true;

@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashSet};
 
 use super::state_text;
 use crate::ctxt::Ctxt;
-use crate::graph::model::{EdgeModel, Endpoint, GraphModel, NodeModel};
+use crate::graph::model::{EdgeModel, Endpoint, GraphModel, NodeModel, is_ctx_param, type_text};
 use crate::suggest::{backticked, did_you_mean};
 
 fn known_nodes(graph: &GraphModel) -> String {
@@ -347,5 +347,50 @@ pub(super) fn check_reaches_end(graph: &GraphModel, reached: &[bool], cx: &mut C
             )
         };
         cx.error_spanned_by(ident, message);
+    }
+}
+
+/// A node only `Send`s start, taking an input of its own, is given that input and the
+/// context: never the state, so neither a second input nor an `async` router (which reads
+/// the state the node was given) fits it.
+pub(super) fn check_own_input_nodes(graph: &GraphModel, cx: &mut Ctxt) {
+    for (index, node) in graph.nodes.iter().enumerate() {
+        let Some(input) = graph.own_input(index) else {
+            continue;
+        };
+        let input = type_text(input);
+        let extra = node
+            .item
+            .sig
+            .inputs
+            .iter()
+            .filter_map(|arg| match arg {
+                syn::FnArg::Typed(param) if !is_ctx_param(&param.ty) => Some(param),
+                _ => None,
+            })
+            .nth(1);
+        if let Some(extra) = extra {
+            cx.error_spanned_by(
+                extra,
+                format!(
+                    "node `{}` takes a `{input}` from each `Send`, and may take the context (`ctx: &Ctx`) beside it, not the state: a `Send`'s input is all a node it starts is given",
+                    node.ident()
+                ),
+            );
+        }
+        for edge in &graph.edges {
+            if let EdgeModel::Routed { from, router, .. } = edge
+                && from.node() == Some(index)
+                && graph.edge_routes_in_task(edge)
+            {
+                cx.error_spanned_by(
+                    router,
+                    format!(
+                        "`async` router `{router}` reads the state its node was given, and node `{}` is given a `{input}`, not the state; make `{router}` a plain `fn`, which routes on the state after the step",
+                        node.ident()
+                    ),
+                );
+            }
+        }
     }
 }

@@ -20,6 +20,7 @@ pub(crate) fn check(model: &GraphModel, cx: &mut Ctxt) {
     graph::check_edge_ends(model, cx);
     graph::check_duplicate_edges(model, cx);
     graph::check_router_edges(model, cx);
+    graph::check_own_input_nodes(model, cx);
     if model.nodes.is_empty() {
         cx.error_at(
             model.module.ident.span(),
