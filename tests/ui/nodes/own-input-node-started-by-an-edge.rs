@@ -1,0 +1,41 @@
+use stategraph::prelude::*;
+
+#[derive(Clone, Debug, Default, State)]
+pub struct Research {
+    pub questions: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct SubTask {
+    pub question: String,
+}
+
+// `plan -> research` starts `research` on the state, so it cannot take a `SubTask`.
+#[graph(
+    state = Research,
+    edges = [START -> plan -> fan_out ? [research], plan -> research, research -> END]
+)]
+pub mod research {
+    use super::*;
+
+    #[node]
+    pub async fn plan(_state: &Research) -> ResearchUpdate {
+        ResearchUpdate::default()
+    }
+
+    #[router]
+    pub fn fan_out(state: &Research) -> Vec<FanOut> {
+        state
+            .questions
+            .iter()
+            .map(|question| FanOut::Research(SubTask { question: question.clone() }))
+            .collect()
+    }
+
+    #[node]
+    pub async fn research(task: &SubTask) -> ResearchUpdate {
+        ResearchUpdate::default().questions(vec![task.question.clone()])
+    }
+}
+
+fn main() {}

@@ -1,0 +1,37 @@
+use stategraph::prelude::*;
+
+#[derive(Clone, Debug, Default, State)]
+pub struct Research {
+    pub questions: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct SubTask {
+    pub question: String,
+}
+
+#[graph(state = Research, edges = [START -> plan -> fan_out ? [research], research -> END])]
+pub mod research {
+    use super::*;
+
+    #[node]
+    pub async fn plan(_state: &Research) -> ResearchUpdate {
+        ResearchUpdate::default()
+    }
+
+    #[router]
+    pub fn fan_out(state: &Research) -> Vec<FanOut> {
+        state
+            .questions
+            .iter()
+            .map(|question| FanOut::Research(SubTask { question: question.clone() }))
+            .collect()
+    }
+
+    #[node]
+    pub async fn research(task: &SubTask, state: &Research) -> ResearchUpdate {
+        ResearchUpdate::default().questions(vec![task.question.clone(), state.questions.len().to_string()])
+    }
+}
+
+fn main() {}

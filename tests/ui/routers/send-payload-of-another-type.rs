@@ -1,0 +1,34 @@
+use stategraph::prelude::*;
+
+#[derive(Clone, Debug, Default, State)]
+pub struct Research {
+    pub questions: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct SubTask {
+    pub question: String,
+}
+
+#[graph(state = Research, edges = [START -> plan -> fan_out ? [research], research -> END])]
+pub mod research {
+    use super::*;
+
+    #[node]
+    pub async fn plan(_state: &Research) -> ResearchUpdate {
+        ResearchUpdate::default()
+    }
+
+    #[router]
+    pub fn fan_out(state: &Research) -> Vec<FanOut> {
+        // `research` takes a `SubTask`: a `Send` of the state does not fit it.
+        state.questions.iter().map(|_| FanOut::Research(state.clone())).collect()
+    }
+
+    #[node]
+    pub async fn research(task: &SubTask, _ctx: &Ctx) -> ResearchUpdate {
+        ResearchUpdate::default().questions(vec![task.question.clone()])
+    }
+}
+
+fn main() {}
