@@ -9,12 +9,17 @@ use futures::TryStreamExt;
 use stategraph::checkpoint::Checkpointer;
 use stategraph::mode::Messages;
 use stategraph::prebuilt::{
-    FakeChatModel, FakeToolCall, MessagesState, Reply, ToolNode, create_react_agent,
+    FakeChatModel, FakeToolCall, MessagesState, MessagesStateUpdate, Reply, ToolNode,
+    create_react_agent,
 };
 use stategraph::prelude::*;
 use stategraph::{AnyChatModel, GraphError, ModelIdentity, telemetry};
 use stategraph_checkpoint::MemoryCheckpointer;
-use stategraph_test_support::guide::{Topic, TopicUpdate, joke_poem, scripted_models};
+use stategraph_openai::{ChatOpenAI, OpenAiClient};
+use stategraph_test_support::fault_server::{FaultServer, Reply as ServerReply};
+use stategraph_test_support::guide::{
+    Topic, TopicUpdate, joke_poem, openai_models, scripted_models,
+};
 use stategraph_test_support::span_recorder::{RecordedSpan, SpanRecorder};
 
 fn parent<'a>(spans: &'a [RecordedSpan], span: &RecordedSpan) -> &'a RecordedSpan {
@@ -208,6 +213,42 @@ async fn tool_calls_are_execute_tool_spans_in_their_task_and_a_failed_one_is_mar
     );
 }
 
+#[tokio::test]
+async fn a_tool_call_of_a_run_on_a_thread_carries_the_thread() {
+    let (recorder, dispatch) = SpanRecorder::new();
+    let _subscriber = tracing::dispatcher::set_default(&dispatch);
+    let model = || {
+        FakeChatModel::new([
+            Reply::tool_calls([
+                FakeToolCall::new("upper", serde_json::json!({"text": "hi"})).with_id("call_1"),
+            ]),
+            Reply::text("done"),
+        ])
+    };
+    let store: Arc<dyn Checkpointer> = Arc::new(MemoryCheckpointer::new());
+    create_react_agent(model(), ToolNode::new().tool(Upper))
+        .thread(&store, "thread-9")
+        .invoke(MessagesStateUpdate::default().messages(vec![Message::user("shout")]))
+        .await
+        .unwrap();
+    let (_, upper) = recorder.one("execute_tool upper");
+    assert_eq!(upper.field("gen_ai.conversation.id"), Some("thread-9"));
+    assert_eq!(
+        upper.field("langsmith.metadata.thread_id"),
+        Some("thread-9")
+    );
+
+    // A run on no thread has no conversation.
+    let (recorder, dispatch) = SpanRecorder::new();
+    let _subscriber = tracing::dispatcher::set_default(&dispatch);
+    create_react_agent(model(), ToolNode::new().tool(Upper))
+        .invoke(MessagesState::new([Message::user("shout")]))
+        .await
+        .unwrap();
+    let (_, upper) = recorder.one("execute_tool upper");
+    assert_eq!(upper.field("gen_ai.conversation.id"), None);
+}
+
 /// Upper-cases its text.
 #[stategraph::tool]
 async fn upper(text: String) -> String {
@@ -325,5 +366,78 @@ fn the_example_logs_its_spans_on_stderr_with_rust_log_and_keeps_stdout_for_token
         ": close",
     ] {
         assert!(err.contains(wanted), "no `{wanted}` in:\n{err}");
+    }
+}
+
+/// llama-server's stream, answering as a model other than the one asked for.
+fn served_answer(id: &str) -> ServerReply {
+    let chunk = |delta: &str, finish: &str| {
+        format!(
+            r#"data: {{"id":"{id}","model":"served-model-2024","object":"chat.completion.chunk","choices":[{{"index":0,"delta":{delta},"finish_reason":{finish}}}]}}"#
+        ) + "\n\n"
+    };
+    ServerReply::sse([
+        chunk(r#"{"role":"assistant","content":null}"#, "null"),
+        chunk(r#"{"content":"Hi"}"#, "null"),
+        chunk("{}", r#""stop""#),
+        format!(
+            r#"data: {{"id":"{id}","model":"served-model-2024","choices":[],"usage":{{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}}}"#
+        ) + "\n\n",
+        "data: [DONE]\n\n".to_owned(),
+    ])
+}
+
+#[tokio::test]
+async fn a_chat_openai_calls_span_has_the_servers_response_id_and_model_and_no_key() {
+    let (recorder, dispatch) = SpanRecorder::new();
+    let _subscriber = tracing::dispatcher::set_default(&dispatch);
+    let server = FaultServer::start(vec![
+        served_answer("chatcmpl-J1"),
+        served_answer("chatcmpl-P2"),
+    ])
+    .await;
+    let client = OpenAiClient::builder()
+        .base_url(&server.base_url)
+        .api_key("sk-telemetry-secret-42")
+        .max_retries(0)
+        .build()
+        .unwrap();
+    let graph = joke_poem::Graph::new(openai_models(ChatOpenAI::new(client, "gpt-4o-mini")));
+    let input = Topic {
+        topic: "cats".into(),
+        ..Topic::default()
+    };
+    let chunks: Vec<_> = graph.stream(input, Messages).try_collect().await.unwrap();
+
+    let calls = recorder.named("chat gpt-4o-mini");
+    assert_eq!(calls.len(), 2, "{}", recorder.tree());
+    let mut ids: Vec<&str> = calls
+        .iter()
+        .map(|(_, call)| call.field("gen_ai.response.id").unwrap())
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, ["chatcmpl-J1", "chatcmpl-P2"]);
+    for (_, call) in &calls {
+        assert_eq!(call.field("gen_ai.provider.name"), Some("openai"));
+        assert_eq!(call.field("gen_ai.request.model"), Some("gpt-4o-mini"));
+        assert_eq!(
+            call.field("gen_ai.response.model"),
+            Some("served-model-2024")
+        );
+        assert_eq!(
+            call.field("gen_ai.response.finish_reasons"),
+            Some(r#"["stop"]"#)
+        );
+        assert_eq!(call.field("gen_ai.usage.output_tokens"), Some("1"));
+    }
+    // Messages mode keeps the graph's own ids for its messages.
+    assert!(chunks.iter().all(|chunk| chunk.id().starts_with("run-")));
+    for span in recorder.spans() {
+        for (name, value) in &span.fields {
+            assert!(
+                !value.contains("sk-telemetry"),
+                "the key in {name} of {span:?}"
+            );
+        }
     }
 }

@@ -10,7 +10,9 @@ use stategraph_core::{ChatChunk, ChatChunkStream, ChatModel, ChatRequest, ModelI
 use crate::chunk_stream::Chunks;
 use crate::client::OpenAiClient;
 use crate::error::OpenAiError;
-use crate::wire::{ChatCompletionRequest, DeltaChunk, RequestMessage, Tool, ToolChoice};
+use crate::wire::{
+    ChatCompletionRequest, DeltaChunk, RequestMessage, ResponseHead, Tool, ToolChoice,
+};
 
 /// The model `from_env` uses when `OPENAI_MODEL` is unset: the guide's.
 pub const DEFAULT_MODEL: &str = "gpt-4o-mini";
@@ -221,6 +223,8 @@ impl ChatModel for ChatOpenAI {
             chunks: self.client.stream_deltas(&wire),
             held: None,
             queued: None,
+            head: None,
+            named_first: false,
             ended: false,
         }
         .boxed()
@@ -232,13 +236,42 @@ impl ChatModel for ChatOpenAI {
 /// reason; holding the (empty) finish chunk back until the usage arrives makes
 /// `MessageChunk::is_last` true on the chunk that really is last, at no cost in latency
 /// for any token.
+///
+/// The answer's id and model, as the server names them, go on the first chunk that can
+/// carry them (for the model call's span, even when the call fails later) and on the one
+/// with the finish reason (for messages mode's `response_metadata`, as LangChain's).
 struct LastChunk {
     chunks: Chunks<DeltaChunk>,
     /// A bare finish chunk, waiting for the usage.
     held: Option<ChatChunk>,
     /// An item to hand out before reading on.
     queued: Option<Result<ChatChunk, OpenAiError>>,
+    /// The answer's id and model, once a chunk named them.
+    head: Option<Box<ResponseHead>>,
+    /// A chunk has carried the head.
+    named_first: bool,
     ended: bool,
+}
+
+impl LastChunk {
+    /// `chunk` with the answer's id and model, when they are known.
+    fn name(&mut self, chunk: ChatChunk) -> ChatChunk {
+        let Some(head) = &self.head else {
+            return chunk;
+        };
+        self.named_first = true;
+        name(chunk, head)
+    }
+}
+
+fn name(mut chunk: ChatChunk, head: &ResponseHead) -> ChatChunk {
+    if let Some(id) = &head.id {
+        chunk = chunk.with_response_id(id.clone());
+    }
+    if let Some(model) = &head.model {
+        chunk = chunk.with_response_model(model.clone());
+    }
+    chunk
 }
 
 impl Stream for LastChunk {
@@ -253,7 +286,7 @@ impl Stream for LastChunk {
             return Poll::Ready(None);
         }
         loop {
-            let raw = match ready!(this.chunks.poll_next_unpin(cx)) {
+            let mut raw = match ready!(this.chunks.poll_next_unpin(cx)) {
                 Some(Ok(raw)) => raw,
                 None => {
                     this.ended = true;
@@ -268,10 +301,17 @@ impl Stream for LastChunk {
                     return Poll::Ready(Some(Ok(held)));
                 }
             };
-            let Some(chunk) = to_chat_chunk(raw) else {
+            if let Some(head) = raw.head.take() {
+                this.head = Some(head);
+            }
+            let Some(mut chunk) = to_chat_chunk(raw) else {
                 continue;
             };
-            if this.held.is_none() && chunk.finish_reason().is_none() {
+            let finishes = chunk.finish_reason().is_some();
+            if !this.named_first || finishes {
+                chunk = this.name(chunk);
+            }
+            if this.held.is_none() && !finishes {
                 // Nearly every chunk: a token in the middle of the answer, passed on as is.
                 return Poll::Ready(Some(Ok(chunk)));
             }
@@ -301,7 +341,8 @@ impl Stream for LastChunk {
 
 /// Splits a chunk that ends the answer without the usage into its payload (text, tool-call
 /// pieces), yielded at once, and a bare finish chunk, held for the usage that may follow.
-/// Servers differ in whether the finish reason comes alone or on the last token.
+/// Servers differ in whether the finish reason comes alone or on the last token. The
+/// answer's id and model stay on both.
 fn split_finish(mut chunk: ChatChunk) -> (Option<ChatChunk>, Option<ChatChunk>) {
     if chunk.finish_reason().is_none() || chunk.usage().is_some() {
         return (Some(chunk), None);
@@ -309,7 +350,11 @@ fn split_finish(mut chunk: ChatChunk) -> (Option<ChatChunk>, Option<ChatChunk>) 
     if chunk.content.is_empty() && chunk.tool_call_chunks().is_empty() {
         return (None, Some(chunk));
     }
-    let mut finish = ChatChunk::default();
+    let head = ResponseHead {
+        id: chunk.response_id().map(str::to_owned),
+        model: chunk.response_model().map(str::to_owned),
+    };
+    let mut finish = name(ChatChunk::default(), &head);
     finish.set_finish_reason(chunk.set_finish_reason(None));
     (Some(chunk), Some(finish))
 }

@@ -64,6 +64,11 @@ pub(crate) trait StreamedChunk: DeserializeOwned {
     /// Whether it carries part of the answer (text, reasoning, a refusal, tool-call
     /// pieces), unlike the role-only first chunk or a usage-only last one.
     fn carries_content(&self) -> bool;
+    /// Reads the answer's id and model from `data`, the JSON it was decoded from, when the
+    /// chunk did not keep them; whether it found them, so the stream can stop asking.
+    fn read_head(&mut self, _data: &str) -> bool {
+        true
+    }
 }
 
 impl StreamedChunk for ChatCompletionChunk {
@@ -101,6 +106,10 @@ impl StreamedChunk for DeltaChunk {
             .zero
             .as_ref()
             .is_some_and(|choice| choice.carries_content())
+    }
+
+    fn read_head(&mut self, data: &str) -> bool {
+        DeltaChunk::read_head(self, data)
     }
 }
 
@@ -322,6 +331,9 @@ struct Progress {
     received: u64,
     /// A choice carried a finish reason (or `[DONE]` came): the answer is complete.
     finished: bool,
+    /// The answer's id and model were read, or are not looked for any more: a server that
+    /// names no id on the chunks up to the first with content is not asked again.
+    head_read: bool,
 }
 
 impl Progress {
@@ -356,8 +368,12 @@ impl Progress {
             self.finished = true;
         }
         self.received += 1;
-        if chunk.carries_content() {
+        let content = chunk.carries_content();
+        if content {
             self.chunks += 1;
+        }
+        if !self.head_read {
+            self.head_read = chunk.read_head(data) || content;
         }
         Ok(Step::Chunk(chunk))
     }

@@ -78,6 +78,66 @@ async fn a_real_servers_stream_read_byte_by_byte_becomes_the_message_with_usage(
 }
 
 #[tokio::test]
+async fn the_first_and_the_finishing_chunk_carry_the_servers_id_and_model_for_the_answer() {
+    let server = FaultServer::start(vec![Reply::sse([LLAMA_SSE])]).await;
+    let chunks: Vec<_> = model(&server)
+        .model("asked-for")
+        .stream(ChatRequest::new([Message::user("hi")]))
+        .try_collect()
+        .await
+        .unwrap();
+    let named: Vec<_> = chunks
+        .iter()
+        .map(|chunk| (chunk.response_id(), chunk.response_model()))
+        .collect();
+    let head = (Some("chatcmpl-K"), Some("smollm2-135m"));
+    assert_eq!(
+        named,
+        [head, (None, None), (None, None), head],
+        "{chunks:?}"
+    );
+    assert_eq!(chunks[3].finish_reason(), Some(&FinishReason::Stop));
+    assert_eq!(
+        chunks[1].message_id(),
+        None,
+        "the message's id is the graph's, not the server's"
+    );
+}
+
+#[tokio::test]
+async fn a_first_chunk_without_an_id_leaves_the_answers_head_to_the_next() {
+    // Azure's first chunk: content filter results, no choices, empty id and model.
+    let filters = r#"data: {"choices":[],"created":0,"id":"","model":"","object":"","prompt_filter_results":[]}"#;
+    let named = |text: &str, reason: Option<&str>| {
+        let finish = reason.map_or(String::new(), |r| format!(r#","finish_reason":"{r}""#));
+        format!(
+            r#"data: {{"id":"chatcmpl-A","model":"gpt-4o-2024-11-20","choices":[{{"index":0,"delta":{{"content":"{text}"}}{finish}}}]}}"#
+        ) + "\n\n"
+    };
+    let server = FaultServer::start(vec![Reply::sse([
+        format!("{filters}\n\n"),
+        named("Hi", None),
+        named(" there", None),
+        named("", Some("length")),
+        DONE.to_owned(),
+    ])])
+    .await;
+    let chunks: Vec<_> = model(&server)
+        .stream(ChatRequest::new([Message::user("hi")]))
+        .try_collect()
+        .await
+        .unwrap();
+    let ids: Vec<_> = chunks.iter().map(|chunk| chunk.response_id()).collect();
+    assert_eq!(
+        ids,
+        [Some("chatcmpl-A"), None, Some("chatcmpl-A")],
+        "{chunks:?}"
+    );
+    assert_eq!(chunks[0].response_model(), Some("gpt-4o-2024-11-20"));
+    assert_eq!(chunks[0].content, "Hi");
+}
+
+#[tokio::test]
 async fn a_calls_tools_merge_with_the_models_by_name_and_its_tool_choice_wins() {
     let server = FaultServer::start(vec![Reply::sse([LLAMA_SSE])]).await;
     let tool = |name: &str, description: &str| {

@@ -43,6 +43,10 @@ struct RareParts {
     finish_reason: Option<FinishReason>,
     usage: Option<Usage>,
     message_id: Option<String>,
+    /// The provider's id for its answer (OpenAI's `chatcmpl-...`).
+    response_id: Option<String>,
+    /// The model that answered, as the provider names it.
+    response_model: Option<String>,
     /// A whole tool message's answer: the call it answers, the tool's name, its status.
     tool_result: Option<ToolResultParts>,
 }
@@ -60,6 +64,8 @@ impl RareParts {
             && self.finish_reason.is_none()
             && self.usage.is_none()
             && self.message_id.is_none()
+            && self.response_id.is_none()
+            && self.response_model.is_none()
             && self.tool_result.is_none()
     }
 }
@@ -173,6 +179,44 @@ impl ChatChunk {
         self
     }
 
+    /// The provider's id for the answer this chunk belongs to (OpenAI's `chatcmpl-...`),
+    /// when the chunk carries it. It is not the message's id
+    /// ([`message_id`](Self::message_id)), which the graph gives each model call; the
+    /// model call's span records it as `gen_ai.response.id`.
+    ///
+    /// ```
+    /// use stategraph_core::ChatChunk;
+    /// let chunk = ChatChunk::text("Hi")
+    ///     .with_response_id("chatcmpl-1")
+    ///     .with_response_model("gpt-4o-mini-2024-07-18");
+    /// assert_eq!(chunk.response_id(), Some("chatcmpl-1"));
+    /// assert_eq!(chunk.response_model(), Some("gpt-4o-mini-2024-07-18"));
+    /// assert_eq!(chunk.message_id(), None);
+    /// ```
+    pub fn response_id(&self) -> Option<&str> {
+        self.rare.as_ref()?.response_id.as_deref()
+    }
+
+    /// The model that answered, as the provider names it (often more exact than the model
+    /// asked for: `gpt-4o-mini-2024-07-18` for `gpt-4o-mini`), when the chunk carries it.
+    pub fn response_model(&self) -> Option<&str> {
+        self.rare.as_ref()?.response_model.as_deref()
+    }
+
+    /// This chunk, carrying the provider's id for its answer.
+    #[must_use]
+    pub fn with_response_id(mut self, id: impl Into<String>) -> Self {
+        self.rare_mut().response_id = Some(id.into());
+        self
+    }
+
+    /// This chunk, carrying the name of the model that answered.
+    #[must_use]
+    pub fn with_response_model(mut self, model: impl Into<String>) -> Self {
+        self.rare_mut().response_model = Some(model.into());
+        self
+    }
+
     /// This chunk, written by `role`.
     #[must_use]
     pub fn with_role(mut self, role: Role) -> Self {
@@ -231,7 +275,7 @@ impl ChatChunk {
     }
 
     /// Whether the chunk carries only a role and text: no tool-call piece, finish reason,
-    /// usage or message id.
+    /// usage, message id or response id or model.
     pub fn is_text_only(&self) -> bool {
         self.rare.is_none()
     }
@@ -249,7 +293,7 @@ impl ChatChunk {
 
 /// Adds a chunk of the same call, as LangChain adds `AIMessageChunk`s: text appended,
 /// tool-call pieces joined by `index` (the first id and name kept, arguments appended),
-/// the last finish reason and usage kept.
+/// the last finish reason and usage kept, the first response id and model kept.
 impl std::ops::AddAssign<&ChatChunk> for ChatChunk {
     fn add_assign(&mut self, next: &ChatChunk) {
         self.content.push_str(&next.content);
@@ -280,6 +324,12 @@ impl std::ops::AddAssign<&ChatChunk> for ChatChunk {
         if let Some(usage) = next.usage() {
             self.set_usage(Some(usage));
         }
+        if let (None, Some(id)) = (self.response_id(), next.response_id()) {
+            self.rare_mut().response_id = Some(id.to_owned());
+        }
+        if let (None, Some(model)) = (self.response_model(), next.response_model()) {
+            self.rare_mut().response_model = Some(model.to_owned());
+        }
     }
 }
 
@@ -293,6 +343,8 @@ impl fmt::Debug for ChatChunk {
             .field("finish_reason", &self.finish_reason())
             .field("usage", &self.usage())
             .field("message_id", &self.message_id())
+            .field("response_id", &self.response_id())
+            .field("response_model", &self.response_model())
             .finish()
     }
 }
@@ -308,6 +360,8 @@ impl Serialize for ChatChunk {
             finish_reason: self.finish_reason(),
             usage: self.usage(),
             id: self.message_id(),
+            response_id: self.response_id(),
+            response_model: self.response_model(),
         }
         .serialize(serializer)
     }
@@ -326,6 +380,12 @@ impl<'de> Deserialize<'de> for ChatChunk {
         if let Some(id) = json.id {
             chunk = chunk.with_message_id(id);
         }
+        if let Some(id) = json.response_id {
+            chunk = chunk.with_response_id(id);
+        }
+        if let Some(model) = json.response_model {
+            chunk = chunk.with_response_model(model);
+        }
         Ok(chunk)
     }
 }
@@ -343,6 +403,10 @@ struct ChunkJsonRef<'a> {
     usage: Option<Usage>,
     #[serde(skip_serializing_if = "Option::is_none")]
     id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_model: Option<&'a str>,
 }
 
 fn no_pieces(pieces: &&[ToolCallChunk]) -> bool {
@@ -362,6 +426,10 @@ struct ChunkJson {
     usage: Option<Usage>,
     #[serde(default)]
     id: Option<String>,
+    #[serde(default)]
+    response_id: Option<String>,
+    #[serde(default)]
+    response_model: Option<String>,
 }
 
 /// One streamed piece of a tool call. The first piece of a call usually carries its `id`
@@ -405,6 +473,24 @@ mod tests {
                 .with_tool_call_chunks([])
                 .is_text_only()
         );
+    }
+
+    #[test]
+    fn a_sum_of_chunks_keeps_the_first_response_id_and_model() {
+        let mut sum = ChatChunk::text("a");
+        sum += &ChatChunk::text("b")
+            .with_response_id("chatcmpl-1")
+            .with_response_model("m-2024");
+        sum += &ChatChunk::text("c")
+            .with_response_id("chatcmpl-2")
+            .with_response_model("other");
+        assert_eq!(sum.content, "abc");
+        assert_eq!(sum.response_id(), Some("chatcmpl-1"));
+        assert_eq!(sum.response_model(), Some("m-2024"));
+        let json = serde_json::to_value(&sum).unwrap();
+        assert_eq!(json["response_id"], "chatcmpl-1");
+        assert_eq!(json["response_model"], "m-2024");
+        assert_eq!(serde_json::from_value::<ChatChunk>(json).unwrap(), sum);
     }
 
     #[test]

@@ -30,6 +30,9 @@ pub struct LangChainJson<'a> {
     finish_reason: Option<&'a FinishReason>,
     usage: Option<Usage>,
     model: Option<&'a ModelIdentity>,
+    /// The provider's id and model for the answer, as the chunk carries them.
+    response_id: Option<&'a str>,
+    response_model: Option<&'a str>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -60,6 +63,8 @@ impl<'a> LangChainJson<'a> {
             finish_reason: message.finish_reason.as_ref(),
             usage: message.usage,
             model: None,
+            response_id: None,
+            response_model: None,
         }
     }
 
@@ -86,6 +91,8 @@ impl<'a> LangChainJson<'a> {
             finish_reason: chunk.finish_reason(),
             usage: chunk.usage(),
             model: None,
+            response_id: chunk.response_id(),
+            response_model: chunk.response_model(),
         }
     }
 
@@ -164,6 +171,8 @@ impl Serialize for LangChainJson<'_> {
             &ResponseMetadata {
                 model: self.model,
                 finish_reason: self.finish_reason,
+                response_id: self.response_id,
+                response_model: self.response_model,
             },
         )?;
         let kind = match self.kind {
@@ -231,10 +240,15 @@ impl<'a, I: Iterator<Item = CallRef<'a>> + Clone> Serialize for AdditionalKwargs
 }
 
 /// `{"model_provider"}` on every chunk; `finish_reason` and `model_name` on the last, as
-/// LangChain's OpenAI integration fills them.
+/// LangChain's OpenAI integration fills them: `model_name` is the model the provider says
+/// answered, else the one asked for. The last also has the provider's `id` for the answer
+/// when it gave one, as LangChain's `invoke` does. Each key is on one chunk only: LangChain
+/// joins the strings of a key found on several chunks when it adds them up.
 struct ResponseMetadata<'a> {
     model: Option<&'a ModelIdentity>,
     finish_reason: Option<&'a FinishReason>,
+    response_id: Option<&'a str>,
+    response_model: Option<&'a str>,
 }
 
 impl Serialize for ResponseMetadata<'_> {
@@ -242,8 +256,12 @@ impl Serialize for ResponseMetadata<'_> {
         let mut map = serializer.serialize_map(None)?;
         if let Some(reason) = self.finish_reason {
             map.serialize_entry("finish_reason", reason.as_str())?;
-            if let Some(model) = self.model {
-                map.serialize_entry("model_name", &model.model_name)?;
+            let asked = self.model.map(|model| model.model_name.as_str());
+            if let Some(model) = self.response_model.or(asked) {
+                map.serialize_entry("model_name", model)?;
+            }
+            if let Some(id) = self.response_id {
+                map.serialize_entry("id", id)?;
             }
         }
         if let Some(model) = self.model {
@@ -332,6 +350,43 @@ mod tests {
                 "invalid_tool_calls": [], "usage_metadata": null, "tool_call_chunks": [],
                 "chunk_position": null,
             })
+        );
+    }
+
+    #[test]
+    fn the_last_chunk_names_the_model_and_response_the_provider_named() {
+        let model = ModelIdentity::new("openai", "gpt-4o-mini");
+        let metadata = |chunk: &ChatChunk, last| {
+            serde_json::to_value(
+                LangChainJson::chunk(chunk, "run-1", last).with_model(Some(&model)),
+            )
+            .unwrap()["response_metadata"]
+                .clone()
+        };
+        let first = ChatChunk::text("Why")
+            .with_response_id("chatcmpl-9")
+            .with_response_model("gpt-4o-mini-2024-07-18");
+        assert_eq!(
+            metadata(&first, false),
+            json!({"model_provider": "openai"}),
+            "each key on the last chunk only"
+        );
+        let last = ChatChunk::default()
+            .with_finish_reason(FinishReason::Stop)
+            .with_response_id("chatcmpl-9")
+            .with_response_model("gpt-4o-mini-2024-07-18");
+        assert_eq!(
+            metadata(&last, true),
+            json!({
+                "finish_reason": "stop", "model_name": "gpt-4o-mini-2024-07-18",
+                "id": "chatcmpl-9", "model_provider": "openai",
+            })
+        );
+        let unnamed = ChatChunk::default().with_finish_reason(FinishReason::Stop);
+        assert_eq!(
+            metadata(&unnamed, true),
+            json!({"finish_reason": "stop", "model_name": "gpt-4o-mini", "model_provider": "openai"}),
+            "the model asked for when the provider names none"
         );
     }
 

@@ -120,11 +120,11 @@ impl<'a, G: GraphDef, M: ChatModel + ?Sized> ChatCall<'a, G, M> {
             .thread
             .as_ref()
             .map(|t| t.thread.thread_id.as_str());
-        let span = chat_span(identity, &request, &call_id, thread_id);
+        let span = chat_span(identity, &request, thread_id);
         // Work the model does on starting (building its request) belongs to the call.
         let chunks = span.in_scope(|| self.model.stream(request));
         StartedCall {
-            chunks: observe(span, identity, chunks),
+            chunks: observe(span, identity, &call_id, chunks),
             metadata,
             call_id,
         }

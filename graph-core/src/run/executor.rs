@@ -36,7 +36,7 @@ use crate::stream::metadata::{RunMetadata, TaskMetadata, task_id, task_key};
 use crate::stream::mode::ModeSet;
 use crate::stream::record::{Event, Recorder};
 use crate::telemetry::spans::{
-    TaskFields, checkpoint_span, mark_error, run_span, step_span, task_span,
+    TaskFields, checkpoint_span, in_conversation, mark_error, run_span, step_span, task_span,
 };
 
 type Update<G> = <<G as GraphDef>::State as State>::Update;
@@ -714,6 +714,7 @@ impl<G: GraphDef> Run<G> {
             span: span.clone(),
         });
         let future = AssertUnwindSafe(future).catch_unwind();
+        let future = in_conversation(self.thread_id(), future);
         if span.is_disabled() {
             self.running
                 .push(Box::pin(future.map(move |outcome| (index, outcome))));

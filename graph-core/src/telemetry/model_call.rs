@@ -1,6 +1,7 @@
 //! The span of one model call, `chat {model}`: opened by graph-core around every
 //! [`ChatModel`](crate::ChatModel) call, filled in as the call's chunks go by (its first
-//! chunk's time, the finish reasons, the usage), closed when the call ends or is dropped.
+//! chunk's time, the provider's response id and model, the finish reasons, the usage),
+//! closed when the call ends or is dropped.
 //!
 //! Nothing is looked at per chunk unless the span is enabled: with no subscriber, the
 //! model's stream is handed back as it was.
@@ -20,11 +21,10 @@ use super::spans::{int, mark_error};
 use crate::chat::{ChatChunk, ChatChunkStream, ChatRequest, MessageBuilder, ModelIdentity, Usage};
 
 /// The span of a model call by `model`, a child of the current span (the task calling
-/// it); `call_id` is the id of the message it makes.
+/// it).
 pub(crate) fn chat_span(
     model: &ModelIdentity,
     request: &ChatRequest,
-    call_id: &str,
     thread_id: Option<&str>,
 ) -> Span {
     let span = tracing::span!(
@@ -39,7 +39,7 @@ pub(crate) fn chat_span(
         { GEN_AI_REQUEST_TEMPERATURE } = model.temperature,
         { GEN_AI_REQUEST_MAX_TOKENS } = model.max_tokens.map(i64::from),
         { GEN_AI_CONVERSATION_ID } = thread_id,
-        { GEN_AI_RESPONSE_ID } = call_id,
+        { GEN_AI_RESPONSE_ID } = Empty,
         { GEN_AI_RESPONSE_MODEL } = Empty,
         { GEN_AI_RESPONSE_FINISH_REASONS } = Empty,
         { GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK } = Empty,
@@ -71,10 +71,12 @@ pub(crate) fn chat_span(
 }
 
 /// `chunks`, the stream of the call `span` stands for, recording on the span as it goes;
-/// `chunks` itself when the span is disabled.
+/// `chunks` itself when the span is disabled. `call_id` is the id of the message the call
+/// makes: the span's `gen_ai.response.id` when the model names no response id of its own.
 pub(crate) fn observe<E: Error + Send + 'static>(
     span: Span,
     model: &ModelIdentity,
+    call_id: &str,
     chunks: ChatChunkStream<E>,
 ) -> ChatChunkStream<E> {
     if span.is_disabled() {
@@ -89,6 +91,9 @@ pub(crate) fn observe<E: Error + Send + 'static>(
             usage: None,
             answer: record_content().then(MessageBuilder::default),
             model: model.model_name.clone(),
+            call_id: call_id.to_owned(),
+            response_id: None,
+            response_model: None,
             ended: false,
         },
         span,
@@ -104,7 +109,12 @@ struct CallRecord {
     usage: Option<Usage>,
     /// The answer so far, when content is recorded.
     answer: Option<MessageBuilder>,
+    /// The model asked for: the model that answered, unless the provider names another.
     model: String,
+    /// The message's id: the response's, unless the provider gives one of its own.
+    call_id: String,
+    response_id: Option<String>,
+    response_model: Option<String>,
     ended: bool,
 }
 
@@ -122,6 +132,13 @@ impl CallRecord {
         if let Some(usage) = chunk.usage() {
             self.usage = Some(usage);
         }
+        // The first the provider names wins, as when chunks are added up.
+        if let (None, Some(id)) = (&self.response_id, chunk.response_id()) {
+            self.response_id = Some(id.to_owned());
+        }
+        if let (None, Some(model)) = (&self.response_model, chunk.response_model()) {
+            self.response_model = Some(model.to_owned());
+        }
         if let Some(answer) = &mut self.answer {
             answer.push(chunk);
         }
@@ -129,7 +146,10 @@ impl CallRecord {
 
     fn end(&mut self, span: &Span) {
         self.ended = true;
-        span.record(GEN_AI_RESPONSE_MODEL, self.model.as_str());
+        let id = self.response_id.as_deref().unwrap_or(&self.call_id);
+        span.record(GEN_AI_RESPONSE_ID, id);
+        let model = self.response_model.as_deref().unwrap_or(&self.model);
+        span.record(GEN_AI_RESPONSE_MODEL, model);
         if !self.finish_reasons.is_empty() {
             // OpenTelemetry's attribute is a list; `tracing` fields are scalars, so the
             // list is written as JSON.

@@ -42,9 +42,13 @@ pub const GEN_AI_REQUEST_MODEL: &str = "gen_ai.request.model";
 pub const GEN_AI_REQUEST_TEMPERATURE: &str = "gen_ai.request.temperature";
 /// The most tokens asked for, when a limit was set.
 pub const GEN_AI_REQUEST_MAX_TOKENS: &str = "gen_ai.request.max_tokens";
-/// The answer's id: the id of the message the call made, as messages mode labels it.
+/// The answer's id: the provider's (OpenAI's `chatcmpl-...`) when the model's chunks carry
+/// it ([`ChatChunk::response_id`](crate::ChatChunk::response_id)), else the id of the
+/// message the call made, as messages mode labels it.
 pub const GEN_AI_RESPONSE_ID: &str = "gen_ai.response.id";
-/// The model that answered.
+/// The model that answered: as the provider names it when the chunks carry it
+/// ([`ChatChunk::response_model`](crate::ChatChunk::response_model)), else the model asked
+/// for.
 pub const GEN_AI_RESPONSE_MODEL: &str = "gen_ai.response.model";
 /// Why the model stopped (`stop`, `tool_calls`, ...).
 pub const GEN_AI_RESPONSE_FINISH_REASONS: &str = "gen_ai.response.finish_reasons";

@@ -7,7 +7,11 @@
 //! bookkeeping when [`Span::is_disabled`] says so.
 
 use std::fmt::Display;
+use std::future::Future;
+use std::sync::Arc;
 
+use futures::future::Either;
+use tokio::task::futures::TaskLocalFuture;
 use tracing::field::Empty;
 use tracing::{Level, Span};
 use uuid::Uuid;
@@ -113,8 +117,31 @@ pub(crate) fn checkpoint_span(
     )
 }
 
+tokio::task_local! {
+    /// The thread of the run whose node task is being polled: what a tool span made in the
+    /// task names as its conversation. Set only while tool spans are recorded (see
+    /// [`in_conversation`]), so a run nobody watches pays nothing per poll.
+    static CONVERSATION: Arc<str>;
+}
+
+/// `task`, polled with `thread_id` as the conversation of the tool spans made in it, when
+/// the run is on a thread and a subscriber records tool spans; otherwise `task` as it is.
+pub(crate) fn in_conversation<F: Future>(
+    thread_id: Option<&str>,
+    task: F,
+) -> Either<TaskLocalFuture<Arc<str>, F>, F> {
+    match thread_id {
+        Some(thread_id) if tracing::span_enabled!(target: TARGET_TOOL, Level::INFO) => {
+            Either::Left(CONVERSATION.scope(Arc::from(thread_id), task))
+        }
+        _ => Either::Right(task),
+    }
+}
+
 /// The span of one tool call: `execute_tool {name}`, a child of the current span (the
-/// task running the tool). [`mark_error`] marks a call that failed.
+/// task running the tool). [`mark_error`] marks a call that failed. Made in a node's task
+/// (not in work it spawned) of a run on a thread, it carries the thread as
+/// `gen_ai.conversation.id`, as the run's and the model calls' spans do.
 ///
 /// ```
 /// let span = stategraph_core::telemetry::tool_span("get_weather", "call_1");
@@ -130,13 +157,20 @@ pub fn tool_span(name: &str, call_id: &str) -> Span {
         { GEN_AI_TOOL_NAME } = name,
         { GEN_AI_TOOL_CALL_ID } = call_id,
         { GEN_AI_TOOL_TYPE } = "function",
+        { GEN_AI_CONVERSATION_ID } = Empty,
         { LANGSMITH_SPAN_KIND } = KIND_TOOL,
+        { LANGSMITH_THREAD_ID } = Empty,
         { ERROR_TYPE } = Empty,
         { OTEL_STATUS_CODE } = Empty,
         { OTEL_STATUS_DESCRIPTION } = Empty,
     );
     if !span.is_disabled() {
         span.record(OTEL_NAME, format!("execute_tool {name}").as_str());
+        // Outside a node's task (or in a run on no thread) there is none to record.
+        let _ = CONVERSATION.try_with(|thread_id| {
+            span.record(GEN_AI_CONVERSATION_ID, &**thread_id);
+            span.record(LANGSMITH_THREAD_ID, &**thread_id);
+        });
     }
     span
 }

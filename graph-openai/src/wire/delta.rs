@@ -6,6 +6,8 @@
 //! 130-byte choices around, only for `ChatOpenAI` to drop most of it. Here serde skips
 //! those fields without building them and the choice stays small, which took about a
 //! sixth off the time per chunk of `ChatOpenAI` end to end (`benches/benches/http.rs`).
+//! The answer's id and model, the same on every chunk, are read once
+//! ([`DeltaChunk::read_head`]), from the first chunk that names them.
 
 use std::fmt;
 
@@ -27,6 +29,36 @@ pub(crate) struct DeltaChunk {
     pub(crate) usage: Option<CompletionUsage>,
     #[serde(default, deserialize_with = "error_object_or_text")]
     pub(crate) error: Option<Box<ApiError>>,
+    /// The answer's id and model, on the chunk they were read from.
+    #[serde(skip)]
+    pub(crate) head: Option<Box<ResponseHead>>,
+}
+
+/// The answer's id and model, as the server names them on each chunk.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+pub(crate) struct ResponseHead {
+    #[serde(default)]
+    pub(crate) id: Option<String>,
+    #[serde(default)]
+    pub(crate) model: Option<String>,
+}
+
+impl DeltaChunk {
+    /// Reads the answer's id and model from `data`, the JSON this chunk was decoded from;
+    /// whether it named an id. A second pass over the chunk, so the stream makes it only
+    /// until a chunk names the id (Azure's first chunk, carrying only content filters, has
+    /// an empty one). A chunk whose `id` or `model` is not a string names none.
+    pub(crate) fn read_head(&mut self, data: &str) -> bool {
+        let Ok(mut head) = serde_json::from_str::<ResponseHead>(data) else {
+            return false;
+        };
+        head.model = head.model.filter(|model| !model.is_empty());
+        let named = head.id.as_deref().is_some_and(|id| !id.is_empty());
+        if named {
+            self.head = Some(Box::new(head));
+        }
+        named
+    }
 }
 
 /// What `ChatOpenAI` keeps of `choices`.
@@ -200,6 +232,39 @@ mod tests {
             "a"
         );
         assert!(serde_json::from_str::<ChatCompletionChunk>(json).is_err());
+    }
+
+    #[test]
+    fn the_head_is_the_answers_id_and_model_when_they_are_strings() {
+        let read = |json: &str| {
+            let mut chunk: DeltaChunk = serde_json::from_str(json).unwrap();
+            let named = chunk.read_head(json);
+            (named, chunk.head.map(|head| *head))
+        };
+        let json = r#"{"id":"chatcmpl-1","model":"gpt-4o-mini-2024-07-18","choices":[{"delta":{"content":"a"}}]}"#;
+        assert_eq!(
+            read(json),
+            (
+                true,
+                Some(ResponseHead {
+                    id: Some("chatcmpl-1".into()),
+                    model: Some("gpt-4o-mini-2024-07-18".into()),
+                })
+            )
+        );
+        // Azure's first chunk: content filters, an empty id and model.
+        assert_eq!(read(r#"{"id":"","model":"","choices":[]}"#), (false, None));
+        assert_eq!(read(r#"{"id":5,"model":null,"choices":[]}"#), (false, None));
+        assert_eq!(
+            read(r#"{"id":"c","model":""}"#),
+            (
+                true,
+                Some(ResponseHead {
+                    id: Some("c".into()),
+                    model: None
+                })
+            )
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@ mod delta;
 mod request;
 mod response;
 
-pub(crate) use delta::DeltaChunk;
+pub(crate) use delta::{DeltaChunk, ResponseHead};
 
 pub use request::{
     ChatCompletionRequest, FunctionCall, FunctionDefinition, RequestMessage, RequestToolCall,
