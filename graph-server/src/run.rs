@@ -27,7 +27,31 @@ pub(crate) const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Events a batch gathers before it is handed over, so that a fast run sends few large
 /// writes and a slow one each event at once.
-const BATCH_BYTES: usize = 16 * 1024;
+pub(crate) const BATCH_BYTES: usize = 16 * 1024;
+
+/// What a run's first batch gathers: its first event goes out at once, not after 16 KiB of
+/// later ones have been encoded; each batch after may gather twice what the one before did,
+/// up to [`BATCH_BYTES`].
+const FIRST_BATCH_BYTES: usize = 512;
+
+/// How much the next batch of a run gathers.
+pub(crate) struct BatchLimit(usize);
+
+impl BatchLimit {
+    pub(crate) fn new() -> Self {
+        Self(FIRST_BATCH_BYTES)
+    }
+
+    /// Whether a batch of `bytes` is handed over without waiting for more.
+    pub(crate) fn full(&self, bytes: usize) -> bool {
+        bytes >= self.0
+    }
+
+    /// A batch was handed over: the next may be larger.
+    pub(crate) fn grow(&mut self) {
+        self.0 = (self.0 * 2).min(BATCH_BYTES);
+    }
+}
 
 /// Batches that may wait for the connection before the run waits in turn.
 const BATCHES_WAITING: usize = 4;
@@ -66,7 +90,8 @@ pub(crate) type OnDrop = Box<dyn FnOnce() + Send>;
 /// Runs to the end, sending batches of events while someone listens. When the body is
 /// gone, a run that continues keeps running without writing.
 async fn drive(mut items: RunItems, mut encoder: EventEncoder, sender: mpsc::Sender<Bytes>) {
-    let mut out = BytesMut::with_capacity(BATCH_BYTES);
+    let mut out = BytesMut::new();
+    let mut limit = BatchLimit::new();
     let mut listening = true;
     loop {
         let Some(item) = items.next().await else {
@@ -74,7 +99,7 @@ async fn drive(mut items: RunItems, mut encoder: EventEncoder, sender: mpsc::Sen
         };
         let mut ended = encode(&mut encoder, item, &mut out);
         // Whatever is ready joins the batch; the run is not waited for.
-        while !ended && out.len() < BATCH_BYTES {
+        while !ended && !limit.full(out.len()) {
             match items.next().now_or_never() {
                 Some(Some(item)) => ended = encode(&mut encoder, item, &mut out),
                 Some(None) => {
@@ -84,13 +109,31 @@ async fn drive(mut items: RunItems, mut encoder: EventEncoder, sender: mpsc::Sen
             }
         }
         if listening && !out.is_empty() {
-            listening = sender.send(out.split().freeze()).await.is_ok();
+            listening = sender.send(take_batch(&mut out)).await.is_ok();
+            limit.grow();
         }
         out.clear();
         if ended {
             break;
         }
+        take_turns().await;
     }
+}
+
+/// Lets the worker serve others after a batch: a run whose items are always ready (a fast
+/// model, a cached answer) would otherwise keep its worker until its whole output waits
+/// in the channel, and a hundred runs started together would each send their first token
+/// only after the runs before them had sent their last. It is a yield to the runtime,
+/// which also polls the sockets before the run resumes.
+pub(crate) async fn take_turns() {
+    tokio::task::yield_now().await;
+}
+
+/// The batch gathered in `out`, with its buffer: `out` is left holding no memory, so a run
+/// waiting for its next item (or an idle stream's whole life) keeps no batch buffer. A
+/// buffer kept for reuse would hold [`BATCH_BYTES`] per open stream.
+pub(crate) fn take_batch(out: &mut BytesMut) -> Bytes {
+    std::mem::take(out).freeze()
 }
 
 /// Encodes one item; returns whether the run has ended (failed).
@@ -212,8 +255,11 @@ impl Drop for AbortOnDrop {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::{Arc, Mutex};
+
     use super::*;
     use crate::request::Modes;
+    use crate::served::RunItem;
 
     #[tokio::test(start_paused = true)]
     async fn a_run_that_sends_nothing_still_gets_a_heartbeat_every_five_seconds() {
@@ -235,6 +281,36 @@ mod tests {
             assert_eq!(&next.unwrap().unwrap()[..], HEARTBEAT);
             assert_eq!(Instant::now() - start, HEARTBEAT_INTERVAL * beat);
         }
+    }
+
+    #[tokio::test]
+    async fn runs_whose_items_are_always_ready_take_turns_batch_by_batch() {
+        let pulled = Arc::new(Mutex::new(Vec::new()));
+        let run = |name: &'static str| {
+            let pulled = Arc::clone(&pulled);
+            let items: RunItems = Box::pin(futures::stream::iter(0..10).map(move |at| {
+                pulled.lock().unwrap().push((name, at));
+                Ok(RunItem::Values("x".repeat(BATCH_BYTES / 2 + 1)))
+            }));
+            // Nobody reads the bodies: only the channel's room stops a run.
+            stream_run(
+                items,
+                EventEncoder::new(Modes::values()),
+                Bytes::new(),
+                OnDisconnect::Continue,
+            )
+        };
+        let (_first, _second) = (run("first"), run("second"));
+        // Both runs go as far as the channels' room lets them.
+        for _ in 0..100 {
+            tokio::task::yield_now().await;
+        }
+        let pulled = pulled.lock().unwrap();
+        let at = |item| pulled.iter().position(|pulled| *pulled == item).unwrap();
+        assert!(
+            at(("second", 0)) < at(("first", 2)),
+            "the second run waited for the first run's later batches: {pulled:?}"
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -20,12 +20,10 @@ use super::live::{LiveRun, Outcome, Starter};
 use crate::error::ApiError;
 use crate::quota::RunPermit;
 use crate::request::{Begin, CancelAction, Modes};
+use crate::run::{BatchLimit, take_batch, take_turns};
 use crate::served::{RunFailure, RunItem, RunItems, RunSettings, ServedGraph, ThreadSettings};
 use crate::wire::events::{EventEncoder, client_error};
 use crate::wire::sse;
-
-/// Events a batch for the starting client gathers before it is handed over.
-const BATCH_BYTES: usize = 16 * 1024;
 
 /// How long a run that stopped another waits for that run to give its thread up.
 const LEASE_WAIT: Duration = Duration::from_secs(5);
@@ -168,7 +166,7 @@ async fn drive(runs: Arc<Runs>, launch: Launch, mut items: RunItems) {
     let mut encoder = EventEncoder::new(modes);
     let mut ended = Ended::default();
     let mut entry = BytesMut::new();
-    let mut out = BytesMut::with_capacity(BATCH_BYTES);
+    let mut out = BytesMut::new();
     EventEncoder::metadata(&mut entry, run.run_id);
     log_entry(
         &runs,
@@ -178,9 +176,10 @@ async fn drive(runs: Arc<Runs>, launch: Launch, mut items: RunItems) {
         resumable,
     );
     let mut done = false;
+    let mut limit = BatchLimit::new();
     loop {
         // Whatever is ready joins the batch (the metadata event first of all).
-        while !done && out.len() < BATCH_BYTES {
+        while !done && !limit.full(out.len()) {
             match items.next().now_or_never() {
                 Some(Some(item)) => {
                     done = ended.encode(&mut encoder, item, &mut entry);
@@ -194,7 +193,7 @@ async fn drive(runs: Arc<Runs>, launch: Launch, mut items: RunItems) {
         if let Some(sender) = &direct
             && !out.is_empty()
         {
-            let batch = out.split().freeze();
+            let batch = take_batch(&mut out);
             // A stop while the client is slow to read goes through at once.
             let sent = tokio::select! {
                 biased;
@@ -204,6 +203,8 @@ async fn drive(runs: Arc<Runs>, launch: Launch, mut items: RunItems) {
             if !sent {
                 direct = None;
             }
+            limit.grow();
+            take_turns().await;
         }
         out.clear();
         if done {
