@@ -30,26 +30,50 @@ pub(crate) const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(5);
 pub(crate) const BATCH_BYTES: usize = 16 * 1024;
 
 /// What a run's first batch gathers: its first event goes out at once, not after 16 KiB of
-/// later ones have been encoded; each batch after may gather twice what the one before did,
-/// up to [`BATCH_BYTES`].
+/// later ones have been encoded.
 const FIRST_BATCH_BYTES: usize = 512;
 
-/// How much the next batch of a run gathers.
-pub(crate) struct BatchLimit(usize);
+/// How much the next batch of a run gathers, and whether the run lets others go first.
+pub(crate) struct Batches {
+    sent: bool,
+}
 
-impl BatchLimit {
+impl Batches {
     pub(crate) fn new() -> Self {
-        Self(FIRST_BATCH_BYTES)
+        Self { sent: false }
     }
 
     /// Whether a batch of `bytes` is handed over without waiting for more.
     pub(crate) fn full(&self, bytes: usize) -> bool {
-        bytes >= self.0
+        bytes
+            >= if self.sent {
+                BATCH_BYTES
+            } else {
+                FIRST_BATCH_BYTES
+            }
     }
 
-    /// A batch was handed over: the next may be larger.
-    pub(crate) fn grow(&mut self) {
-        self.0 = (self.0 * 2).min(BATCH_BYTES);
+    /// Gives `out` room for a whole batch when a later batch gathers more than one event:
+    /// one allocation, not one per doubling. The first batch and single events (a model
+    /// that streams slower than the connection) get only what they need.
+    pub(crate) fn make_room(&self, out: &mut BytesMut) {
+        if self.sent {
+            out.reserve(BATCH_BYTES.saturating_sub(out.len()));
+        }
+    }
+
+    /// A batch was handed over. After the first, the run lets the worker serve others
+    /// before going on: a run whose items are always ready (a fast model, a cached answer)
+    /// would otherwise keep its worker until its output fills the channel, and of a hundred
+    /// runs started together each would send its first token only after the runs before it
+    /// had sent most of theirs. The yield also has the runtime poll the sockets (requests
+    /// waiting to start) before the run resumes. Only the first: a yield after every batch
+    /// costs a run's throughput, and the runtime's budget already stops a task that never
+    /// waits.
+    pub(crate) async fn handed_over(&mut self) {
+        if !std::mem::replace(&mut self.sent, true) {
+            tokio::task::yield_now().await;
+        }
     }
 }
 
@@ -91,7 +115,7 @@ pub(crate) type OnDrop = Box<dyn FnOnce() + Send>;
 /// gone, a run that continues keeps running without writing.
 async fn drive(mut items: RunItems, mut encoder: EventEncoder, sender: mpsc::Sender<Bytes>) {
     let mut out = BytesMut::new();
-    let mut limit = BatchLimit::new();
+    let mut batches = Batches::new();
     let mut listening = true;
     loop {
         let Some(item) = items.next().await else {
@@ -99,9 +123,12 @@ async fn drive(mut items: RunItems, mut encoder: EventEncoder, sender: mpsc::Sen
         };
         let mut ended = encode(&mut encoder, item, &mut out);
         // Whatever is ready joins the batch; the run is not waited for.
-        while !ended && !limit.full(out.len()) {
+        while !ended && !batches.full(out.len()) {
             match items.next().now_or_never() {
-                Some(Some(item)) => ended = encode(&mut encoder, item, &mut out),
+                Some(Some(item)) => {
+                    batches.make_room(&mut out);
+                    ended = encode(&mut encoder, item, &mut out);
+                }
                 Some(None) => {
                     ended = true;
                 }
@@ -110,23 +137,15 @@ async fn drive(mut items: RunItems, mut encoder: EventEncoder, sender: mpsc::Sen
         }
         if listening && !out.is_empty() {
             listening = sender.send(take_batch(&mut out)).await.is_ok();
-            limit.grow();
+            if !ended {
+                batches.handed_over().await;
+            }
         }
         out.clear();
         if ended {
             break;
         }
-        take_turns().await;
     }
-}
-
-/// Lets the worker serve others after a batch: a run whose items are always ready (a fast
-/// model, a cached answer) would otherwise keep its worker until its whole output waits
-/// in the channel, and a hundred runs started together would each send their first token
-/// only after the runs before them had sent their last. It is a yield to the runtime,
-/// which also polls the sockets before the run resumes.
-pub(crate) async fn take_turns() {
-    tokio::task::yield_now().await;
 }
 
 /// The batch gathered in `out`, with its buffer: `out` is left holding no memory, so a run
@@ -283,18 +302,28 @@ mod tests {
         }
     }
 
+    /// Items of `bytes` each, always ready, `count` of them; each noted in `pulled` with
+    /// `name` when the run takes it.
+    fn ready_items(
+        name: &'static str,
+        count: usize,
+        bytes: usize,
+        pulled: &Arc<Mutex<Vec<(&'static str, usize)>>>,
+    ) -> RunItems {
+        let pulled = Arc::clone(pulled);
+        Box::pin(futures::stream::iter(0..count).map(move |at| {
+            pulled.lock().unwrap().push((name, at));
+            Ok(RunItem::Values("x".repeat(bytes)))
+        }))
+    }
+
     #[tokio::test]
-    async fn runs_whose_items_are_always_ready_take_turns_batch_by_batch() {
+    async fn a_run_whose_items_are_always_ready_lets_others_start_after_its_first_batch() {
         let pulled = Arc::new(Mutex::new(Vec::new()));
-        let run = |name: &'static str| {
-            let pulled = Arc::clone(&pulled);
-            let items: RunItems = Box::pin(futures::stream::iter(0..10).map(move |at| {
-                pulled.lock().unwrap().push((name, at));
-                Ok(RunItem::Values("x".repeat(BATCH_BYTES / 2 + 1)))
-            }));
+        let run = |name| {
             // Nobody reads the bodies: only the channel's room stops a run.
             stream_run(
-                items,
+                ready_items(name, 10, BATCH_BYTES, &pulled),
                 EventEncoder::new(Modes::values()),
                 Bytes::new(),
                 OnDisconnect::Continue,
@@ -308,9 +337,27 @@ mod tests {
         let pulled = pulled.lock().unwrap();
         let at = |item| pulled.iter().position(|pulled| *pulled == item).unwrap();
         assert!(
-            at(("second", 0)) < at(("first", 2)),
-            "the second run waited for the first run's later batches: {pulled:?}"
+            at(("second", 0)) < at(("first", 1)),
+            "the second run started only after the first run's later batches: {pulled:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn the_first_event_of_a_run_goes_out_alone() {
+        let pulled = Arc::new(Mutex::new(Vec::new()));
+        let mut body = stream_run(
+            ready_items("run", 50, FIRST_BATCH_BYTES + 1, &pulled),
+            EventEncoder::new(Modes::values()),
+            Bytes::from_static(b"metadata"),
+            OnDisconnect::Continue,
+        );
+        assert_eq!(&body.next().await.unwrap().unwrap()[..], b"metadata");
+        let first = body.next().await.unwrap().unwrap();
+        let events = first.windows(7).filter(|at| *at == b"event: ").count();
+        assert_eq!(events, 1, "the first batch waited for later events");
+        let second = body.next().await.unwrap().unwrap();
+        let events = second.windows(7).filter(|at| *at == b"event: ").count();
+        assert!(events > 1, "later batches gather what is ready");
     }
 
     #[tokio::test(start_paused = true)]

@@ -20,7 +20,7 @@ use super::live::{LiveRun, Outcome, Starter};
 use crate::error::ApiError;
 use crate::quota::RunPermit;
 use crate::request::{Begin, CancelAction, Modes};
-use crate::run::{BatchLimit, take_batch, take_turns};
+use crate::run::{Batches, take_batch};
 use crate::served::{RunFailure, RunItem, RunItems, RunSettings, ServedGraph, ThreadSettings};
 use crate::wire::events::{EventEncoder, client_error};
 use crate::wire::sse;
@@ -176,13 +176,16 @@ async fn drive(runs: Arc<Runs>, launch: Launch, mut items: RunItems) {
         resumable,
     );
     let mut done = false;
-    let mut limit = BatchLimit::new();
+    let mut batches = Batches::new();
     loop {
         // Whatever is ready joins the batch (the metadata event first of all).
-        while !done && !limit.full(out.len()) {
+        while !done && !batches.full(out.len()) {
             match items.next().now_or_never() {
                 Some(Some(item)) => {
                     done = ended.encode(&mut encoder, item, &mut entry);
+                    if direct.is_some() {
+                        batches.make_room(&mut out);
+                    }
                     let listening = direct.is_some().then_some(&mut out);
                     log_entry(&runs, &run, &mut entry, listening, resumable);
                 }
@@ -203,8 +206,9 @@ async fn drive(runs: Arc<Runs>, launch: Launch, mut items: RunItems) {
             if !sent {
                 direct = None;
             }
-            limit.grow();
-            take_turns().await;
+            if !done {
+                batches.handed_over().await;
+            }
         }
         out.clear();
         if done {
