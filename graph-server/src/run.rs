@@ -342,6 +342,15 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_handed_over_batch_leaves_no_buffer_behind() {
+        let mut out = BytesMut::with_capacity(BATCH_BYTES);
+        out.extend_from_slice(b"event: values\r\ndata: {}\r\n\r\n");
+        let batch = take_batch(&mut out);
+        assert_eq!(&batch[..], b"event: values\r\ndata: {}\r\n\r\n");
+        assert_eq!(out.capacity(), 0, "an idle run would hold this buffer");
+    }
+
     #[tokio::test]
     async fn the_first_event_of_a_run_goes_out_alone() {
         let pulled = Arc::new(Mutex::new(Vec::new()));
