@@ -27,7 +27,55 @@ pub(crate) const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Events a batch gathers before it is handed over, so that a fast run sends few large
 /// writes and a slow one each event at once.
-const BATCH_BYTES: usize = 16 * 1024;
+pub(crate) const BATCH_BYTES: usize = 16 * 1024;
+
+/// What a run's first batch gathers: its first event goes out at once, not after 16 KiB of
+/// later ones have been encoded.
+const FIRST_BATCH_BYTES: usize = 512;
+
+/// How much the next batch of a run gathers, and whether the run lets others go first.
+pub(crate) struct Batches {
+    sent: bool,
+}
+
+impl Batches {
+    pub(crate) fn new() -> Self {
+        Self { sent: false }
+    }
+
+    /// Whether a batch of `bytes` is handed over without waiting for more.
+    pub(crate) fn full(&self, bytes: usize) -> bool {
+        bytes
+            >= if self.sent {
+                BATCH_BYTES
+            } else {
+                FIRST_BATCH_BYTES
+            }
+    }
+
+    /// Gives `out` room for a whole batch when a later batch gathers more than one event:
+    /// one allocation, not one per doubling. The first batch and single events (a model
+    /// that streams slower than the connection) get only what they need.
+    pub(crate) fn make_room(&self, out: &mut BytesMut) {
+        if self.sent {
+            out.reserve(BATCH_BYTES.saturating_sub(out.len()));
+        }
+    }
+
+    /// A batch was handed over. After the first, the run lets the worker serve others
+    /// before going on: a run whose items are always ready (a fast model, a cached answer)
+    /// would otherwise keep its worker until its output fills the channel, and of a hundred
+    /// runs started together each would send its first token only after the runs before it
+    /// had sent most of theirs. The yield also has the runtime poll the sockets (requests
+    /// waiting to start) before the run resumes. Only the first: a yield after every batch
+    /// costs a run's throughput, and the runtime's budget already stops a task that never
+    /// waits.
+    pub(crate) async fn handed_over(&mut self) {
+        if !std::mem::replace(&mut self.sent, true) {
+            tokio::task::yield_now().await;
+        }
+    }
+}
 
 /// Batches that may wait for the connection before the run waits in turn.
 const BATCHES_WAITING: usize = 4;
@@ -66,7 +114,8 @@ pub(crate) type OnDrop = Box<dyn FnOnce() + Send>;
 /// Runs to the end, sending batches of events while someone listens. When the body is
 /// gone, a run that continues keeps running without writing.
 async fn drive(mut items: RunItems, mut encoder: EventEncoder, sender: mpsc::Sender<Bytes>) {
-    let mut out = BytesMut::with_capacity(BATCH_BYTES);
+    let mut out = BytesMut::new();
+    let mut batches = Batches::new();
     let mut listening = true;
     loop {
         let Some(item) = items.next().await else {
@@ -74,9 +123,12 @@ async fn drive(mut items: RunItems, mut encoder: EventEncoder, sender: mpsc::Sen
         };
         let mut ended = encode(&mut encoder, item, &mut out);
         // Whatever is ready joins the batch; the run is not waited for.
-        while !ended && out.len() < BATCH_BYTES {
+        while !ended && !batches.full(out.len()) {
             match items.next().now_or_never() {
-                Some(Some(item)) => ended = encode(&mut encoder, item, &mut out),
+                Some(Some(item)) => {
+                    batches.make_room(&mut out);
+                    ended = encode(&mut encoder, item, &mut out);
+                }
                 Some(None) => {
                     ended = true;
                 }
@@ -84,13 +136,23 @@ async fn drive(mut items: RunItems, mut encoder: EventEncoder, sender: mpsc::Sen
             }
         }
         if listening && !out.is_empty() {
-            listening = sender.send(out.split().freeze()).await.is_ok();
+            listening = sender.send(take_batch(&mut out)).await.is_ok();
+            if !ended {
+                batches.handed_over().await;
+            }
         }
         out.clear();
         if ended {
             break;
         }
     }
+}
+
+/// The batch gathered in `out`, with its buffer: `out` is left holding no memory, so a run
+/// waiting for its next item (or an idle stream's whole life) keeps no batch buffer. A
+/// buffer kept for reuse would hold [`BATCH_BYTES`] per open stream.
+pub(crate) fn take_batch(out: &mut BytesMut) -> Bytes {
+    std::mem::take(out).freeze()
 }
 
 /// Encodes one item; returns whether the run has ended (failed).
@@ -212,8 +274,11 @@ impl Drop for AbortOnDrop {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::{Arc, Mutex};
+
     use super::*;
     use crate::request::Modes;
+    use crate::served::RunItem;
 
     #[tokio::test(start_paused = true)]
     async fn a_run_that_sends_nothing_still_gets_a_heartbeat_every_five_seconds() {
@@ -235,6 +300,73 @@ mod tests {
             assert_eq!(&next.unwrap().unwrap()[..], HEARTBEAT);
             assert_eq!(Instant::now() - start, HEARTBEAT_INTERVAL * beat);
         }
+    }
+
+    /// Items of `bytes` each, always ready, `count` of them; each noted in `pulled` with
+    /// `name` when the run takes it.
+    fn ready_items(
+        name: &'static str,
+        count: usize,
+        bytes: usize,
+        pulled: &Arc<Mutex<Vec<(&'static str, usize)>>>,
+    ) -> RunItems {
+        let pulled = Arc::clone(pulled);
+        Box::pin(futures::stream::iter(0..count).map(move |at| {
+            pulled.lock().unwrap().push((name, at));
+            Ok(RunItem::Values("x".repeat(bytes)))
+        }))
+    }
+
+    #[tokio::test]
+    async fn a_run_whose_items_are_always_ready_lets_others_start_after_its_first_batch() {
+        let pulled = Arc::new(Mutex::new(Vec::new()));
+        let run = |name| {
+            // Nobody reads the bodies: only the channel's room stops a run.
+            stream_run(
+                ready_items(name, 10, BATCH_BYTES, &pulled),
+                EventEncoder::new(Modes::values()),
+                Bytes::new(),
+                OnDisconnect::Continue,
+            )
+        };
+        let (_first, _second) = (run("first"), run("second"));
+        // Both runs go as far as the channels' room lets them.
+        for _ in 0..100 {
+            tokio::task::yield_now().await;
+        }
+        let pulled = pulled.lock().unwrap();
+        let at = |item| pulled.iter().position(|pulled| *pulled == item).unwrap();
+        assert!(
+            at(("second", 0)) < at(("first", 1)),
+            "the second run started only after the first run's later batches: {pulled:?}"
+        );
+    }
+
+    #[test]
+    fn a_handed_over_batch_leaves_no_buffer_behind() {
+        let mut out = BytesMut::with_capacity(BATCH_BYTES);
+        out.extend_from_slice(b"event: values\r\ndata: {}\r\n\r\n");
+        let batch = take_batch(&mut out);
+        assert_eq!(&batch[..], b"event: values\r\ndata: {}\r\n\r\n");
+        assert_eq!(out.capacity(), 0, "an idle run would hold this buffer");
+    }
+
+    #[tokio::test]
+    async fn the_first_event_of_a_run_goes_out_alone() {
+        let pulled = Arc::new(Mutex::new(Vec::new()));
+        let mut body = stream_run(
+            ready_items("run", 50, FIRST_BATCH_BYTES + 1, &pulled),
+            EventEncoder::new(Modes::values()),
+            Bytes::from_static(b"metadata"),
+            OnDisconnect::Continue,
+        );
+        assert_eq!(&body.next().await.unwrap().unwrap()[..], b"metadata");
+        let first = body.next().await.unwrap().unwrap();
+        let events = first.windows(7).filter(|at| *at == b"event: ").count();
+        assert_eq!(events, 1, "the first batch waited for later events");
+        let second = body.next().await.unwrap().unwrap();
+        let events = second.windows(7).filter(|at| *at == b"event: ").count();
+        assert!(events > 1, "later batches gather what is ready");
     }
 
     #[tokio::test(start_paused = true)]

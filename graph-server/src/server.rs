@@ -3,13 +3,14 @@
 use std::sync::Arc;
 
 use axum::Router;
+use axum::serve::ListenerExt as _;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use stategraph_core::State;
 use stategraph_core::checkpoint::{
     Checkpointer, Durable, RunQuery, RunStatus, ThreadChange, ThreadQuery, ThreadStatus,
 };
-use tokio::net::{TcpListener, ToSocketAddrs};
+use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
 
 use crate::auth::Authenticate;
 use crate::error::ServerError;
@@ -181,6 +182,12 @@ impl Server {
 
     /// The routes, to serve with `axum::serve` or to nest in a larger app.
     ///
+    /// Served this way, do as [`serve_on`](Self::serve_on) does: set `TCP_NODELAY` on the
+    /// accepted sockets (axum's `ListenerExt::tap_io`), else with Nagle's algorithm a small
+    /// event can wait up to 40 ms for the client's acknowledgement of the one before; and
+    /// serve `router.into_make_service()`, else axum copies every route for each
+    /// connection.
+    ///
     /// # Errors
     /// [`ServerError::DuplicateGraph`] when two graphs share an id;
     /// [`ServerError::EmptyGraphId`] for an empty one; [`ServerError::CorsOrigin`] for
@@ -281,10 +288,26 @@ impl Server {
             reset_stale_runs(&**store).await?;
         }
         let router = self.router()?.merge(routes);
-        axum::serve(listener, router)
+        // A make service hands each connection the router by reference count; the router
+        // itself as the make service would be copied whole (every route) per connection.
+        axum::serve(without_delay(listener), router.into_make_service())
             .await
             .map_err(ServerError::Serve)
     }
+}
+
+/// `listener`, its accepted sockets sending each write at once (`TCP_NODELAY`). With
+/// Nagle's algorithm on, an event written while the previous one is not yet acknowledged
+/// waits for the client's delayed ACK, up to 40 ms on Linux: the first token would wait
+/// behind the `metadata` event.
+fn without_delay(
+    listener: TcpListener,
+) -> impl axum::serve::Listener<Io = TcpStream, Addr = std::net::SocketAddr> {
+    listener.tap_io(|socket: &mut TcpStream| {
+        if let Err(error) = socket.set_nodelay(true) {
+            tracing::debug!(%error, "could not set TCP_NODELAY on an accepted socket");
+        }
+    })
 }
 
 /// Sets busy threads idle and their unfinished runs `error`: what a server that stopped
@@ -335,4 +358,24 @@ async fn reset_stale_runs(store: &dyn Checkpointer) -> Result<(), ServerError> {
 /// Now as RFC 3339, as LangGraph writes `created_at`.
 fn rfc3339_now() -> String {
     humantime::format_rfc3339_micros(std::time::SystemTime::now()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::serve::Listener as _;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn accepted_sockets_send_each_write_at_once() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let mut listener = without_delay(listener);
+        let _client = TcpStream::connect(address).await.unwrap();
+        let (accepted, _) = listener.accept().await;
+        assert!(
+            accepted.nodelay().unwrap(),
+            "Nagle's algorithm holds small events back"
+        );
+    }
 }

@@ -20,12 +20,10 @@ use super::live::{LiveRun, Outcome, Starter};
 use crate::error::ApiError;
 use crate::quota::RunPermit;
 use crate::request::{Begin, CancelAction, Modes};
+use crate::run::{Batches, take_batch};
 use crate::served::{RunFailure, RunItem, RunItems, RunSettings, ServedGraph, ThreadSettings};
 use crate::wire::events::{EventEncoder, client_error};
 use crate::wire::sse;
-
-/// Events a batch for the starting client gathers before it is handed over.
-const BATCH_BYTES: usize = 16 * 1024;
 
 /// How long a run that stopped another waits for that run to give its thread up.
 const LEASE_WAIT: Duration = Duration::from_secs(5);
@@ -168,7 +166,7 @@ async fn drive(runs: Arc<Runs>, launch: Launch, mut items: RunItems) {
     let mut encoder = EventEncoder::new(modes);
     let mut ended = Ended::default();
     let mut entry = BytesMut::new();
-    let mut out = BytesMut::with_capacity(BATCH_BYTES);
+    let mut out = BytesMut::new();
     EventEncoder::metadata(&mut entry, run.run_id);
     log_entry(
         &runs,
@@ -178,12 +176,16 @@ async fn drive(runs: Arc<Runs>, launch: Launch, mut items: RunItems) {
         resumable,
     );
     let mut done = false;
+    let mut batches = Batches::new();
     loop {
         // Whatever is ready joins the batch (the metadata event first of all).
-        while !done && out.len() < BATCH_BYTES {
+        while !done && !batches.full(out.len()) {
             match items.next().now_or_never() {
                 Some(Some(item)) => {
                     done = ended.encode(&mut encoder, item, &mut entry);
+                    if direct.is_some() {
+                        batches.make_room(&mut out);
+                    }
                     let listening = direct.is_some().then_some(&mut out);
                     log_entry(&runs, &run, &mut entry, listening, resumable);
                 }
@@ -194,7 +196,7 @@ async fn drive(runs: Arc<Runs>, launch: Launch, mut items: RunItems) {
         if let Some(sender) = &direct
             && !out.is_empty()
         {
-            let batch = out.split().freeze();
+            let batch = take_batch(&mut out);
             // A stop while the client is slow to read goes through at once.
             let sent = tokio::select! {
                 biased;
@@ -203,6 +205,9 @@ async fn drive(runs: Arc<Runs>, launch: Launch, mut items: RunItems) {
             };
             if !sent {
                 direct = None;
+            }
+            if !done {
+                batches.handed_over().await;
             }
         }
         out.clear();
