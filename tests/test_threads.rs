@@ -285,13 +285,15 @@ async fn a_second_run_streams_its_tokens_at_step_4_as_langgraph_numbers_them() {
     );
 }
 
-/// A store whose writes fail after the first `ok` of them, as a database lost mid-run.
-struct LosesDatabase {
+/// A store in memory whose writes fail after the first `ok` of them, as a database lost
+/// mid-run, and whose input checkpoints wait for `input_gate` to open when it is given.
+struct FaultyStore {
     inner: MemoryCheckpointer,
     ok: std::sync::atomic::AtomicUsize,
+    input_gate: Option<Arc<tokio::sync::Semaphore>>,
 }
 
-impl Checkpointer for LosesDatabase {
+impl Checkpointer for FaultyStore {
     fn put(
         &self,
         checkpoint: stategraph::checkpoint::NewCheckpoint,
@@ -305,7 +307,16 @@ impl Checkpointer for LosesDatabase {
             });
         }
         self.ok.store(left - 1, std::sync::atomic::Ordering::SeqCst);
-        self.inner.put(checkpoint)
+        match &self.input_gate {
+            Some(gate) if checkpoint.meta.source == Source::Input => {
+                let gate = Arc::clone(gate);
+                Box::pin(async move {
+                    let _open = gate.acquire().await;
+                    self.inner.put(checkpoint).await
+                })
+            }
+            _ => self.inner.put(checkpoint),
+        }
     }
     fn put_writes<'a>(
         &'a self,
@@ -422,9 +433,10 @@ impl Checkpointer for LosesDatabase {
 async fn a_database_lost_mid_run_ends_the_stream_with_a_typed_error_after_what_came_before() {
     for durability in [Durability::Sync, Durability::Async] {
         // The input, the input applied and step 1 are stored; step 2's write fails.
-        let store: Arc<dyn Checkpointer> = Arc::new(LosesDatabase {
+        let store: Arc<dyn Checkpointer> = Arc::new(FaultyStore {
             inner: MemoryCheckpointer::new(),
             ok: 3.into(),
+            input_gate: None,
         });
         let graph = counter::Graph::new();
         let mut stream = graph
@@ -548,4 +560,65 @@ async fn checkpoints_mode_yields_each_stored_checkpoint_in_langgraphs_shape() {
     assert_eq!(debug["type"], "checkpoint");
     assert_eq!(debug["step"], 1);
     assert_eq!(debug["payload"], json);
+}
+
+#[tokio::test(start_paused = true)]
+async fn with_async_durability_the_first_step_runs_while_the_input_is_being_stored() {
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let store: Arc<dyn Checkpointer> = Arc::new(FaultyStore {
+        inner: MemoryCheckpointer::new(),
+        ok: usize::MAX.into(),
+        input_gate: Some(Arc::clone(&gate)),
+    });
+    let graph = counter::Graph::new();
+    let thread = graph.thread(&store, "t");
+    // The paused clock moves on only when nothing else can: a run that waited for the
+    // input's write would reach the timeout, never the items.
+    let first_steps = async {
+        let mut stream = thread
+            .stream_with(
+                CounterUpdate::default().target(3),
+                Values,
+                RunConfig::default().durability(Durability::Async),
+            )
+            .await
+            .unwrap();
+        let mut counts = Vec::new();
+        for _ in 0..3 {
+            counts.push(stream.try_next().await.unwrap().expect("a step").count);
+        }
+        (stream, counts)
+    };
+    let (stream, counts) = tokio::time::timeout(Duration::from_secs(60), first_steps)
+        .await
+        .expect("the steps ran without waiting for the input checkpoint");
+    assert_eq!(counts, [0, 1, 2]);
+
+    gate.add_permits(1);
+    let rest: Vec<Counter> = stream.try_collect().await.unwrap();
+    assert_eq!(rest.last().map(|state| state.count), Some(3));
+    // Stored in order all the same: the input first, then each step after it.
+    let history = thread.history(ListOptions::default()).await.unwrap();
+    let steps: Vec<(i64, Source)> = history
+        .iter()
+        .rev()
+        .map(|meta| (meta.step, meta.source))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            (-1, Source::Input),
+            (0, Source::Loop),
+            (1, Source::Loop),
+            (2, Source::Loop),
+            (3, Source::Loop)
+        ]
+    );
+    let parents: Vec<_> = history.iter().map(|meta| meta.parent_id).collect();
+    let ids: Vec<_> = history.iter().map(|meta| Some(meta.id)).collect();
+    assert_eq!(
+        parents[..parents.len() - 1],
+        ids[1..],
+        "each follows the one before"
+    );
 }

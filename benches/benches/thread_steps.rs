@@ -12,7 +12,10 @@
 //!
 //! Then, on a fresh store, one 1,000-step run: the size on disk (SQLite's file plus its
 //! WAL after `wal_checkpoint(TRUNCATE)`) and the time `Thread::state` takes to read the
-//! newest state back (median of many reads).
+//! newest state back (median of many reads): through the store that wrote the thread,
+//! which keeps its newest snapshot, and through a second store of the same database that
+//! keeps none (`cold`: every read fetches the snapshot, as a read by another process the
+//! first time).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -127,6 +130,27 @@ impl Backend {
         }
     }
 
+    /// A second store of the database of `dir` (SQLite) or of the URL, keeping no
+    /// snapshots; `None` in memory.
+    async fn open_cold(&self, dir: Option<&tempfile::TempDir>) -> Option<SqlCheckpointer> {
+        let url = match (self, dir) {
+            (Self::Sqlite { .. }, Some(dir)) => {
+                format!("sqlite://{}", dir.path().join("bench.db").display())
+            }
+            (Self::Postgres(url), _) => url.clone(),
+            _ => return None,
+        };
+        let options = SqlOptions {
+            snapshot_cache_bytes: 0,
+            ..SqlOptions::default()
+        };
+        Some(
+            SqlCheckpointer::connect_with(&url, options)
+                .await
+                .expect("a second store"),
+        )
+    }
+
     /// A store with no threads, and the directory of its files (SQLite).
     async fn open(
         &self,
@@ -215,15 +239,17 @@ async fn measure(graph: &looped::Graph, backend: &Backend) {
         sql.delete_thread(&id).await.expect("clean");
     }
     thread_run(graph, &store, &id, 1_000).await;
-    let thread = graph.thread(&store, id.as_str());
-    let mut reads = Vec::with_capacity(READS);
-    for _ in 0..READS {
-        let started = Instant::now();
-        let snapshot = thread.state().await.expect("read").expect("stored");
-        reads.push(started.elapsed().as_secs_f64() * 1e6);
-        assert_eq!(snapshot.values.count, 1_000);
-    }
-    let read_us = median(reads);
+    let read_us = read_state(graph, &store, &id).await;
+    let cold = backend.open_cold(dir.as_ref()).await;
+    let cold_us = match &cold {
+        Some(cold) => {
+            let cold_store: Arc<dyn Checkpointer> = Arc::new(cold.clone());
+            let read_us = read_state(graph, &cold_store, &id).await;
+            cold.close().await;
+            format!("{read_us:.1}")
+        }
+        None => "-".to_owned(),
+    };
     let disk = match (&sql, &dir) {
         (Some(sql), Some(dir)) => {
             sql.checkpoint_wal().await.expect("wal checkpoint");
@@ -235,8 +261,25 @@ async fn measure(graph: &looped::Graph, backend: &Backend) {
         sql.delete_thread(&id).await.expect("clean");
         sql.close().await;
     }
-    println!("{name:<16} after 1,000 steps: state() {read_us:.1} µs, {disk} B on disk");
-    println!("BENCH thread_steps backend={name} steps=1000 read_us={read_us:.1} disk_bytes={disk}");
+    println!(
+        "{name:<16} after 1,000 steps: state() {read_us:.1} µs (cold {cold_us} µs), {disk} B on disk"
+    );
+    println!(
+        "BENCH thread_steps backend={name} steps=1000 read_us={read_us:.1} cold_read_us={cold_us} disk_bytes={disk}"
+    );
+}
+
+/// The median time `Thread::state` takes to read thread `id` of `store`, in µs.
+async fn read_state(graph: &looped::Graph, store: &Arc<dyn Checkpointer>, id: &str) -> f64 {
+    let thread = graph.thread(store, id);
+    let mut reads = Vec::with_capacity(READS);
+    for _ in 0..READS {
+        let started = Instant::now();
+        let snapshot = thread.state().await.expect("read").expect("stored");
+        reads.push(started.elapsed().as_secs_f64() * 1e6);
+        assert_eq!(snapshot.values.count, 1_000);
+    }
+    median(reads)
 }
 
 #[tokio::main(flavor = "current_thread")]

@@ -601,3 +601,81 @@ async fn postgres_store() {
     }
     conformance(&store).await;
 }
+
+#[tokio::test]
+async fn sqlite_store_keeping_no_snapshots() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("threads.db").display());
+    let options = SqlOptions {
+        snapshot_cache_bytes: 0,
+        ..SqlOptions::default()
+    };
+    let store = SqlCheckpointer::connect_with(&url, options).await.unwrap();
+    folds_the_state_of_every_checkpoint(&store).await;
+    copies_and_deletes_threads(&store).await;
+    store.close().await;
+}
+
+/// Spoils the snapshots stored for `thread` behind the store's back.
+async fn spoil_snapshots(url: &str, thread: &str) {
+    use sqlx::Connection;
+    let mut raw = sqlx::SqliteConnection::connect(url).await.unwrap();
+    sqlx::query(
+        "UPDATE stategraph_checkpoints SET snapshot = '{not json' \
+         WHERE thread_id = $1 AND snapshot IS NOT NULL",
+    )
+    .bind(thread)
+    .execute(&mut raw)
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_snapshot_the_store_wrote_or_read_is_not_fetched_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("threads.db").display());
+    let store = SqlCheckpointer::connect(&url).await.unwrap();
+    let mut writer = Writer::new("kept", SnapshotPolicy { max_rows: 1_000 });
+    for step in 0..10 {
+        store.put(writer.next(step_delta(step))).await.unwrap();
+    }
+    let expected = writer.state.clone();
+
+    // A store that reads it fresh keeps what it read.
+    let reader = SqlCheckpointer::connect(&url).await.unwrap();
+    let first = reader.get("kept", "", None).await.unwrap().unwrap();
+    assert_eq!(first.values, expected);
+
+    // From now on a snapshot from the database does not parse: whoever fetches it fails.
+    spoil_snapshots(&url, "kept").await;
+    let cold = SqlCheckpointer::connect_with(
+        &url,
+        SqlOptions {
+            snapshot_cache_bytes: 0,
+            ..SqlOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    match cold.get("kept", "", None).await {
+        Err(CheckpointError::Corrupt { detail, .. }) => {
+            assert!(detail.contains("snapshot"), "{detail}");
+        }
+        other => panic!("a fetched snapshot is read: expected Corrupt, got {other:?}"),
+    }
+    // The writer and the reader fetch only the deltas after the snapshot they keep.
+    for store in [&store, &reader] {
+        let latest = store.get("kept", "", None).await.unwrap().unwrap();
+        assert_eq!(latest.values, expected);
+    }
+    // A deleted thread's snapshot is forgotten with it: written anew, the thread reads
+    // its new state.
+    store.delete_thread("kept").await.unwrap();
+    let mut again = Writer::new("kept", SnapshotPolicy { max_rows: 1_000 });
+    store.put(again.next(step_delta(100))).await.unwrap();
+    let latest = store.get("kept", "", None).await.unwrap().unwrap();
+    assert_eq!(latest.values, again.state);
+    store.close().await;
+    reader.close().await;
+    cold.close().await;
+}

@@ -2,6 +2,7 @@
 //! is a [`CheckpointError::Corrupt`] naming the thread, the checkpoint and the column.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -131,22 +132,30 @@ pub(super) fn target_of(
     Ok((meta, counters, base_id))
 }
 
-/// The whole state at `target`, from the row of its chain (columns `snapshot`, the base's,
-/// and `links`, a JSON list of `[id, parent id or "", delta]` of every delta-only
-/// checkpoint on the base).
+/// A snapshot read from the database, and its size in bytes of JSON.
+pub(super) type ReadSnapshot = (Arc<Map<String, Value>>, u64);
+
+/// The whole state at `target`, from the row of its chain (columns `snapshot`, the base's
+/// unless `kept` holds it, and `links`, a JSON list of `[id, parent id or "", delta]` of
+/// every delta-only checkpoint on the base); and the base's snapshot when it was read.
 pub(super) fn chain_of(
     row: &AnyRow,
     target: &CheckpointMeta,
     base_id: &str,
-) -> Result<Map<String, Value>, CheckpointError> {
+    kept: Option<Arc<Map<String, Value>>>,
+) -> Result<(Map<String, Value>, Option<ReadSnapshot>), CheckpointError> {
     let corrupt = |column: &str, detail: String| {
         crate::row::corrupt(target, format!("column `{column}`: {detail}"))
     };
     let text = |column: &str| row.try_get::<Option<String>, _>(column).map_err(from_sqlx);
-    let snapshot = text("snapshot")?
-        .map(|text| serde_json::from_str::<Map<String, Value>>(&text))
+    let read = text("snapshot")?
+        .map(|text| {
+            serde_json::from_str::<Map<String, Value>>(&text)
+                .map(|snapshot| (Arc::new(snapshot), text.len() as u64))
+        })
         .transpose()
         .map_err(|error| corrupt("snapshot", error.to_string()))?;
+    let snapshot = kept.or_else(|| read.as_ref().map(|(snapshot, _)| Arc::clone(snapshot)));
     let links: Vec<(String, String, StateDelta)> = match text("links")? {
         None => Vec::new(),
         Some(list) => serde_json::from_str(&format!("[{list}]"))
@@ -164,7 +173,7 @@ pub(super) fn chain_of(
         if at == base_id
             && let Some(snapshot) = &snapshot
         {
-            break snapshot.clone();
+            break Map::clone(snapshot);
         }
         let Some((parent, delta)) = by_id.get(at) else {
             return Err(crate::row::corrupt(
@@ -188,7 +197,7 @@ pub(super) fn chain_of(
     for delta in deltas.into_iter().rev() {
         fold(&mut values, delta).map_err(|detail| crate::row::corrupt(target, detail))?;
     }
-    Ok(values)
+    Ok((values, read))
 }
 
 /// A checkpoint's pending writes, from the column `writes`: a JSON list of `[task_id,

@@ -7,6 +7,7 @@ mod errors;
 mod records;
 mod runs;
 mod schema;
+mod snapshots;
 #[cfg(test)]
 mod tests;
 mod wal;
@@ -25,6 +26,7 @@ use stategraph_core::checkpoint::{
 
 use decode::{META_COLUMNS, TARGET_COLUMNS, chain_of, meta_of, target_of, writes_of};
 pub(crate) use errors::from_sqlx;
+use snapshots::SnapshotCache;
 use wal::WalCheckpoints;
 use writer::{WriteConnection, Writer};
 
@@ -50,6 +52,10 @@ pub struct SqlOptions {
     pub synchronous_full: bool,
     /// How long connecting may take before failing with [`CheckpointError::Unavailable`].
     pub connect_timeout: Duration,
+    /// The most bytes of JSON the store keeps in memory as the newest snapshot of each
+    /// thread it wrote or read, so that reading a thread again fetches only the deltas
+    /// after it (0 keeps none: every read fetches its snapshot).
+    pub snapshot_cache_bytes: u64,
 }
 
 impl Default for SqlOptions {
@@ -59,6 +65,7 @@ impl Default for SqlOptions {
             busy_timeout: Duration::from_secs(5),
             synchronous_full: false,
             connect_timeout: Duration::from_secs(10),
+            snapshot_cache_bytes: 64 << 20,
         }
     }
 }
@@ -70,6 +77,8 @@ pub struct SqlCheckpointer {
     engine: Engine,
     /// SQLite: its one writer, and the checkpoints of its log.
     sqlite: Option<SqliteWrites>,
+    /// The newest snapshot of each thread line, shared by the clones.
+    snapshots: Arc<SnapshotCache>,
 }
 
 /// How a SQLite store writes.
@@ -144,6 +153,7 @@ impl SqlCheckpointer {
             pool,
             engine,
             sqlite,
+            snapshots: Arc::new(SnapshotCache::new(options.snapshot_cache_bytes)),
         })
     }
 
@@ -212,6 +222,7 @@ impl SqlCheckpointer {
     async fn put(&self, checkpoint: NewCheckpoint) -> Result<(), CheckpointError> {
         let encoded = decode::encode(&checkpoint)?;
         let meta = &checkpoint.meta;
+        let snapshot_bytes = encoded.snapshot.as_ref().map(|text| text.len() as u64);
         let mut connection = self.write_connection().await?;
         // `writes` held LangGraph's `metadata.writes`, which LangGraph 0.5 dropped as a copy
         // of the tasks' writes: rows from before keep theirs, new rows hold `null`.
@@ -245,6 +256,15 @@ impl SqlCheckpointer {
         .map_err(|error| self.write_failed(error))?;
         drop(connection);
         self.wrote().await;
+        if let (Some(snapshot), Some(bytes)) = (checkpoint.snapshot, snapshot_bytes) {
+            self.snapshots.put(
+                &meta.thread_id,
+                &meta.checkpoint_ns,
+                meta.id.to_string(),
+                Arc::new(snapshot),
+                bytes,
+            );
+        }
         Ok(())
     }
 
@@ -325,11 +345,15 @@ impl SqlCheckpointer {
         // sort by creation, so the chain lies between the base and the checkpoint in the
         // primary key: a range of it is read, and no index on `base_id` is kept.
         //
+        // The base's snapshot is left out when it is the one this store keeps for the
+        // line ($3; snapshots.rs): the whole state, most of what a read would carry.
+        //
         // The writes: a JSON list of `[task_id, channel, node, value]`, the value as the
         // stored text, so a value that is not JSON is reported as corrupt, not as an SQL
         // error. The engines spell JSON aggregates differently.
+        let kept = self.snapshots.get(thread_id, checkpoint_ns);
         let target = match id {
-            Some(_) => "AND c.checkpoint_id = $3",
+            Some(_) => "AND c.checkpoint_id = $4",
             None => "ORDER BY c.checkpoint_id DESC LIMIT 1",
         };
         let writes = match self.engine() {
@@ -348,7 +372,7 @@ impl SqlCheckpointer {
              SELECT t.*, \
                (SELECT b.snapshot FROM stategraph_checkpoints b \
                  WHERE b.thread_id = $1 AND b.checkpoint_ns = $2 \
-                   AND b.checkpoint_id = t.base_id) AS snapshot, \
+                   AND b.checkpoint_id = t.base_id AND t.base_id <> $3) AS snapshot, \
                (SELECT string_agg('[\"' || d.checkpoint_id || '\",\"' \
                    || COALESCE(d.parent_id, '') || '\",' || d.delta || ']', ',' \
                    ORDER BY d.checkpoint_id) \
@@ -361,7 +385,11 @@ impl SqlCheckpointer {
                    AND w.checkpoint_id = t.checkpoint_id) AS writes \
              FROM t"
         );
-        let mut query = sqlx::query(&sql).bind(thread_id).bind(checkpoint_ns);
+        let kept_id = kept.as_ref().map_or("", |kept| kept.checkpoint_id.as_str());
+        let mut query = sqlx::query(&sql)
+            .bind(thread_id)
+            .bind(checkpoint_ns)
+            .bind(kept_id);
         if let Some(id) = id {
             query = query.bind(id.to_string());
         }
@@ -369,7 +397,12 @@ impl SqlCheckpointer {
             return Ok(None);
         };
         let (meta, counters, base_id) = target_of(&row, thread_id)?;
-        let values = chain_of(&row, &meta, &base_id)?;
+        let kept = kept.filter(|kept| kept.checkpoint_id == base_id);
+        let (values, read) = chain_of(&row, &meta, &base_id, kept.map(|kept| kept.values))?;
+        if let Some((snapshot, bytes)) = read {
+            self.snapshots
+                .put(thread_id, checkpoint_ns, base_id, snapshot, bytes);
+        }
         let pending_writes = writes_of(&row, &meta)?;
         Ok(Some(Checkpoint {
             meta,
@@ -487,6 +520,7 @@ impl SqlCheckpointer {
             .await
             .map_err(|error| self.write_failed(error))?;
         drop(connection);
+        self.snapshots.forget_thread(thread_id);
         self.wrote().await;
         Ok(())
     }
@@ -769,6 +803,9 @@ impl SqlCheckpointer {
             .await
             .map_err(|error| self.write_failed(error))?;
         drop(connection);
+        // What is kept must be what the database holds: a snapshot of a deleted
+        // checkpoint would mend a chain the database no longer has.
+        self.snapshots.forget_thread(thread_id);
         self.wrote().await;
         Ok(())
     }

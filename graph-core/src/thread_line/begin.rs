@@ -9,9 +9,10 @@ use super::frontier;
 use super::pending::Pending;
 use super::sink::{Lease, ThreadSink, Unsaved};
 use crate::checkpoint::{
-    Checkpoint, CheckpointLine, CheckpointMeta, Due, Durable, PendingWrite, Source, StateDelta,
+    Checkpoint, CheckpointLine, CheckpointMeta, Due, Durable, NewCheckpoint, PendingWrite, Source,
+    StateDelta,
 };
-use crate::config::RunConfig;
+use crate::config::{Durability, RunConfig};
 use crate::error::{CheckpointError, GraphError};
 use crate::graph::command::{Command, Resume};
 use crate::graph::goto::NodeOutput;
@@ -36,13 +37,15 @@ pub(crate) enum Begin<G: GraphDef> {
 pub(crate) type Started<G> = (<G as GraphDef>::State, ThreadSink<G>, ThreadStart<G>);
 
 /// A run set up but for its lease: the state, the line its checkpoints follow, what it
-/// changed before its first step, where it starts.
+/// changed before its first step, where it starts, the checkpoints made for checkpoints
+/// mode, and the input checkpoint when it is stored beside the first step.
 type Prepared<G> = (
     <G as GraphDef>::State,
     CheckpointLine,
     Option<StateDelta>,
     ThreadStart<G>,
     Vec<Reported<G>>,
+    Option<NewCheckpoint>,
 );
 
 /// A checkpoint made for checkpoints mode, with the state it holds when that is not the
@@ -50,13 +53,15 @@ type Prepared<G> = (
 type Reported<G> = (CheckpointMeta, Option<<G as GraphDef>::State>);
 
 /// A new turn's input stored: the state with it applied, the line, what it changed, the
-/// step it is applied at, and the input checkpoint when reported.
+/// step it is applied at, the input checkpoint when reported, and the input checkpoint
+/// when it is left to be stored beside the first step.
 type StoredInput<G> = (
     <G as GraphDef>::State,
     CheckpointLine,
     StateDelta,
     u64,
     Option<Reported<G>>,
+    Option<NewCheckpoint>,
 );
 
 impl ThreadRef {
@@ -82,11 +87,12 @@ impl ThreadRef {
             None => None,
         };
         match self.prepare(begin, config, owner, report).await {
-            Ok((state, line, input_delta, start, reported)) => {
+            Ok((state, line, input_delta, start, reported, input)) => {
                 let sink = ThreadSink {
                     store: std::sync::Arc::clone(&self.store),
                     line,
                     durability: config.durability,
+                    input,
                     input_delta,
                     unsaved: Unsaved::default(),
                     lease,
@@ -131,8 +137,11 @@ impl ThreadRef {
         }
         match begin {
             Begin::Input(input) => {
-                let (state, line, input_delta, step, input_checkpoint) = self
-                    .store_input::<G>(checkpoint, input, &owner, report)
+                // `Async` stores the input beside the run's first step, as it does every
+                // step: the run's first tokens do not wait for it.
+                let defer = config.durability == Durability::Async;
+                let (state, line, input_delta, step, input_checkpoint, deferred) = self
+                    .store_input::<G>(checkpoint, input, &owner, report, defer)
                     .await?;
                 let reported = input_checkpoint.into_iter().collect();
                 Ok((
@@ -141,6 +150,7 @@ impl ThreadRef {
                     Some(input_delta),
                     ThreadStart::Input { step },
                     reported,
+                    deferred,
                 ))
             }
             Begin::Fresh(state) => {
@@ -155,7 +165,14 @@ impl ThreadRef {
                     .into_iter()
                     .collect();
                 self.store.put(input).await?;
-                Ok((state, line, None, ThreadStart::Input { step: 0 }, reported))
+                Ok((
+                    state,
+                    line,
+                    None,
+                    ThreadStart::Input { step: 0 },
+                    reported,
+                    None,
+                ))
             }
             Begin::Command(command) => {
                 let Some(checkpoint) = checkpoint else {
@@ -173,21 +190,24 @@ impl ThreadRef {
                     input_delta,
                     ThreadStart::Resume(point),
                     Vec::new(),
+                    None,
                 ))
             }
         }
     }
 
     /// A new turn: stores the input checkpoint after `latest` (or as the thread's first),
-    /// and applies the input. Returns the state, the line, what the input changed, the
-    /// step the input is applied at, and when `report`, the input checkpoint with the
-    /// state it holds.
+    /// or with `defer` returns it to be stored beside the first step, and applies the
+    /// input. Returns the state, the line, what the input changed, the step the input is
+    /// applied at, when `report` the input checkpoint with the state it holds, and the
+    /// deferred input checkpoint.
     async fn store_input<G>(
         &self,
         latest: Option<Checkpoint>,
         input: Update<G>,
         owner: &str,
         report: bool,
+        defer: bool,
     ) -> Result<StoredInput<G>, GraphError>
     where
         G: GraphDef,
@@ -220,7 +240,12 @@ impl ThreadRef {
             due,
         )?;
         let reported = report.then(|| (checkpoint.meta.clone(), Some(state.clone())));
-        self.store.put(checkpoint).await?;
+        let deferred = if defer {
+            Some(checkpoint)
+        } else {
+            self.store.put(checkpoint).await?;
+            None
+        };
         let (state, delta) = apply("__start__", state, input)?;
         let step = u64::try_from(input_step + 1).map_err(|_| {
             GraphError::Checkpoint(CheckpointError::Corrupt {
@@ -229,7 +254,7 @@ impl ThreadRef {
                 detail: format!("its last step is {last_step}"),
             })
         })?;
-        Ok((state, line, delta, step, reported))
+        Ok((state, line, delta, step, reported, deferred))
     }
 
     /// Going on inside the step after `checkpoint`, as `command` says: its tasks, those

@@ -22,6 +22,10 @@ pub(crate) struct ThreadSink<G: GraphDef> {
     pub(crate) store: Arc<dyn Checkpointer>,
     pub(crate) line: CheckpointLine,
     pub(crate) durability: Durability,
+    /// Durability `Async`: the input checkpoint, stored ahead of the run's first write
+    /// (every write the sink hands out takes it first while it is here), so that the
+    /// run starts without waiting for it.
+    pub(crate) input: Option<NewCheckpoint>,
     /// What the run changed before its first step (its input, or a command's update):
     /// the start of the first checkpoint's delta.
     pub(crate) input_delta: Option<StateDelta>,
@@ -119,18 +123,28 @@ where
             self.reported.push((checkpoint.meta.clone(), None));
         }
         let store = Arc::clone(&self.store);
-        Box::pin(async move { store.put(checkpoint).await })
+        let input = self.input.take();
+        Box::pin(async move {
+            if let Some(input) = input {
+                store.put(input).await?;
+            }
+            store.put(checkpoint).await
+        })
     }
 
     /// Stores `writes` as pending after the line's newest checkpoint.
-    fn put_writes(&self, writes: Vec<PendingWrite>) -> SaveFuture {
+    fn put_writes(&mut self, writes: Vec<PendingWrite>) -> SaveFuture {
         let store = Arc::clone(&self.store);
         let (thread_id, namespace) = (
             self.line.thread_id().to_owned(),
             self.line.namespace().to_owned(),
         );
         let parent = self.line.parent();
+        let input = self.input.take();
         Box::pin(async move {
+            if let Some(input) = input {
+                store.put(input).await?;
+            }
             match parent {
                 Some(parent) if !writes.is_empty() => {
                     store
@@ -142,11 +156,21 @@ where
         })
     }
 
-    /// Gives the thread up, if this run holds it.
+    /// Gives the thread up, if this run holds it, once a deferred input is stored.
     fn release_lease(&mut self) -> SaveFuture {
-        match &mut self.lease {
+        let release = match &mut self.lease {
             Some(lease) => lease.release(),
             None => Box::pin(async { Ok(()) }),
+        };
+        match self.input.take() {
+            None => release,
+            Some(input) => {
+                let store = Arc::clone(&self.store);
+                Box::pin(async move {
+                    store.put(input).await?;
+                    release.await
+                })
+            }
         }
     }
 
