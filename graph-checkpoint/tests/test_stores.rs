@@ -314,6 +314,59 @@ async fn leases_a_thread_to_one_owner(store: &dyn Checkpointer) {
         .expect("b's lease expired");
 }
 
+/// `lock_and_get` takes the lease and reads in one call: the newest checkpoint or the one
+/// asked for, nothing for a new thread; while another owner holds the thread it fails
+/// without taking it.
+async fn locks_and_reads_in_one_call(store: &dyn Checkpointer) {
+    let long = Duration::from_secs(60);
+    let mut writer = Writer::new("lock-read", SnapshotPolicy { max_rows: 4 });
+    let mut ids = Vec::new();
+    for step in 0..6 {
+        let checkpoint = writer.next(step_delta(step));
+        ids.push(checkpoint.meta.id);
+        store.put(checkpoint).await.unwrap();
+    }
+    let newest = store
+        .lock_and_get("lock-read", "", None, "a", long)
+        .await
+        .unwrap()
+        .expect("the newest checkpoint");
+    assert_eq!(newest.meta.id, ids[5]);
+    assert_eq!(newest.values, writer.state);
+    assert!(
+        matches!(
+            store.lock_thread("lock-read", "b", long).await,
+            Err(CheckpointError::ThreadBusy { .. })
+        ),
+        "a holds the thread"
+    );
+    assert!(matches!(
+        store.lock_and_get("lock-read", "", None, "b", long).await,
+        Err(CheckpointError::ThreadBusy { thread }) if thread == "lock-read"
+    ));
+    // Renewed by its owner, at an older checkpoint.
+    let older = store
+        .lock_and_get("lock-read", "", Some(ids[2]), "a", long)
+        .await
+        .unwrap()
+        .expect("checkpoint 2");
+    assert_eq!(older.meta.id, ids[2]);
+    assert_eq!(older.values["log"].as_array().unwrap().len(), 3);
+    store.unlock_thread("lock-read", "a").await.unwrap();
+    assert!(
+        store
+            .lock_and_get("a-new-thread", "", None, "b", long)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store.lock_thread("a-new-thread", "a", long).await.is_err(),
+        "b took the new thread"
+    );
+    store.unlock_thread("a-new-thread", "b").await.unwrap();
+}
+
 /// A record created `second` seconds after a fixed time (whole microseconds, as stored).
 fn record(thread_id: &str, second: u64, metadata: Value) -> ThreadRecord {
     let at = UNIX_EPOCH + Duration::from_secs(1_700_000_000 + second);
@@ -551,6 +604,7 @@ async fn conformance(store: &dyn Checkpointer) {
     copies_and_deletes_threads(store).await;
     never_overwrites_a_checkpoint(store).await;
     leases_a_thread_to_one_owner(store).await;
+    locks_and_reads_in_one_call(store).await;
     keeps_thread_records(store).await;
     keeps_run_records(store).await;
 }

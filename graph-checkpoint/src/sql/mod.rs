@@ -335,6 +335,20 @@ impl SqlCheckpointer {
         checkpoint_ns: &str,
         id: Option<CheckpointId>,
     ) -> Result<Option<Checkpoint>, CheckpointError> {
+        self.get_on(&self.pool, thread_id, checkpoint_ns, id).await
+    }
+
+    /// [`get`](Self::get) through `executor`: the pool, or a connection already in hand.
+    async fn get_on<'c, E>(
+        &self,
+        executor: E,
+        thread_id: &str,
+        checkpoint_ns: &str,
+        id: Option<CheckpointId>,
+    ) -> Result<Option<Checkpoint>, CheckpointError>
+    where
+        E: Executor<'c, Database = sqlx::Any>,
+    {
         // The checkpoint asked for (or the newest), its base's snapshot, the deltas since
         // the base and its pending writes, in one statement: one round trip, and one
         // consistent view of the rows on both engines without a transaction around it.
@@ -393,7 +407,7 @@ impl SqlCheckpointer {
         if let Some(id) = id {
             query = query.bind(id.to_string());
         }
-        let Some(row) = query.fetch_optional(&self.pool).await.map_err(from_sqlx)? else {
+        let Some(row) = query.fetch_optional(executor).await.map_err(from_sqlx)? else {
             return Ok(None);
         };
         let (meta, counters, base_id) = target_of(&row, thread_id)?;
@@ -531,11 +545,50 @@ impl SqlCheckpointer {
         owner: &str,
         lease: Duration,
     ) -> Result<(), CheckpointError> {
+        let mut connection = self.write_connection().await?;
+        let taken = self.lock_on(&mut connection, thread_id, owner, lease).await;
+        drop(connection);
+        self.wrote().await;
+        taken
+    }
+
+    /// The lock and the read on one connection: SQLite's writer, whose thread the lock
+    /// just woke (the pool's would be another, asleep); one connection of Postgres's pool
+    /// taken once.
+    async fn lock_and_get(
+        &self,
+        thread_id: &str,
+        checkpoint_ns: &str,
+        id: Option<CheckpointId>,
+        owner: &str,
+        lease: Duration,
+    ) -> Result<Option<Checkpoint>, CheckpointError> {
+        let mut connection = self.write_connection().await?;
+        let taken = self.lock_on(&mut connection, thread_id, owner, lease).await;
+        let read = match taken {
+            Ok(()) => {
+                self.get_on(&mut *connection, thread_id, checkpoint_ns, id)
+                    .await
+            }
+            Err(error) => Err(error),
+        };
+        drop(connection);
+        self.wrote().await;
+        read
+    }
+
+    /// Takes, renews or takes over an expired lease on `connection`.
+    async fn lock_on(
+        &self,
+        connection: &mut WriteConnection<'_>,
+        thread_id: &str,
+        owner: &str,
+        lease: Duration,
+    ) -> Result<(), CheckpointError> {
         let now = unix_millis();
         let until = now.saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX));
         // Inserts, renews (same owner) or takes over an expired lease, in one statement:
         // no row changes while another owner's lease runs.
-        let mut connection = self.write_connection().await?;
         let taken = sqlx::query(
             "INSERT INTO stategraph_thread_locks (thread_id, owner, expires_at) \
              VALUES ($1, $2, $3) ON CONFLICT (thread_id) DO UPDATE \
@@ -547,11 +600,9 @@ impl SqlCheckpointer {
         .bind(owner)
         .bind(until)
         .bind(now)
-        .execute(&mut *connection)
+        .execute(&mut **connection)
         .await
         .map_err(|error| self.write_failed(error))?;
-        drop(connection);
-        self.wrote().await;
         if taken.rows_affected() == 0 {
             return Err(CheckpointError::ThreadBusy {
                 thread: thread_id.to_owned(),
@@ -859,6 +910,17 @@ impl Checkpointer for SqlCheckpointer {
         lease: Duration,
     ) -> StoreFuture<'a, ()> {
         Box::pin(self.lock_thread(thread_id, owner, lease))
+    }
+
+    fn lock_and_get<'a>(
+        &'a self,
+        thread_id: &'a str,
+        checkpoint_ns: &'a str,
+        id: Option<CheckpointId>,
+        owner: &'a str,
+        lease: Duration,
+    ) -> StoreFuture<'a, Option<Checkpoint>> {
+        Box::pin(self.lock_and_get(thread_id, checkpoint_ns, id, owner, lease))
     }
 
     fn unlock_thread<'a>(&'a self, thread_id: &'a str, owner: &'a str) -> StoreFuture<'a, ()> {

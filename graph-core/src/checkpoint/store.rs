@@ -72,6 +72,25 @@ pub trait Checkpointer: Send + Sync + 'static {
         lease: Duration,
     ) -> StoreFuture<'a, ()>;
 
+    /// [`lock_thread`](Self::lock_thread), then [`get`](Self::get) of the thread's newest
+    /// checkpoint or checkpoint `id`: what a run does first. One call, so that a store can
+    /// do both on one connection (SQLite: on the thread that just took the lease, instead of
+    /// waking a second one). On an error the lease may be held: the caller gives it up with
+    /// [`unlock_thread`](Self::unlock_thread), which leaves another owner's alone.
+    fn lock_and_get<'a>(
+        &'a self,
+        thread_id: &'a str,
+        checkpoint_ns: &'a str,
+        id: Option<CheckpointId>,
+        owner: &'a str,
+        lease: Duration,
+    ) -> StoreFuture<'a, Option<Checkpoint>> {
+        Box::pin(async move {
+            self.lock_thread(thread_id, owner, lease).await?;
+            self.get(thread_id, checkpoint_ns, id).await
+        })
+    }
+
     /// Gives the thread up, if `owner` holds it.
     fn unlock_thread<'a>(&'a self, thread_id: &'a str, owner: &'a str) -> StoreFuture<'a, ()>;
 

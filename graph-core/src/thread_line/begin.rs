@@ -80,13 +80,27 @@ impl ThreadRef {
         let owner = config
             .run_id
             .map_or_else(|| uuid::Uuid::new_v4().to_string(), |id| id.to_string());
-        let mut lease = match lease {
+        let (mut lease, checkpoint) = match lease {
             Some(length) => {
-                Some(Lease::take(&self.store, &self.thread_id, owner.clone(), length).await?)
+                let (lease, checkpoint) = Lease::take_and_read(
+                    &self.store,
+                    &self.thread_id,
+                    &self.namespace,
+                    config.checkpoint_id,
+                    owner.clone(),
+                    length,
+                )
+                .await?;
+                (Some(lease), checkpoint)
             }
-            None => None,
+            None => (
+                None,
+                self.store
+                    .get(&self.thread_id, &self.namespace, config.checkpoint_id)
+                    .await?,
+            ),
         };
-        match self.prepare(begin, config, owner, report).await {
+        match self.prepare(begin, config, owner, report, checkpoint).await {
             Ok((state, line, input_delta, start, reported, input)) => {
                 let sink = ThreadSink {
                     store: std::sync::Arc::clone(&self.store),
@@ -112,22 +126,20 @@ impl ThreadRef {
         }
     }
 
-    /// Reads where the thread stands and sets the run up from `begin`.
+    /// Sets the run up from `begin` and `checkpoint`, where the thread stands (the one
+    /// `config` forks from, or its newest).
     async fn prepare<G>(
         &self,
         begin: Begin<G>,
         config: &RunConfig<G::Tag>,
         owner: String,
         report: bool,
+        checkpoint: Option<Checkpoint>,
     ) -> Result<Prepared<G>, GraphError>
     where
         G: GraphDef,
         G::State: Durable + Default,
     {
-        let checkpoint = self
-            .store
-            .get(&self.thread_id, &self.namespace, config.checkpoint_id)
-            .await?;
         if let (Some(id), None) = (config.checkpoint_id, &checkpoint) {
             return Err(CheckpointError::NotFound {
                 thread: self.thread_id.clone(),

@@ -8,8 +8,8 @@ use tokio::task::JoinHandle;
 
 use super::frontier;
 use crate::checkpoint::{
-    CheckpointId, CheckpointLine, CheckpointMeta, Checkpointer, Due, Durable, NewCheckpoint,
-    PendingWrite, Source, StateDelta, step_delta,
+    Checkpoint, CheckpointId, CheckpointLine, CheckpointMeta, Checkpointer, Due, Durable,
+    NewCheckpoint, PendingWrite, Source, StateDelta, step_delta,
 };
 use crate::config::Durability;
 use crate::error::CheckpointError;
@@ -55,18 +55,34 @@ pub(crate) struct Lease {
 }
 
 impl Lease {
-    /// Takes thread `thread_id` for `owner` and renews the lease every third of `length`
+    /// Takes thread `thread_id` for `owner`, reads its checkpoint `at` (its newest when
+    /// `None`) in namespace `checkpoint_ns`, and renews the lease every third of `length`
     /// until given up.
     ///
     /// # Errors
-    /// [`CheckpointError::ThreadBusy`] while another run holds it; the store's errors.
-    pub(crate) async fn take(
+    /// [`CheckpointError::ThreadBusy`] while another run holds it; the store's errors, the
+    /// thread given up again when this call may have taken it.
+    pub(crate) async fn take_and_read(
         store: &Arc<dyn Checkpointer>,
         thread_id: &str,
+        checkpoint_ns: &str,
+        at: Option<CheckpointId>,
         owner: String,
         length: Duration,
-    ) -> Result<Self, CheckpointError> {
-        store.lock_thread(thread_id, &owner, length).await?;
+    ) -> Result<(Self, Option<Checkpoint>), CheckpointError> {
+        let checkpoint = match store
+            .lock_and_get(thread_id, checkpoint_ns, at, &owner, length)
+            .await
+        {
+            Ok(checkpoint) => checkpoint,
+            Err(error) => {
+                // The read may have failed after the lease was taken. Unlocking touches
+                // only this owner's lease, so a thread busy with another run stays so;
+                // the error that stopped the run matters more than one giving it up.
+                let _ = store.unlock_thread(thread_id, &owner).await;
+                return Err(error);
+            }
+        };
         let mut lease = Self {
             store: Arc::clone(store),
             thread_id: thread_id.to_owned(),
@@ -87,7 +103,7 @@ impl Lease {
                 }
             }
         }));
-        Ok(lease)
+        Ok((lease, checkpoint))
     }
 
     /// Stops renewing; the future gives the thread up.

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use super::frontier;
 use super::sink::Lease;
-use crate::checkpoint::{CheckpointId, CheckpointLine, Due, Durable, Source};
+use crate::checkpoint::{Checkpoint, CheckpointId, CheckpointLine, Due, Durable, Source};
 use crate::error::GraphError;
 use crate::graph::topology::Source as Ran;
 use crate::graph::traits::{GraphDef, GraphNode, State};
@@ -25,28 +25,34 @@ impl ThreadRef {
         G::State: Durable + Default,
     {
         let owner = uuid::Uuid::new_v4().to_string();
-        let mut lease = Lease::take(&self.store, &self.thread_id, owner, lease).await?;
-        let stored = self.write_update::<G>(update, as_node).await;
+        let (mut lease, latest) = Lease::take_and_read(
+            &self.store,
+            &self.thread_id,
+            &self.namespace,
+            None,
+            owner,
+            lease,
+        )
+        .await?;
+        let stored = self.write_update::<G>(update, as_node, latest).await;
         let released = lease.release().await;
         let id = stored?;
         released?;
         Ok(id)
     }
 
-    /// Writes the checkpoint of `update_state`, the thread taken.
+    /// Writes the checkpoint of `update_state` after `latest`, the thread's newest, the
+    /// thread taken.
     async fn write_update<G>(
         &self,
         update: <G::State as State>::Update,
         as_node: Option<G::Node>,
+        latest: Option<Checkpoint>,
     ) -> Result<CheckpointId, GraphError>
     where
         G: GraphDef,
         G::State: Durable + Default,
     {
-        let latest = self
-            .store
-            .get(&self.thread_id, &self.namespace, None)
-            .await?;
         let (mut state, mut line, step, mut frontier) = match &latest {
             Some(checkpoint) => {
                 let state = G::State::from_values(checkpoint.values.clone())?;
