@@ -193,6 +193,10 @@ def test_history_state_at_a_checkpoint_and_a_fork(client):
     assert [h["checkpoint"]["checkpoint_id"] for h in older] == [
         h["checkpoint"]["checkpoint_id"] for h in history[2:4]
     ]
+    # Filtered by metadata, as the SDK sends it: the limit counts matching checkpoints.
+    loops = client.threads.get_history(thread_id, limit=2, metadata={"source": "loop"})
+    assert loops == [h for h in history if h["metadata"]["source"] == "loop"][:2]
+    assert client.threads.get_history(thread_id, metadata={"source": "fork"}) == []
     # The checkpoint where the run stopped on its question.
     stopped = next(h for h in history if h["next"] == ["approve"])
     at = client.threads.get_state(thread_id, checkpoint_id=stopped["checkpoint"]["checkpoint_id"])

@@ -62,6 +62,7 @@ pub(crate) trait ServedGraph: Send + Sync + 'static {
         store: Arc<dyn Checkpointer>,
         thread_id: String,
         options: ListOptions,
+        metadata: Map<String, Value>,
     ) -> BoxFuture<'_, Result<Vec<Value>, ApiError>>;
 
     /// Applies `values` as if node `as_node` returned them; returns `{"checkpoint"}`.
@@ -217,8 +218,11 @@ where
         store: Arc<dyn Checkpointer>,
         thread_id: String,
         options: ListOptions,
+        metadata: Map<String, Value>,
     ) -> BoxFuture<'_, Result<Vec<Value>, ApiError>> {
-        Box::pin(async move { thread::history(&self.graph, store, &thread_id, options).await })
+        Box::pin(async move {
+            thread::history(&self.graph, store, &thread_id, options, &metadata).await
+        })
     }
 
     fn update_state(

@@ -259,6 +259,56 @@ async fn a_run_stops_on_its_interrupt_and_a_command_resumes_it() {
     sorted.sort_unstable_by(|a, b| b.cmp(a));
     assert_eq!(steps, sorted);
     assert_eq!(*steps.last().unwrap(), -1);
+
+    // Filtered by metadata before the limit counts: only the input checkpoint (the second
+    // run was a command), with its state; the loop checkpoints, and with `limit: 1` the
+    // newest of them.
+    let (status, inputs) = post(
+        &base,
+        &format!("/threads/{thread_id}/history"),
+        json!({"metadata": {"source": "input"}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{inputs}");
+    let inputs = inputs.as_array().unwrap();
+    let all_inputs = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["metadata"]["source"] == "input")
+        .collect::<Vec<_>>();
+    assert_eq!(inputs.len(), 1, "{inputs:?}");
+    assert_eq!(all_inputs, [&inputs[0]]);
+    let loops = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["metadata"]["source"] == "loop")
+        .collect::<Vec<_>>();
+    assert!(loops.len() >= 2, "{loops:?}");
+    let (_, newest) = post(
+        &base,
+        &format!("/threads/{thread_id}/history"),
+        json!({"metadata": {"source": "loop"}, "limit": 1}),
+    )
+    .await;
+    assert_eq!(newest.as_array().unwrap().as_slice(), [loops[0].clone()]);
+    let (_, step_one) = post(
+        &base,
+        &format!("/threads/{thread_id}/history"),
+        json!({"metadata": {"step": 1, "source": "loop"}}),
+    )
+    .await;
+    let step_one = step_one.as_array().unwrap();
+    assert_eq!(step_one.len(), 1, "{step_one:?}");
+    assert_eq!(step_one[0]["metadata"]["step"], 1);
+    let (_, none) = post(
+        &base,
+        &format!("/threads/{thread_id}/history"),
+        json!({"metadata": {"source": "fork"}}),
+    )
+    .await;
+    assert_eq!(none, json!([]));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 
 use futures::future::BoxFuture;
 use futures::{FutureExt as _, Stream, StreamExt as _};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use stategraph_core::GraphDescription;
 use stategraph_core::checkpoint::{CheckpointId, Checkpointer, ListOptions};
 
@@ -79,8 +79,10 @@ impl ServedGraph for Metered {
         store: Arc<dyn Checkpointer>,
         thread_id: String,
         options: ListOptions,
+        metadata: Map<String, Value>,
     ) -> BoxFuture<'_, Result<Vec<Value>, ApiError>> {
-        self.graph.thread_history(store, thread_id, options)
+        self.graph
+            .thread_history(store, thread_id, options, metadata)
     }
 
     fn update_state(

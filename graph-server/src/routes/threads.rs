@@ -528,7 +528,8 @@ struct HistoryBody {
     checkpoint: Option<CheckpointBody>,
 }
 
-/// `POST /threads/{id}/history`: the states of its checkpoints, newest first.
+/// `POST /threads/{id}/history`: the states of its checkpoints, newest first; with
+/// `metadata`, those whose metadata holds each of its keys with the same value.
 pub(crate) async fn history(
     State(state): State<Shared>,
     caller: Caller,
@@ -536,11 +537,6 @@ pub(crate) async fn history(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let body: HistoryBody = body_or_empty(&state, body)?;
-    if body.metadata.as_ref().is_some_and(|m| !m.is_empty()) {
-        return Err(ApiError::NotImplemented(
-            "metadata: filtering the history by metadata is not served yet".into(),
-        ));
-    }
     if body
         .checkpoint
         .as_ref()
@@ -572,6 +568,7 @@ pub(crate) async fn history(
                 limit: Some(body.limit.unwrap_or(10)),
                 before,
             },
+            body.metadata.unwrap_or_default(),
         )
         .await?;
     Ok(Json(Value::Array(states)))

@@ -496,6 +496,18 @@ pub(crate) fn checkpoint_json(thread_id: &str, id: CheckpointId) -> Value {
     })
 }
 
+/// A checkpoint's `metadata` as LangGraph's server shows it.
+fn metadata_json(meta: &CheckpointMeta) -> Map<String, Value> {
+    let mut metadata = Map::new();
+    metadata.insert("source".into(), json!(meta.source.as_str()));
+    metadata.insert("step".into(), json!(meta.step));
+    metadata.insert("parents".into(), json!({}));
+    if let Some(run_id) = &meta.run_id {
+        metadata.insert("run_id".into(), json!(run_id));
+    }
+    metadata
+}
+
 /// The thread's state at checkpoint `meta` as LangGraph's `ThreadState`.
 async fn state_json<G>(thread: &Thread<G>, meta: &CheckpointMeta) -> Result<Option<Value>, ApiError>
 where
@@ -516,13 +528,7 @@ where
     };
     let thread_id = thread.id();
     let next: Vec<&str> = snapshot.next.iter().map(|node| node.name()).collect();
-    let mut metadata = Map::new();
-    metadata.insert("source".into(), json!(meta.source.as_str()));
-    metadata.insert("step".into(), json!(meta.step));
-    metadata.insert("parents".into(), json!({}));
-    if let Some(run_id) = &meta.run_id {
-        metadata.insert("run_id".into(), json!(run_id));
-    }
+    let metadata = metadata_json(meta);
     Ok(Some(json!({
         "values": serde_json::to_value(&snapshot.values).map_err(ApiError::internal)?,
         "next": next,
@@ -574,22 +580,45 @@ where
     }
 }
 
-/// `POST /threads/{id}/history`: the states of the thread's checkpoints, newest first.
+/// `POST /threads/{id}/history`: the states of the thread's checkpoints, newest first;
+/// with `metadata`, only those whose metadata holds each of its keys with the same value
+/// (as a thread search matches metadata).
 pub(crate) async fn history<G>(
     graph: &G,
     store: Arc<dyn Checkpointer>,
     thread_id: &str,
     options: stategraph_core::checkpoint::ListOptions,
+    metadata: &Map<String, Value>,
 ) -> Result<Vec<Value>, ApiError>
 where
     G: RunNode,
     G::State: Durable + Default + Serialize,
 {
     let thread = thread_of(graph, Arc::clone(&store), thread_id);
-    let metas = store
-        .list(thread_id, "", options)
+    // A filter is applied to the checkpoints' metadata before any state is read back, so
+    // `limit` counts matching checkpoints and only theirs are folded.
+    let limit = options.limit;
+    let listed = if metadata.is_empty() {
+        options
+    } else {
+        stategraph_core::checkpoint::ListOptions {
+            limit: None,
+            ..options
+        }
+    };
+    let mut metas = store
+        .list(thread_id, "", listed)
         .await
         .map_err(ApiError::internal)?;
+    if !metadata.is_empty() {
+        metas.retain(|meta| {
+            let held = metadata_json(meta);
+            metadata
+                .iter()
+                .all(|(key, value)| held.get(key) == Some(value))
+        });
+        metas.truncate(limit.unwrap_or(usize::MAX));
+    }
     let mut states = Vec::with_capacity(metas.len());
     for meta in &metas {
         if let Some(state) = state_json(&thread, meta).await? {
