@@ -543,6 +543,83 @@ async fn update_state_writes_a_checkpoint_as_a_node_and_a_fork_runs_from_an_olde
     }
 }
 
+/// `update_state_at` forks the thread at an older checkpoint: the update is applied to the
+/// state there, its checkpoint's parent is that one, a run goes on from the fork, and the
+/// branch after the old checkpoint stays readable.
+async fn update_state_at_forks_at_an_older_checkpoint(store: Arc<dyn Checkpointer>) {
+    let probe = Arc::new(Probe::default());
+    let graph = approval::Graph::new(Arc::clone(&probe));
+    let thread = graph.thread(&store, "fork-by-update");
+    thread.invoke(task("deploy")).await.unwrap();
+    let stopped = thread.state().await.unwrap().unwrap();
+    let done = thread.invoke_command(Command::resume("yes")).await.unwrap();
+    assert_eq!(done.log, ["planned deploy", "did deploy"]);
+    let finished = thread.state().await.unwrap().unwrap();
+    let approvals = probe.runs(APPROVE);
+
+    // As if `approve` had refused, at the checkpoint where the thread stopped.
+    let id = thread
+        .update_state_at(
+            stopped.checkpoint_id,
+            TaskUpdate::default().approved(false),
+            Some(approval::Node::Approve),
+        )
+        .await
+        .unwrap();
+    let fork = thread.state().await.unwrap().unwrap();
+    assert_eq!(fork.checkpoint_id, id, "the fork is the newest checkpoint");
+    assert_eq!(fork.parent_id, Some(stopped.checkpoint_id));
+    assert_eq!(fork.source, Source::Update);
+    assert_eq!(fork.step, stopped.step + 1);
+    assert_eq!(fork.values.log, ["planned deploy"], "the state at the fork");
+    assert_eq!(fork.values.approved, Some(false));
+    assert_eq!(fork.next, [approval::Node::Cancel]);
+
+    let state = thread.invoke_command(Command::proceed()).await.unwrap();
+    assert_eq!(state.log, ["planned deploy", "cancelled deploy"]);
+    assert_eq!(probe.runs(APPROVE), approvals, "approve did not run again");
+    let old = thread
+        .state_at(finished.checkpoint_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        old.values.log,
+        ["planned deploy", "did deploy"],
+        "the old branch"
+    );
+
+    // A checkpoint the thread does not have: a typed error, and the thread is free after.
+    match thread
+        .update_state_at(
+            stategraph::checkpoint::CheckpointId::new(),
+            TaskUpdate::default().approved(true),
+            None,
+        )
+        .await
+    {
+        Err(GraphError::Checkpoint(CheckpointError::NotFound { at: Some(_), .. })) => {}
+        other => panic!("expected NotFound, got {other:?}"),
+    }
+    thread
+        .update_state(TaskUpdate::default().task("again"), None)
+        .await
+        .expect("the lease was given up");
+}
+
+#[tokio::test]
+async fn update_state_at_forks_at_an_older_checkpoint_in_memory() {
+    update_state_at_forks_at_an_older_checkpoint(Arc::new(MemoryCheckpointer::new())).await;
+}
+
+#[tokio::test]
+async fn update_state_at_forks_at_an_older_checkpoint_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("fork.db").display());
+    let store = SqlCheckpointer::connect(&url).await.unwrap();
+    update_state_at_forks_at_an_older_checkpoint(Arc::new(store)).await;
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, State)]
 pub struct Draft {
     pub text: String,

@@ -65,13 +65,15 @@ pub(crate) trait ServedGraph: Send + Sync + 'static {
         metadata: Map<String, Value>,
     ) -> BoxFuture<'_, Result<Vec<Value>, ApiError>>;
 
-    /// Applies `values` as if node `as_node` returned them; returns `{"checkpoint"}`.
+    /// Applies `values` as if node `as_node` returned them, to the newest state or to the
+    /// state at checkpoint `at` (a fork there); returns `{"checkpoint"}`.
     fn update_state(
         &self,
         store: Arc<dyn Checkpointer>,
         thread_id: String,
         values: Value,
         as_node: Option<String>,
+        at: Option<CheckpointId>,
     ) -> BoxFuture<'_, Result<Value, ApiError>>;
 }
 
@@ -231,9 +233,10 @@ where
         thread_id: String,
         values: Value,
         as_node: Option<String>,
+        at: Option<CheckpointId>,
     ) -> BoxFuture<'_, Result<Value, ApiError>> {
         Box::pin(async move {
-            thread::update_state(&self.graph, store, &thread_id, values, as_node).await
+            thread::update_state(&self.graph, store, &thread_id, values, as_node, at).await
         })
     }
 }

@@ -244,7 +244,28 @@ where
         as_node: Option<G::Node>,
     ) -> Result<CheckpointId, GraphError> {
         self.thread
-            .update_state::<G>(update, as_node, self.lease)
+            .update_state::<G>(update, as_node, self.lease, None)
+            .await
+    }
+
+    /// [`Thread::update_state`] applied to the state at checkpoint `at` instead of the
+    /// newest: the new checkpoint's parent is `at`, so the thread forks there (LangGraph's
+    /// `update_state` with a `checkpoint_id`), and a run without a checkpoint id goes on
+    /// from the fork, the newest. Nothing after `at` is changed or removed: the history
+    /// keeps both branches.
+    ///
+    /// # Errors
+    /// As [`Thread::update_state`];
+    /// [`CheckpointError::NotFound`](crate::checkpoint::CheckpointError::NotFound) when the
+    /// thread has no checkpoint `at`.
+    pub async fn update_state_at(
+        &self,
+        at: CheckpointId,
+        update: <G::State as State>::Update,
+        as_node: Option<G::Node>,
+    ) -> Result<CheckpointId, GraphError> {
+        self.thread
+            .update_state::<G>(update, as_node, self.lease, Some(at))
             .await
     }
 

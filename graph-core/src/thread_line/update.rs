@@ -5,20 +5,22 @@ use std::time::Duration;
 use super::frontier;
 use super::sink::Lease;
 use crate::checkpoint::{Checkpoint, CheckpointId, CheckpointLine, Due, Durable, Source};
-use crate::error::GraphError;
+use crate::error::{CheckpointError, GraphError};
 use crate::graph::topology::Source as Ran;
 use crate::graph::traits::{GraphDef, GraphNode, State};
 use crate::run::frontier::Frontier;
 use crate::run::persist::{DueTasks, ThreadRef};
 
 impl ThreadRef {
-    /// The checkpoint of [`Thread::update_state`](crate::Thread::update_state), the thread
-    /// taken for it.
+    /// The checkpoint of [`Thread::update_state`](crate::Thread::update_state), after the
+    /// thread's newest checkpoint or after checkpoint `at` (a fork), the thread taken for
+    /// it.
     pub(crate) async fn update_state<G>(
         &self,
         update: <G::State as State>::Update,
         as_node: Option<G::Node>,
         lease: Duration,
+        at: Option<CheckpointId>,
     ) -> Result<CheckpointId, GraphError>
     where
         G: GraphDef,
@@ -29,20 +31,27 @@ impl ThreadRef {
             &self.store,
             &self.thread_id,
             &self.namespace,
-            None,
+            at,
             owner,
             lease,
         )
         .await?;
-        let stored = self.write_update::<G>(update, as_node, latest).await;
+        let stored = match (at, latest) {
+            (Some(at), None) => Err(CheckpointError::NotFound {
+                thread: self.thread_id.clone(),
+                at: Some(at.to_string()),
+            }
+            .into()),
+            (_, latest) => self.write_update::<G>(update, as_node, latest).await,
+        };
         let released = lease.release().await;
         let id = stored?;
         released?;
         Ok(id)
     }
 
-    /// Writes the checkpoint of `update_state` after `latest`, the thread's newest, the
-    /// thread taken.
+    /// Writes the checkpoint of `update_state` after `latest` (the thread's newest, or the
+    /// one forked from), the thread taken.
     async fn write_update<G>(
         &self,
         update: <G::State as State>::Update,

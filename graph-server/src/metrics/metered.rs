@@ -91,8 +91,10 @@ impl ServedGraph for Metered {
         thread_id: String,
         values: Value,
         as_node: Option<String>,
+        at: Option<CheckpointId>,
     ) -> BoxFuture<'_, Result<Value, ApiError>> {
-        self.graph.update_state(store, thread_id, values, as_node)
+        self.graph
+            .update_state(store, thread_id, values, as_node, at)
     }
 }
 

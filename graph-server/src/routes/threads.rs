@@ -21,7 +21,7 @@ use super::Shared;
 use crate::auth::layer::Caller;
 use crate::error::ApiError;
 use crate::registry::Assistant;
-use crate::request::parse_body;
+use crate::request::{json_kind, parse_body};
 
 /// A thread record as LangGraph's `Thread`.
 pub(crate) fn thread_json(record: &ThreadRecord) -> Value {
@@ -477,7 +477,8 @@ struct UpdateStateBody {
     checkpoint: Option<Value>,
 }
 
-/// `POST /threads/{id}/state`: LangGraph's `update_state`, on the newest checkpoint.
+/// `POST /threads/{id}/state`: LangGraph's `update_state`, on the newest checkpoint or,
+/// given one, on an older checkpoint (a fork there).
 pub(crate) async fn update_state(
     State(state): State<Shared>,
     caller: Caller,
@@ -485,12 +486,7 @@ pub(crate) async fn update_state(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let body: UpdateStateBody = body_or_empty(&state, body)?;
-    if body.checkpoint_id.is_some() || body.checkpoint.as_ref().is_some_and(|c| !c.is_null()) {
-        return Err(ApiError::NotImplemented(
-            "checkpoint: updating the state at an older checkpoint is not served yet; fork with a run's `checkpoint_id`"
-                .into(),
-        ));
-    }
+    let at = update_at(body.checkpoint_id.as_deref(), body.checkpoint.as_ref())?;
     let record = record(&state, &caller, &thread_id).await?;
     let assistant = graph_of(&state, &record).ok_or_else(|| {
         ApiError::Unprocessable(format!(
@@ -504,9 +500,48 @@ pub(crate) async fn update_state(
             thread_id,
             body.values.unwrap_or(Value::Null),
             body.as_node,
+            at,
         )
         .await?;
     Ok(Json(answer))
+}
+
+/// The checkpoint an update forks from, as the SDKs name it: `checkpoint_id`, or
+/// `checkpoint: {"checkpoint_id", "checkpoint_ns"}`; none for the newest.
+fn update_at(
+    given_id: Option<&str>,
+    checkpoint: Option<&Value>,
+) -> Result<Option<CheckpointId>, ApiError> {
+    if let Some(id) = given_id {
+        return checkpoint_id("checkpoint_id", id).map(Some);
+    }
+    let fields = match checkpoint {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Object(fields)) => fields,
+        Some(other) => {
+            return Err(ApiError::Unprocessable(format!(
+                "checkpoint: expected an object with a `checkpoint_id`, got {}",
+                json_kind(other)
+            )));
+        }
+    };
+    if fields
+        .get("checkpoint_ns")
+        .and_then(Value::as_str)
+        .is_some_and(|ns| !ns.is_empty())
+    {
+        return Err(ApiError::NotImplemented(
+            "checkpoint.checkpoint_ns: updating a subgraph's state is not served yet".into(),
+        ));
+    }
+    match fields.get("checkpoint_id") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(id)) => checkpoint_id("checkpoint.checkpoint_id", id).map(Some),
+        Some(other) => Err(ApiError::Unprocessable(format!(
+            "checkpoint.checkpoint_id: expected a string, got {}",
+            json_kind(other)
+        ))),
+    }
 }
 
 #[derive(Deserialize)]

@@ -636,6 +636,7 @@ pub(crate) async fn update_state<G>(
     thread_id: &str,
     values: Value,
     as_node: Option<String>,
+    at: Option<CheckpointId>,
 ) -> Result<Value, ApiError>
 where
     G: RunNode,
@@ -655,10 +656,11 @@ where
     let as_node = as_node
         .map(|name| node_named::<G::Node>("as_node", &name))
         .transpose()?;
-    let id = thread
-        .update_state(update, as_node)
-        .await
-        .map_err(start_error)?;
+    let id = match at {
+        Some(at) => thread.update_state_at(at, update, as_node).await,
+        None => thread.update_state(update, as_node).await,
+    }
+    .map_err(start_error)?;
     refresh_record(&thread, &*store, false).await;
     Ok(json!({ "checkpoint": checkpoint_json(thread_id, id) }))
 }
