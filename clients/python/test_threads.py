@@ -233,6 +233,45 @@ def test_update_state_as_a_node_and_copy(client):
         client.threads.update_state(thread_id, {"log": ["x"]}, as_node="nobody")
 
 
+def test_update_state_at_an_older_checkpoint_forks_there(client):
+    thread_id = client.threads.create()["thread_id"]
+    client.runs.wait(thread_id, "approval", input={"task": "bake"})
+    stopped = client.threads.get_state(thread_id)
+    assert stopped["next"] == ["approve"]
+    done = client.runs.wait(thread_id, "approval", command={"resume": "yes"})
+    assert done["log"][-1] == "did bake"
+    # As the SDK names a checkpoint: the update applies to the state there, and the new
+    # checkpoint follows it.
+    answer = client.threads.update_state(
+        thread_id,
+        {"approved": False, "log": ["refused by hand"]},
+        as_node="approve",
+        checkpoint={"checkpoint_id": stopped["checkpoint"]["checkpoint_id"], "checkpoint_ns": ""},
+    )
+    fork = client.threads.get_state(thread_id)
+    assert fork["checkpoint"]["checkpoint_id"] == answer["checkpoint"]["checkpoint_id"]
+    assert fork["parent_checkpoint"]["checkpoint_id"] == stopped["checkpoint"]["checkpoint_id"]
+    assert fork["metadata"]["source"] == "update"
+    assert fork["values"]["log"] == stopped["values"]["log"] + ["refused by hand"]
+    finished = client.runs.wait(thread_id, "approval", input=None)
+    assert finished["log"][-1] == "did not bake"
+    # The branch after the old checkpoint is still in the history.
+    logs = [h["values"]["log"] for h in client.threads.get_history(thread_id, limit=100)]
+    assert done["log"] in logs
+    # The deprecated `checkpoint_id` argument works too; a wrong or unknown id is refused.
+    again = client.threads.update_state(
+        thread_id, {"log": ["again"]}, checkpoint_id=stopped["checkpoint"]["checkpoint_id"]
+    )
+    assert client.threads.get_state(thread_id)["parent_checkpoint"]["checkpoint_id"] == stopped["checkpoint"]["checkpoint_id"]
+    assert again["checkpoint"]["checkpoint_id"] != answer["checkpoint"]["checkpoint_id"]
+    with pytest.raises(UnprocessableEntityError):
+        client.threads.update_state(thread_id, {"log": ["x"]}, checkpoint_id="nope")
+    refused(
+        lambda: client.threads.update_state(thread_id, {"log": ["x"]}, checkpoint_id=str(uuid.uuid4())),
+        404,
+    )
+
+
 def test_if_not_exists_creates_the_thread(client):
     thread_id = str(uuid.uuid4())
     refused(lambda: client.runs.wait(thread_id, "agent", input=INPUT), 404)
