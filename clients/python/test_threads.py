@@ -68,6 +68,13 @@ def test_search_by_metadata_and_status_newest_first(client):
     assert {t["thread_id"] for t in idle} == set(ids[1:])
     with pytest.raises(UnprocessableEntityError):
         client.threads.search(status="sleeping")
+    # By ids, in the orders the SDK names: the one run last changed first by updated_at.
+    by_id = client.threads.search(ids=ids, sort_by="thread_id", sort_order="asc")
+    assert [t["thread_id"] for t in by_id] == sorted(ids)
+    assert [t["thread_id"] for t in client.threads.search(ids=ids[1:], sort_by="created_at", sort_order="asc")] == ids[1:]
+    assert client.threads.search(ids=ids, sort_by="updated_at", limit=1)[0]["thread_id"] == ids[0]
+    with pytest.raises(UnprocessableEntityError):
+        client.threads.search(sort_by="size")
 
 
 def test_a_run_on_a_thread_streams_and_the_thread_keeps_its_state(client):

@@ -280,19 +280,7 @@ impl Checkpointer for MemoryCheckpointer {
 
     fn search_threads(&self, query: ThreadQuery) -> StoreFuture<'_, Vec<ThreadRecord>> {
         let found = self.with(|threads| {
-            let mut found: Vec<&ThreadRecord> = threads
-                .values()
-                .filter_map(|thread| thread.record.as_ref())
-                .filter(|record| record.matches(&query))
-                .collect();
-            // Newest first; ids break ties so that pages do not overlap.
-            found.sort_by(|a, b| (b.created_at, &b.thread_id).cmp(&(a.created_at, &a.thread_id)));
-            found
-                .into_iter()
-                .skip(query.offset)
-                .take(query.limit)
-                .cloned()
-                .collect()
+            query.select(threads.values().filter_map(|thread| thread.record.as_ref()))
         });
         Box::pin(async move { Ok(found) })
     }

@@ -9,7 +9,8 @@ use stategraph_checkpoint::{MemoryCheckpointer, SqlCheckpointer, SqlOptions};
 use stategraph_core::checkpoint::{
     CheckpointError, CheckpointId, Checkpointer, FieldChange, ListOptions, NewCheckpoint,
     PendingWrite, RunQuery, RunRecord, RunStatus, SnapshotCounters, SnapshotPolicy, Source,
-    StateDelta, ThreadChange, ThreadQuery, ThreadRecord, ThreadStatus, fold,
+    StateDelta, ThreadChange, ThreadQuery, ThreadRecord, ThreadSort, ThreadSortBy, ThreadStatus,
+    fold,
 };
 
 /// Writes checkpoints of one thread as the runtime will: a delta per step, a snapshot when
@@ -451,6 +452,7 @@ async fn keeps_thread_records(store: &dyn Checkpointer) {
         status,
         limit,
         offset,
+        ..ThreadQuery::default()
     };
     let red = store
         .search_threads(query(json!({"team": "red"}), None, 10, 0))
@@ -476,6 +478,48 @@ async fn keeps_thread_records(store: &dyn Checkpointer) {
         .await
         .unwrap();
     assert!(none.is_empty());
+
+    // By ids, in each order (ids filter so that other threads of a shared database do
+    // not count). rec-1 changed last and is the one interrupted.
+    let ordered = |ids: &[&str], by, ascending, limit, offset| ThreadQuery {
+        ids: ids.iter().map(|id| (*id).to_owned()).collect(),
+        sort: ThreadSort { by, ascending },
+        limit,
+        offset,
+        ..ThreadQuery::default()
+    };
+    let all = ["rec-1", "rec-2", "rec-3", "rec-4"];
+    for (query, expected) in [
+        (
+            ordered(
+                &["rec-3", "rec-1", "nobody"],
+                ThreadSortBy::CreatedAt,
+                false,
+                10,
+                0,
+            ),
+            vec!["rec-3", "rec-1"],
+        ),
+        (
+            ordered(&all, ThreadSortBy::CreatedAt, true, 10, 0),
+            vec!["rec-1", "rec-2", "rec-3", "rec-4"],
+        ),
+        (
+            ordered(&all, ThreadSortBy::UpdatedAt, false, 2, 0),
+            vec!["rec-1", "rec-4"],
+        ),
+        (
+            ordered(&all, ThreadSortBy::ThreadId, true, 2, 1),
+            vec!["rec-2", "rec-3"],
+        ),
+        (
+            ordered(&all, ThreadSortBy::Status, true, 10, 0),
+            vec!["rec-2", "rec-3", "rec-4", "rec-1"],
+        ),
+    ] {
+        let found = store.search_threads(query.clone()).await.unwrap();
+        assert_eq!(ids(&found), expected, "{:?}", query.sort);
+    }
 
     // Copying checkpoints leaves records alone; deleting a thread deletes its record.
     let mut writer = Writer::new("rec-2", SnapshotPolicy::default());

@@ -161,6 +161,54 @@ async fn a_thread_record_is_created_read_updated_searched_and_deleted() {
         .map(|t| t["thread_id"].as_str().unwrap())
         .collect();
     assert_eq!(ids, ["t-1"]);
+    // By ids, ordered by id either way, or by the record changed last.
+    let second = create(&base, json!({"team": "blue"})).await;
+    let search_ids = |body: Value| {
+        let base = base.clone();
+        async move {
+            let (status, found) = post(&base, "/threads/search", body).await;
+            assert_eq!(status, 200, "{found}");
+            found
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["thread_id"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    let mut by_id = vec!["t-1".to_owned(), second.clone()];
+    by_id.sort();
+    assert_eq!(
+        search_ids(
+            json!({"ids": ["t-1", second, "nobody"], "sort_by": "thread_id", "sort_order": "asc"})
+        )
+        .await,
+        by_id
+    );
+    by_id.reverse();
+    assert_eq!(
+        search_ids(json!({"ids": ["t-1", second], "sort_by": "thread_id"})).await,
+        by_id
+    );
+    assert_eq!(
+        search_ids(json!({"ids": ["t-1", second], "sort_by": "updated_at", "limit": 1})).await,
+        [second.clone()],
+        "the newest record"
+    );
+    for (body, field) in [
+        (json!({"sort_by": "size"}), "sort_by: unknown field `size`"),
+        (
+            json!({"sort_order": "up"}),
+            "sort_order: unknown order `up`",
+        ),
+    ] {
+        let (status, error) = post(&base, "/threads/search", body).await;
+        assert_eq!(status, 422, "{error}");
+        assert!(
+            error["detail"].as_str().unwrap().starts_with(field),
+            "{error}"
+        );
+    }
     let (status, error) = post(&base, "/threads/search", json!({"status": "asleep"})).await;
     assert_eq!(status, 422);
     assert!(

@@ -716,35 +716,23 @@ impl SqlCheckpointer {
         query: ThreadQuery,
     ) -> Result<Vec<ThreadRecord>, CheckpointError> {
         // The status filters in SQL; metadata, stored as JSON text that the two engines
-        // query differently, filters here, so paging does too. A search reads every record
+        // query differently, filters here, so order and paging do too: the search is the
+        // one the memory store runs (`ThreadQuery::select`). A search reads every record
         // of the status asked for.
         let status = query.status.map(|status| status.as_str());
         let rows: Vec<AnyRow> = sqlx::query(&format!(
-            "SELECT {} FROM stategraph_threads WHERE ($1 IS NULL OR status = $1) \
-             ORDER BY created_at DESC, thread_id DESC",
+            "SELECT {} FROM stategraph_threads WHERE ($1 IS NULL OR status = $1)",
             records::COLUMNS
         ))
         .bind(status)
         .fetch_all(&self.pool)
         .await
         .map_err(from_sqlx)?;
-        let mut found = Vec::new();
-        let mut skipped = 0;
-        for row in &rows {
-            if found.len() == query.limit {
-                break;
-            }
-            let record = records::decode(row)?;
-            if !record.matches(&query) {
-                continue;
-            }
-            if skipped < query.offset {
-                skipped += 1;
-                continue;
-            }
-            found.push(record);
-        }
-        Ok(found)
+        let records = rows
+            .iter()
+            .map(records::decode)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(query.select(&records))
     }
     async fn put_run(&self, run: RunRecord) -> Result<(), CheckpointError> {
         let row = runs::encode(&run)?;

@@ -34,4 +34,6 @@ pub use record::{
 };
 pub use run_record::{RunQuery, RunRecord, RunStatus};
 pub use store::{Checkpointer, StoreFuture};
-pub use thread_record::{ThreadChange, ThreadQuery, ThreadRecord, ThreadStatus};
+pub use thread_record::{
+    ThreadChange, ThreadQuery, ThreadRecord, ThreadSort, ThreadSortBy, ThreadStatus,
+};

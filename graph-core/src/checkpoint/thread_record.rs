@@ -106,9 +106,11 @@ impl ThreadRecord {
         self.updated_at = now;
     }
 
-    /// Whether the record matches `query`'s metadata and status (not its paging).
+    /// Whether the record matches `query`'s metadata, ids and status (not its order or
+    /// paging).
     pub fn matches(&self, query: &ThreadQuery) -> bool {
         query.status.is_none_or(|status| status == self.status)
+            && (query.ids.is_empty() || query.ids.contains(&self.thread_id))
             && query
                 .metadata
                 .iter()
@@ -131,17 +133,97 @@ pub struct ThreadChange {
 }
 
 /// Which records [`Checkpointer::search_threads`](super::Checkpointer::search_threads)
-/// returns: those whose metadata holds every key of `metadata` with the same value and, if
-/// given, whose status is `status`; newest created first, `offset` skipped, at most
-/// `limit`.
+/// returns: those whose metadata holds every key of `metadata` with the same value, whose
+/// id is one of `ids` and whose status is `status` (each when given); in `sort` order
+/// (newest created first by default), `offset` skipped, at most `limit`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ThreadQuery {
     /// Keys the metadata must hold, with these values.
     pub metadata: Map<String, Value>,
     /// The status, if filtered on.
     pub status: Option<ThreadStatus>,
+    /// The threads' ids, if filtered on (empty: any).
+    pub ids: Vec<String>,
+    /// The order (LangGraph's `sort_by` and `sort_order`).
+    pub sort: ThreadSort,
     /// At most this many.
     pub limit: usize,
     /// Skips this many first.
     pub offset: usize,
+}
+
+impl ThreadQuery {
+    /// The records among `records` that match, in the query's order, paged: the one
+    /// definition of a search that the stores share.
+    pub fn select<'a>(
+        &self,
+        records: impl IntoIterator<Item = &'a ThreadRecord>,
+    ) -> Vec<ThreadRecord> {
+        let mut found: Vec<&ThreadRecord> = records
+            .into_iter()
+            .filter(|record| record.matches(self))
+            .collect();
+        found.sort_by(|a, b| self.sort.compare(a, b));
+        found
+            .into_iter()
+            .skip(self.offset)
+            .take(self.limit)
+            .cloned()
+            .collect()
+    }
+}
+
+/// The order of a thread search: a field, and which way. Ids break ties, so that pages
+/// never overlap.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ThreadSort {
+    /// The field.
+    pub by: ThreadSortBy,
+    /// Smallest first; otherwise largest (newest) first, LangGraph's default `desc`.
+    pub ascending: bool,
+}
+
+/// The field a thread search orders by.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ThreadSortBy {
+    /// When the thread was created (the default).
+    #[default]
+    CreatedAt,
+    /// When its record last changed.
+    UpdatedAt,
+    /// Its id.
+    ThreadId,
+    /// Its status's name.
+    Status,
+}
+
+impl ThreadSortBy {
+    /// The field LangGraph's `sort_by` names: `created_at`, `updated_at`, `thread_id` or
+    /// `status`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "created_at" => Self::CreatedAt,
+            "updated_at" => Self::UpdatedAt,
+            "thread_id" => Self::ThreadId,
+            "status" => Self::Status,
+            _ => return None,
+        })
+    }
+}
+
+impl ThreadSort {
+    fn compare(self, a: &ThreadRecord, b: &ThreadRecord) -> std::cmp::Ordering {
+        let by_field = match self.by {
+            ThreadSortBy::CreatedAt => a.created_at.cmp(&b.created_at),
+            ThreadSortBy::UpdatedAt => a.updated_at.cmp(&b.updated_at),
+            ThreadSortBy::ThreadId => std::cmp::Ordering::Equal,
+            ThreadSortBy::Status => a.status.as_str().cmp(b.status.as_str()),
+        };
+        let order = by_field.then_with(|| a.thread_id.cmp(&b.thread_id));
+        if self.ascending {
+            order
+        } else {
+            order.reverse()
+        }
+    }
 }

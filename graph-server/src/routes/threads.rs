@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use stategraph_core::checkpoint::{
     CheckpointError, CheckpointId, ListOptions, ThreadChange, ThreadQuery, ThreadRecord,
-    ThreadStatus,
+    ThreadSort, ThreadSortBy, ThreadStatus,
 };
 use uuid::Uuid;
 
@@ -233,7 +233,8 @@ struct SearchBody {
     sort_order: Option<String>,
 }
 
-/// `POST /threads/search`: by metadata and status, newest first.
+/// `POST /threads/search`: by metadata, ids and status, in `sort_by` / `sort_order`
+/// (newest created first by default).
 pub(crate) async fn search(
     State(state): State<Shared>,
     caller: Caller,
@@ -249,22 +250,23 @@ pub(crate) async fn search(
             "values: searching threads by their state is not served yet".into(),
         ));
     }
-    if body.ids.as_ref().is_some_and(|ids| !ids.is_empty()) {
-        return Err(ApiError::NotImplemented(
-            "ids: searching threads by id is not served yet; get each with GET /threads/{id}"
-                .into(),
-        ));
-    }
-    if body.sort_by.as_deref().is_some_and(|by| by != "created_at")
-        || body
-            .sort_order
-            .as_deref()
-            .is_some_and(|order| order != "desc")
-    {
-        return Err(ApiError::NotImplemented(
-            "sort_by, sort_order: threads are listed newest created first only".into(),
-        ));
-    }
+    let by = match body.sort_by.as_deref() {
+        None => ThreadSortBy::default(),
+        Some(name) => ThreadSortBy::from_name(name).ok_or_else(|| {
+            ApiError::Unprocessable(format!(
+                "sort_by: unknown field `{name}`; the fields are `thread_id`, `status`, `created_at`, `updated_at`"
+            ))
+        })?,
+    };
+    let ascending = match body.sort_order.as_deref() {
+        None | Some("desc") => false,
+        Some("asc") => true,
+        Some(other) => {
+            return Err(ApiError::Unprocessable(format!(
+                "sort_order: unknown order `{other}`; the orders are `asc`, `desc`"
+            )));
+        }
+    };
     let status = body
         .status
         .map(|name| {
@@ -281,6 +283,8 @@ pub(crate) async fn search(
     let query = ThreadQuery {
         metadata,
         status,
+        ids: body.ids.unwrap_or_default(),
+        sort: ThreadSort { by, ascending },
         limit: body.limit.unwrap_or(10),
         offset: body.offset.unwrap_or(0),
     };
