@@ -192,7 +192,7 @@ async fn a_thread_record_is_created_read_updated_searched_and_deleted() {
     );
     assert_eq!(
         search_ids(json!({"ids": ["t-1", second], "sort_by": "updated_at", "limit": 1})).await,
-        [second.clone()],
+        vec![second],
         "the newest record"
     );
     for (body, field) in [
