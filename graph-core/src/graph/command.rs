@@ -1,10 +1,11 @@
 //! What a client gives a thread in place of an input: LangGraph's `Command`.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::graph::traits::{GraphDef, State};
+use crate::graph::traits::{GraphDef, SentInput, State};
 
 /// Resumes, updates or redirects a thread's run, as LangGraph's `Command(resume=..,
 /// update=.., goto=..)`: given to [`Thread::command`](crate::Thread::command) in place of an
@@ -16,13 +17,17 @@ use crate::graph::traits::{GraphDef, State};
 ///   failed or was cut short by a crash: tasks of the stopped step that had finished are
 ///   not run again.
 /// - [`Command::update`] applies an update to the state (through its reducers) first;
-///   [`Command::goto`] adds a node to the tasks due.
+///   [`Command::goto`] adds a node to the tasks due, and [`Command::send`] a task of a node
+///   on an input of its own (LangGraph's `Command(goto=[Send(node, arg)])`).
 ///
 /// [`interrupt`]: crate::NodeContext::interrupt
 pub struct Command<G: GraphDef> {
     pub(crate) resume: Option<Resume>,
     pub(crate) update: Option<<G::State as State>::Update>,
     pub(crate) goto: Vec<G::Node>,
+    /// Shared, so that a command stays `Clone` whatever its payloads' types: a run takes a
+    /// payload out of its `Arc`, or copies one still shared through its stored JSON.
+    pub(crate) sends: Vec<Arc<G::Sent>>,
 }
 
 /// The answer to pending interrupts.
@@ -42,6 +47,7 @@ impl<G: GraphDef> Command<G> {
             resume: None,
             update: None,
             goto: Vec::new(),
+            sends: Vec::new(),
         }
     }
 
@@ -78,6 +84,59 @@ impl<G: GraphDef> Command<G> {
         self
     }
 
+    /// Runs a task of `input`'s node on `input` in the next step, as a router's `Send`
+    /// does (LangGraph's `Command(goto=[Send(node, arg)])`): for a node that takes an input
+    /// of its own, that input; for a node that takes the state, a state of its own. Each
+    /// `send` is one more task, even for a node already due.
+    ///
+    /// `input` is built the way a sending router builds it, as a variant of the router's
+    /// enum (which converts into the graph's `Send` inputs, [`GraphDef::Sent`]), or read
+    /// from JSON with [`SentInput::payload_from_json`] or [`SentInput::from_state`].
+    ///
+    /// ```
+    /// use stategraph::prelude::*;
+    /// use stategraph::Command;
+    ///
+    /// #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize, State)]
+    /// pub struct Crawl {
+    ///     #[reducer(append)]
+    ///     pub pages: Vec<String>,
+    /// }
+    ///
+    /// #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+    /// pub struct Page {
+    ///     pub url: String,
+    /// }
+    ///
+    /// #[graph(state = Crawl, edges = [START -> plan -> fan_out ? [fetch], fetch -> END])]
+    /// pub mod crawl {
+    ///     use super::*;
+    ///
+    ///     #[node]
+    ///     pub async fn plan(_state: &Crawl) -> CrawlUpdate {
+    ///         CrawlUpdate::default()
+    ///     }
+    ///
+    ///     #[router]
+    ///     pub fn fan_out(_state: &Crawl) -> Vec<FanOut> {
+    ///         Vec::new()
+    ///     }
+    ///
+    ///     #[node]
+    ///     pub async fn fetch(page: &Page) -> CrawlUpdate {
+    ///         CrawlUpdate::default().pages(vec![page.url.clone()])
+    ///     }
+    /// }
+    ///
+    /// let page = Page { url: "a".into() };
+    /// let command: Command<crawl::Graph> = Command::proceed().send(crawl::FanOut::Fetch(page));
+    /// ```
+    #[must_use]
+    pub fn send(mut self, input: impl Into<G::Sent>) -> Self {
+        self.sends.push(Arc::new(input.into()));
+        self
+    }
+
     /// The answer to pending interrupts, if any.
     pub fn resume_value(&self) -> Option<&Resume> {
         self.resume.as_ref()
@@ -90,6 +149,7 @@ impl<G: GraphDef> Clone for Command<G> {
             resume: self.resume.clone(),
             update: self.update.clone(),
             goto: self.goto.clone(),
+            sends: self.sends.clone(),
         }
     }
 }
@@ -100,6 +160,10 @@ impl<G: GraphDef> std::fmt::Debug for Command<G> {
             .field("resume", &self.resume)
             .field("update", &self.update.as_ref().map(|_| ".."))
             .field("goto", &self.goto)
+            .field(
+                "sends",
+                &self.sends.iter().map(|sent| sent.node()).collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
