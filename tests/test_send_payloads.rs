@@ -417,7 +417,10 @@ async fn a_command_with_a_send_runs_its_node_on_that_payload(store: Arc<dyn Chec
     assert_eq!(seen.pages(), [page(0, "a"), page(7, "sent")]);
     assert_eq!(state.pages, ["0:a", "7:sent"]);
     let state = thread.invoke_command(command).await.unwrap();
-    assert_eq!(seen.pages(), [page(0, "a"), page(7, "sent"), page(7, "sent")]);
+    assert_eq!(
+        seen.pages(),
+        [page(0, "a"), page(7, "sent"), page(7, "sent")]
+    );
     assert_eq!(state.pages, ["0:a", "7:sent", "7:sent"]);
     let snapshot = thread.state().await.unwrap().unwrap();
     assert!(snapshot.next.is_empty(), "nothing is left due");

@@ -283,7 +283,24 @@ pub(crate) struct CommandBody {
     pub(crate) resume: Option<Value>,
     /// A JSON object of the fields the update sets.
     pub(crate) update: Option<Map<String, Value>>,
-    pub(crate) goto: Vec<String>,
+    pub(crate) goto: Vec<GotoTarget>,
+}
+
+/// One item of a command's `goto`, with the field it was given in (`command.goto` or
+/// `command.goto[i]`), which an error about it names.
+#[derive(Debug)]
+pub(crate) struct GotoTarget {
+    pub(crate) field: String,
+    pub(crate) to: Goto,
+}
+
+/// Where a command's `goto` sends the run.
+#[derive(Debug)]
+pub(crate) enum Goto {
+    /// The node, in the next step.
+    Node(String),
+    /// A task of the node on this input (LangGraph's `Send(node, arg)`).
+    Send { node: String, input: Value },
 }
 
 /// Breakpoints as a request names them: `"*"` or node names.
@@ -294,7 +311,7 @@ pub(crate) enum Breakpoints {
 }
 
 /// A `command`: `resume`, `update` (an object, or a list of `[key, value]` pairs) and
-/// `goto` (a node, or a list of nodes).
+/// `goto` (a node or a Send, or a list of them).
 #[derive(Deserialize)]
 struct CommandJson {
     #[serde(default)]
@@ -542,7 +559,8 @@ impl BreakpointsJson {
     }
 }
 
-/// A command's shape checked: `update` an object or `[key, value]` pairs, `goto` node names.
+/// A command's shape checked: `update` an object or `[key, value]` pairs, `goto` node names
+/// and Sends (`{"node", "input"}`).
 fn command_body(command: CommandJson) -> Result<CommandBody, ApiError> {
     let update = match command.update {
         None | Some(Value::Null) => None,
@@ -575,21 +593,44 @@ fn command_body(command: CommandJson) -> Result<CommandBody, ApiError> {
             )));
         }
     };
-    let goto_one = |value: Value| match value {
-        Value::String(node) => Ok(node),
-        Value::Object(_) => Err(ApiError::NotImplemented(
-            "command.goto: a Send (`{\"node\", \"input\"}`) is not served yet; name the node"
-                .into(),
-        )),
-        other => Err(ApiError::Unprocessable(format!(
-            "command.goto: expected a node name, got {}",
-            json_kind(&other)
-        ))),
+    let goto_one = |field: String, value: Value| {
+        let to = match value {
+            Value::String(node) => Goto::Node(node),
+            Value::Object(mut send) => {
+                let node = match send.remove("node") {
+                    Some(Value::String(node)) => node,
+                    Some(other) => {
+                        return Err(ApiError::Unprocessable(format!(
+                            "{field}.node: expected a node name, got {}",
+                            json_kind(&other)
+                        )));
+                    }
+                    None => {
+                        return Err(ApiError::Unprocessable(format!(
+                            "{field}: expected a node name or a Send (`{{\"node\", \"input\"}}`), got an object without `node`"
+                        )));
+                    }
+                };
+                let input = send.remove("input").unwrap_or(Value::Null);
+                Goto::Send { node, input }
+            }
+            other => {
+                return Err(ApiError::Unprocessable(format!(
+                    "{field}: expected a node name or a Send (`{{\"node\", \"input\"}}`), got {}",
+                    json_kind(&other)
+                )));
+            }
+        };
+        Ok(GotoTarget { field, to })
     };
     let goto = match command.goto {
         None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) => items.into_iter().map(goto_one).collect::<Result<_, _>>()?,
-        Some(one) => vec![goto_one(one)?],
+        Some(Value::Array(items)) => items
+            .into_iter()
+            .enumerate()
+            .map(|(at, item)| goto_one(format!("command.goto[{at}]"), item))
+            .collect::<Result<_, _>>()?,
+        Some(one) => vec![goto_one("command.goto".to_owned(), one)?],
     };
     Ok(CommandBody {
         resume: command.resume,

@@ -162,7 +162,11 @@ impl<G: GraphDef> std::fmt::Debug for Command<G> {
             .field("goto", &self.goto)
             .field(
                 "sends",
-                &self.sends.iter().map(|sent| sent.node()).collect::<Vec<_>>(),
+                &self
+                    .sends
+                    .iter()
+                    .map(|sent| sent.node())
+                    .collect::<Vec<_>>(),
             )
             .finish()
     }
