@@ -420,12 +420,6 @@ impl RunRequest {
                 "{field}: needs a thread; run on one with POST /threads/{{thread_id}}/runs/stream"
             )));
         }
-        if !stateful && body.stream_resumable == Some(true) {
-            return Err(ApiError::NotImplemented(
-                "stream_resumable: a stateless run is not stored; run on a thread (POST /threads/{thread_id}/runs/stream) to join it later"
-                    .into(),
-            ));
-        }
         if body
             .context
             .as_ref()
