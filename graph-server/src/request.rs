@@ -731,5 +731,53 @@ mod tests {
             parse(r#"{"assistant_id":"agent","interrupt_before":[],"stream_resumable":false}"#)
                 .is_ok()
         );
+        // A stateless run's events are kept to be joined without a thread.
+        let resumable = parse(r#"{"assistant_id":"agent","stream_resumable":true}"#).unwrap();
+        assert!(resumable.resumable);
+    }
+
+    fn command(json: &str) -> Result<CommandBody, ApiError> {
+        let body = format!(r#"{{"assistant_id":"agent","command":{json}}}"#);
+        let request = RunRequest::parse_stateful(body.as_bytes())?;
+        match request.thread.map(|thread| thread.begin) {
+            Some(Begin::Command(command)) => Ok(command),
+            _ => panic!("not a command: {json}"),
+        }
+    }
+
+    #[test]
+    fn a_goto_is_node_names_and_sends_each_named_by_its_place() {
+        let goto = command(r#"{"goto":["plan",{"node":"fetch","input":{"url":"a"}}]}"#)
+            .unwrap()
+            .goto;
+        assert_eq!(goto.len(), 2);
+        assert_eq!(goto[0].field, "command.goto[0]");
+        assert!(matches!(&goto[0].to, Goto::Node(node) if node == "plan"));
+        assert_eq!(goto[1].field, "command.goto[1]");
+        assert!(matches!(
+            &goto[1].to,
+            Goto::Send { node, input } if node == "fetch" && *input == serde_json::json!({"url": "a"})
+        ));
+        let one = command(r#"{"goto":{"node":"fetch"}}"#).unwrap().goto;
+        assert_eq!(one[0].field, "command.goto");
+        assert!(matches!(
+            &one[0].to,
+            Goto::Send {
+                input: Value::Null,
+                ..
+            }
+        ));
+        let text = command(r#"{"goto":["plan",{"node":3}]}"#)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            text,
+            "command.goto[1].node: expected a node name, got a number"
+        );
+        let text = command(r#"{"goto":[true]}"#).unwrap_err().to_string();
+        assert!(
+            text.starts_with("command.goto[0]: expected a node name or a Send"),
+            "{text}"
+        );
     }
 }

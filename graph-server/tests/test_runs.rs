@@ -440,7 +440,10 @@ async fn a_resumable_stateless_run_is_joined_from_the_start_or_after_an_event_id
         .send()
         .await
         .unwrap();
-    let plain_path = plain.headers()["content-location"].to_str().unwrap().to_owned();
+    let plain_path = plain.headers()["content-location"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     let plain_events = events(&plain.text().await.unwrap());
     assert!(
         plain_events.iter().all(|event| event.id.is_none()),

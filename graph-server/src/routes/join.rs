@@ -28,7 +28,10 @@ pub(super) struct Join {
 
 impl Join {
     /// Reads the join's query pairs and headers; a wrong value is a 422 naming it.
-    pub(super) fn parse(pairs: Vec<(String, String)>, headers: &HeaderMap) -> Result<Self, ApiError> {
+    pub(super) fn parse(
+        pairs: Vec<(String, String)>,
+        headers: &HeaderMap,
+    ) -> Result<Self, ApiError> {
         let modes = Modes::from_query_names(
             pairs
                 .iter()

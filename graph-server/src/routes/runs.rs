@@ -109,7 +109,11 @@ fn owner(caller: &Caller) -> Option<&str> {
 
 /// The response of a resumable run: its events, logged, with their ids. Its client's
 /// leaving stops it only with `on_disconnect=cancel`.
-fn resumable_response(state: &Shared, caller: &Caller, started: Started) -> Result<Response, ApiError> {
+fn resumable_response(
+    state: &Shared,
+    caller: &Caller,
+    started: Started,
+) -> Result<Response, ApiError> {
     let Started {
         run_id,
         modes,
