@@ -93,43 +93,16 @@ impl<G: GraphDef> Command<G> {
     /// enum (which converts into the graph's `Send` inputs, [`GraphDef::Sent`]), or read
     /// from JSON with [`SentInput::payload_from_json`] or [`SentInput::from_state`].
     ///
-    /// ```
-    /// use stategraph::prelude::*;
-    /// use stategraph::Command;
+    /// ```ignore
+    /// #[router]
+    /// fn fan_out(state: &Crawl) -> Vec<FanOut> { .. }  // FanOut::Fetch(Page)
     ///
-    /// #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize, State)]
-    /// pub struct Crawl {
-    ///     #[reducer(append)]
-    ///     pub pages: Vec<String>,
-    /// }
+    /// #[node]
+    /// async fn fetch(page: &Page) -> CrawlUpdate { .. }
     ///
-    /// #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
-    /// pub struct Page {
-    ///     pub url: String,
-    /// }
-    ///
-    /// #[graph(state = Crawl, edges = [START -> plan -> fan_out ? [fetch], fetch -> END])]
-    /// pub mod crawl {
-    ///     use super::*;
-    ///
-    ///     #[node]
-    ///     pub async fn plan(_state: &Crawl) -> CrawlUpdate {
-    ///         CrawlUpdate::default()
-    ///     }
-    ///
-    ///     #[router]
-    ///     pub fn fan_out(_state: &Crawl) -> Vec<FanOut> {
-    ///         Vec::new()
-    ///     }
-    ///
-    ///     #[node]
-    ///     pub async fn fetch(page: &Page) -> CrawlUpdate {
-    ///         CrawlUpdate::default().pages(vec![page.url.clone()])
-    ///     }
-    /// }
-    ///
-    /// let page = Page { url: "a".into() };
-    /// let command: Command<crawl::Graph> = Command::proceed().send(crawl::FanOut::Fetch(page));
+    /// // One more `fetch`, on this page, in the thread's next step.
+    /// let command = Command::proceed().send(FanOut::Fetch(Page { url: "a".into() }));
+    /// thread.invoke_command(command).await?;
     /// ```
     #[must_use]
     pub fn send(mut self, input: impl Into<G::Sent>) -> Self {
