@@ -54,7 +54,7 @@ describe("assistants", () => {
     const found = await client.assistants.search({ metadata: { created_by: "system" }, limit: 100 });
     assert.deepEqual(
       new Set(found.map((a) => a.graph_id)),
-      new Set(["agent", "chat", "nested", "failing", "approval", "gated", "release"]),
+      new Set(["agent", "chat", "nested", "failing", "approval", "gated", "release", "crawl"]),
     );
     const nested = await client.assistants.search({ graphId: "nested" });
     assert.deepEqual(nested.map((a) => a.graph_id), ["nested"]);
