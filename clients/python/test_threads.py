@@ -297,13 +297,13 @@ def test_errors_unknown_thread_and_bad_commands(client):
 
 def test_a_command_goto_of_sends_starts_each_node_on_its_input(client):
     thread_id = client.threads.create()["thread_id"]
-    assert client.runs.wait(thread_id, "crawl", input={"urls": ["a"]})["log"] == ["fetched a"]
+    assert client.runs.wait(thread_id, "crawl", input={"urls": ["a"]})["log"] == ["planned a", "fetched a"]
     command = Command(
         goto=[Send(node="fetch", input={"url": "sent"}), Send(node="note", input={"urls": ["x"]})]
     )
     state = client.runs.wait(thread_id, "crawl", command=command)
-    assert state["log"][0] == "fetched a"
-    assert sorted(state["log"][1:]) == ["fetched sent", "noted x"]
+    assert state["log"][:2] == ["planned a", "fetched a"]
+    assert sorted(state["log"][2:]) == ["fetched sent", "noted x"]
     # One Send alone, streamed.
     parts = list(
         client.runs.stream(

@@ -118,7 +118,7 @@ pub mod release {
 pub struct Crawl {
     /// One `fetch` per URL.
     pub urls: Vec<String>,
-    /// One line per `fetch` or `note` run, across runs.
+    /// One line per node run, across runs.
     #[reducer(append)]
     pub log: Vec<String>,
 }
@@ -131,8 +131,8 @@ pub struct Page {
 }
 
 /// `START -> plan -> spread ? [fetch, note]`: `spread` sends one `fetch` per URL, each on its
-/// own [`Page`], and `note` (which takes the state) once the URLs are fetched. A client's
-/// `Command(goto=Send(..))` starts either on a payload of its own.
+/// own [`Page`]; `note` takes the state. A client's `Command(goto=Send(..))` starts any of
+/// them on an input of its own.
 #[graph(
     state = Crawl,
     edges = [START -> plan -> spread ? [fetch, note], fetch -> END, note -> END]
@@ -140,10 +140,10 @@ pub struct Page {
 pub mod crawl {
     use super::*;
 
-    /// Nothing to plan: the input holds the URLs.
+    /// Logs the URLs of the state it was given; the input holds them.
     #[node]
-    pub async fn plan(_state: &Crawl) -> CrawlUpdate {
-        CrawlUpdate::default()
+    pub async fn plan(state: &Crawl) -> CrawlUpdate {
+        CrawlUpdate::default().log(vec![format!("planned {}", state.urls.join(","))])
     }
 
     /// One `fetch` per URL.

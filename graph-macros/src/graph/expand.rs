@@ -1096,8 +1096,8 @@ fn with_input(
     }
 }
 
-/// The graph's `Send` inputs: one variant per node a sending router may start, holding what
-/// the node takes (its own type or the state), and how each is written as JSON.
+/// The graph's `Send` inputs: one variant per node, holding what the node takes (its own
+/// type or the state), and how each is written as JSON.
 fn sent_enum(lowered: &Lowered<'_>) -> TokenStream {
     let graph = lowered.graph;
     let private = private(graph);
