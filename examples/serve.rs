@@ -17,7 +17,8 @@
 //! `--with-test-graphs` also serves the graphs the Python SDK tests drive: `nested` (the
 //! guide's graph as a subgraph), `failing` (a node that fails mid-stream), `approval` (a
 //! node that stops on an interrupt until a `Command(resume=...)` answers it), and `gated`
-//! and `release` (a run of `gated` holds its thread until a run of `release`).
+//! and `release` (a run of `gated` holds its thread until a run of `release`), and `crawl`
+//! (nodes a `Send` starts, for `Command(goto=Send(..))`).
 //!
 //! `--api-key IDENTITY=KEY` (repeatable) makes the server ask every request for one of
 //! the keys (`x-api-key`, what the SDKs send for `api_key=`, or `Authorization: Bearer`)
@@ -43,7 +44,7 @@ use stategraph::prelude::*;
 use stategraph::{AnyChatModel, Message, Role, ScriptedModel};
 use stategraph_server::Server;
 use stategraph_test_support::guide::{Topic, TopicUpdate, models, nested, progress_joke_poem};
-use stategraph_test_support::threads::{Gate, approval, gated, release};
+use stategraph_test_support::threads::{Gate, approval, crawl, gated, release};
 
 /// `START -> joke -> END`, where the model fails after three tokens: clients see those
 /// tokens, then an `error` event.
@@ -281,7 +282,8 @@ async fn main() -> ExitCode {
         let gate = Gate::new();
         server = server
             .graph("gated", gated::Graph::new(gate.clone()))
-            .graph("release", release::Graph::new(gate));
+            .graph("release", release::Graph::new(gate))
+            .graph("crawl", crawl::Graph::new());
     }
     if let Some(keys) = args.api_keys {
         server = server.authenticate(keys);

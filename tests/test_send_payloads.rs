@@ -397,3 +397,42 @@ async fn a_goto_of_sends_survives_a_new_process() {
     assert_eq!(runs.fetched.pages(), [page(0, "x")]);
     assert_eq!(state.pages, ["gate open: false", "0:x"]);
 }
+
+/// A `Command` carrying a `Send` (LangGraph's `Command(goto=[Send("fetch", page)])`) on a
+/// thread whose last run ended: one `fetch` runs, on exactly that payload, and its update
+/// merges into the thread's state. The command is sent twice, once while a clone of it is
+/// alive, so the payload reaches the run both moved and copied.
+async fn a_command_with_a_send_runs_its_node_on_that_payload(store: Arc<dyn Checkpointer>) {
+    let seen = Arc::new(Seen::default());
+    let graph = crawl::Graph::new(Arc::clone(&seen));
+    let thread = graph.thread(&store, "t");
+    thread
+        .invoke(CrawlUpdate::default().urls(vec!["a".to_owned()]))
+        .await
+        .unwrap();
+    assert_eq!(seen.pages(), [page(0, "a")]);
+
+    let command = Command::proceed().send(crawl::FanOut::Fetch(page(7, "sent")));
+    let state = thread.invoke_command(command.clone()).await.unwrap();
+    assert_eq!(seen.pages(), [page(0, "a"), page(7, "sent")]);
+    assert_eq!(state.pages, ["0:a", "7:sent"]);
+    let state = thread.invoke_command(command).await.unwrap();
+    assert_eq!(
+        seen.pages(),
+        [page(0, "a"), page(7, "sent"), page(7, "sent")]
+    );
+    assert_eq!(state.pages, ["0:a", "7:sent", "7:sent"]);
+    let snapshot = thread.state().await.unwrap().unwrap();
+    assert!(snapshot.next.is_empty(), "nothing is left due");
+}
+
+#[tokio::test]
+async fn a_command_with_a_send_runs_its_node_on_that_payload_in_memory() {
+    a_command_with_a_send_runs_its_node_on_that_payload(Arc::new(MemoryCheckpointer::new())).await;
+}
+
+#[tokio::test]
+async fn a_command_with_a_send_runs_its_node_on_that_payload_in_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    a_command_with_a_send_runs_its_node_on_that_payload(sqlite(&dir).await).await;
+}

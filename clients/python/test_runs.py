@@ -1,6 +1,6 @@
 """LangGraph's own Python SDK (langgraph-sdk 0.4.14) against stategraph's stored runs:
-background runs and join, join_stream after a last_event_id, cancel, list and get, and the
-multitask strategies. `gated` holds its thread until a run of `release` opens its gate."""
+background runs and join, join_stream after a last_event_id, cancel, list and get, the
+multitask strategies, and a resumable stateless run joined after a last event id. `gated` holds its thread until a run of `release` opens its gate."""
 
 import httpx
 import pytest
@@ -96,3 +96,31 @@ def test_enqueued_runs_run_in_order(client):
     open_gate(client)
     assert client.runs.join(thread_id, second["run_id"]) == {"passed": 2}
     assert client.runs.get(thread_id, first["run_id"])["status"] == "success"
+
+
+def test_a_resumable_stateless_run_is_joined_from_the_start_or_after_an_event_id(client):
+    stream = client.runs.stream(
+        None, "gated", input={}, stream_mode=["values", "updates"], stream_resumable=True
+    )
+    first, second = next(stream), next(stream)
+    assert first.event == "metadata" and first.id and second.id
+    run_id = first.data["run_id"]
+
+    # langgraph-sdk 0.4.14's join_stream always builds `/threads/{thread_id}/...`, so the
+    # joins go through the SDK's own SSE client to the URL the stream's `Location` header
+    # names, which the JS SDK's `joinStream(null, runId)` calls.
+    def join(last_event_id):
+        return client.http.stream(f"/runs/{run_id}/stream", "GET", headers={"Last-Event-ID": last_event_id})
+
+    from_start, after_first = join("-1"), join(first.id)
+    # Both joined while the run waits at the gate: they follow it live from here.
+    joined = [next(from_start)], [next(after_first)]
+    open_gate(client)
+    every = [first, second, *stream]
+    assert every[-1].data == {"passed": 1}
+    parts = [(part.event, part.data, part.id) for part in every]
+    assert [(p.event, p.data, p.id) for p in joined[0] + list(from_start)] == parts
+    assert [(p.event, p.data, p.id) for p in joined[1] + list(after_first)] == parts[1:]
+    with pytest.raises(httpx.HTTPStatusError) as error:
+        list(client.http.stream("/runs/0199d3a2-7c20-7b11-8e2f-aa11bb22cc33/stream", "GET"))
+    assert error.value.response.status_code == 404

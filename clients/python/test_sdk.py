@@ -24,7 +24,7 @@ def test_the_assistant_is_found_by_graph_id_and_by_its_langgraph_id(client):
     assert by_graph["graph_id"] == "agent"
     assert client.assistants.get(AGENT_ID) == by_graph
     found = client.assistants.search(metadata={"created_by": "system"}, limit=100)
-    assert {a["graph_id"] for a in found} == {"agent", "chat", "nested", "failing", "approval", "gated", "release"}
+    assert {a["graph_id"] for a in found} == {"agent", "chat", "nested", "failing", "approval", "gated", "release", "crawl"}
     assert [a["graph_id"] for a in client.assistants.search(graph_id="nested")] == ["nested"]
 
 

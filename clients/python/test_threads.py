@@ -1,13 +1,14 @@
 """LangGraph's own Python SDK (langgraph-sdk 0.4.14) against stategraph's threads: their
 records (create, get, update, search, copy, delete), runs on a thread in several modes,
 memory across runs, interrupt then resume, breakpoints, forks, state, history, update_state,
-and the errors (unknown thread, busy thread, bad command)."""
+a command's goto of Sends, and the errors (unknown thread, busy thread, bad command)."""
 
 import uuid
 
 import httpx
 import pytest
 from langgraph_sdk.errors import ConflictError, NotFoundError, UnprocessableEntityError
+from langgraph_sdk.schema import Command, Send
 
 INPUT = {"topic": "cats"}
 
@@ -342,3 +343,26 @@ def test_errors_unknown_thread_and_bad_commands(client):
     with pytest.raises(UnprocessableEntityError) as error:
         list(client.runs.stream(thread_id, "approval", command={"update": 5}, stream_mode="updates"))
     assert "command.update: expected an object" in error.value.response.text
+
+
+def test_a_command_goto_of_sends_starts_each_node_on_its_input(client):
+    thread_id = client.threads.create()["thread_id"]
+    assert client.runs.wait(thread_id, "crawl", input={"urls": ["a"]})["log"] == ["planned a", "fetched a"]
+    command = Command(
+        goto=[Send(node="fetch", input={"url": "sent"}), Send(node="note", input={"urls": ["x"]})]
+    )
+    state = client.runs.wait(thread_id, "crawl", command=command)
+    assert state["log"][:2] == ["planned a", "fetched a"]
+    assert sorted(state["log"][2:]) == ["fetched sent", "noted x"]
+    # One Send alone, streamed.
+    parts = list(
+        client.runs.stream(
+            thread_id, "crawl", command=Command(goto=Send(node="fetch", input={"url": "one"})), stream_mode="updates"
+        )
+    )
+    assert [part.data for part in parts if part.event == "updates"] == [{"fetch": {"log": ["fetched one"]}}]
+    text = refused(
+        lambda: client.runs.wait(thread_id, "crawl", command=Command(goto=[Send(node="fetch", input={"url": 5})])),
+        422,
+    )
+    assert "command.goto[0].input: invalid type: integer `5`, expected a string" in text

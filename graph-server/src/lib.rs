@@ -29,6 +29,7 @@
 //! | `GET /assistants/{id}/schemas` | the state's JSON schema, inferred from its default |
 //! | `POST /runs/stream` | a stateless run, streamed as server-sent events |
 //! | `POST /runs/wait` | a stateless run's final state |
+//! | `GET /runs/{run_id}/stream` | a resumable stateless run's events after `Last-Event-ID`, then live |
 //! | `POST /threads`, `GET`/`PATCH`/`DELETE /threads/{id}` | threads: create, get, update metadata, delete |
 //! | `POST /threads/search`, `POST /threads/{id}/copy` | search by metadata and status; copy |
 //! | `GET /threads/{id}/state[/{checkpoint_id}]`, `POST /threads/{id}/state` | state; LangGraph's `update_state` |

@@ -283,7 +283,24 @@ pub(crate) struct CommandBody {
     pub(crate) resume: Option<Value>,
     /// A JSON object of the fields the update sets.
     pub(crate) update: Option<Map<String, Value>>,
-    pub(crate) goto: Vec<String>,
+    pub(crate) goto: Vec<GotoTarget>,
+}
+
+/// One item of a command's `goto`, with the field it was given in (`command.goto` or
+/// `command.goto[i]`), which an error about it names.
+#[derive(Debug)]
+pub(crate) struct GotoTarget {
+    pub(crate) field: String,
+    pub(crate) to: Goto,
+}
+
+/// Where a command's `goto` sends the run.
+#[derive(Debug)]
+pub(crate) enum Goto {
+    /// The node, in the next step.
+    Node(String),
+    /// A task of the node on this input (LangGraph's `Send(node, arg)`).
+    Send { node: String, input: Value },
 }
 
 /// Breakpoints as a request names them: `"*"` or node names.
@@ -294,7 +311,7 @@ pub(crate) enum Breakpoints {
 }
 
 /// A `command`: `resume`, `update` (an object, or a list of `[key, value]` pairs) and
-/// `goto` (a node, or a list of nodes).
+/// `goto` (a node or a Send, or a list of them).
 #[derive(Deserialize)]
 struct CommandJson {
     #[serde(default)]
@@ -402,12 +419,6 @@ impl RunRequest {
             return Err(ApiError::NotImplemented(format!(
                 "{field}: needs a thread; run on one with POST /threads/{{thread_id}}/runs/stream"
             )));
-        }
-        if !stateful && body.stream_resumable == Some(true) {
-            return Err(ApiError::NotImplemented(
-                "stream_resumable: a stateless run is not stored; run on a thread (POST /threads/{thread_id}/runs/stream) to join it later"
-                    .into(),
-            ));
         }
         if body
             .context
@@ -542,7 +553,8 @@ impl BreakpointsJson {
     }
 }
 
-/// A command's shape checked: `update` an object or `[key, value]` pairs, `goto` node names.
+/// A command's shape checked: `update` an object or `[key, value]` pairs, `goto` node names
+/// and Sends (`{"node", "input"}`).
 fn command_body(command: CommandJson) -> Result<CommandBody, ApiError> {
     let update = match command.update {
         None | Some(Value::Null) => None,
@@ -575,21 +587,44 @@ fn command_body(command: CommandJson) -> Result<CommandBody, ApiError> {
             )));
         }
     };
-    let goto_one = |value: Value| match value {
-        Value::String(node) => Ok(node),
-        Value::Object(_) => Err(ApiError::NotImplemented(
-            "command.goto: a Send (`{\"node\", \"input\"}`) is not served yet; name the node"
-                .into(),
-        )),
-        other => Err(ApiError::Unprocessable(format!(
-            "command.goto: expected a node name, got {}",
-            json_kind(&other)
-        ))),
+    let goto_one = |field: String, value: Value| {
+        let to = match value {
+            Value::String(node) => Goto::Node(node),
+            Value::Object(mut send) => {
+                let node = match send.remove("node") {
+                    Some(Value::String(node)) => node,
+                    Some(other) => {
+                        return Err(ApiError::Unprocessable(format!(
+                            "{field}.node: expected a node name, got {}",
+                            json_kind(&other)
+                        )));
+                    }
+                    None => {
+                        return Err(ApiError::Unprocessable(format!(
+                            "{field}: expected a node name or a Send (`{{\"node\", \"input\"}}`), got an object without `node`"
+                        )));
+                    }
+                };
+                let input = send.remove("input").unwrap_or(Value::Null);
+                Goto::Send { node, input }
+            }
+            other => {
+                return Err(ApiError::Unprocessable(format!(
+                    "{field}: expected a node name or a Send (`{{\"node\", \"input\"}}`), got {}",
+                    json_kind(&other)
+                )));
+            }
+        };
+        Ok(GotoTarget { field, to })
     };
     let goto = match command.goto {
         None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) => items.into_iter().map(goto_one).collect::<Result<_, _>>()?,
-        Some(one) => vec![goto_one(one)?],
+        Some(Value::Array(items)) => items
+            .into_iter()
+            .enumerate()
+            .map(|(at, item)| goto_one(format!("command.goto[{at}]"), item))
+            .collect::<Result<_, _>>()?,
+        Some(one) => vec![goto_one("command.goto".to_owned(), one)?],
     };
     Ok(CommandBody {
         resume: command.resume,
@@ -695,6 +730,54 @@ mod tests {
         assert!(
             parse(r#"{"assistant_id":"agent","interrupt_before":[],"stream_resumable":false}"#)
                 .is_ok()
+        );
+        // A stateless run's events are kept to be joined without a thread.
+        let resumable = parse(r#"{"assistant_id":"agent","stream_resumable":true}"#).unwrap();
+        assert!(resumable.resumable);
+    }
+
+    fn command(json: &str) -> Result<CommandBody, ApiError> {
+        let body = format!(r#"{{"assistant_id":"agent","command":{json}}}"#);
+        let request = RunRequest::parse_stateful(body.as_bytes())?;
+        match request.thread.map(|thread| thread.begin) {
+            Some(Begin::Command(command)) => Ok(command),
+            _ => panic!("not a command: {json}"),
+        }
+    }
+
+    #[test]
+    fn a_goto_is_node_names_and_sends_each_named_by_its_place() {
+        let goto = command(r#"{"goto":["plan",{"node":"fetch","input":{"url":"a"}}]}"#)
+            .unwrap()
+            .goto;
+        assert_eq!(goto.len(), 2);
+        assert_eq!(goto[0].field, "command.goto[0]");
+        assert!(matches!(&goto[0].to, Goto::Node(node) if node == "plan"));
+        assert_eq!(goto[1].field, "command.goto[1]");
+        assert!(matches!(
+            &goto[1].to,
+            Goto::Send { node, input } if node == "fetch" && *input == serde_json::json!({"url": "a"})
+        ));
+        let one = command(r#"{"goto":{"node":"fetch"}}"#).unwrap().goto;
+        assert_eq!(one[0].field, "command.goto");
+        assert!(matches!(
+            &one[0].to,
+            Goto::Send {
+                input: Value::Null,
+                ..
+            }
+        ));
+        let text = command(r#"{"goto":["plan",{"node":3}]}"#)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            text,
+            "command.goto[1].node: expected a node name, got a number"
+        );
+        let text = command(r#"{"goto":[true]}"#).unwrap_err().to_string();
+        assert!(
+            text.starts_with("command.goto[0]: expected a node name or a Send"),
+            "{text}"
         );
     }
 }

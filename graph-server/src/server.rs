@@ -23,6 +23,7 @@ use crate::routes::{self, AppState};
 use crate::runs::Runs;
 use crate::runs::event_log::{MemoryEventLog, RUN_LOG_BYTES};
 use crate::runs::live::LiveRuns;
+use crate::runs::stateless::KeptRuns;
 use crate::served::{Served, ServedGraph};
 
 /// The largest request body served by default: 10 MiB. Larger bodies are answered 413.
@@ -217,6 +218,7 @@ impl Server {
             store: Arc::clone(&store),
             log: Arc::new(MemoryEventLog::new(RUN_LOG_BYTES)),
             live: LiveRuns::default(),
+            stateless: KeptRuns::default(),
         });
         let state = Arc::new(AppState {
             registry: Registry::new(assistants),

@@ -1,6 +1,7 @@
 //! Stored runs over real HTTP with reqwest, on a SQLite store: background runs, their
 //! records, join (the result and the events, after `Last-Event-ID`), cancel, each
-//! multitask strategy, and threads a stopped server left busy. The `gated` graph holds its
+//! multitask strategy, threads a stopped server left busy, and resumable stateless runs
+//! joined at `/runs/{run_id}/stream`. The `gated` graph holds its
 //! thread until a run of `release` opens the gate, so nothing here is timed.
 
 use std::sync::Arc;
@@ -61,6 +62,18 @@ fn events(body: &str) -> Vec<Event> {
             event
         })
         .collect()
+}
+
+/// Reads a streaming body into `seen` until it holds `count` events; returns them.
+async fn read_events<B: AsRef<[u8]>, E: std::fmt::Debug>(
+    body: &mut (impl futures::Stream<Item = Result<B, E>> + Unpin),
+    seen: &mut String,
+    count: usize,
+) -> Vec<Event> {
+    while events(seen).len() < count {
+        seen.push_str(std::str::from_utf8(body.next().await.unwrap().unwrap().as_ref()).unwrap());
+    }
+    events(seen)
 }
 
 async fn call(method: reqwest::Method, url: String, body: Option<Value>) -> (u16, Value) {
@@ -289,13 +302,7 @@ async fn a_join_after_last_event_id_gets_only_the_events_after_it() {
     // From the start while the run waits at the gate: metadata and the first state.
     let early = join("-1").await;
     assert_eq!(early.status(), 200);
-    let mut early = early.bytes_stream();
-    let mut seen = String::new();
-    while events(&seen).len() < 2 {
-        seen.push_str(std::str::from_utf8(&early.next().await.unwrap().unwrap()).unwrap());
-    }
-    drop(early);
-    let before = events(&seen);
+    let before = read_events(&mut early.bytes_stream(), &mut String::new(), 2).await;
     assert_eq!(before[0].name, "metadata");
     assert_eq!(before[0].data["run_id"], run_id.as_str());
     let last = before[1].id.clone().expect("a joined event has an id");
@@ -354,6 +361,96 @@ async fn a_resumable_stream_carries_ids_and_goes_on_without_its_client() {
     until_status(&base, &thread_id, &run_id, "success").await;
     let (_, state) = get(&base, &format!("/threads/{thread_id}/state")).await;
     assert_eq!(state["values"], json!({"passed": 1}));
+}
+
+/// A resumable stateless run (`POST /runs/stream` with `stream_resumable`) keeps its
+/// events: a join at `GET /runs/{run_id}/stream` (the JS SDK's `joinStream(null, runId)`)
+/// from the start gets them all, one after a `Last-Event-ID` mid-run gets the rest with
+/// nothing lost or repeated, one without the header only what comes after it; each then
+/// follows the run live to its end. Unknown and non-resumable runs are 404s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resumable_stateless_run_is_joined_from_the_start_or_after_an_event_id() {
+    let (store, _dir) = sqlite().await;
+    let base = serve(store).await;
+    let client = reqwest::Client::new();
+    let response = client
+        .post(format!("{base}/runs/stream"))
+        .header("content-type", "application/json")
+        .body(
+            json!({"assistant_id": "gated", "stream_resumable": true, "stream_mode": ["values", "updates"]})
+                .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let header = |name: &str| response.headers()[name].to_str().unwrap().to_owned();
+    let run_path = header("content-location");
+    let run_id = run_path.strip_prefix("/runs/").unwrap().to_owned();
+    assert_eq!(header("location"), format!("/runs/{run_id}/stream"));
+    let mut started = response.bytes_stream();
+    let mut seen = String::new();
+    // The run waits at the gate after its metadata and its first state.
+    let before = read_events(&mut started, &mut seen, 2).await;
+    assert_eq!(before[0].name, "metadata");
+    assert_eq!(before[0].data["run_id"], run_id.as_str());
+    assert!(before.iter().all(|event| event.id.is_some()), "{before:?}");
+
+    let join = |last: Option<&str>| {
+        let mut request = client.get(format!("{base}/runs/{run_id}/stream"));
+        if let Some(last) = last {
+            request = request.header("Last-Event-ID", last);
+        }
+        async move { request.send().await.unwrap() }
+    };
+    let from_start = join(Some("-1")).await;
+    let after_first = join(before[0].id.as_deref()).await;
+    let live = join(None).await;
+    for response in [&from_start, &after_first, &live] {
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["content-location"], run_path.as_str());
+    }
+    open_gate(&base).await;
+    while let Some(chunk) = started.next().await {
+        seen.push_str(std::str::from_utf8(&chunk.unwrap()).unwrap());
+    }
+    let all = events(&seen);
+    assert!(all.len() > 2, "{all:?}");
+    assert_eq!(all.last().unwrap().data, json!({"passed": 1}));
+    assert_eq!(events(&from_start.text().await.unwrap()), all);
+    assert_eq!(
+        events(&after_first.text().await.unwrap()),
+        all[1..].to_vec(),
+        "after the first event: the rest, nothing lost or repeated"
+    );
+    assert_eq!(
+        events(&live.text().await.unwrap()),
+        all[2..].to_vec(),
+        "without the header: only what came after the join"
+    );
+
+    let unknown = "0199d3a2-7c20-7b11-8e2f-aa11bb22cc33";
+    let (status, error) = get(&base, &format!("/runs/{unknown}/stream")).await;
+    assert_eq!(status, 404, "{error}");
+    assert_eq!(get(&base, "/runs/not-a-run/stream").await.0, 404);
+    let plain = client
+        .post(format!("{base}/runs/stream"))
+        .header("content-type", "application/json")
+        .body(json!({"assistant_id": "release"}).to_string())
+        .send()
+        .await
+        .unwrap();
+    let plain_path = plain.headers()["content-location"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let plain_events = events(&plain.text().await.unwrap());
+    assert!(
+        plain_events.iter().all(|event| event.id.is_none()),
+        "{plain_events:?}"
+    );
+    let (status, _) = get(&base, &format!("{plain_path}/stream")).await;
+    assert_eq!(status, 404, "a run that is not resumable keeps no events");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

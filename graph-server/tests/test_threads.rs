@@ -10,9 +10,9 @@ use stategraph::checkpoint::Checkpointer;
 use stategraph_checkpoint::SqlCheckpointer;
 use stategraph_server::Server;
 use stategraph_test_support::guide::{progress_joke_poem, scripted_models};
-use stategraph_test_support::threads::{Gate, approval, gated, release};
+use stategraph_test_support::threads::{Gate, approval, crawl, gated, release};
 
-/// Serves `agent`, `approval`, `gated` and `release` on a free port, on `store`.
+/// Serves `agent`, `approval`, `gated`, `release` and `crawl` on a free port, on `store`.
 async fn serve(store: Arc<dyn Checkpointer>) -> String {
     let gate = Gate::new();
     let server = Server::new()
@@ -20,7 +20,8 @@ async fn serve(store: Arc<dyn Checkpointer>) -> String {
         .graph("agent", progress_joke_poem::Graph::new(scripted_models()))
         .graph("approval", approval::Graph::new())
         .graph("gated", gated::Graph::new(gate.clone()))
-        .graph("release", release::Graph::new(gate));
+        .graph("release", release::Graph::new(gate))
+        .graph("crawl", crawl::Graph::new());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     tokio::spawn(server.serve_on(listener));
@@ -542,6 +543,121 @@ async fn wrong_threads_commands_and_updates_are_refused_naming_what_is_wrong() {
     assert_eq!(status, 422, "{error}");
     // Nothing refused changed the thread: it still waits on its question.
     assert_eq!(status_of(&base, &thread_id).await, "interrupted");
+}
+
+/// LangGraph's `Command(goto=[Send("fetch", {"url": ..}), Send("note", {..})])`: each Send
+/// starts one task of its node on exactly its input (`fetch` its own `Page`, `note` a
+/// state), beside a node named alone; a wrong input or node is a 422 naming the item.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_goto_of_sends_starts_each_node_on_its_input() {
+    let (store, _dir, _) = sqlite().await;
+    let base = serve(store).await;
+    let thread_id = create(&base, json!({})).await;
+    let runs = format!("/threads/{thread_id}/runs/wait");
+    let (status, state) = post(
+        &base,
+        &runs,
+        json!({"assistant_id": "crawl", "input": {"urls": ["a"]}}),
+    )
+    .await;
+    assert_eq!(
+        (status, &state["log"]),
+        (200, &json!(["planned a", "fetched a"]))
+    );
+
+    let goto = json!([
+        {"node": "fetch", "input": {"url": "sent"}},
+        {"node": "note", "input": {"urls": ["x", "y"]}},
+        {"node": "fetch", "input": {"url": "twice"}},
+    ]);
+    let (status, state) = post(
+        &base,
+        &runs,
+        json!({"assistant_id": "crawl", "command": {"goto": goto}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{state}");
+    let mut log: Vec<&str> = state["log"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|line| line.as_str().unwrap())
+        .collect();
+    log[2..].sort_unstable();
+    assert_eq!(
+        log,
+        [
+            "planned a",
+            "fetched a",
+            "fetched sent",
+            "fetched twice",
+            "noted x,y"
+        ],
+        "one task per Send, each on its own input; the thread's urls untouched"
+    );
+    assert_eq!(state["urls"], json!(["a"]));
+    // One Send alone, not in a list.
+    let (status, state) = post(
+        &base,
+        &runs,
+        json!({"assistant_id": "crawl", "command": {"goto": {"node": "fetch", "input": {"url": "one"}}}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{state}");
+    assert_eq!(
+        state["log"].as_array().unwrap().last(),
+        Some(&json!("fetched one"))
+    );
+    // A node no router sends to, on a state of its own; its router then reads the thread's
+    // state, as LangGraph's edges after a `Send`'s task do.
+    let (status, state) = post(
+        &base,
+        &runs,
+        json!({"assistant_id": "crawl", "command": {"goto": {"node": "plan", "input": {"urls": ["p"]}}}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{state}");
+    let log = state["log"].as_array().unwrap();
+    assert_eq!(
+        log[log.len() - 2..],
+        [json!("planned p"), json!("fetched a")]
+    );
+
+    let cases = [
+        (
+            json!({"goto": ["plan", {"node": "fetch", "input": {"url": 5}}]}),
+            "command.goto[1].input: invalid type: integer `5`, expected a string",
+        ),
+        (
+            json!({"goto": [{"node": "fetch", "input": {"page": "x"}}]}),
+            "command.goto[0].input: missing field `url`",
+        ),
+        (
+            json!({"goto": {"node": "note", "input": {"urls": "x"}}}),
+            "command.goto.input.urls: invalid type: string \"x\", expected a sequence",
+        ),
+        (
+            json!({"goto": [{"node": "nowhere", "input": {}}]}),
+            "command.goto[0].node: unknown node `nowhere`; the graph's nodes are `plan`, `fetch`, `note`",
+        ),
+        (
+            json!({"goto": [{"input": {}}]}),
+            "command.goto[0]: expected a node name or a Send (`{\"node\", \"input\"}`), got an object without `node`",
+        ),
+        (
+            json!({"goto": [7]}),
+            "command.goto[0]: expected a node name or a Send (`{\"node\", \"input\"}`), got a number",
+        ),
+    ];
+    for (command, expected) in cases {
+        let body = json!({"assistant_id": "crawl", "command": command});
+        let (status, error) = post(&base, &runs, body.clone()).await;
+        assert_eq!(
+            (status, error["detail"].as_str().unwrap_or_default()),
+            (422, expected),
+            "{body}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,6 +1,7 @@
 //! Graphs for runs on threads, shared by the server's tests and the `serve` example's test
 //! graphs: `approval` stops on an interrupt and goes on with the answer; `gated` holds its
-//! thread until `release` runs, so a test can find a thread busy without timing anything.
+//! thread until `release` runs, so a test can find a thread busy without timing anything;
+//! `crawl`'s nodes are started by `Send`s, one on an input of its own, one on the state.
 
 use std::sync::Arc;
 
@@ -108,5 +109,62 @@ pub mod release {
     pub async fn open(_state: &Passed, ctx: &Ctx) -> PassedUpdate {
         ctx.context().0.add_permits(1);
         PassedUpdate::default()
+    }
+}
+
+/// The state of [`crawl`]: the URLs to fetch, and what the nodes did.
+#[derive(Clone, Debug, Default, PartialEq, State, Serialize, Deserialize)]
+#[state(derive(Debug, PartialEq, Serialize))]
+pub struct Crawl {
+    /// One `fetch` per URL.
+    pub urls: Vec<String>,
+    /// One line per node run, across runs.
+    #[reducer(append)]
+    pub log: Vec<String>,
+}
+
+/// The input of one `fetch`: not the graph's state.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Page {
+    /// The page's URL.
+    pub url: String,
+}
+
+/// `START -> plan -> spread ? [fetch, note]`: `spread` sends one `fetch` per URL, each on its
+/// own [`Page`]; `note` takes the state. A client's `Command(goto=Send(..))` starts any of
+/// them on an input of its own.
+#[graph(
+    state = Crawl,
+    edges = [START -> plan -> spread ? [fetch, note], fetch -> END, note -> END]
+)]
+pub mod crawl {
+    use super::*;
+
+    /// Logs the URLs of the state it was given; the input holds them.
+    #[node]
+    pub async fn plan(state: &Crawl) -> CrawlUpdate {
+        CrawlUpdate::default().log(vec![format!("planned {}", state.urls.join(","))])
+    }
+
+    /// One `fetch` per URL.
+    #[router]
+    pub fn spread(state: &Crawl) -> Vec<Spread> {
+        state
+            .urls
+            .iter()
+            .map(|url| Spread::Fetch(Page { url: url.clone() }))
+            .collect()
+    }
+
+    /// Logs the page it was given.
+    #[node]
+    pub async fn fetch(page: &Page) -> CrawlUpdate {
+        CrawlUpdate::default().log(vec![format!("fetched {}", page.url)])
+    }
+
+    /// Logs the URLs of the state it was given.
+    #[node]
+    pub async fn note(state: &Crawl) -> CrawlUpdate {
+        CrawlUpdate::default().log(vec![format!("noted {}", state.urls.join(","))])
     }
 }

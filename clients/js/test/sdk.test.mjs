@@ -1,7 +1,7 @@
 // LangGraph's own JS SDK (@langchain/langgraph-sdk 1.15.0) against stategraph's `serve`
 // example: the assistants, runs in several stream modes, messages-tuple chunks merged into
-// messages, subgraph events, join and reconnect after a Last-Event-ID, cancel, an interrupt
-// resumed with a command, and errors.
+// messages, subgraph events, join and reconnect after a Last-Event-ID (a stateless run's
+// too), cancel, an interrupt resumed with a command, and errors.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 
@@ -54,7 +54,7 @@ describe("assistants", () => {
     const found = await client.assistants.search({ metadata: { created_by: "system" }, limit: 100 });
     assert.deepEqual(
       new Set(found.map((a) => a.graph_id)),
-      new Set(["agent", "chat", "nested", "failing", "approval", "gated", "release"]),
+      new Set(["agent", "chat", "nested", "failing", "approval", "gated", "release", "crawl"]),
     );
     const nested = await client.assistants.search({ graphId: "nested" });
     assert.deepEqual(nested.map((a) => a.graph_id), ["nested"]);
@@ -184,6 +184,29 @@ describe("stored runs", () => {
     assert.deepEqual(
       later.map((p) => [p.event, p.data]),
       every.slice(2).map((p) => [p.event, p.data]),
+    );
+  });
+
+  test("joinStream(null, runId) joins a resumable stateless run after a Last-Event-ID", async () => {
+    const stream = client.runs
+      .stream(null, "gated", { input: {}, streamMode: ["values", "updates"], streamResumable: true })
+      [Symbol.asyncIterator]();
+    const first = (await stream.next()).value;
+    const second = (await stream.next()).value;
+    assert.equal(first.event, "metadata");
+    const runId = first.data.run_id;
+    // Joined while the run waits at the gate: the join replays after the id, then follows.
+    const joined = client.runs.joinStream(null, runId, { lastEventId: first.id })[Symbol.asyncIterator]();
+    const rejoined = [(await joined.next()).value];
+    await openGate();
+    const every = [first, second];
+    for (let part = await stream.next(); !part.done; part = await stream.next()) every.push(part.value);
+    for (let part = await joined.next(); !part.done; part = await joined.next()) rejoined.push(part.value);
+    assert.deepEqual(events(every), ["metadata", "values", "updates", "values"]);
+    assert.ok(every.every((part) => typeof part.id === "string" && part.id !== ""), "every event has an id");
+    assert.deepEqual(
+      rejoined.map((p) => [p.event, p.data, p.id]),
+      every.slice(1).map((p) => [p.event, p.data, p.id]),
     );
   });
 

@@ -1,10 +1,11 @@
 //! What a client gives a thread in place of an input: LangGraph's `Command`.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::graph::traits::{GraphDef, State};
+use crate::graph::traits::{GraphDef, SentInput, State};
 
 /// Resumes, updates or redirects a thread's run, as LangGraph's `Command(resume=..,
 /// update=.., goto=..)`: given to [`Thread::command`](crate::Thread::command) in place of an
@@ -16,13 +17,17 @@ use crate::graph::traits::{GraphDef, State};
 ///   failed or was cut short by a crash: tasks of the stopped step that had finished are
 ///   not run again.
 /// - [`Command::update`] applies an update to the state (through its reducers) first;
-///   [`Command::goto`] adds a node to the tasks due.
+///   [`Command::goto`] adds a node to the tasks due, and [`Command::send`] a task of a node
+///   on an input of its own (LangGraph's `Command(goto=[Send(node, arg)])`).
 ///
 /// [`interrupt`]: crate::NodeContext::interrupt
 pub struct Command<G: GraphDef> {
     pub(crate) resume: Option<Resume>,
     pub(crate) update: Option<<G::State as State>::Update>,
     pub(crate) goto: Vec<G::Node>,
+    /// Shared, so that a command stays `Clone` whatever its payloads' types: a run takes a
+    /// payload out of its `Arc`, or copies one still shared through its stored JSON.
+    pub(crate) sends: Vec<Arc<G::Sent>>,
 }
 
 /// The answer to pending interrupts.
@@ -42,6 +47,7 @@ impl<G: GraphDef> Command<G> {
             resume: None,
             update: None,
             goto: Vec::new(),
+            sends: Vec::new(),
         }
     }
 
@@ -78,6 +84,32 @@ impl<G: GraphDef> Command<G> {
         self
     }
 
+    /// Runs a task of `input`'s node on `input` in the next step, as a router's `Send`
+    /// does (LangGraph's `Command(goto=[Send(node, arg)])`): for a node that takes an input
+    /// of its own, that input; for a node that takes the state, a state of its own. Each
+    /// `send` is one more task, even for a node already due.
+    ///
+    /// `input` is built the way a sending router builds it, as a variant of the router's
+    /// enum (which converts into the graph's `Send` inputs, [`GraphDef::Sent`]), or read
+    /// from JSON with [`SentInput::payload_from_json`] or [`SentInput::from_state`].
+    ///
+    /// ```ignore
+    /// #[router]
+    /// fn fan_out(state: &Crawl) -> Vec<FanOut> { .. }  // FanOut::Fetch(Page)
+    ///
+    /// #[node]
+    /// async fn fetch(page: &Page) -> CrawlUpdate { .. }
+    ///
+    /// // One more `fetch`, on this page, in the thread's next step.
+    /// let command = Command::proceed().send(FanOut::Fetch(Page { url: "a".into() }));
+    /// thread.invoke_command(command).await?;
+    /// ```
+    #[must_use]
+    pub fn send(mut self, input: impl Into<G::Sent>) -> Self {
+        self.sends.push(Arc::new(input.into()));
+        self
+    }
+
     /// The answer to pending interrupts, if any.
     pub fn resume_value(&self) -> Option<&Resume> {
         self.resume.as_ref()
@@ -90,6 +122,7 @@ impl<G: GraphDef> Clone for Command<G> {
             resume: self.resume.clone(),
             update: self.update.clone(),
             goto: self.goto.clone(),
+            sends: self.sends.clone(),
         }
     }
 }
@@ -100,6 +133,14 @@ impl<G: GraphDef> std::fmt::Debug for Command<G> {
             .field("resume", &self.resume)
             .field("update", &self.update.as_ref().map(|_| ".."))
             .field("goto", &self.goto)
+            .field(
+                "sends",
+                &self
+                    .sends
+                    .iter()
+                    .map(|sent| sent.node())
+                    .collect::<Vec<_>>(),
+            )
             .finish()
     }
 }

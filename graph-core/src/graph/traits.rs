@@ -191,11 +191,12 @@ pub trait GraphDef: Sized + Send + Sync + 'static {
 }
 
 /// The inputs `Send`s give: `#[graph]` generates one enum per graph implementing it, with a
-/// variant per node a sending router may start, holding that node's input. A node that edges
-/// start too takes the state, so its variant holds a state; a node only `Send`s start may
-/// take a type of its own (`async fn research(task: &SubTask, ctx: &Ctx)`), and its variant
-/// holds that type. The router's enum has the same variants, so rustc checks that each
-/// `Send` carries what its node takes.
+/// variant per node (a [`Command::send`](crate::Command::send) may start any), holding that
+/// node's input. A node that edges start too takes the state, so its variant holds a state;
+/// a node only `Send`s start may take a type of its own (`async fn research(task: &SubTask,
+/// ctx: &Ctx)`), and its variant holds that type. A sending router's enum has the same
+/// variants for its targets, and converts into this one, so rustc checks that each `Send`
+/// carries what its node takes.
 pub trait SentInput: Sized + Send + Sync + 'static {
     /// The graph's node enum.
     type Node: GraphNode;
@@ -208,8 +209,7 @@ pub trait SentInput: Sized + Send + Sync + 'static {
     /// The state, when the node takes the state; `None` when it takes its own type.
     fn state(&self) -> Option<&Self::State>;
 
-    /// The input that gives `node` this state; `None` when `node` takes its own type or no
-    /// `Send` starts it.
+    /// The input that gives `node` this state; `None` when `node` takes its own type.
     fn from_state(node: Self::Node, state: Self::State) -> Option<Self>;
 
     /// A node's own input as JSON, for tasks mode and a thread's stored tasks: `None` when
@@ -223,7 +223,7 @@ pub trait SentInput: Sized + Send + Sync + 'static {
     /// `node`'s own input read back from JSON.
     ///
     /// # Errors
-    /// When `node` takes the state or no `Send` starts it, or the JSON is not its type.
+    /// When `node` takes the state, or the JSON is not its type: the message is serde's.
     fn payload_from_json(node: Self::Node, value: Value) -> Result<Self, String>;
 }
 

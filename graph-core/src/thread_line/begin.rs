@@ -1,6 +1,7 @@
 //! Where a run on a thread begins: the thread taken, its checkpoint read, and the run set
 //! up from an input (a new turn) or a command (going on inside the step it stopped in).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -16,7 +17,7 @@ use crate::config::{Durability, RunConfig};
 use crate::error::{CheckpointError, GraphError};
 use crate::graph::command::{Command, Resume};
 use crate::graph::goto::NodeOutput;
-use crate::graph::traits::{GraphDef, GraphNode, State};
+use crate::graph::traits::{GraphDef, GraphNode, SentInput, State};
 use crate::interrupt::Interrupt;
 use crate::run::frontier::NextTask;
 use crate::run::persist::{ResumePoint, ThreadRef, ThreadStart};
@@ -305,6 +306,21 @@ impl ThreadRef {
             if !due {
                 tasks.push(NextTask::Pull(*node, vec![node.branch_trigger()]));
             }
+        }
+        for sent in command.sends {
+            let sent = match Arc::try_unwrap(sent) {
+                Ok(sent) => sent,
+                // A cloned command still shares it: copied through the JSON a thread
+                // stores a `Send` as anyway.
+                Err(shared) => {
+                    let stored = frontier::encode_send::<G>(shared.node(), &shared)?;
+                    frontier::decode_send::<G>(&stored, |detail| CheckpointError::Encode {
+                        detail: format!("the command's `Send`: {detail}"),
+                    })?
+                    .1
+                }
+            };
+            tasks.push(NextTask::Push(sent.node(), sent));
         }
         if tasks.is_empty() {
             return Err(cannot(

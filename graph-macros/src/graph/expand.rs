@@ -1096,8 +1096,8 @@ fn with_input(
     }
 }
 
-/// The graph's `Send` inputs: one variant per node a sending router may start, holding what
-/// the node takes (its own type or the state), and how each is written as JSON.
+/// The graph's `Send` inputs: one variant per node, holding what the node takes (its own
+/// type or the state), and how each is written as JSON.
 fn sent_enum(lowered: &Lowered<'_>) -> TokenStream {
     let graph = lowered.graph;
     let private = private(graph);
@@ -1143,7 +1143,34 @@ fn sent_enum(lowered: &Lowered<'_>) -> TokenStream {
         let ty = sent.own_input?;
         Some(quote!(Node::#variant => (&#private::PayloadProbe::<#ty>::new()).parse_json(__value).map(__Sent::#variant)))
     });
+    // Each sending router's enum converts into the `Send` inputs, so a `Command` can carry
+    // a `Send` built the way a router builds one, its payload typed.
+    let from_routes = lowered
+        .routes
+        .iter()
+        .filter(|route| route.router.sends)
+        .map(|route| {
+            let enum_ident = &route.router.enum_ident;
+            let arms = route
+                .targets
+                .iter()
+                .filter_map(|RouteTarget { endpoint, variant }| {
+                    let node = graph.node_variant(endpoint)?;
+                    Some(quote!(#enum_ident::#variant(__input) => __Sent::#node(__input)))
+                });
+            quote! {
+                impl ::core::convert::From<#enum_ident> for __Sent {
+                    fn from(__route: #enum_ident) -> Self {
+                        match __route {
+                            #( #arms, )*
+                        }
+                    }
+                }
+            }
+        });
     quote! {
+        #( #from_routes )*
+
         #[doc(hidden)]
         #[allow(clippy::large_enum_variant)]
         #vis enum __Sent {

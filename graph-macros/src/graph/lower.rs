@@ -20,7 +20,7 @@ pub(crate) struct Lowered<'g> {
     pub(crate) gotos: Vec<NodeGoto<'g>>,
     /// The graph drawn once: the docs, `Graph::mermaid()` and `Graph::description()` read it.
     pub(crate) diagram: Diagram,
-    /// Each node a sending router may start, once, in declaration order: the variants of
+    /// Each node, once, in declaration order, with what a `Send` gives it: the variants of
     /// the graph's `Send` input enum.
     pub(crate) sent: Vec<SentNode<'g>>,
 }
@@ -91,16 +91,9 @@ pub(crate) fn lower(graph: &GraphModel) -> Lowered<'_> {
 }
 
 fn sent(graph: &GraphModel) -> Vec<SentNode<'_>> {
-    // A sending router's targets, and the nodes a `goto` starts with an input of their own.
-    let sent: Vec<usize> = graph
-        .edges
-        .iter()
-        .filter(|edge| graph.edge_sends(edge))
-        .flat_map(EdgeModel::targets)
-        .filter_map(Endpoint::node)
-        .collect();
+    // Every node: a `Send` may start any node (a client's `Command(goto=[Send(..)])` names
+    // any), one that takes the state on a state of its own.
     (0..graph.nodes.len())
-        .filter(|index| sent.contains(index) || graph.own_input(*index).is_some())
         .filter(|index| graph.node_variant_taken_by(*index).is_none())
         .map(|index| SentNode {
             node: &graph.nodes[index],

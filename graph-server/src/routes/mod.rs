@@ -13,6 +13,7 @@ use crate::error::ApiError;
 use crate::registry::Registry;
 
 mod assistants;
+mod join;
 mod meta;
 mod runs;
 mod thread_runs;
@@ -24,7 +25,7 @@ pub(crate) struct AppState {
     pub(crate) body_limit: usize,
     /// Threads' checkpoints and records.
     pub(crate) store: Arc<dyn stategraph_core::checkpoint::Checkpointer>,
-    /// Runs on threads: their records, events and tasks.
+    /// Runs on threads (their records, events and tasks) and resumable stateless runs.
     pub(crate) runs: Arc<crate::runs::Runs>,
     /// Runs in flight per identity.
     pub(crate) quota: Arc<crate::quota::RunQuota>,
@@ -43,6 +44,7 @@ pub(crate) fn router(state: Shared) -> Router {
         .route("/assistants/{id}/schemas", get(assistants::schemas))
         .route("/runs/stream", post(runs::stream))
         .route("/runs/wait", post(runs::wait))
+        .route("/runs/{run_id}/stream", get(runs::join_stream))
         .route("/threads", post(threads::create))
         .route("/threads/search", post(threads::search))
         .route(

@@ -1,21 +1,23 @@
-//! Stateless runs: `POST /runs/stream`, `POST /runs/wait`. Runs on a thread are in
-//! [`thread_runs`](super::thread_runs).
+//! Stateless runs: `POST /runs/stream`, `POST /runs/wait`, and the join of a resumable one,
+//! `GET /runs/{run_id}/stream`. Runs on a thread are in [`thread_runs`](super::thread_runs).
 
 use axum::body::{Body, Bytes};
-use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::http::{HeaderValue, header};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use bytes::BytesMut;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::Shared;
+use super::join::Join;
 use crate::auth::layer::Caller;
 use crate::error::ApiError;
 use crate::registry::Assistant;
 use crate::request::{Modes, OnDisconnect, RunRequest};
-use crate::run::{stream_run, wait_run};
+use crate::run::{OnDrop, RunBody, batches, stream_run, wait_run};
+use crate::runs::stateless;
 use crate::served::{RunItems, RunSettings};
 use crate::wire::events::{EventEncoder, client_error};
 
@@ -25,6 +27,8 @@ struct Started {
     modes: Modes,
     on_disconnect: OnDisconnect,
     items: RunItems,
+    /// `stream_resumable`: its events are kept to be joined.
+    resumable: bool,
 }
 
 /// Checks the request of a stateless run and starts it: everything that can be refused is
@@ -57,6 +61,7 @@ async fn start(
         modes,
         on_disconnect: request.on_disconnect,
         items,
+        resumable: request.resumable,
     })
 }
 
@@ -83,13 +88,73 @@ pub(super) fn run_metadata(
     metadata
 }
 
-/// `POST /runs/stream`: the run's events as server-sent events.
+/// `POST /runs/stream`: the run's events as server-sent events. With `stream_resumable`
+/// they carry ids and are kept, for [`join_stream`].
 pub(crate) async fn stream(
     State(state): State<Shared>,
     caller: Caller,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    stream_response(start(&state, &caller, body, None).await?)
+    let started = start(&state, &caller, body, None).await?;
+    if started.resumable {
+        return resumable_response(&state, &caller, started);
+    }
+    stream_response(started)
+}
+
+/// The identity a kept run belongs to.
+fn owner(caller: &Caller) -> Option<&str> {
+    caller.identity().map(|identity| identity.id())
+}
+
+/// The response of a resumable run: its events, logged, with their ids. Its client's
+/// leaving stops it only with `on_disconnect=cancel`.
+fn resumable_response(
+    state: &Shared,
+    caller: &Caller,
+    started: Started,
+) -> Result<Response, ApiError> {
+    let Started {
+        run_id,
+        modes,
+        on_disconnect,
+        items,
+        resumable: _,
+    } = started;
+    let (sender, events) = batches();
+    let owner = owner(caller).map(str::to_owned);
+    let run = stateless::start(&state.runs, owner, run_id, items, modes, sender);
+    let on_drop =
+        (on_disconnect == OnDisconnect::Cancel).then(|| Box::new(move || run.stop()) as OnDrop);
+    sse_response(RunBody::new(None, events, on_drop), None, run_id)
+}
+
+/// `GET /runs/{run_id}/stream`: a resumable stateless run's events, from after
+/// `Last-Event-ID` (`-1`: all kept), or only those to come without it; then live until the
+/// run ends; only those of the modes `stream_mode` names when given. With
+/// `cancel_on_disconnect=true`, leaving cancels the run. A 404 for a run that is not
+/// resumable, not the caller's, or whose events are no longer kept.
+pub(crate) async fn join_stream(
+    State(state): State<Shared>,
+    caller: Caller,
+    Path(run_id): Path<String>,
+    Query(pairs): Query<Vec<(String, String)>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let not_found = || ApiError::NotFound(format!("Run '{run_id}' not found"));
+    let uuid = Uuid::parse_str(&run_id).map_err(|_| not_found())?;
+    let run = state
+        .runs
+        .stateless
+        .get(uuid)
+        .filter(|run| run.visible_to(owner(&caller)))
+        .ok_or_else(not_found)?;
+    let join = Join::parse(pairs, &headers)?;
+    let events = join.events(&*state.runs.log, uuid).ok_or_else(not_found)?;
+    let on_drop = join
+        .cancel_on_disconnect
+        .then(|| Box::new(move || run.stop()) as OnDrop);
+    sse_response(RunBody::new(None, events, on_drop), None, uuid)
 }
 
 /// The `/runs/{id}` path of a run, under its thread's when it has one.
@@ -127,6 +192,7 @@ fn stream_response(started: Started) -> Result<Response, ApiError> {
         modes,
         on_disconnect,
         items,
+        resumable: _,
     } = started;
     let mut first = BytesMut::new();
     EventEncoder::metadata(&mut first, run_id);

@@ -17,17 +17,16 @@ use stategraph_core::checkpoint::{RunQuery, RunRecord, RunStatus, ThreadRecord};
 use uuid::Uuid;
 
 use super::Shared;
+use super::join::{Join, flag};
 use super::runs::{run_metadata, run_path, sse_response};
 use super::threads::{not_found, record as thread_record};
 use crate::auth::layer::Caller;
 use crate::error::ApiError;
 use crate::request::{CancelAction, Modes, OnDisconnect, RunRequest};
 use crate::run::{OnDrop, RunBody, batches};
-use crate::runs::event_log::From;
 use crate::runs::live::{Claim, LiveRun};
-use crate::runs::task::{Launch, Start, cancel, put_with_id, run_json, start_run, starter};
+use crate::runs::task::{Launch, Start, cancel, run_json, start_run, starter};
 use crate::served::{RunSettings, ThreadSettings};
-use crate::wire::sse;
 
 /// How the client that starts a run takes it.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -334,17 +333,6 @@ fn number(query: &HashMap<String, String>, name: &str, default: usize) -> Result
     })
 }
 
-/// A query parameter as a flag: `1`/`true` or `0`/`false`.
-fn flag(query: &HashMap<String, String>, name: &str) -> Result<bool, ApiError> {
-    match query.get(name).map(String::as_str) {
-        None | Some("0" | "false" | "False") => Ok(false),
-        Some("1" | "true" | "True") => Ok(true),
-        Some(other) => Err(ApiError::Unprocessable(format!(
-            "{name}: expected true or false, got `{other}`"
-        ))),
-    }
-}
-
 /// `GET /threads/{id}/runs?limit=&offset=&status=`: the thread's runs, newest first.
 pub(crate) async fn list(
     State(state): State<Shared>,
@@ -469,47 +457,17 @@ pub(crate) async fn join_stream(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     run_record(&state, &caller, &thread_id, &run_id).await?;
-    let modes = Modes::from_query_names(
-        pairs
-            .iter()
-            .filter(|(name, _)| name == "stream_mode")
-            .map(|(_, mode)| mode.as_str()),
-    )?;
-    let query: HashMap<String, String> = pairs.into_iter().collect();
+    let join = Join::parse(pairs, &headers)?;
     let uuid = run_uuid(&run_id)?;
-    let from =
-        match headers.get("last-event-id").map(HeaderValue::to_str) {
-            None => From::Live,
-            Some(Ok("-1")) => From::Start,
-            Some(Ok(id)) => From::After(id.trim().parse().map_err(|error: String| {
-                ApiError::Unprocessable(format!("Last-Event-ID: {error}"))
-            })?),
-            Some(Err(_)) => {
-                return Err(ApiError::Unprocessable("Last-Event-ID: not text".into()));
-            }
-        };
-    let cancel_on_disconnect = if flag(&query, "cancel_on_disconnect")? {
+    let cancel_on_disconnect = if join.cancel_on_disconnect {
         OnDisconnect::Cancel
     } else {
         OnDisconnect::Continue
     };
-    let events = match state.runs.log.read(uuid, from) {
-        Some(events) => events
-            .filter_map(move |(id, frames)| {
-                let frames = match modes {
-                    None => frames,
-                    Some(modes) => sse::keep_frames(&frames, |name| modes.has_event(name)).freeze(),
-                };
-                let mut out = bytes::BytesMut::with_capacity(frames.len() + 32);
-                if !frames.is_empty() {
-                    put_with_id(&mut out, &(id, frames));
-                }
-                std::future::ready((!out.is_empty()).then(|| out.freeze()))
-            })
-            .boxed(),
-        // Its events are no longer kept: it ended a while ago.
-        None => futures::stream::empty().boxed(),
-    };
+    // No log: its events are no longer kept, it ended a while ago.
+    let events = join
+        .events(&*state.runs.log, uuid)
+        .unwrap_or_else(|| futures::stream::empty().boxed());
     let on_drop = state
         .runs
         .live

@@ -5,8 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use bytes::{BufMut as _, Bytes, BytesMut};
-use futures::{FutureExt as _, StreamExt as _};
+use bytes::{Bytes, BytesMut};
 use serde_json::{Map, Value, json};
 use stategraph_core::checkpoint::{
     CheckpointError, RunRecord, RunStatus, ThreadChange, ThreadStatus,
@@ -15,14 +14,12 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::Runs;
-use super::event_log::LoggedEvent;
 use super::live::{LiveRun, Outcome, Starter};
+use super::pump::{Delivery, keep_then_remove, pump};
 use crate::error::ApiError;
 use crate::quota::RunPermit;
 use crate::request::{Begin, CancelAction, Modes};
-use crate::run::{Batches, take_batch};
-use crate::served::{RunFailure, RunItem, RunItems, RunSettings, ServedGraph, ThreadSettings};
-use crate::wire::events::{EventEncoder, client_error};
+use crate::served::{RunItems, RunSettings, ServedGraph, ThreadSettings};
 use crate::wire::sse;
 
 /// How long a run that stopped another waits for that run to give its thread up.
@@ -144,16 +141,15 @@ async fn wait_for_lease(runs: &Runs, thread_id: &str, run_id: Uuid) {
     }
 }
 
-/// Runs to the end: each item's events appended to the log and, while the starting client
-/// listens, batched to it. The run does not wait for joiners; it waits for the starting
-/// client only as long as that client reads.
-async fn drive(runs: Arc<Runs>, launch: Launch, mut items: RunItems) {
+/// Runs to the end, its events logged and batched to the starting client while it listens;
+/// then its record and its thread brought up to date.
+async fn drive(runs: Arc<Runs>, launch: Launch, items: RunItems) {
     let Launch {
         run,
         mut record,
         modes,
         resumable,
-        mut direct,
+        direct,
         after_another: _,
         permit: _permit,
     } = launch;
@@ -162,155 +158,32 @@ async fn drive(runs: Arc<Runs>, launch: Launch, mut items: RunItems) {
     if let Err(error) = runs.store.put_run(record.clone()).await {
         tracing::error!(%error, run = record.run_id, "could not store a run's record");
     }
-    let mut stop = run.stop_signal();
-    let mut encoder = EventEncoder::new(modes);
-    let mut ended = Ended::default();
-    let mut entry = BytesMut::new();
-    let mut out = BytesMut::new();
-    EventEncoder::metadata(&mut entry, run.run_id);
-    log_entry(
-        &runs,
-        &run,
-        &mut entry,
-        direct.is_some().then_some(&mut out),
-        resumable,
-    );
-    let mut done = false;
-    let mut batches = Batches::new();
-    loop {
-        // Whatever is ready joins the batch (the metadata event first of all).
-        while !done && !batches.full(out.len()) {
-            match items.next().now_or_never() {
-                Some(Some(item)) => {
-                    done = ended.encode(&mut encoder, item, &mut entry);
-                    if direct.is_some() {
-                        batches.make_room(&mut out);
-                    }
-                    let listening = direct.is_some().then_some(&mut out);
-                    log_entry(&runs, &run, &mut entry, listening, resumable);
-                }
-                Some(None) => done = true,
-                None => break,
-            }
-        }
-        if let Some(sender) = &direct
-            && !out.is_empty()
-        {
-            let batch = take_batch(&mut out);
-            // A stop while the client is slow to read goes through at once.
-            let sent = tokio::select! {
-                biased;
-                sent = sender.send(batch) => sent.is_ok(),
-                _ = stop.wait_for(Option::is_some) => false,
-            };
-            if !sent {
-                direct = None;
-            }
-            if !done {
-                batches.handed_over().await;
-            }
-        }
-        out.clear();
-        if done {
-            break;
-        }
-        // Nothing is ready: wait for the run.
-        match items.next().await {
-            Some(item) => {
-                done = ended.encode(&mut encoder, item, &mut entry);
-                let listening = direct.is_some().then_some(&mut out);
-                log_entry(&runs, &run, &mut entry, listening, resumable);
-            }
-            None => done = true,
-        }
-    }
-    let status = match (ended.error.is_some(), run.stopped()) {
+    let pumped = pump(
+        &*runs.log,
+        run.run_id,
+        items,
+        Delivery {
+            modes,
+            resumable,
+            direct,
+            stop: run.stop_signal(),
+        },
+    )
+    .await;
+    let status = match (pumped.error.is_some(), run.stopped()) {
         (true, _) => RunStatus::Error,
         (false, Some(_)) => RunStatus::Interrupted,
         (false, None) => RunStatus::Success,
     };
     let outcome = Outcome {
         status,
-        last_values: ended.last_values,
-        error: ended.error,
+        last_values: pumped.last_values,
+        error: pumped.error,
     };
     end_run(&runs, &run, record, outcome).await;
     // The starting client's stream ends only now, with the thread free: a client that
     // starts its next run the moment the stream ends is not told the thread is busy.
-    drop(direct);
-}
-
-/// What the items so far say of the run's end.
-#[derive(Default)]
-struct Ended {
-    last_values: Option<String>,
-    error: Option<Value>,
-}
-
-impl Ended {
-    /// Encodes one item into `out`; returns whether the run has ended (failed).
-    fn encode(
-        &mut self,
-        encoder: &mut EventEncoder,
-        item: Result<RunItem, RunFailure>,
-        out: &mut BytesMut,
-    ) -> bool {
-        let failure = match item {
-            Ok(item) => {
-                match &item {
-                    RunItem::Values(state)
-                    | RunItem::Interrupt {
-                        values: Some(state),
-                        ..
-                    } => self.last_values = Some(state.clone()),
-                    _ => {}
-                }
-                match encoder.item(item, out) {
-                    Ok(()) => return false,
-                    Err(error) => RunFailure::Serialize(error),
-                }
-            }
-            Err(failure) => failure,
-        };
-        let error = client_error(&failure);
-        sse::frame(out, "error", &[], error.to_string().as_bytes());
-        self.error = Some(error);
-        true
-    }
-}
-
-/// Appends the event in `entry` to the run's log and, when the starting client listens, to
-/// its batch `out` (with its id when `with_id`).
-fn log_entry(
-    runs: &Runs,
-    run: &LiveRun,
-    entry: &mut BytesMut,
-    out: Option<&mut BytesMut>,
-    with_id: bool,
-) {
-    if entry.is_empty() {
-        return;
-    }
-    let frames = entry.split().freeze();
-    let id = runs.log.append(run.run_id, frames.clone());
-    if let Some(out) = out {
-        if with_id {
-            put_with_id(out, &(id, frames));
-        } else {
-            out.put_slice(&frames);
-        }
-    }
-}
-
-/// Writes a logged event with `id:` in its last frame, so a client that reconnects names
-/// the last event it got whole.
-pub(crate) fn put_with_id(out: &mut BytesMut, (id, frames): &LoggedEvent) {
-    // Each frame ends with its blank line, "\r\n\r\n": the id goes before the blank line.
-    let body = frames.strip_suffix(b"\r\n").unwrap_or(frames);
-    out.put_slice(body);
-    out.put_slice(b"id: ");
-    out.put_slice(id.to_string().as_bytes());
-    out.put_slice(b"\r\n\r\n");
+    drop(pumped.direct);
 }
 
 /// Writes the run's final record (or deletes it, rolled back), ends its log, keeps the log
@@ -327,13 +200,7 @@ async fn end_run(runs: &Arc<Runs>, run: &Arc<LiveRun>, mut record: RunRecord, ou
             tracing::error!(%error, run = %run.run_id, "could not store a run's record");
         }
     }
-    runs.log.end(run.run_id);
-    let log = Arc::clone(&runs.log);
-    let run_id = run.run_id;
-    tokio::spawn(async move {
-        tokio::time::sleep(super::KEEP_EVENTS).await;
-        log.remove(run_id);
-    });
+    keep_then_remove(&runs.log, run.run_id, || {});
     if let Some(next) = runs.live.finish(run, outcome) {
         // Its errors end it and are in its record: nobody waits for its start.
         tokio::spawn(next());
@@ -379,21 +246,4 @@ pub(crate) fn run_json(record: &RunRecord) -> Value {
         "kwargs": record.kwargs,
         "multitask_strategy": record.multitask_strategy,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::runs::event_log::EventId;
-
-    #[test]
-    fn the_id_goes_in_the_last_frame_before_its_blank_line() {
-        let mut out = BytesMut::new();
-        let frames = Bytes::from_static(b"event: a\r\ndata: 1\r\n\r\nevent: b\r\ndata: 2\r\n\r\n");
-        put_with_id(&mut out, &(EventId { millis: 5, seq: 1 }, frames));
-        assert_eq!(
-            &out[..],
-            b"event: a\r\ndata: 1\r\n\r\nevent: b\r\ndata: 2\r\nid: 5-1\r\n\r\n"
-        );
-    }
 }

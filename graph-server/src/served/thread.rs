@@ -14,14 +14,14 @@ use stategraph_core::checkpoint::{
     ThreadStatus,
 };
 use stategraph_core::{
-    Command, Durability, GraphError, GraphNode, GraphStream, GraphTag, Interrupt, State,
+    Command, Durability, GraphError, GraphNode, GraphStream, GraphTag, Interrupt, SentInput, State,
     StateSnapshot, Thread,
 };
 use uuid::Uuid;
 
 use super::{AllModes, ModeSelector, RunFailure, RunItem, RunItems, RunSettings};
 use crate::error::ApiError;
-use crate::request::{Begin, Breakpoints, CancelAction, CommandBody, Modes, json_kind};
+use crate::request::{Begin, Breakpoints, CancelAction, CommandBody, Goto, Modes, json_kind};
 
 /// What a run on a thread is started with, besides [`RunSettings`].
 pub(crate) struct ThreadSettings {
@@ -238,10 +238,48 @@ where
     if let Some(update) = body.update {
         command = command.update(update_from::<G>("command.update", update)?);
     }
-    for name in &body.goto {
-        command = command.goto(node_named("command.goto", name)?);
+    for target in body.goto {
+        command = match target.to {
+            Goto::Node(name) => command.goto(node_named(&target.field, &name)?),
+            Goto::Send { node, input } => {
+                let node = node_named(&format!("{}.node", target.field), &node)?;
+                command.send(sent_input::<G>(&target.field, node, input)?)
+            }
+        };
     }
     Ok(command)
+}
+
+/// The typed input of a Send to `node` read from `input`: for a node that takes the state,
+/// the state's fields over its `Default`, as a run's input; for one that takes an input of
+/// its own, that type read through serde. A wrong input is a 422 naming `{field}.input`.
+fn sent_input<G>(field: &str, node: G::Node, input: Value) -> Result<G::Sent, ApiError>
+where
+    G: RunNode,
+    G::State: Durable + Default,
+{
+    let field = format!("{field}.input");
+    if G::Sent::from_state(node, G::State::default()).is_none() {
+        return G::Sent::payload_from_json(node, input)
+            .map_err(|detail| ApiError::Unprocessable(format!("{field}: {detail}")));
+    }
+    let fields = match input {
+        Value::Null => Map::new(),
+        Value::Object(fields) => fields,
+        other => {
+            return Err(ApiError::Unprocessable(format!(
+                "{field}: `{}` takes the state: expected an object of the state's fields, got {}",
+                node.name(),
+                json_kind(&other)
+            )));
+        }
+    };
+    let mut state = G::State::default();
+    state
+        .merge(vec![("__send__", update_from::<G>(&field, fields)?)])
+        .map_err(|conflict| ApiError::Unprocessable(format!("{field}: {conflict}")))?;
+    G::Sent::from_state(node, state)
+        .ok_or_else(|| ApiError::internal("a node that takes the state took no state"))
 }
 
 /// What the item stream of a thread run holds between items.
