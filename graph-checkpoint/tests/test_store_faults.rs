@@ -2,7 +2,7 @@
 //! wrong, never a panic, and leaves nothing half-written.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::json;
 use sqlx::{Connection, Executor};
@@ -137,6 +137,60 @@ async fn a_file_locked_by_another_process_is_a_typed_error_after_the_wait() {
         "nothing was written"
     );
     store.put(checkpoint("t", None, 0)).await.unwrap();
+}
+
+/// A write runs on the runtime's thread only while it cannot wait: one that finds the file
+/// locked waits for it elsewhere. On a one-thread runtime the task holding the other
+/// connection's lock still runs and lets go after 200 ms, and the write goes through. Had
+/// the write waited in line, that task could not have run until the write gave up, at the
+/// 10 s busy timeout.
+#[tokio::test(flavor = "current_thread")]
+async fn a_write_waiting_for_another_process_leaves_the_runtime_free() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(&dir);
+    let options = SqlOptions {
+        busy_timeout: Duration::from_secs(10),
+        ..SqlOptions::default()
+    };
+    let store = SqlCheckpointer::connect_with(&url, options).await.unwrap();
+    // How long after the write started the other connection let go.
+    let let_go_after_200_ms = |mut other: sqlx::SqliteConnection, started: Instant| async move {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        other.execute("ROLLBACK").await.unwrap();
+        started.elapsed()
+    };
+    let mut other = raw_sqlite(&url).await;
+    other.execute("BEGIN EXCLUSIVE").await.unwrap();
+    let first = checkpoint("t", None, 0);
+    let id = first.meta.id;
+    let started = Instant::now();
+    let (written, held) = tokio::join!(store.put(first), let_go_after_200_ms(other, started));
+    written.unwrap();
+    assert!(
+        held < Duration::from_secs(5),
+        "the runtime was blocked: {held:?}"
+    );
+    assert_eq!(store.get("t", "", None).await.unwrap().unwrap().meta.id, id);
+    // The lease and the read that start a run take the same way.
+    let mut other = raw_sqlite(&url).await;
+    other.execute("BEGIN EXCLUSIVE").await.unwrap();
+    let started = Instant::now();
+    let (read, held) = tokio::join!(
+        store.lock_and_get("t", "", None, "run-1", Duration::from_secs(10)),
+        let_go_after_200_ms(other, started)
+    );
+    assert!(
+        held < Duration::from_secs(5),
+        "the runtime was blocked: {held:?}"
+    );
+    assert_eq!(read.unwrap().unwrap().meta.id, id);
+    match store
+        .lock_thread("t", "run-2", Duration::from_secs(10))
+        .await
+    {
+        Err(CheckpointError::ThreadBusy { thread }) => assert_eq!(thread, "t"),
+        other => panic!("expected ThreadBusy, got {other:?}"),
+    }
 }
 
 #[tokio::test]

@@ -6,14 +6,12 @@ use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
-use sqlx::Row;
-use sqlx::any::AnyRow;
 use stategraph_core::checkpoint::{
     CheckpointError, CheckpointId, CheckpointMeta, NewCheckpoint, PendingWrite, SnapshotCounters,
     Source, StateDelta, fold,
 };
 
-use super::from_sqlx;
+use super::columns::{self, Columns};
 
 /// The columns of a checkpoint's metadata, from the table aliased `c`.
 pub(super) const META_COLUMNS: &str = "c.checkpoint_id, c.checkpoint_ns, c.parent_id, c.run_id, \
@@ -69,43 +67,42 @@ mod erased {
 }
 
 /// Reads a row's metadata columns.
-pub(super) fn meta_of(row: &AnyRow, thread_id: &str) -> Result<CheckpointMeta, CheckpointError> {
-    let raw_id: String = row.try_get("checkpoint_id").map_err(from_sqlx)?;
+pub(super) fn meta_of(
+    row: &impl Columns,
+    thread_id: &str,
+) -> Result<CheckpointMeta, CheckpointError> {
+    let raw_id = columns::text(row, "checkpoint_id")?;
     let corrupt = |column: &str, detail: String| CheckpointError::Corrupt {
         thread: thread_id.to_owned(),
-        checkpoint: raw_id.clone(),
+        checkpoint: raw_id.to_owned(),
         detail: format!("column `{column}`: {detail}"),
     };
     let id = raw_id
         .parse::<CheckpointId>()
         .map_err(|error| corrupt("checkpoint_id", error.to_string()))?;
     let parent_id = row
-        .try_get::<Option<String>, _>("parent_id")
-        .map_err(from_sqlx)?
-        .map(|text| text.parse::<CheckpointId>())
+        .text("parent_id")?
+        .map(str::parse::<CheckpointId>)
         .transpose()
         .map_err(|error| corrupt("parent_id", error.to_string()))?;
-    let source: String = row.try_get("source").map_err(from_sqlx)?;
-    let created_at: String = row.try_get("created_at").map_err(from_sqlx)?;
+    let source = columns::text(row, "source")?;
+    let created_at = columns::text(row, "created_at")?;
     Ok(CheckpointMeta {
         thread_id: thread_id.to_owned(),
-        checkpoint_ns: row.try_get("checkpoint_ns").map_err(from_sqlx)?,
+        checkpoint_ns: columns::text(row, "checkpoint_ns")?.to_owned(),
         id,
         parent_id,
-        run_id: row.try_get("run_id").map_err(from_sqlx)?,
-        step: row.try_get("step").map_err(from_sqlx)?,
-        source: Source::from_name(&source)
+        run_id: row.text("run_id")?.map(str::to_owned),
+        step: columns::int(row, "step")?,
+        source: Source::from_name(source)
             .ok_or_else(|| corrupt("source", format!("unknown source `{source}`")))?,
-        created_at: humantime::parse_rfc3339(&created_at)
+        created_at: humantime::parse_rfc3339(created_at)
             .map_err(|error| corrupt("created_at", error.to_string()))?,
         next: json_column::<Vec<String>>(row, "next_nodes", &corrupt)?,
         versions: json_column::<BTreeMap<String, u64>>(row, "versions", &corrupt)?,
-        frontier: match row
-            .try_get::<Option<String>, _>("frontier")
-            .map_err(from_sqlx)?
-        {
+        frontier: match row.text("frontier")? {
             None => Value::Null,
-            Some(text) => serde_json::from_str(&text)
+            Some(text) => serde_json::from_str(text)
                 .map_err(|error| corrupt("frontier", error.to_string()))?,
         },
     })
@@ -113,12 +110,12 @@ pub(super) fn meta_of(row: &AnyRow, thread_id: &str) -> Result<CheckpointMeta, C
 
 /// Reads a checkpoint's metadata and counters.
 pub(super) fn target_of(
-    row: &AnyRow,
+    row: &impl Columns,
     thread_id: &str,
 ) -> Result<(CheckpointMeta, SnapshotCounters, String), CheckpointError> {
     let meta = meta_of(row, thread_id)?;
     let count = |column: &str| -> Result<u64, CheckpointError> {
-        let value: i64 = row.try_get(column).map_err(from_sqlx)?;
+        let value = columns::int(row, column)?;
         u64::try_from(value).map_err(|_| {
             crate::row::corrupt(&meta, format!("column `{column}`: negative count {value}"))
         })
@@ -128,7 +125,7 @@ pub(super) fn target_of(
         bytes_since: count("bytes_since")?,
         base_bytes: count("base_bytes")?,
     };
-    let base_id: String = row.try_get("base_id").map_err(from_sqlx)?;
+    let base_id = columns::text(row, "base_id")?.to_owned();
     Ok((meta, counters, base_id))
 }
 
@@ -139,7 +136,7 @@ pub(super) type ReadSnapshot = (Arc<Map<String, Value>>, u64);
 /// unless `kept` holds it, and `links`, a JSON list of `[id, parent id or "", delta]` of
 /// every delta-only checkpoint on the base); and the base's snapshot when it was read.
 pub(super) fn chain_of(
-    row: &AnyRow,
+    row: &impl Columns,
     target: &CheckpointMeta,
     base_id: &str,
     kept: Option<Arc<Map<String, Value>>>,
@@ -147,16 +144,16 @@ pub(super) fn chain_of(
     let corrupt = |column: &str, detail: String| {
         crate::row::corrupt(target, format!("column `{column}`: {detail}"))
     };
-    let text = |column: &str| row.try_get::<Option<String>, _>(column).map_err(from_sqlx);
-    let read = text("snapshot")?
+    let read = row
+        .text("snapshot")?
         .map(|text| {
-            serde_json::from_str::<Map<String, Value>>(&text)
+            serde_json::from_str::<Map<String, Value>>(text)
                 .map(|snapshot| (Arc::new(snapshot), text.len() as u64))
         })
         .transpose()
         .map_err(|error| corrupt("snapshot", error.to_string()))?;
     let snapshot = kept.or_else(|| read.as_ref().map(|(snapshot, _)| Arc::clone(snapshot)));
-    let links: Vec<(String, String, StateDelta)> = match text("links")? {
+    let links: Vec<(String, String, StateDelta)> = match row.text("links")? {
         None => Vec::new(),
         Some(list) => serde_json::from_str(&format!("[{list}]"))
             .map_err(|error| corrupt("delta", error.to_string()))?,
@@ -204,7 +201,7 @@ pub(super) fn chain_of(
 /// channel, node, value as stored text]` in the order they were written (`NULL` or `[]`
 /// for none).
 pub(super) fn writes_of(
-    row: &AnyRow,
+    row: &impl Columns,
     target: &CheckpointMeta,
 ) -> Result<Vec<PendingWrite>, CheckpointError> {
     let corrupt = |detail: String| {
@@ -213,13 +210,10 @@ pub(super) fn writes_of(
             format!("a pending write's column `value`: {detail}"),
         )
     };
-    let Some(list) = row
-        .try_get::<Option<String>, _>("writes")
-        .map_err(from_sqlx)?
-    else {
+    let Some(list) = row.text("writes")? else {
         return Ok(Vec::new());
     };
-    let rows: Vec<(String, String, String, String)> = serde_json::from_str(&list)
+    let rows: Vec<(String, String, String, String)> = serde_json::from_str(list)
         .map_err(|error| crate::row::corrupt(target, format!("its pending writes: {error}")))?;
     rows.into_iter()
         .map(|(task_id, channel, node, value)| {
@@ -234,10 +228,10 @@ pub(super) fn writes_of(
 }
 
 fn json_column<T: DeserializeOwned>(
-    row: &AnyRow,
+    row: &impl Columns,
     column: &str,
     corrupt: &dyn Fn(&str, String) -> CheckpointError,
 ) -> Result<T, CheckpointError> {
-    let text: String = row.try_get(column).map_err(from_sqlx)?;
-    serde_json::from_str(&text).map_err(|error| corrupt(column, error.to_string()))
+    let text = columns::text(row, column)?;
+    serde_json::from_str(text).map_err(|error| corrupt(column, error.to_string()))
 }

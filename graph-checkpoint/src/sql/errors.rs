@@ -1,6 +1,7 @@
 //! sqlx's errors as [`CheckpointError`]s that say what is wrong.
 
 use sqlx::migrate::MigrateError;
+use stategraph_core::BoxError;
 use stategraph_core::checkpoint::CheckpointError;
 
 use super::schema::NEWEST;
@@ -21,24 +22,30 @@ pub(crate) fn from_sqlx(error: sqlx::Error) -> CheckpointError {
                 .code()
                 .map(|code| code.into_owned())
                 .unwrap_or_default();
-            match classify(&code) {
-                Kind::Locked => CheckpointError::Locked {
-                    source: Box::new(error),
-                },
-                Kind::ReadOnly => CheckpointError::ReadOnly {
-                    source: Box::new(error),
-                },
-                Kind::Unavailable => CheckpointError::Unavailable {
-                    source: Box::new(error),
-                },
-                Kind::Other => CheckpointError::Database {
-                    source: Box::new(error),
-                },
-            }
+            typed(classify(&code), Box::new(error))
         }
         other => CheckpointError::Database {
             source: Box::new(other),
         },
+    }
+}
+
+/// The typed error for an error of SQLite's in-line connection (`local`).
+#[cfg(feature = "sqlite")]
+pub(crate) fn from_rusqlite(error: rusqlite::Error) -> CheckpointError {
+    let kind = match &error {
+        rusqlite::Error::SqliteFailure(failure, _) => classify(&failure.extended_code.to_string()),
+        _ => Kind::Other,
+    };
+    typed(kind, Box::new(error))
+}
+
+fn typed(kind: Kind, source: BoxError) -> CheckpointError {
+    match kind {
+        Kind::Locked => CheckpointError::Locked { source },
+        Kind::ReadOnly => CheckpointError::ReadOnly { source },
+        Kind::Unavailable => CheckpointError::Unavailable { source },
+        Kind::Other => CheckpointError::Database { source },
     }
 }
 

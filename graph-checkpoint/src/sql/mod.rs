@@ -2,12 +2,16 @@
 //! one set of queries serves both (the SQL below is the dialect both engines share; only
 //! the migrations differ).
 
+mod columns;
 mod decode;
 mod errors;
+#[cfg(feature = "sqlite")]
+mod local;
 mod records;
 mod runs;
 mod schema;
 mod snapshots;
+mod statement;
 #[cfg(test)]
 mod tests;
 mod wal;
@@ -16,6 +20,7 @@ mod writer;
 use std::sync::{Arc, Once};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use columns::Columns;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Connection, Executor, Row};
 use stategraph_core::checkpoint::{
@@ -23,6 +28,7 @@ use stategraph_core::checkpoint::{
     NewCheckpoint, PendingWrite, RunQuery, RunRecord, StoreFuture, ThreadChange, ThreadQuery,
     ThreadRecord,
 };
+use statement::Statement;
 
 use decode::{META_COLUMNS, TARGET_COLUMNS, chain_of, meta_of, target_of, writes_of};
 pub(crate) use errors::from_sqlx;
@@ -145,10 +151,17 @@ impl SqlCheckpointer {
             .await
             .map_err(errors::from_migrate)?;
         migrator.run(&pool).await.map_err(errors::from_migrate)?;
-        let sqlite = (engine == Engine::Sqlite).then(|| SqliteWrites {
-            writer: Arc::new(Writer::new(pool.clone())),
-            wal: Arc::default(),
-        });
+        let sqlite = match engine {
+            Engine::Sqlite => Some(SqliteWrites {
+                writer: Arc::new(Writer::new(
+                    pool.clone(),
+                    #[cfg(feature = "sqlite")]
+                    in_line(&pool, &url, &options).await?,
+                )),
+                wal: Arc::default(),
+            }),
+            Engine::Postgres => None,
+        };
         Ok(Self {
             pool,
             engine,
@@ -219,14 +232,63 @@ impl SqlCheckpointer {
         }
     }
 
+    /// Runs `statements` as one write (one transaction when there are more than one): on
+    /// SQLite's in-line connection when there is one, else through sqlx. The rows each
+    /// changed.
+    async fn execute(&self, statements: Vec<Statement<'_>>) -> Result<Vec<u64>, CheckpointError> {
+        #[cfg(feature = "sqlite")]
+        if let Some(sqlite) = &self.sqlite
+            && sqlite.writer.in_line()
+        {
+            let outcomes = sqlite.writer.run_in_line(statements).await?;
+            self.wrote().await;
+            return Ok(outcomes
+                .into_iter()
+                .map(|outcome| match outcome {
+                    local::Outcome::Changed(rows) => rows,
+                    local::Outcome::Rows(_) => 0,
+                })
+                .collect());
+        }
+        let mut connection = self.write_connection().await?;
+        let mut changed = Vec::with_capacity(statements.len());
+        if let [statement] = statements.as_slice() {
+            let done = statement
+                .query()
+                .execute(&mut *connection)
+                .await
+                .map_err(|error| self.write_failed(error))?;
+            changed.push(done.rows_affected());
+        } else {
+            let mut transaction = connection
+                .begin()
+                .await
+                .map_err(|error| self.write_failed(error))?;
+            for statement in &statements {
+                let done = statement
+                    .query()
+                    .execute(&mut *transaction)
+                    .await
+                    .map_err(|error| self.write_failed(error))?;
+                changed.push(done.rows_affected());
+            }
+            transaction
+                .commit()
+                .await
+                .map_err(|error| self.write_failed(error))?;
+        }
+        drop(connection);
+        self.wrote().await;
+        Ok(changed)
+    }
+
     async fn put(&self, checkpoint: NewCheckpoint) -> Result<(), CheckpointError> {
         let encoded = decode::encode(&checkpoint)?;
         let meta = &checkpoint.meta;
         let snapshot_bytes = encoded.snapshot.as_ref().map(|text| text.len() as u64);
-        let mut connection = self.write_connection().await?;
         // `writes` held LangGraph's `metadata.writes`, which LangGraph 0.5 dropped as a copy
         // of the tasks' writes: rows from before keep theirs, new rows hold `null`.
-        sqlx::query(
+        let insert = Statement::new(
             "INSERT INTO stategraph_checkpoints (thread_id, checkpoint_ns, checkpoint_id, \
              parent_id, run_id, step, source, created_at, next_nodes, writes, versions, delta, \
              snapshot, rows_since, bytes_since, base_bytes, frontier, base_id) \
@@ -239,7 +301,7 @@ impl SqlCheckpointer {
         .bind(meta.checkpoint_ns.as_str())
         .bind(meta.id.to_string())
         .bind(meta.parent_id.map(|id| id.to_string()))
-        .bind(meta.run_id.clone())
+        .bind(meta.run_id.as_deref())
         .bind(meta.step)
         .bind(meta.source.as_str())
         .bind(encoded.created_at)
@@ -250,12 +312,8 @@ impl SqlCheckpointer {
         .bind(counter(checkpoint.counters.rows_since))
         .bind(counter(checkpoint.counters.bytes_since))
         .bind(counter(checkpoint.counters.base_bytes))
-        .bind(encoded.frontier)
-        .execute(&mut *connection)
-        .await
-        .map_err(|error| self.write_failed(error))?;
-        drop(connection);
-        self.wrote().await;
+        .bind(encoded.frontier);
+        self.execute(vec![insert]).await?;
         if let (Some(snapshot), Some(bytes)) = (checkpoint.snapshot, snapshot_bytes) {
             self.snapshots.put(
                 &meta.thread_id,
@@ -298,34 +356,13 @@ impl SqlCheckpointer {
                 None => last.push((write, value)),
             }
         }
-        let mut connection = self.write_connection().await?;
         // One statement is atomic on both engines: a step's writes (almost always within
-        // one chunk) cost one round trip to the database, not a transaction's three or more.
-        if last.len() <= WRITES_PER_STATEMENT {
-            let sql = insert_writes_sql(last.len());
-            insert_writes(&sql, thread_id, checkpoint_ns, &id, &last)
-                .execute(&mut *connection)
-                .await
-                .map_err(|error| self.write_failed(error))?;
-        } else {
-            let mut transaction = connection
-                .begin()
-                .await
-                .map_err(|error| self.write_failed(error))?;
-            for chunk in last.chunks(WRITES_PER_STATEMENT) {
-                let sql = insert_writes_sql(chunk.len());
-                insert_writes(&sql, thread_id, checkpoint_ns, &id, chunk)
-                    .execute(&mut *transaction)
-                    .await
-                    .map_err(|error| self.write_failed(error))?;
-            }
-            transaction
-                .commit()
-                .await
-                .map_err(|error| self.write_failed(error))?;
-        }
-        drop(connection);
-        self.wrote().await;
+        // one chunk) are one statement, not a transaction's three or more.
+        let inserts = last
+            .chunks(WRITES_PER_STATEMENT)
+            .map(|chunk| insert_writes(thread_id, checkpoint_ns, &id, chunk))
+            .collect();
+        self.execute(inserts).await?;
         Ok(())
     }
 
@@ -349,6 +386,29 @@ impl SqlCheckpointer {
     where
         E: Executor<'c, Database = sqlx::Any>,
     {
+        let kept = self.snapshots.get(thread_id, checkpoint_ns);
+        let read = self.get_statement(thread_id, checkpoint_ns, id, kept.as_ref());
+        let Some(row) = read
+            .query()
+            .fetch_optional(executor)
+            .await
+            .map_err(from_sqlx)?
+        else {
+            return Ok(None);
+        };
+        self.checkpoint_of(&row, thread_id, checkpoint_ns, kept)
+            .map(Some)
+    }
+
+    /// The read of [`get`](Self::get): one statement, `kept` the snapshot held in memory
+    /// for the line.
+    fn get_statement<'a>(
+        &self,
+        thread_id: &'a str,
+        checkpoint_ns: &'a str,
+        id: Option<CheckpointId>,
+        kept: Option<&'a snapshots::Kept>,
+    ) -> Statement<'a> {
         // The checkpoint asked for (or the newest), its base's snapshot, the deltas since
         // the base and its pending writes, in one statement: one round trip, and one
         // consistent view of the rows on both engines without a transaction around it.
@@ -365,7 +425,6 @@ impl SqlCheckpointer {
         // The writes: a JSON list of `[task_id, channel, node, value]`, the value as the
         // stored text, so a value that is not JSON is reported as corrupt, not as an SQL
         // error. The engines spell JSON aggregates differently.
-        let kept = self.snapshots.get(thread_id, checkpoint_ns);
         let target = match id {
             Some(_) => "AND c.checkpoint_id = $4",
             None => "ORDER BY c.checkpoint_id DESC LIMIT 1",
@@ -399,31 +458,40 @@ impl SqlCheckpointer {
                    AND w.checkpoint_id = t.checkpoint_id) AS writes \
              FROM t"
         );
-        let kept_id = kept.as_ref().map_or("", |kept| kept.checkpoint_id.as_str());
-        let mut query = sqlx::query(&sql)
+        let kept_id = kept.map_or("", |kept| kept.checkpoint_id.as_str());
+        let read = Statement::new(sql)
             .bind(thread_id)
             .bind(checkpoint_ns)
             .bind(kept_id);
-        if let Some(id) = id {
-            query = query.bind(id.to_string());
+        match id {
+            Some(id) => read.bind(id.to_string()),
+            None => read,
         }
-        let Some(row) = query.fetch_optional(executor).await.map_err(from_sqlx)? else {
-            return Ok(None);
-        };
-        let (meta, counters, base_id) = target_of(&row, thread_id)?;
+    }
+
+    /// The checkpoint in `row`, read by [`get_statement`](Self::get_statement); the
+    /// snapshot it read is kept for the line.
+    fn checkpoint_of(
+        &self,
+        row: &impl Columns,
+        thread_id: &str,
+        checkpoint_ns: &str,
+        kept: Option<snapshots::Kept>,
+    ) -> Result<Checkpoint, CheckpointError> {
+        let (meta, counters, base_id) = target_of(row, thread_id)?;
         let kept = kept.filter(|kept| kept.checkpoint_id == base_id);
-        let (values, read) = chain_of(&row, &meta, &base_id, kept.map(|kept| kept.values))?;
+        let (values, read) = chain_of(row, &meta, &base_id, kept.map(|kept| kept.values))?;
         if let Some((snapshot, bytes)) = read {
             self.snapshots
                 .put(thread_id, checkpoint_ns, base_id, snapshot, bytes);
         }
-        let pending_writes = writes_of(&row, &meta)?;
-        Ok(Some(Checkpoint {
+        let pending_writes = writes_of(row, &meta)?;
+        Ok(Checkpoint {
             meta,
             values,
             counters,
             pending_writes,
-        }))
+        })
     }
 
     async fn list(
@@ -545,16 +613,14 @@ impl SqlCheckpointer {
         owner: &str,
         lease: Duration,
     ) -> Result<(), CheckpointError> {
-        let mut connection = self.write_connection().await?;
-        let taken = self.lock_on(&mut connection, thread_id, owner, lease).await;
-        drop(connection);
-        self.wrote().await;
-        taken
+        let changed = self
+            .execute(vec![lock_statement(thread_id, owner, lease)])
+            .await?;
+        taken(&changed, thread_id)
     }
 
-    /// The lock and the read on one connection: SQLite's writer, whose thread the lock
-    /// just woke (the pool's would be another, asleep); one connection of Postgres's pool
-    /// taken once.
+    /// The lock and the read on one connection: SQLite's in-line one, in one transaction;
+    /// one connection of Postgres's pool taken once.
     async fn lock_and_get(
         &self,
         thread_id: &str,
@@ -563,13 +629,45 @@ impl SqlCheckpointer {
         owner: &str,
         lease: Duration,
     ) -> Result<Option<Checkpoint>, CheckpointError> {
+        #[cfg(feature = "sqlite")]
+        if let Some(sqlite) = &self.sqlite
+            && sqlite.writer.in_line()
+        {
+            let kept = self.snapshots.get(thread_id, checkpoint_ns);
+            let read = self.get_statement(thread_id, checkpoint_ns, id, kept.as_ref());
+            let outcomes = sqlite
+                .writer
+                .run_in_line(vec![lock_statement(thread_id, owner, lease), read])
+                .await?;
+            self.wrote().await;
+            let (changed, rows) = match outcomes.as_slice() {
+                [local::Outcome::Changed(changed), local::Outcome::Rows(rows)] => (*changed, rows),
+                _ => {
+                    return Err(CheckpointError::Database {
+                        source: "the lock and the read gave no count and rows".into(),
+                    });
+                }
+            };
+            taken(&[changed], thread_id)?;
+            return rows
+                .first()
+                .map(|row| self.checkpoint_of(row, thread_id, checkpoint_ns, kept))
+                .transpose();
+        }
         let mut connection = self.write_connection().await?;
-        let taken = self.lock_on(&mut connection, thread_id, owner, lease).await;
-        let read = match taken {
-            Ok(()) => {
-                self.get_on(&mut *connection, thread_id, checkpoint_ns, id)
-                    .await
-            }
+        let locked = lock_statement(thread_id, owner, lease)
+            .query()
+            .execute(&mut *connection)
+            .await
+            .map_err(|error| self.write_failed(error));
+        let read = match locked {
+            Ok(done) => match taken(&[done.rows_affected()], thread_id) {
+                Ok(()) => {
+                    self.get_on(&mut *connection, thread_id, checkpoint_ns, id)
+                        .await
+                }
+                Err(error) => Err(error),
+            },
             Err(error) => Err(error),
         };
         drop(connection);
@@ -577,50 +675,13 @@ impl SqlCheckpointer {
         read
     }
 
-    /// Takes, renews or takes over an expired lease on `connection`.
-    async fn lock_on(
-        &self,
-        connection: &mut WriteConnection<'_>,
-        thread_id: &str,
-        owner: &str,
-        lease: Duration,
-    ) -> Result<(), CheckpointError> {
-        let now = unix_millis();
-        let until = now.saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX));
-        // Inserts, renews (same owner) or takes over an expired lease, in one statement:
-        // no row changes while another owner's lease runs.
-        let taken = sqlx::query(
-            "INSERT INTO stategraph_thread_locks (thread_id, owner, expires_at) \
-             VALUES ($1, $2, $3) ON CONFLICT (thread_id) DO UPDATE \
-             SET owner = excluded.owner, expires_at = excluded.expires_at \
-             WHERE stategraph_thread_locks.owner = excluded.owner \
-                OR stategraph_thread_locks.expires_at < $4",
+    async fn unlock_thread(&self, thread_id: &str, owner: &str) -> Result<(), CheckpointError> {
+        let unlock = Statement::new(
+            "DELETE FROM stategraph_thread_locks WHERE thread_id = $1 AND owner = $2",
         )
         .bind(thread_id)
-        .bind(owner)
-        .bind(until)
-        .bind(now)
-        .execute(&mut **connection)
-        .await
-        .map_err(|error| self.write_failed(error))?;
-        if taken.rows_affected() == 0 {
-            return Err(CheckpointError::ThreadBusy {
-                thread: thread_id.to_owned(),
-            });
-        }
-        Ok(())
-    }
-
-    async fn unlock_thread(&self, thread_id: &str, owner: &str) -> Result<(), CheckpointError> {
-        let mut connection = self.write_connection().await?;
-        sqlx::query("DELETE FROM stategraph_thread_locks WHERE thread_id = $1 AND owner = $2")
-            .bind(thread_id)
-            .bind(owner)
-            .execute(&mut *connection)
-            .await
-            .map_err(|error| self.write_failed(error))?;
-        drop(connection);
-        self.wrote().await;
+        .bind(owner);
+        self.execute(vec![unlock]).await?;
         Ok(())
     }
 
@@ -967,6 +1028,34 @@ impl Checkpointer for SqlCheckpointer {
     }
 }
 
+/// Takes, renews or takes over an expired lease of `thread_id` for `owner`, in one
+/// statement: no row changes while another owner's lease runs.
+fn lock_statement<'a>(thread_id: &'a str, owner: &'a str, lease: Duration) -> Statement<'a> {
+    let now = unix_millis();
+    let until = now.saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX));
+    Statement::new(
+        "INSERT INTO stategraph_thread_locks (thread_id, owner, expires_at) \
+         VALUES ($1, $2, $3) ON CONFLICT (thread_id) DO UPDATE \
+         SET owner = excluded.owner, expires_at = excluded.expires_at \
+         WHERE stategraph_thread_locks.owner = excluded.owner \
+            OR stategraph_thread_locks.expires_at < $4",
+    )
+    .bind(thread_id)
+    .bind(owner)
+    .bind(until)
+    .bind(now)
+}
+
+/// The lease was taken when [`lock_statement`] changed a row.
+fn taken(changed: &[u64], thread_id: &str) -> Result<(), CheckpointError> {
+    match changed {
+        [0] => Err(CheckpointError::ThreadBusy {
+            thread: thread_id.to_owned(),
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// The engine a URL names, and the URL as the driver takes it.
 fn engine_of(url: &str) -> Result<(Engine, String), CheckpointError> {
     let bad = |reason: &str| CheckpointError::BadUrl {
@@ -1039,15 +1128,14 @@ fn insert_writes_sql(rows: usize) -> String {
 
 /// [`insert_writes_sql`] with `writes` bound.
 fn insert_writes<'a>(
-    sql: &'a str,
     thread_id: &'a str,
     checkpoint_ns: &'a str,
     checkpoint_id: &'a str,
     writes: &'a [(PendingWrite, String)],
-) -> sqlx::query::Query<'a, sqlx::Any, sqlx::any::AnyArguments<'a>> {
-    let mut query = sqlx::query(sql);
+) -> Statement<'a> {
+    let mut insert = Statement::new(insert_writes_sql(writes.len()));
     for (write, value) in writes {
-        query = query
+        insert = insert
             .bind(thread_id)
             .bind(checkpoint_ns)
             .bind(checkpoint_id)
@@ -1056,5 +1144,45 @@ fn insert_writes<'a>(
             .bind(write.node.as_str())
             .bind(value.as_str());
     }
-    query
+    insert
+}
+
+/// SQLite's in-line connection for the database the pool opened: its file, as SQLite
+/// names it. None for a database in memory, and none when `url` opens the file another
+/// way than for writing (read-only or immutable, or through another VFS): sqlx's
+/// connection, opened as `url` says, writes then.
+#[cfg(feature = "sqlite")]
+async fn in_line(
+    pool: &AnyPool,
+    url: &str,
+    options: &SqlOptions,
+) -> Result<Option<writer::InLine>, CheckpointError> {
+    let opened_otherwise = url
+        .split_once('?')
+        .into_iter()
+        .flat_map(|(_, query)| query.split('&'))
+        .any(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            matches!(key, "immutable" | "vfs") || (key == "mode" && value != "rw" && value != "rwc")
+        });
+    if opened_otherwise {
+        return Ok(None);
+    }
+    let databases = sqlx::query("PRAGMA database_list")
+        .fetch_all(pool)
+        .await
+        .map_err(from_sqlx)?;
+    for database in &databases {
+        if database.try_get::<String, _>("name").map_err(from_sqlx)? == "main" {
+            let file: Option<String> = database.try_get("file").map_err(from_sqlx)?;
+            return Ok(file
+                .filter(|file| !file.is_empty())
+                .map(|file| writer::InLine {
+                    file: file.into(),
+                    syncs: options.synchronous_full,
+                    busy_timeout: options.busy_timeout,
+                }));
+        }
+    }
+    Ok(None)
 }

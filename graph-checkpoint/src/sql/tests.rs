@@ -106,6 +106,39 @@ async fn writes_from_many_tasks_queue_instead_of_finding_the_file_locked() {
     store.close().await;
 }
 
+/// With `synchronous=FULL` every write syncs the disk, so all of them run on a blocking
+/// thread: a run's lease, read, checkpoints and pending writes still land and read back.
+#[tokio::test(flavor = "current_thread")]
+async fn with_full_sync_writes_run_off_the_runtime_and_land() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = SqlOptions {
+        synchronous_full: true,
+        ..SqlOptions::default()
+    };
+    let (store, _) = sqlite(&dir, options).await;
+    let lease = Duration::from_secs(10);
+    let nothing = store.lock_and_get("t", "", None, "run", lease).await;
+    assert!(nothing.unwrap().is_none());
+    let first = checkpoint("t", 0);
+    let id = first.meta.id;
+    store.put(first).await.unwrap();
+    let write = stategraph_core::checkpoint::PendingWrite {
+        task_id: "task".into(),
+        node: "step".into(),
+        channel: "count".into(),
+        value: json!(1),
+    };
+    store.put_writes("t", "", id, vec![write]).await.unwrap();
+    store.unlock_thread("t", "run").await.unwrap();
+    let read = store.lock_and_get("t", "", None, "run-2", lease).await;
+    let read = read.unwrap().unwrap();
+    assert_eq!(read.meta.id, id);
+    assert_eq!(read.values["count"], json!(0));
+    assert_eq!(read.pending_writes.len(), 1);
+    assert_eq!(read.pending_writes[0].value, json!(1));
+    store.close().await;
+}
+
 #[tokio::test]
 async fn a_closed_store_refuses_writes_and_reads() {
     let dir = tempfile::tempdir().unwrap();
