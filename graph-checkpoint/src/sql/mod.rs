@@ -1,6 +1,7 @@
 //! The SQL store: SQLite (embedded, a file) or Postgres, through sqlx's `Any` driver so that
 //! one set of queries serves both (the SQL below is the dialect both engines share; only
-//! the migrations differ).
+//! the migrations differ). On SQLite a run's writes run on the calling thread through
+//! rusqlite instead (`local`), the same statements bound the same way (`statement`).
 
 mod columns;
 mod decode;

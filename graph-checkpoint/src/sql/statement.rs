@@ -46,6 +46,7 @@ impl From<i64> for Param<'_> {
 }
 
 impl Param<'_> {
+    #[cfg(feature = "sqlite")]
     fn into_owned(self) -> Param<'static> {
         match self {
             Self::Text(text) => Param::Text(text.map(|text| Cow::Owned(text.into_owned()))),
@@ -77,6 +78,7 @@ impl<'a> Statement<'a> {
     }
 
     /// The statement with its text and values copied: to run on another thread.
+    #[cfg(feature = "sqlite")]
     pub(super) fn into_owned(self) -> Statement<'static> {
         Statement {
             sql: Cow::Owned(self.sql.into_owned()),
