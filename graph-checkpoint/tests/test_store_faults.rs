@@ -193,6 +193,42 @@ async fn a_write_waiting_for_another_process_leaves_the_runtime_free() {
     }
 }
 
+/// A write whose caller gave up while it waited for the file still holds the store's
+/// queue until it ends: writes queued after it run after it, and `close` returns once it
+/// has landed (it commits whole, as a statement sent to a connection does).
+#[tokio::test]
+async fn a_write_given_up_while_waiting_holds_the_queue_until_it_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(&dir);
+    let options = SqlOptions {
+        busy_timeout: Duration::from_secs(10),
+        ..SqlOptions::default()
+    };
+    let store = SqlCheckpointer::connect_with(&url, options).await.unwrap();
+    store.put(checkpoint("t", None, 0)).await.unwrap();
+    let mut other = raw_sqlite(&url).await;
+    other.execute("BEGIN EXCLUSIVE").await.unwrap();
+    let given_up = tokio::time::timeout(
+        Duration::from_millis(100),
+        store.put(checkpoint("t", None, 1)),
+    )
+    .await;
+    assert!(given_up.is_err(), "the write waited for the lock");
+    let let_go = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        other.execute("ROLLBACK").await.unwrap();
+    });
+    store.close().await;
+    let mut reader = raw_sqlite(&url).await;
+    let stored: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM stategraph_checkpoints WHERE thread_id = 't'")
+            .fetch_one(&mut reader)
+            .await
+            .unwrap();
+    assert_eq!(stored, 2, "close returned before the given-up write ended");
+    let_go.await.unwrap();
+}
+
 #[tokio::test]
 async fn a_read_only_database_is_a_typed_error() {
     let dir = tempfile::tempdir().unwrap();

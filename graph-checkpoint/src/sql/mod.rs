@@ -21,7 +21,6 @@ mod writer;
 use std::sync::{Arc, Once};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use columns::Columns;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Connection, Executor, Row};
 use stategraph_core::checkpoint::{
@@ -29,11 +28,12 @@ use stategraph_core::checkpoint::{
     NewCheckpoint, PendingWrite, RunQuery, RunRecord, StoreFuture, ThreadChange, ThreadQuery,
     ThreadRecord,
 };
-use statement::Statement;
 
+use columns::Columns;
 use decode::{META_COLUMNS, TARGET_COLUMNS, chain_of, meta_of, target_of, writes_of};
 pub(crate) use errors::from_sqlx;
 use snapshots::SnapshotCache;
+use statement::Statement;
 use wal::WalCheckpoints;
 use writer::{WriteConnection, Writer};
 
@@ -115,7 +115,11 @@ impl SqlCheckpointer {
         static DRIVERS: Once = Once::new();
         DRIVERS.call_once(sqlx::any::install_default_drivers);
         let (engine, url) = engine_of(url)?;
-        let busy_ms = options.busy_timeout.as_millis();
+        // SQLite takes the timeout in milliseconds as a C `int`.
+        let busy_timeout = options
+            .busy_timeout
+            .min(Duration::from_millis(i32::MAX.unsigned_abs().into()));
+        let busy_ms = busy_timeout.as_millis();
         let synchronous = if options.synchronous_full {
             "FULL"
         } else {
@@ -157,7 +161,7 @@ impl SqlCheckpointer {
                 writer: Arc::new(Writer::new(
                     pool.clone(),
                     #[cfg(feature = "sqlite")]
-                    in_line(&pool, &url, &options).await?,
+                    local::file_of(&pool, &url, options.synchronous_full, busy_timeout).await?,
                 )),
                 wal: Arc::default(),
             }),
@@ -236,12 +240,12 @@ impl SqlCheckpointer {
     /// Runs `statements` as one write (one transaction when there are more than one): on
     /// SQLite's in-line connection when there is one, else through sqlx. The rows each
     /// changed.
-    async fn execute(&self, statements: Vec<Statement<'_>>) -> Result<Vec<u64>, CheckpointError> {
+    async fn write(&self, statements: Vec<Statement<'_>>) -> Result<Vec<u64>, CheckpointError> {
         #[cfg(feature = "sqlite")]
         if let Some(sqlite) = &self.sqlite
-            && sqlite.writer.in_line()
+            && sqlite.writer.has_local()
         {
-            let outcomes = sqlite.writer.run_in_line(statements).await?;
+            let outcomes = sqlite.writer.run_local(statements).await?;
             self.wrote().await;
             return Ok(outcomes
                 .into_iter()
@@ -314,7 +318,7 @@ impl SqlCheckpointer {
         .bind(counter(checkpoint.counters.bytes_since))
         .bind(counter(checkpoint.counters.base_bytes))
         .bind(encoded.frontier);
-        self.execute(vec![insert]).await?;
+        self.write(vec![insert]).await?;
         if let (Some(snapshot), Some(bytes)) = (checkpoint.snapshot, snapshot_bytes) {
             self.snapshots.put(
                 &meta.thread_id,
@@ -347,6 +351,9 @@ impl SqlCheckpointer {
             .collect::<Result<Vec<_>, _>>()?;
         // A task writing one channel twice keeps its last value, as row by row upserts
         // would; one statement cannot upsert a row twice (Postgres refuses it).
+        if writes.is_empty() {
+            return Ok(());
+        }
         let mut last: Vec<(PendingWrite, String)> = Vec::with_capacity(writes.len());
         for (write, value) in writes {
             match last
@@ -363,7 +370,7 @@ impl SqlCheckpointer {
             .chunks(WRITES_PER_STATEMENT)
             .map(|chunk| insert_writes(thread_id, checkpoint_ns, &id, chunk))
             .collect();
-        self.execute(inserts).await?;
+        self.write(inserts).await?;
         Ok(())
     }
 
@@ -615,7 +622,7 @@ impl SqlCheckpointer {
         lease: Duration,
     ) -> Result<(), CheckpointError> {
         let changed = self
-            .execute(vec![lock_statement(thread_id, owner, lease)])
+            .write(vec![lock_statement(thread_id, owner, lease)])
             .await?;
         taken(&changed, thread_id)
     }
@@ -632,13 +639,13 @@ impl SqlCheckpointer {
     ) -> Result<Option<Checkpoint>, CheckpointError> {
         #[cfg(feature = "sqlite")]
         if let Some(sqlite) = &self.sqlite
-            && sqlite.writer.in_line()
+            && sqlite.writer.has_local()
         {
             let kept = self.snapshots.get(thread_id, checkpoint_ns);
             let read = self.get_statement(thread_id, checkpoint_ns, id, kept.as_ref());
             let outcomes = sqlite
                 .writer
-                .run_in_line(vec![lock_statement(thread_id, owner, lease), read])
+                .run_local(vec![lock_statement(thread_id, owner, lease), read])
                 .await?;
             self.wrote().await;
             let (changed, rows) = match outcomes.as_slice() {
@@ -682,7 +689,7 @@ impl SqlCheckpointer {
         )
         .bind(thread_id)
         .bind(owner);
-        self.execute(vec![unlock]).await?;
+        self.write(vec![unlock]).await?;
         Ok(())
     }
 
@@ -1146,44 +1153,4 @@ fn insert_writes<'a>(
             .bind(value.as_str());
     }
     insert
-}
-
-/// SQLite's in-line connection for the database the pool opened: its file, as SQLite
-/// names it. None for a database in memory, and none when `url` opens the file another
-/// way than for writing (read-only or immutable, or through another VFS): sqlx's
-/// connection, opened as `url` says, writes then.
-#[cfg(feature = "sqlite")]
-async fn in_line(
-    pool: &AnyPool,
-    url: &str,
-    options: &SqlOptions,
-) -> Result<Option<writer::InLine>, CheckpointError> {
-    let opened_otherwise = url
-        .split_once('?')
-        .into_iter()
-        .flat_map(|(_, query)| query.split('&'))
-        .any(|pair| {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            matches!(key, "immutable" | "vfs") || (key == "mode" && value != "rw" && value != "rwc")
-        });
-    if opened_otherwise {
-        return Ok(None);
-    }
-    let databases = sqlx::query("PRAGMA database_list")
-        .fetch_all(pool)
-        .await
-        .map_err(from_sqlx)?;
-    for database in &databases {
-        if database.try_get::<String, _>("name").map_err(from_sqlx)? == "main" {
-            let file: Option<String> = database.try_get("file").map_err(from_sqlx)?;
-            return Ok(file
-                .filter(|file| !file.is_empty())
-                .map(|file| writer::InLine {
-                    file: file.into(),
-                    syncs: options.synchronous_full,
-                    busy_timeout: options.busy_timeout,
-                }));
-        }
-    }
-    Ok(None)
 }

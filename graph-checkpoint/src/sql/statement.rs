@@ -1,5 +1,5 @@
-//! A write as data: its SQL, with the numbered parameters (`$1`) both engines read, and the
-//! values bound to them; run by sqlx, or by SQLite's in-line connection (`local`).
+//! A statement as data: its SQL, with the numbered parameters (`$1`) both engines read, and
+//! the values bound to them; run by sqlx, or by SQLite's in-line connection (`local`).
 
 use std::borrow::Cow;
 

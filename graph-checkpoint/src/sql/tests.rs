@@ -139,6 +139,28 @@ async fn with_full_sync_writes_run_off_the_runtime_and_land() {
     store.close().await;
 }
 
+/// A write carrying more than `IN_LINE_BYTES` runs on a blocking thread, and lands whole.
+#[tokio::test(flavor = "current_thread")]
+async fn a_large_write_runs_off_the_runtime_and_lands() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = sqlite(&dir, SqlOptions::default()).await;
+    let mut large = checkpoint("t", 0);
+    let text = "x".repeat(super::local::IN_LINE_BYTES + 1);
+    let values = json!({"count": 0, "log": [text]});
+    let values = values.as_object().cloned().unwrap_or_default();
+    large.delta = StateDelta::set_all(&values);
+    large.snapshot = Some(values);
+    let id = large.meta.id;
+    store.put(large).await.unwrap();
+    let read = store.get("t", "", None).await.unwrap().unwrap();
+    assert_eq!(read.meta.id, id);
+    assert_eq!(
+        read.values["log"][0].as_str().map(str::len),
+        Some(text.len())
+    );
+    store.close().await;
+}
+
 #[tokio::test]
 async fn a_closed_store_refuses_writes_and_reads() {
     let dir = tempfile::tempdir().unwrap();

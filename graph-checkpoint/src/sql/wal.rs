@@ -73,7 +73,9 @@ impl WalCheckpoints {
         let mut connection = writer.lock().await?;
         let row = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
             .fetch_one(&mut *connection)
-            .await?;
+            .await;
+        writer.log_checkpointed();
+        let row = row?;
         // The row is (busy, frames in the log, frames copied).
         Ok(row.try_get::<i64, _>(0)? == 0)
     }
@@ -97,12 +99,15 @@ async fn checkpoint(pool: &AnyPool, writer: &Writer) {
     let Ok(mut connection) = pool.acquire().await else {
         return;
     };
-    if passive(&mut connection).await.is_err() {
+    let copied = passive(&mut connection).await;
+    writer.log_checkpointed();
+    if copied.is_err() {
         return;
     }
     drop(connection);
     if let Ok(mut connection) = writer.lock().await {
         let _ = passive(&mut connection).await;
+        writer.log_checkpointed();
     }
 }
 

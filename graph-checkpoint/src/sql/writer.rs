@@ -10,11 +10,8 @@
 //! in WAL mode they never wait for the writer.
 
 use std::ops::{Deref, DerefMut};
-#[cfg(feature = "sqlite")]
-use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-#[cfg(feature = "sqlite")]
-use std::time::Duration;
 
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AnyPool};
@@ -23,7 +20,7 @@ use stategraph_core::checkpoint::CheckpointError;
 use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
 
 #[cfg(feature = "sqlite")]
-use super::local::{Local, Outcome};
+use super::local::{IN_LINE_BYTES, Local, LocalFile, Outcome, carried};
 #[cfg(feature = "sqlite")]
 use super::statement::Statement;
 
@@ -31,23 +28,19 @@ use super::statement::Statement;
 #[derive(Debug)]
 pub(super) struct Writer {
     pool: AnyPool,
-    held: Mutex<Held>,
+    /// The queue; shared with a blocking thread while a write waits there.
+    held: Arc<Mutex<Held>>,
     /// A write through sqlx failed in a way that leaves its connection unusable (its
     /// thread is gone): the next write takes a new one from the pool.
     lost: AtomicBool,
-    /// What the in-line connection opens; `None` for a database in memory, which only the
-    /// pool's connections see.
+    /// What the in-line connection opens; `None` when it has none (`local::file_of`).
     #[cfg(feature = "sqlite")]
-    in_line: Option<InLine>,
-}
-
-/// The in-line connection's file and settings.
-#[cfg(feature = "sqlite")]
-#[derive(Debug)]
-pub(super) struct InLine {
-    pub(super) file: PathBuf,
-    pub(super) syncs: bool,
-    pub(super) busy_timeout: Duration,
+    local_file: Option<LocalFile>,
+    /// A checkpoint of the log may have copied all of it: the next commit starts the log
+    /// over, which syncs the disk, so it does not run in line. Set to begin with, since
+    /// the first commit to a new file writes the log's header too.
+    #[cfg(feature = "sqlite")]
+    log_restarts: AtomicBool,
 }
 
 /// The writing connections, each opened on the first write that needs it.
@@ -63,13 +56,18 @@ struct Held {
 impl Writer {
     /// A writer whose sqlx connection comes from `pool` (with the settings the pool gives
     /// its connections).
-    pub(super) fn new(pool: AnyPool, #[cfg(feature = "sqlite")] in_line: Option<InLine>) -> Self {
+    pub(super) fn new(
+        pool: AnyPool,
+        #[cfg(feature = "sqlite")] local_file: Option<LocalFile>,
+    ) -> Self {
         Self {
             pool,
-            held: Mutex::new(Held::default()),
+            held: Arc::default(),
             lost: AtomicBool::new(false),
             #[cfg(feature = "sqlite")]
-            in_line,
+            local_file,
+            #[cfg(feature = "sqlite")]
+            log_restarts: AtomicBool::new(true),
         }
     }
 
@@ -101,44 +99,59 @@ impl Writer {
         }
     }
 
-    /// Whether writes can run on the in-line connection (the database is a file).
-    #[cfg(feature = "sqlite")]
-    pub(super) fn in_line(&self) -> bool {
-        self.in_line.is_some()
+    /// Notes that a checkpoint of the log ran (`log_restarts`).
+    pub(super) fn log_checkpointed(&self) {
+        #[cfg(feature = "sqlite")]
+        self.log_restarts.store(true, Ordering::Release);
     }
 
-    /// Runs `statements` on the in-line connection, after the write under way; an error
-    /// that leaves the database unreachable has the next write open it again.
+    /// Whether writes run on the in-line connection.
+    #[cfg(feature = "sqlite")]
+    pub(super) fn has_local(&self) -> bool {
+        self.local_file.is_some()
+    }
+
+    /// Runs `statements` on the in-line connection, after the write under way: in line
+    /// unless it has to wait. An error that leaves the connection unusable has the next
+    /// write open another.
     ///
     /// # Errors
-    /// [`Local::run`]'s; [`CheckpointError::Unavailable`] once closed, or for a database
-    /// in memory.
+    /// [`Local::run_now`]'s and [`Local::run_waiting`]'s; [`CheckpointError::Unavailable`]
+    /// once closed.
     #[cfg(feature = "sqlite")]
-    pub(super) async fn run_in_line(
+    pub(super) async fn run_local(
         &self,
         statements: Vec<Statement<'_>>,
     ) -> Result<Vec<Outcome>, CheckpointError> {
-        let mut held = self.held.lock().await;
-        let in_line = match &self.in_line {
-            Some(in_line) if !held.closed => in_line,
+        let mut held = Arc::clone(&self.held).lock_owned().await;
+        let file = match &self.local_file {
+            Some(file) if !held.closed => file,
             _ => return Err(super::from_sqlx(sqlx::Error::PoolClosed)),
         };
-        let local = match &mut held.local {
+        let local = match held.local.take() {
             Some(local) => local,
-            empty => empty.insert(Local::open(
-                &in_line.file,
-                in_line.syncs,
-                in_line.busy_timeout,
-            )?),
+            None => Local::open(file).await?,
         };
-        let done = local.run(statements).await;
-        if matches!(done, Err(CheckpointError::Unavailable { .. })) {
-            held.local = None;
+        let waits = file.syncs
+            || self.log_restarts.swap(false, Ordering::AcqRel)
+            || carried(&statements) > IN_LINE_BYTES;
+        let now = if waits {
+            None
+        } else {
+            local.run_now(&statements)
+        };
+        let (mut held, done) = match now {
+            Some(done) => (held, done),
+            None => local.run_waiting(held, statements, file).await?,
+        };
+        if !matches!(done, Err(CheckpointError::Unavailable { .. })) {
+            held.local = Some(local);
         }
         done
     }
 
-    /// Closes the connections; later writes fail with `PoolClosed`.
+    /// Closes the connections, after the write under way; later writes fail with
+    /// `PoolClosed`.
     pub(super) async fn close(&self) {
         let mut held = self.held.lock().await;
         held.closed = true;
