@@ -306,11 +306,15 @@ fn run_one(connection: &Connection, statement: &Statement<'_>) -> rusqlite::Resu
         ));
     }
     // `$N` is a named parameter to SQLite, numbered in the order the names first appear:
-    // each is bound by its name, to the value it numbers.
-    for (number, param) in statement.params.iter().enumerate() {
-        let name = format!("${}", number + 1);
-        let Some(index) = prepared.parameter_index(&name)? else {
-            return Err(rusqlite::Error::InvalidParameterName(name));
+    // each is bound to the value its name numbers.
+    for index in 1..=prepared.parameter_count() {
+        let name = prepared.parameter_name(index).unwrap_or_default();
+        let param = name
+            .strip_prefix('$')
+            .and_then(|number| number.parse::<usize>().ok())
+            .and_then(|number| statement.params.get(number.checked_sub(1)?));
+        let Some(param) = param else {
+            return Err(rusqlite::Error::InvalidParameterName(name.to_owned()));
         };
         match param {
             Param::Text(Some(text)) => prepared.raw_bind_parameter(index, text.as_ref())?,
