@@ -43,6 +43,28 @@ async fn raw_sqlite(url: &str) -> sqlx::SqliteConnection {
     sqlx::SqliteConnection::connect(url).await.unwrap()
 }
 
+/// A store on a new file whose writes wait `busy_timeout` for another process's lock, and
+/// its URL.
+async fn store_waiting(
+    dir: &tempfile::TempDir,
+    busy_timeout: Duration,
+) -> (SqlCheckpointer, String) {
+    let url = sqlite_url(dir);
+    let options = SqlOptions {
+        busy_timeout,
+        ..SqlOptions::default()
+    };
+    let store = SqlCheckpointer::connect_with(&url, options).await.unwrap();
+    (store, url)
+}
+
+/// A connection, as of another process, holding the file's write lock.
+async fn lock_the_file(url: &str) -> sqlx::SqliteConnection {
+    let mut other = raw_sqlite(url).await;
+    other.execute("BEGIN EXCLUSIVE").await.unwrap();
+    other
+}
+
 #[tokio::test]
 async fn a_corrupted_row_is_named_not_guessed() {
     let dir = tempfile::tempdir().unwrap();
@@ -119,14 +141,8 @@ async fn a_newer_schema_is_refused() {
 #[tokio::test]
 async fn a_file_locked_by_another_process_is_a_typed_error_after_the_wait() {
     let dir = tempfile::tempdir().unwrap();
-    let url = sqlite_url(&dir);
-    let options = SqlOptions {
-        busy_timeout: Duration::from_millis(100),
-        ..SqlOptions::default()
-    };
-    let store = SqlCheckpointer::connect_with(&url, options).await.unwrap();
-    let mut other = raw_sqlite(&url).await;
-    other.execute("BEGIN EXCLUSIVE").await.unwrap();
+    let (store, url) = store_waiting(&dir, Duration::from_millis(100)).await;
+    let mut other = lock_the_file(&url).await;
     match store.put(checkpoint("t", None, 0)).await {
         Err(CheckpointError::Locked { .. }) => {}
         other => panic!("expected Locked, got {other:?}"),
@@ -147,20 +163,14 @@ async fn a_file_locked_by_another_process_is_a_typed_error_after_the_wait() {
 #[tokio::test(flavor = "current_thread")]
 async fn a_write_waiting_for_another_process_leaves_the_runtime_free() {
     let dir = tempfile::tempdir().unwrap();
-    let url = sqlite_url(&dir);
-    let options = SqlOptions {
-        busy_timeout: Duration::from_secs(10),
-        ..SqlOptions::default()
-    };
-    let store = SqlCheckpointer::connect_with(&url, options).await.unwrap();
+    let (store, url) = store_waiting(&dir, Duration::from_secs(10)).await;
     // How long after the write started the other connection let go.
     let let_go_after_200_ms = |mut other: sqlx::SqliteConnection, started: Instant| async move {
         tokio::time::sleep(Duration::from_millis(200)).await;
         other.execute("ROLLBACK").await.unwrap();
         started.elapsed()
     };
-    let mut other = raw_sqlite(&url).await;
-    other.execute("BEGIN EXCLUSIVE").await.unwrap();
+    let other = lock_the_file(&url).await;
     let first = checkpoint("t", None, 0);
     let id = first.meta.id;
     let started = Instant::now();
@@ -172,8 +182,7 @@ async fn a_write_waiting_for_another_process_leaves_the_runtime_free() {
     );
     assert_eq!(store.get("t", "", None).await.unwrap().unwrap().meta.id, id);
     // The lease and the read that start a run take the same way.
-    let mut other = raw_sqlite(&url).await;
-    other.execute("BEGIN EXCLUSIVE").await.unwrap();
+    let other = lock_the_file(&url).await;
     let started = Instant::now();
     let (read, held) = tokio::join!(
         store.lock_and_get("t", "", None, "run-1", Duration::from_secs(10)),
@@ -199,15 +208,9 @@ async fn a_write_waiting_for_another_process_leaves_the_runtime_free() {
 #[tokio::test]
 async fn a_write_given_up_while_waiting_holds_the_queue_until_it_ends() {
     let dir = tempfile::tempdir().unwrap();
-    let url = sqlite_url(&dir);
-    let options = SqlOptions {
-        busy_timeout: Duration::from_secs(10),
-        ..SqlOptions::default()
-    };
-    let store = SqlCheckpointer::connect_with(&url, options).await.unwrap();
+    let (store, url) = store_waiting(&dir, Duration::from_secs(10)).await;
     store.put(checkpoint("t", None, 0)).await.unwrap();
-    let mut other = raw_sqlite(&url).await;
-    other.execute("BEGIN EXCLUSIVE").await.unwrap();
+    let mut other = lock_the_file(&url).await;
     let given_up = tokio::time::timeout(
         Duration::from_millis(100),
         store.put(checkpoint("t", None, 1)),

@@ -255,6 +255,15 @@ impl SqlCheckpointer {
                 })
                 .collect());
         }
+        self.write_through_sqlx(statements).await
+    }
+
+    /// [`write`](Self::write) through sqlx's connection: SQLite's held one, or one of
+    /// Postgres's pool.
+    async fn write_through_sqlx(
+        &self,
+        statements: Vec<Statement<'_>>,
+    ) -> Result<Vec<u64>, CheckpointError> {
         let mut connection = self.write_connection().await?;
         let mut changed = Vec::with_capacity(statements.len());
         if let [statement] = statements.as_slice() {
@@ -587,31 +596,21 @@ impl SqlCheckpointer {
     }
 
     async fn delete_thread(&self, thread_id: &str) -> Result<(), CheckpointError> {
-        let mut connection = self.write_connection().await?;
-        let mut transaction = connection
-            .begin()
-            .await
-            .map_err(|error| self.write_failed(error))?;
-        for table in [
+        let deletes = [
             "stategraph_checkpoints",
             "stategraph_writes",
             "stategraph_thread_locks",
             "stategraph_threads",
             "stategraph_runs",
-        ] {
-            sqlx::query(&format!("DELETE FROM {table} WHERE thread_id = $1"))
-                .bind(thread_id)
-                .execute(&mut *transaction)
-                .await
-                .map_err(|error| self.write_failed(error))?;
-        }
-        transaction
-            .commit()
-            .await
-            .map_err(|error| self.write_failed(error))?;
-        drop(connection);
+        ]
+        .into_iter()
+        .map(|table| {
+            Statement::new(format!("DELETE FROM {table} WHERE thread_id = $1")).bind(thread_id)
+        })
+        .collect();
+        // Deleting a long thread is long: not in line.
+        self.write_through_sqlx(deletes).await?;
         self.snapshots.forget_thread(thread_id);
-        self.wrote().await;
         Ok(())
     }
 
@@ -883,38 +882,26 @@ impl SqlCheckpointer {
         thread_id: &str,
         run_id: &str,
     ) -> Result<(), CheckpointError> {
-        let mut connection = self.write_connection().await?;
-        let mut transaction = connection
-            .begin()
-            .await
-            .map_err(|error| self.write_failed(error))?;
         // The writes first: they are found through the checkpoints they follow.
-        sqlx::query(
-            "DELETE FROM stategraph_writes WHERE thread_id = $1 AND EXISTS (\
-             SELECT 1 FROM stategraph_checkpoints AS c WHERE c.thread_id = $1 AND c.run_id = $2 \
-             AND c.checkpoint_ns = stategraph_writes.checkpoint_ns \
-             AND c.checkpoint_id = stategraph_writes.checkpoint_id)",
-        )
-        .bind(thread_id)
-        .bind(run_id)
-        .execute(&mut *transaction)
-        .await
-        .map_err(|error| self.write_failed(error))?;
-        sqlx::query("DELETE FROM stategraph_checkpoints WHERE thread_id = $1 AND run_id = $2")
+        let deletes = vec![
+            Statement::new(
+                "DELETE FROM stategraph_writes WHERE thread_id = $1 AND EXISTS (\
+                 SELECT 1 FROM stategraph_checkpoints AS c WHERE c.thread_id = $1 \
+                 AND c.run_id = $2 AND c.checkpoint_ns = stategraph_writes.checkpoint_ns \
+                 AND c.checkpoint_id = stategraph_writes.checkpoint_id)",
+            )
             .bind(thread_id)
-            .bind(run_id)
-            .execute(&mut *transaction)
-            .await
-            .map_err(|error| self.write_failed(error))?;
-        transaction
-            .commit()
-            .await
-            .map_err(|error| self.write_failed(error))?;
-        drop(connection);
+            .bind(run_id),
+            Statement::new(
+                "DELETE FROM stategraph_checkpoints WHERE thread_id = $1 AND run_id = $2",
+            )
+            .bind(thread_id)
+            .bind(run_id),
+        ];
+        self.write_through_sqlx(deletes).await?;
         // What is kept must be what the database holds: a snapshot of a deleted
         // checkpoint would mend a chain the database no longer has.
         self.snapshots.forget_thread(thread_id);
-        self.wrote().await;
         Ok(())
     }
 }

@@ -74,8 +74,9 @@ pub trait Checkpointer: Send + Sync + 'static {
 
     /// [`lock_thread`](Self::lock_thread), then [`get`](Self::get) of the thread's newest
     /// checkpoint or checkpoint `id`: what a run does first. One call, so that a store can
-    /// do both on one connection (SQLite: on the thread that just took the lease, instead of
-    /// waking a second one). On an error the lease may be held: the caller gives it up with
+    /// do both on one connection (the SQL store: in one transaction on SQLite, one pooled
+    /// connection taken once on Postgres). On an error the lease may be held: the caller
+    /// gives it up with
     /// [`unlock_thread`](Self::unlock_thread), which leaves another owner's alone.
     fn lock_and_get<'a>(
         &'a self,
